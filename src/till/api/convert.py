@@ -1,0 +1,91 @@
+"""Between wire shapes and the domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from till.api.schemas import InvalidSale, SaleIn
+from till.domain.orders import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
+from till.domain.totals import LineDiscount
+from till.services.sales import PushedSale
+
+
+def pushed_sale(item: SaleIn | InvalidSale) -> PushedSale:
+    """A wire sale as the sale service takes it; a malformed one keeps its reason."""
+    if isinstance(item, InvalidSale):
+        raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
+        key = str(raw.get("idempotency_key") or "")
+        register = str(raw.get("register_code") or "")
+        error = item.errors
+        if not key:
+            error = "the sale has no idempotency_key; " + error
+        return PushedSale(key[:80], register[:12], raw, error=error)
+    payload = item.model_dump(mode="json")
+    try:
+        sale = Sale(
+            idempotency_key=item.idempotency_key,
+            register_code=item.register_code,
+            receipt_number=item.receipt_number,
+            location_code=item.location_code,
+            staff_id=item.staff_id,
+            created_at=item.created_at,
+            lines=tuple(
+                SaleLine(
+                    sku=line.sku,
+                    qty=line.qty,
+                    unit_price=line.unit_price,
+                    name=line.name,
+                    line_discount=None
+                    if line.line_discount is None
+                    else LineDiscount(line.line_discount.kind, line.line_discount.value),
+                    price_override=line.price_override,
+                )
+                for line in item.lines
+            ),
+            payments=tuple(Payment(p.method, p.amount, p.reference) for p in item.payments),
+            client_totals=ClientTotals(
+                item.totals.subtotal, item.totals.discount, item.totals.tax, item.totals.grand_total
+            ),
+            customer_id=item.customer_id,
+            coupon_code=item.coupon_code,
+            cart_discount_percent=item.cart_discount_percent,
+        )
+    except (OrderError, ValueError) as exc:
+        return PushedSale(item.idempotency_key, item.register_code, payload, error=str(exc))
+    return PushedSale(
+        item.idempotency_key, item.register_code, payload, sale=sale, customer_key=item.customer_key
+    )
+
+
+def order_out(order: Order) -> dict[str, Any]:
+    """An order as the API returns it."""
+    return {
+        "id": order.id,
+        "idempotency_key": order.idempotency_key,
+        "receipt_number": order.receipt_number,
+        "register_code": order.register_code,
+        "location_code": order.location_code,
+        "staff_id": order.staff_id,
+        "customer_id": order.customer_id,
+        "created_at": order.created_at,
+        "state": order.state,
+        "subtotal": order.subtotal,
+        "discount": order.discount,
+        "tax": order.tax,
+        "grand_total": order.grand_total,
+        "total_refunded": order.total_refunded,
+        "coupon_code": order.coupon_code,
+        "flags": sorted(order.flags),
+        "lines": [vars_of(line) for line in order.lines],
+        "payments": [vars_of(p) for p in order.payments],
+    }
+
+
+def vars_of(obj: Any) -> dict[str, Any]:
+    """The fields of a slotted dataclass as a dict."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+def refund_out(refund: dict[str, Any], *, duplicate: bool = False) -> dict[str, Any]:
+    """A refund as the API returns it."""
+    return {**refund, "duplicate": duplicate}

@@ -1,0 +1,89 @@
+"""Live events for tills: one poller per app process reads the change feed and fans stock
+and price changes out to the event streams connected to this process.
+
+The feed lives in the database, so every process hears every change whichever process made
+it; nothing a till needs is held only in one process's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from till.services.sync import pull
+from till.storage.feed import latest_seq
+from till.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+LIVE_DATASETS = ("stock", "prices")
+
+
+class LiveHub:
+    """Subscribers per location, fed by one polling task."""
+
+    def __init__(self, engine: Engine, interval: float = 0.25) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._cursors: dict[tuple[str, str], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, location: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue of events for one location, for as long as the stream is open."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+        if not self._subscribers.get(location):
+            # A location's first listener hears what changes from now on.
+            position = await run_in_threadpool(self._position)
+            for dataset in LIVE_DATASETS:
+                self._cursors[(location, dataset)] = position
+        self._subscribers.setdefault(location, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[location].discard(queue)
+
+    async def start(self) -> None:
+        """Start polling (once per process)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                for location, queues in list(self._subscribers.items()):
+                    if not queues:
+                        continue
+                    for dataset in LIVE_DATASETS:
+                        key = (location, dataset)
+                        page = await run_in_threadpool(
+                            pull, self.engine, dataset, self._cursors[key], 1000, location
+                        )
+                        self._cursors[key] = page.cursor
+                        for item in page.items:
+                            message = {"event": dataset, "id": str(page.cursor), "data": json.dumps(item)}
+                            for queue in list(queues):
+                                with contextlib.suppress(asyncio.QueueFull):
+                                    queue.put_nowait(message)
+            except Exception:  # a passing database error must not end live updates for good
+                log.exception("live poller failed; retrying")
+            await asyncio.sleep(self.interval)
+
+    def _position(self) -> int:
+        with UnitOfWork(self.engine) as uow:
+            return latest_seq(uow.conn)

@@ -1,0 +1,107 @@
+"""Sign-in, PIN switch, devices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, status
+
+from till.api.deps import EngineDep, PrincipalDep, SettingsDep, bearer_token
+from till.api.schemas import (
+    DeviceIn,
+    DeviceOut,
+    DeviceRegistered,
+    PinIn,
+    SessionOut,
+    SignInIn,
+    StaffOut,
+)
+from till.domain.staff import ROLE_PERMISSIONS, Permission
+from till.services import auth
+from till.services.errors import AuthFailed
+from till.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+def staff_out(principal: auth.Principal) -> StaffOut:
+    member = principal.staff
+    return StaffOut(
+        id=member.id,
+        username=member.username,
+        name=member.name,
+        role=member.role.value,
+        locations=sorted(member.locations),
+        max_discount_percent=member.max_discount_percent,
+        permissions=sorted(p.value for p in ROLE_PERMISSIONS[member.role]),
+    )
+
+
+def _session(signed: auth.SignedIn) -> SessionOut:
+    return SessionOut(
+        token=signed.token,
+        expires_at=signed.expires_at,
+        staff=staff_out(signed.principal),
+        register_code=signed.principal.register_code,
+    )
+
+
+@router.post("/auth/sign-in", response_model=SessionOut, summary="Sign in with username and password")
+def sign_in(
+    body: SignInIn,
+    engine: EngineDep,
+    settings: SettingsDep,
+    x_device_token: Annotated[str | None, Header()] = None,
+) -> SessionOut:
+    """A bearer token for the member; on a registered till, send its device token too."""
+    return _session(auth.sign_in(engine, settings, body.username, body.password, device_token=x_device_token))
+
+
+@router.post("/auth/pin", response_model=SessionOut, summary="Switch staff with a PIN on a registered till")
+def pin_sign_in(
+    body: PinIn,
+    engine: EngineDep,
+    settings: SettingsDep,
+    x_device_token: Annotated[str | None, Header()] = None,
+) -> SessionOut:
+    """PINs work only with the X-Device-Token of a registered, unrevoked till."""
+    if not x_device_token:
+        raise AuthFailed("a PIN works only on a registered till: send X-Device-Token")
+    return _session(
+        auth.sign_in(engine, settings, body.username, body.pin, device_token=x_device_token, by_pin=True)
+    )
+
+
+@router.post("/auth/sign-out", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(engine: EngineDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    """End this token's session."""
+    auth.sign_out(engine, bearer_token(authorization))
+
+
+@router.get("/auth/me", response_model=StaffOut)
+def me(principal: PrincipalDep) -> StaffOut:
+    """Who the token belongs to and what they may do."""
+    return staff_out(principal)
+
+
+@router.post(
+    "/devices", response_model=DeviceRegistered, status_code=status.HTTP_201_CREATED, tags=["devices"]
+)
+def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) -> DeviceRegistered:
+    """Register a till to a register (manager or admin); its token is shown once."""
+    device_id, token = auth.register_device(engine, principal, body.name, body.register_code)
+    return DeviceRegistered(device_id=device_id, device_token=token)
+
+
+@router.get("/devices", response_model=list[DeviceOut], tags=["devices"])
+def list_devices(engine: EngineDep, principal: PrincipalDep) -> list[DeviceOut]:
+    """Registered devices, revoked ones too."""
+    principal.staff.require(Permission.MANAGE_DEVICES)
+    with UnitOfWork(engine) as uow:
+        return [DeviceOut.model_validate(d) for d in uow.devices.all()]
+
+
+@router.delete("/devices/{device_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["devices"])
+def revoke_device(device_id: str, engine: EngineDep, principal: PrincipalDep) -> None:
+    """Revoke a till: its device token and every sign-in on it stop working at once."""
+    auth.revoke_device(engine, principal, device_id)

@@ -1,0 +1,94 @@
+"""Catalog, stock and customers: reads, and the writes a till or manager makes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from till.api.deps import EngineDep, PrincipalDep
+from till.api.schemas import CustomerIn, CustomerOut, ProductOut, StockAdjustmentIn, StockOut
+from till.domain.customers import Customer
+from till.domain.inventory import StockAdjustment
+from till.domain.staff import Permission
+from till.services import customers as customer_service
+from till.services.errors import NotFound
+from till.services.stock import adjust_stock, stock_of
+from till.services.sync import customer_json, product_json
+from till.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/api")
+
+Search = Annotated[str, Query(min_length=1, max_length=100)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.get("/products", response_model=list[ProductOut], tags=["catalog"])
+def search_products(engine: EngineDep, principal: PrincipalDep, q: Search, limit: Limit = 50) -> list[Any]:
+    """Products whose sku, name or barcode contains `q`."""
+    with UnitOfWork(engine) as uow:
+        return [product_json(p) for p in uow.catalog.search(q, limit)]
+
+
+@router.get("/products/by-barcode/{barcode}", response_model=ProductOut, tags=["catalog"])
+def product_by_barcode(barcode: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """The product a scanned barcode belongs to."""
+    with UnitOfWork(engine) as uow:
+        sku = uow.catalog.sku_for_barcode(barcode)
+        found = uow.catalog.products([sku]) if sku else {}
+        if not found:
+            raise NotFound(f"no product with barcode {barcode}")
+        return product_json(next(iter(found.values())))
+
+
+@router.get("/products/{sku}", response_model=ProductOut, tags=["catalog"])
+def get_product(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """One product with its EAV attributes and prices."""
+    with UnitOfWork(engine) as uow:
+        found = uow.catalog.products([sku])
+        if sku not in found:
+            raise NotFound(f"no product {sku}")
+        return product_json(found[sku])
+
+
+@router.get("/stock/{sku}", response_model=StockOut, tags=["stock"])
+def get_stock(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """A sku's quantity at every source and salable quantity at every location."""
+    return stock_of(engine, sku)
+
+
+@router.post("/stock/adjustments", status_code=status.HTTP_204_NO_CONTENT, tags=["stock"])
+def post_adjustment(body: StockAdjustmentIn, engine: EngineDep, principal: PrincipalDep) -> None:
+    """Count, damage, receive, correct or transfer stock, with a reason (stock_adjust permission)."""
+    adjust_stock(engine, principal, StockAdjustment(**body.model_dump()))
+
+
+@router.get("/customers", response_model=list[CustomerOut], tags=["customers"])
+def search_customers(engine: EngineDep, principal: PrincipalDep, q: Search, limit: Limit = 20) -> list[Any]:
+    """Customers whose name, e-mail or phone contains `q`."""
+    with UnitOfWork(engine) as uow:
+        return [customer_json(row) for row in uow.customers.search(q, limit)]
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut, tags=["customers"])
+def get_customer(customer_id: int, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """One customer."""
+    with UnitOfWork(engine) as uow:
+        row = uow.customers.get(customer_id)
+        if row is None:
+            raise NotFound(f"no customer {customer_id}")
+        return customer_json(row)
+
+
+@router.post(
+    "/customers", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, tags=["customers"]
+)
+def create_customer(body: CustomerIn, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """Create a customer at the till; a retry with the same client_key returns the same one."""
+    principal.staff.require(Permission.CUSTOMER_CREATE)
+    customer = Customer(body.email, body.firstname, body.lastname, body.group_id, body.phone)
+    customer_id, _ = customer_service.create_customer(engine, customer, body.client_key)
+    with UnitOfWork(engine) as uow:
+        row = uow.customers.get(customer_id)
+        assert row is not None
+        return customer_json(row)

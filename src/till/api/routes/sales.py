@@ -1,0 +1,130 @@
+"""Orders (sales) and refunds, one at a time; the till's batches go through /api/sync/push."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from till.api.convert import order_out, pushed_sale, refund_out
+from till.api.deps import EngineDep, PrincipalDep
+from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut
+from till.domain.orders import RefundLineRequest
+from till.domain.staff import Permission
+from till.services import refunds as refund_service
+from till.services.errors import NotFound
+from till.services.sales import place_sales
+from till.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/api", tags=["orders"])
+
+
+@router.post(
+    "/orders",
+    response_model=SaleResultOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": SaleResultOut, "description": "a replay: the sale exists already"},
+        422: {"model": Problem, "description": "the sale was refused and recorded"},
+    },
+)
+def create_order(body: SaleIn, engine: EngineDep, principal: PrincipalDep, response: Response) -> Any:
+    """Place one sale, idempotently: the same idempotency key never makes a second sale."""
+    principal.staff.require(Permission.SELL, body.location_code)
+    [result] = place_sales(engine, [pushed_sale(body)])
+    if result.status == "rejected":
+        return JSONResponse(status_code=422, content={"detail": result.reason})
+    if result.status == "duplicate":
+        response.status_code = status.HTTP_200_OK
+    return _result(result)
+
+
+def _result(result: Any) -> SaleResultOut:
+    return SaleResultOut(
+        idempotency_key=result.idempotency_key,
+        status=result.status,
+        order_id=result.order_id,
+        receipt_number=result.receipt_number,
+        reason=result.reason,
+        flags=list(result.flags),
+    )
+
+
+@router.get("/orders", response_model=list[OrderOut])
+def list_orders(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    location_code: str | None = None,
+    register_code: str | None = None,
+    receipt_number: str | None = None,
+    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[Any]:
+    """Recent sales, newest first; staff tied to locations see only theirs."""
+    member = principal.staff
+    if location_code is not None:
+        member.require(Permission.SELL, location_code)
+    elif member.locations:
+        if len(member.locations) == 1:
+            location_code = next(iter(member.locations))
+        else:
+            member.require(Permission.REPORTS)
+    with UnitOfWork(engine) as uow:
+        found = uow.sales.find(
+            location_code=location_code,
+            register_code=register_code,
+            receipt_number=receipt_number,
+            before=before,
+            limit=limit,
+        )
+        return [order_out(o) for o in found if member.works_at(o.location_code)]
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """One sale with its lines, payments and what was refunded."""
+    with UnitOfWork(engine) as uow:
+        order = uow.sales.get(order_id)
+        if order is None or not principal.staff.works_at(order.location_code):
+            raise NotFound(f"no order {order_id}")
+        return order_out(order)
+
+
+@router.post(
+    "/orders/{order_id}/refunds",
+    response_model=RefundOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": RefundOut, "description": "a replay: the refund exists already"}},
+)
+def create_refund(
+    order_id: str, body: RefundIn, engine: EngineDep, principal: PrincipalDep, response: Response
+) -> Any:
+    """Refund units of lines (refund permission), with a restock choice per line."""
+    refund_id, created = refund_service.refund(
+        engine,
+        principal,
+        order_id=order_id,
+        idempotency_key=body.idempotency_key,
+        register_code=body.register_code,
+        lines=[RefundLineRequest(line.line_no, line.qty, line.restock) for line in body.lines],
+        method=body.method,
+        reason=body.reason,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    with UnitOfWork(engine) as uow:
+        refund = uow.sales.refund(refund_id)
+        assert refund is not None
+        return refund_out(refund, duplicate=not created)
+
+
+@router.get("/orders/{order_id}/refunds", response_model=list[RefundOut])
+def list_refunds(order_id: str, engine: EngineDep, principal: PrincipalDep) -> list[Any]:
+    """Refunds of a sale."""
+    with UnitOfWork(engine) as uow:
+        order = uow.sales.get(order_id)
+        if order is None or not principal.staff.works_at(order.location_code):
+            raise NotFound(f"no order {order_id}")
+        return [refund_out(r) for r in uow.sales.refunds_of(order_id)]

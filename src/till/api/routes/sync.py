@@ -1,0 +1,173 @@
+"""The sync protocol (docs/sync.md): bootstrap, pull per data set, push a batch, live events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from till.api.convert import pushed_sale
+from till.api.deps import EngineDep, PrincipalDep, SettingsDep
+from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut
+from till.domain.customers import Customer, CustomerError
+from till.domain.staff import Permission
+from till.services.customers import add_customer
+from till.services.errors import NotFound
+from till.services.sales import place_sales
+from till.services.sync import DATASETS, pull
+from till.storage.feed import latest_seq
+from till.storage.tables import attribute_set_members, settings
+from till.storage.uow import UnitOfWork
+
+router = APIRouter(prefix="/api/sync", tags=["sync"])
+
+
+@router.get("/bootstrap")
+def bootstrap(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Small reference data a till keeps whole: store, locations, registers, attributes,
+    categories, customer groups, and the feed position to pull from."""
+    with UnitOfWork(engine) as uow:
+        members: dict[str, list[str]] = {}
+        for set_name, code in uow.conn.execute(select(attribute_set_members)):
+            members.setdefault(set_name, []).append(code)
+        store = uow.conn.execute(select(settings.c.value).where(settings.c.key == "store")).scalar()
+        return {
+            "store": store or {},
+            "locations": [
+                {
+                    "code": loc.code,
+                    "name": loc.name,
+                    "source_code": loc.source_code,
+                    "stock_id": loc.stock_id,
+                    "timezone": loc.timezone,
+                    "currency": loc.currency,
+                    "country": loc.address.country,
+                    "region": loc.address.region,
+                    "postcode": loc.address.postcode,
+                }
+                for loc in uow.reference.locations()
+                if principal.staff.works_at(loc.code)
+            ],
+            "registers": [
+                {"code": r.code, "location_code": r.location_code, "name": r.name}
+                for r in uow.reference.registers()
+                if principal.staff.works_at(r.location_code)
+            ],
+            "attributes": [
+                {
+                    "code": a.code,
+                    "label": a.label,
+                    "backend_type": a.backend_type,
+                    "frontend_input": a.frontend_input,
+                    "options": [{"value": o.value, "label": o.label} for o in a.options],
+                }
+                for a in uow.catalog.attributes()
+            ],
+            "attribute_sets": {name: sorted(codes) for name, codes in sorted(members.items())},
+            "categories": [
+                {"id": c.id, "name": c.name, "parent_id": c.parent_id, "position": c.position}
+                for c in uow.catalog.categories()
+            ],
+            "customer_groups": [
+                {"id": g.id, "code": g.code, "tax_class": g.tax_class}
+                for g in uow.reference.customer_groups().values()
+            ],
+            "datasets": list(DATASETS),
+            "feed_position": latest_seq(uow.conn),
+        }
+
+
+def _pull_route(dataset: str) -> None:
+    async def pull_dataset(
+        engine: EngineDep,
+        settings_: SettingsDep,
+        principal: PrincipalDep,
+        location: Annotated[str, Query(min_length=1, max_length=32, description="the till's location")],
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int | None, Query(ge=1, le=5000)] = None,
+    ) -> Any:
+        principal.staff.require(Permission.SELL, location)
+        return await run_in_threadpool(
+            pull, engine, dataset, cursor, limit or settings_.sync_page_size, location
+        )
+
+    router.add_api_route(
+        f"/{dataset}",
+        pull_dataset,
+        methods=["GET"],
+        response_model=PullOut,
+        name=f"pull_{dataset}",
+        summary=f"Changes of {dataset} after a cursor",
+        description="Each changed entity once, as it is now; `deleted` lists keys to forget. "
+        "Ask again with the returned cursor while has_more is true.",
+    )
+
+
+for _dataset in DATASETS:
+    _pull_route(_dataset)
+
+
+@router.post("/push", response_model=PushOut)
+def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep) -> Any:
+    """Push a batch from the outbox. Every item gets a result; replaying any part of any batch
+    returns the same results and creates nothing new. A sale is never refused for stock."""
+    if len(body.sales) > settings_.max_batch_sales:
+        raise ValueError(f"send at most {settings_.max_batch_sales} sales in one batch")
+    customer_results = []
+    if body.customers:
+        principal.staff.require(Permission.CUSTOMER_CREATE)
+        with UnitOfWork(engine) as uow:
+            for item in body.customers:
+                try:
+                    customer = Customer(item.email, item.firstname, item.lastname, item.group_id, item.phone)
+                    customer_id, created = add_customer(uow, customer, item.client_key, link_existing=True)
+                except CustomerError as exc:
+                    customer_results.append(CustomerResultOut(client_key=item.client_key, error=str(exc)))
+                    continue
+                customer_results.append(
+                    CustomerResultOut(client_key=item.client_key, customer_id=customer_id, created=created)
+                )
+            uow.commit()
+    results = place_sales(engine, [pushed_sale(s) for s in body.sales]) if body.sales else []
+    return PushOut(
+        customers=customer_results,
+        sales=[
+            SaleResultOut(
+                idempotency_key=r.idempotency_key,
+                status=r.status,
+                order_id=r.order_id,
+                receipt_number=r.receipt_number,
+                reason=r.reason,
+                flags=list(r.flags),
+            )
+            for r in results
+        ],
+    )
+
+
+@router.get("/events", summary="Live stock and price changes for a location (Server-Sent Events)")
+async def events(
+    request: Request,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    location: Annotated[str, Query(min_length=1, max_length=32)],
+) -> EventSourceResponse:
+    """Each event is `stock` or `prices` with the entity as it is now, and its feed sequence."""
+    principal.staff.require(Permission.SELL, location)
+    hub = request.app.state.live
+    with UnitOfWork(engine) as uow:
+        if uow.reference.location(location) is None:
+            raise NotFound(f"no location {location}")
+
+    async def stream() -> AsyncIterator[dict[str, Any]]:
+        async with hub.subscribe(location) as queue:
+            yield {"event": "ready", "data": "{}"}
+            while True:
+                message = await queue.get()
+                yield message
+
+    return EventSourceResponse(stream(), ping=15)

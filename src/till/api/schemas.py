@@ -1,0 +1,425 @@
+"""Request and response shapes of the HTTP API (the OpenAPI the PWA's types come from).
+
+Money and quantities travel as decimal strings; a JSON float for money is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
+    if isinstance(value, bool):
+        raise ValueError("expected a decimal string")
+    return value
+
+
+def _as_str(value: Decimal) -> str:
+    return format(value, "f")
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(ge=0, le=Decimal("999999999"), decimal_places=2, examples=["12.50"]),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(gt=0, le=Decimal("100000"), decimal_places=4, examples=["1"]),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+]
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(gt=0, le=100, decimal_places=4, examples=["10"]),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+]
+DecimalOut = Annotated[Decimal, PlainSerializer(_as_str, return_type=str, when_used="json")]
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+Code = Annotated[str, Field(min_length=1, max_length=32)]
+Key = Annotated[str, Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo in a field name must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+class SignInIn(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class PinIn(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: Annotated[str, Field(min_length=4, max_length=8, pattern=r"^\d+$")]
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    role: str
+    locations: list[str]
+    max_discount_percent: DecimalOut
+    permissions: list[str]
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+    staff: StaffOut
+    register_code: str | None
+
+
+class DeviceIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    register_code: Code
+
+
+class DeviceOut(BaseModel):
+    id: str
+    name: str
+    register_code: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class DeviceRegistered(BaseModel):
+    device_id: str
+    device_token: str = Field(description="shown once: the till keeps it to allow PIN sign-in")
+
+
+# --- catalog and stock -------------------------------------------------------------------------
+
+
+class TierPriceOut(BaseModel):
+    qty: str
+    price: str
+    customer_group_id: int | None
+
+
+class ProductOut(BaseModel):
+    sku: str
+    name: str
+    type: str
+    attribute_set: str
+    enabled: bool
+    price: str
+    special_price: str | None
+    special_from: str | None
+    special_to: str | None
+    tier_prices: list[TierPriceOut]
+    tax_class: str
+    barcode: str | None
+    category_ids: list[int]
+    attributes: dict[str, str | int]
+    configurable_attributes: list[str]
+    parent_sku: str | None
+
+
+class SourceLevelOut(BaseModel):
+    source_code: str
+    source_name: str
+    quantity: DecimalOut
+    in_stock: bool
+
+
+class StockOut(BaseModel):
+    sku: str
+    sources: list[SourceLevelOut]
+    salable_by_location: dict[str, DecimalOut]
+
+
+class StockAdjustmentIn(Strict):
+    sku: Sku
+    source_code: Code
+    reason: Literal["count", "damage", "transfer", "receive", "correction"]
+    quantity: Annotated[
+        Decimal,
+        BeforeValidator(_no_float),
+        Field(ge=Decimal("-100000"), le=Decimal("100000"), decimal_places=4),
+    ]
+    to_source_code: Code | None = None
+    note: Annotated[str, Field(max_length=255)] = ""
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+class CustomerIn(Strict):
+    email: Annotated[str, Field(min_length=3, max_length=255)]
+    firstname: Annotated[str, Field(min_length=1, max_length=128)]
+    lastname: Annotated[str, Field(min_length=1, max_length=128)]
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    group_id: int = 1
+    client_key: Key | None = Field(
+        default=None, description="the till's key: a retry creates no second customer"
+    )
+
+
+class CustomerOut(BaseModel):
+    id: int
+    email: str
+    firstname: str
+    lastname: str
+    phone: str | None
+    group_id: int
+
+
+# --- sales -------------------------------------------------------------------------------------
+
+
+class LineDiscountIn(Strict):
+    kind: Literal["percent", "amount"]
+    value: Annotated[
+        Decimal, BeforeValidator(_no_float), Field(gt=0, le=Decimal("999999999"), decimal_places=4)
+    ]
+
+
+class SaleLineIn(Strict):
+    sku: Sku
+    qty: Quantity
+    unit_price: Money
+    name: Annotated[str, Field(max_length=255)] = ""
+    line_discount: LineDiscountIn | None = None
+    price_override: bool = False
+
+
+class PaymentIn(Strict):
+    method: Literal["cash", "card", "other"]
+    amount: Annotated[Money, Field(gt=0)]
+    reference: Annotated[str, Field(max_length=128)] = ""
+
+
+class ClientTotalsIn(Strict):
+    subtotal: Money
+    discount: Money
+    tax: Money
+    grand_total: Money
+
+
+class SaleIn(Strict):
+    """A sale as a till records it (offline or not)."""
+
+    idempotency_key: Key
+    register_code: Code
+    receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
+    location_code: Code
+    staff_id: int
+    created_at: AwareDatetime
+    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=500)]
+    payments: Annotated[list[PaymentIn], Field(max_length=20)]
+    totals: ClientTotalsIn
+    customer_id: int | None = None
+    customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
+    coupon_code: Annotated[str, Field(max_length=64)] | None = None
+    cart_discount_percent: Percent | None = None
+
+
+class InvalidSale(BaseModel):
+    """A pushed sale that did not match SaleIn; it is recorded as rejected with the errors."""
+
+    raw: Any
+    errors: str
+
+
+def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        messages = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'sale'}: {err['msg']}" for err in exc.errors()
+        )
+        return InvalidSale(raw=value, errors=messages)
+
+
+PushedSaleIn = Annotated[SaleIn, WrapValidator(_keep_invalid)]
+
+
+class PushIn(Strict):
+    """A batch from a till's outbox: customers first (sales may name them), then sales."""
+
+    customers: Annotated[list[CustomerIn], Field(max_length=500)] = []
+    sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []
+
+
+class SaleResultOut(BaseModel):
+    idempotency_key: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    order_id: str | None
+    receipt_number: str | None
+    reason: str | None
+    flags: list[str]
+
+
+class CustomerResultOut(BaseModel):
+    client_key: str | None
+    customer_id: int | None = None
+    created: bool = False
+    error: str | None = Field(default=None, description="why the customer could not be saved")
+
+
+class PushOut(BaseModel):
+    customers: list[CustomerResultOut]
+    sales: list[SaleResultOut]
+
+
+class OrderLineOut(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    qty: DecimalOut
+    price: DecimalOut
+    price_incl_tax: DecimalOut
+    row_total: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    row_grand_total: DecimalOut
+    qty_refunded: DecimalOut
+    amount_refunded: DecimalOut
+
+
+class PaymentOut(BaseModel):
+    method: str
+    amount: DecimalOut
+    reference: str
+
+
+class OrderOut(BaseModel):
+    id: str
+    idempotency_key: str
+    receipt_number: str
+    register_code: str
+    location_code: str
+    staff_id: int
+    customer_id: int | None
+    created_at: datetime
+    state: str
+    subtotal: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    grand_total: DecimalOut
+    total_refunded: DecimalOut
+    coupon_code: str | None
+    flags: list[str]
+    lines: list[OrderLineOut]
+    payments: list[PaymentOut]
+
+
+class RefundLineIn(Strict):
+    line_no: Annotated[int, Field(ge=1)]
+    qty: Quantity
+    restock: bool = True
+
+
+class RefundIn(Strict):
+    idempotency_key: Key
+    register_code: Code
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
+    method: Literal["cash", "card", "other"] = "cash"
+    reason: Annotated[str, Field(max_length=255)] = ""
+
+
+class RefundLineOut(BaseModel):
+    line_no: int
+    sku: str
+    qty: DecimalOut
+    restock: bool
+    row_total: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    amount: DecimalOut
+
+
+class RefundOut(BaseModel):
+    id: str
+    order_id: str
+    idempotency_key: str
+    total: DecimalOut
+    tax: DecimalOut
+    method: str
+    lines: list[RefundLineOut]
+    duplicate: bool = False
+
+
+# --- shifts --------------------------------------------------------------------------------------
+
+
+class OpenShiftIn(Strict):
+    opening_float: Money
+
+
+class CashMovementIn(Strict):
+    kind: Literal["in", "out"]
+    amount: Annotated[Money, Field(gt=0)]
+    reason: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class CloseShiftIn(Strict):
+    counted_cash: Money
+
+
+class ShiftReportOut(BaseModel):
+    kind: Literal["X", "Z"]
+    register_code: str
+    opened_at: datetime
+    closed_at: datetime | None
+    opening_float: DecimalOut
+    sales_count: int
+    refunds_count: int
+    gross_sales: DecimalOut
+    refunds: DecimalOut
+    net_sales: DecimalOut
+    tax: DecimalOut
+    discounts: DecimalOut
+    payments_by_method: dict[str, DecimalOut]
+    cash_in: DecimalOut
+    cash_out: DecimalOut
+    expected_cash: DecimalOut
+    counted_cash: DecimalOut | None
+    difference: DecimalOut | None
+
+
+class ShiftOpened(BaseModel):
+    shift_id: int
+    register_code: str
+
+
+# --- sync ----------------------------------------------------------------------------------------
+
+
+class PullOut(BaseModel):
+    dataset: str
+    items: list[dict[str, Any]]
+    deleted: list[str]
+    cursor: int
+    has_more: bool
+
+
+class Problem(BaseModel):
+    """Every error answer: a message a person can act on."""
+
+    detail: str | list[Any]

@@ -1,0 +1,226 @@
+"""The `till` command: serve, demo, migrate, seed, staff."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from till.domain.staff import Role
+from till.settings import get_settings
+from till.storage.db import make_engine
+from till.storage.migrate import upgrade
+
+app = typer.Typer(help="Till: an offline-first point of sale for Magento retailers.", no_args_is_help=True)
+staff_app = typer.Typer(help="Manage staff.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+console = Console()
+
+
+def _engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = get_settings()
+    upgrade(make_engine(settings.database_url))
+    console.print(f"[green]schema up to date[/] on {settings.database_url.split('@')[-1]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="app processes (stateless; share the database)")] = 1,
+) -> None:
+    """Run the API server (and the built PWA at /)."""
+    import uvicorn
+
+    settings = get_settings()
+    upgrade(make_engine(settings.database_url))
+    uvicorn.run(
+        "till.api.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
+) -> None:
+    """Seed the demo store (once), print the sign-ins and serve it."""
+    from till.demo.store import SeedError, seed_demo
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        store = seed_demo(engine)
+        console.print("[green]demo store seeded[/]")
+    except SeedError:
+        store = None
+        console.print("[yellow]the database has a store already; not seeding again[/]")
+    url = f"http://{host or settings.host}:{port or settings.port}/"
+    if store is not None:
+        _print_demo(store)
+    console.print(f"\nTill is at [bold]{url}[/]  (API docs: {url}docs)")
+    if not no_serve:
+        serve(host=host, port=port, workers=1)
+
+
+def _print_demo(store: object) -> None:
+    table = Table(title="Demo sign-ins")
+    for column in ("username", "role", "password", "PIN", "locations"):
+        table.add_column(column)
+    for member in getattr(store, "staff", ()):
+        table.add_row(
+            member.username,
+            member.role,
+            member.password,
+            member.pin,
+            ", ".join(member.locations) or "all",
+        )
+    console.print(table)
+
+
+@app.command()
+def seed(
+    profile: Annotated[
+        str, typer.Option(help="catalog size, as Magento's performance toolkit: small, medium or large")
+    ] = "small",
+) -> None:
+    """Add a catalog of a performance-toolkit size, with a progress bar."""
+    from till.demo.profiles import seed_profile
+
+    if profile not in ("small", "medium", "large"):
+        raise typer.BadParameter("choose small, medium or large")
+    engine = _engine()
+    upgrade(engine)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        counts = seed_profile(engine, profile_name(profile), report)
+    console.print(f"[green]seeded {profile}[/]: {counts}")
+
+
+def profile_name(value: str) -> Literal["small", "medium", "large"]:
+    """A validated profile name."""
+    if value == "small":
+        return "small"
+    if value == "medium":
+        return "medium"
+    return "large"
+
+
+@app.command()
+def fulfil() -> None:
+    """Deduct sold goods from their sources (normally done right after each sale)."""
+    from till.services.sales import fulfil_orders
+
+    engine = _engine()
+    total = 0
+    while done := fulfil_orders(engine):
+        total += done
+    console.print(f"fulfilled {total} sales")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str,
+    name: Annotated[str, typer.Option(help="full name")],
+    role: Annotated[Role, typer.Option(help="cashier, manager or admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    pin: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    location: Annotated[list[str] | None, typer.Option(help="location code; repeat; none = all")] = None,
+) -> None:
+    """Add a member of staff."""
+    from till.services.auth import add_staff
+
+    staff_id = add_staff(
+        _engine(),
+        username=username,
+        name=name,
+        role=role,
+        password=password,
+        pin=pin,
+        locations=location or [],
+    )
+    console.print(f"added {username} (id {staff_id})")
+
+
+@staff_app.command("list")
+def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List staff."""
+    from till.storage.uow import UnitOfWork
+
+    with UnitOfWork(_engine()) as uow:
+        members = uow.staff.all()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "username": m.username,
+                        "role": m.role.value,
+                        "locations": sorted(m.locations),
+                        "active": m.active,
+                    }
+                    for m in members
+                ]
+            )
+        )
+        return
+    table = Table("id", "username", "name", "role", "locations", "active")
+    for m in members:
+        table.add_row(
+            str(m.id),
+            m.username,
+            m.name,
+            m.role.value,
+            ", ".join(sorted(m.locations)) or "all",
+            "yes" if m.active else "no",
+        )
+    console.print(table)
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(username: str) -> None:
+    """Deactivate a member: their tokens stop working and tills forget them."""
+    from till.storage.uow import UnitOfWork
+
+    with UnitOfWork(_engine()) as uow:
+        found = uow.staff.by_username(username)
+        if found is None:
+            raise typer.BadParameter(f"no staff member {username}")
+        uow.staff.update(found[0].id, active=False)
+        uow.changed("staff", [str(found[0].id)])
+        uow.commit()
+    console.print(f"deactivated {username}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,229 @@
+"""Sales (orders) made at a till, their payments and their refunds.
+
+A sale is a fact made on the till, often offline: it carries a client-made idempotency key
+and a receipt number prefixed with the register's code, so numbers made offline on two
+registers never collide. The server re-computes totals with the same engine as the till and
+records, never hides, a difference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from till.domain.money import ZERO, round_money
+from till.domain.totals import CartTotals, LineDiscount
+
+PaymentMethod = Literal["cash", "card", "other"]
+PAYMENT_METHODS: tuple[PaymentMethod, ...] = ("cash", "card", "other")
+OrderState = Literal["complete", "closed"]
+#: Flags a manager must see; a sale with a flag is still a sale.
+SaleFlag = Literal["oversold", "totals_mismatch", "price_differs"]
+
+RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+
+
+class OrderError(ValueError):
+    """A sale or refund that cannot be accepted as given, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money taken (or, in a refund, given back) by one method."""
+
+    method: PaymentMethod
+    amount: Decimal
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in PAYMENT_METHODS:
+            raise OrderError(f"unknown payment method {self.method!r}")
+        if self.amount <= 0:
+            raise OrderError("a payment must be a positive amount")
+        if round_money(self.amount) != self.amount:
+            raise OrderError(f"a payment of {self.amount} has more than two decimals")
+
+
+def receipt_number(register_code: str, sequence: int) -> str:
+    """The receipt number a register gives its n-th sale, e.g. `S1R1-000042`."""
+    return f"{register_code}-{sequence:06d}"
+
+
+def check_receipt_number(register_code: str, number: str) -> None:
+    """Refuse a receipt number that is malformed or not of this register."""
+    match = RECEIPT_NUMBER.match(number)
+    if match is None:
+        raise OrderError(f"receipt number {number!r} is not of the form REGISTER-NUMBER")
+    if match["register"] != register_code:
+        raise OrderError(f"receipt number {number!r} does not belong to register {register_code}")
+
+
+def check_idempotency_key(key: str) -> None:
+    """Refuse a key that cannot identify a sale for ever (too short, odd characters)."""
+    if not IDEMPOTENCY_KEY.match(key):
+        raise OrderError("an idempotency key has 8 to 80 letters, digits or . _ : -")
+
+
+def settle(grand_total: Decimal, payments: Sequence[Payment]) -> Decimal:
+    """Check the payments cover the total and return the cash change due.
+
+    Only cash can be over-tendered: card and other payments together may not exceed the total.
+    """
+    paid = sum((p.amount for p in payments), ZERO)
+    non_cash = sum((p.amount for p in payments if p.method != "cash"), ZERO)
+    if grand_total <= 0:
+        if payments and paid != 0:
+            raise OrderError("a sale that costs nothing takes no payment")
+        return ZERO
+    if paid < grand_total:
+        raise OrderError(f"payments of {paid} do not cover the total of {grand_total}")
+    if non_cash > grand_total:
+        raise OrderError("card and other payments may not exceed the total; only cash gives change")
+    return paid - grand_total
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLine:
+    """What the till sold on one line: the unit price it charged and any line discount."""
+
+    sku: str
+    qty: Decimal
+    unit_price: Decimal
+    name: str = ""
+    line_discount: LineDiscount | None = None
+    #: True when the cashier typed a price other than the catalog's.
+    price_override: bool = False
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise OrderError(f"{self.sku}: quantity must be positive")
+        if self.unit_price < 0:
+            raise OrderError(f"{self.sku}: a unit price cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTotals:
+    """The figures the till showed the customer, to compare with the server's."""
+
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    grand_total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """A sale as the till sends it."""
+
+    idempotency_key: str
+    register_code: str
+    receipt_number: str
+    location_code: str
+    staff_id: int
+    created_at: datetime
+    lines: tuple[SaleLine, ...]
+    payments: tuple[Payment, ...]
+    client_totals: ClientTotals
+    customer_id: int | None = None
+    coupon_code: str | None = None
+    cart_discount_percent: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        check_idempotency_key(self.idempotency_key)
+        check_receipt_number(self.register_code, self.receipt_number)
+        if not self.lines:
+            raise OrderError("a sale needs at least one line")
+        if self.created_at.tzinfo is None:
+            raise OrderError("a sale's time must carry its time zone")
+        if self.cart_discount_percent is not None and not (0 < self.cart_discount_percent <= 100):
+            raise OrderError("a cart discount is a percent above 0 and at most 100")
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsCheck:
+    """The server's totals for a sale and whether they match what the till showed."""
+
+    totals: CartTotals
+    client: ClientTotals
+
+    @property
+    def mismatch(self) -> bool:
+        """True when any figure the customer saw differs from the server's."""
+        return (
+            self.totals.grand_total != self.client.grand_total
+            or self.totals.tax != self.client.tax
+            or self.totals.discount != self.client.discount
+        )
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """One line of an accepted sale, with the quantity refunded so far."""
+
+    line_no: int
+    sku: str
+    name: str
+    qty: Decimal
+    price: Decimal
+    price_incl_tax: Decimal
+    row_total: Decimal
+    discount: Decimal
+    tax: Decimal
+    discount_tax_compensation: Decimal
+    row_grand_total: Decimal
+    qty_refunded: Decimal = ZERO
+    amount_refunded: Decimal = ZERO
+
+    @property
+    def qty_refundable(self) -> Decimal:
+        """Units still possible to return."""
+        return self.qty - self.qty_refunded
+
+
+@dataclass(slots=True)
+class Order:
+    """An accepted sale, as stored and reported."""
+
+    id: str
+    idempotency_key: str
+    receipt_number: str
+    register_code: str
+    location_code: str
+    staff_id: int
+    created_at: datetime
+    state: OrderState
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    grand_total: Decimal
+    lines: list[OrderLine]
+    payments: list[Payment]
+    customer_id: int | None = None
+    coupon_code: str | None = None
+    flags: set[str] = field(default_factory=set)
+    total_refunded: Decimal = ZERO
+
+    def line(self, line_no: int) -> OrderLine:
+        """The line with this number, or OrderError."""
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise OrderError(f"sale {self.receipt_number} has no line {line_no}")
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLineRequest:
+    """Return `qty` units of one line; `restock` puts them back on the shelf."""
+
+    line_no: int
+    qty: Decimal
+    restock: bool = True
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise OrderError("a refunded quantity must be positive")

@@ -1,0 +1,68 @@
+"""Secrets: slow hashes for passwords and PINs, random tokens stored only as digests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile): slow for a guesser.
+# The test suite may ask for a cheap profile, as Django's tests swap in a fast hasher; a
+# production setting never honours it.
+if os.environ.get("TILL_TEST_FAST_HASH") == "1" and os.environ.get("TILL_ENVIRONMENT") != "production":
+    _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+else:
+    _hasher = PasswordHasher()
+
+
+def hash_secret(secret: str) -> str:
+    """An argon2id hash of a password or PIN, with its own salt."""
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored_hash: str, secret: str) -> bool:
+    """True if the secret matches the stored hash."""
+    try:
+        return _hasher.verify(stored_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+#: Iterations of the offline PIN verifier: WebCrypto's PBKDF2 checks it in well under 100 ms.
+OFFLINE_PIN_ITERATIONS = 100_000
+
+
+def offline_pin_verifier(pin: str) -> str:
+    """A salted PBKDF2-SHA256 verifier of a PIN, for a till to check while offline.
+
+    Format `pbkdf2_sha256$iterations$salt_hex$hash_hex`. A short PIN cannot be made
+    unguessable by any hash; the lock-out and device revocation are what protect it.
+    """
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, OFFLINE_PIN_ITERATIONS)
+    return f"pbkdf2_sha256${OFFLINE_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def check_offline_pin(verifier: str, pin: str) -> bool:
+    """True if the PIN matches an offline verifier."""
+    try:
+        scheme, iterations, salt_hex, hash_hex = verifier.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt_hex), int(iterations))
+    return secrets.compare_digest(digest.hex(), hash_hex)
+
+
+def new_token() -> str:
+    """A random bearer token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What is stored for a token: its SHA-256, so a database leak leaks no live token."""
+    return hashlib.sha256(token.encode()).hexdigest()

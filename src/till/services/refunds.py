@@ -1,0 +1,166 @@
+"""Refunds (credit memos): units of sold lines given back, never more than was paid, with
+a restock choice per line. A retried refund with the same key makes no second refund."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from till.domain.money import ZERO
+from till.domain.orders import OrderError, OrderLine, PaymentMethod, RefundLineRequest
+from till.domain.refunds import RefundedSoFar, refund_line
+from till.domain.staff import Permission
+from till.services.auth import Principal
+from till.services.errors import NotFound
+from till.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class _PaidLine:
+    """An order line in the shape the refund arithmetic reads."""
+
+    key: str
+    sku: str
+    qty: Decimal
+    row_total: Decimal
+    discount: Decimal
+    tax: Decimal
+    discount_tax_compensation: Decimal
+
+    @classmethod
+    def of(cls, line: OrderLine) -> _PaidLine:
+        return cls(
+            str(line.line_no),
+            line.sku,
+            line.qty,
+            line.row_total,
+            line.discount,
+            line.tax,
+            line.discount_tax_compensation,
+        )
+
+
+def refund(
+    engine: Engine,
+    by: Principal,
+    *,
+    order_id: str,
+    idempotency_key: str,
+    register_code: str,
+    lines: Sequence[RefundLineRequest],
+    method: PaymentMethod,
+    reason: str = "",
+) -> tuple[str, bool]:
+    """Refund lines of a sale; returns (refund id, created). A replay returns the first refund."""
+    try:
+        return _refund(engine, by, order_id, idempotency_key, register_code, lines, method, reason)
+    except IntegrityError:
+        # A retry of this refund raced us and won; its result is ours.
+        with UnitOfWork(engine) as uow:
+            existing = uow.sales.refund_id_for_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _refund(
+    engine: Engine,
+    by: Principal,
+    order_id: str,
+    key: str,
+    register_code: str,
+    requests: Sequence[RefundLineRequest],
+    method: PaymentMethod,
+    reason: str,
+) -> tuple[str, bool]:
+    with UnitOfWork(engine) as uow:
+        existing = uow.sales.refund_id_for_key(key)
+        if existing is not None:
+            return existing, False
+        order = uow.sales.get(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}")
+        register = uow.reference.register(register_code)
+        if register is None:
+            raise NotFound(f"no register {register_code}")
+        by.staff.require(Permission.REFUND, register.location_code)
+        location = uow.reference.location(register.location_code)
+        assert location is not None
+        if len({r.line_no for r in requests}) != len(requests):
+            raise OrderError("name each line once in a refund")
+        so_far = uow.sales.refunded_so_far(order_id)
+        refund_id = str(uuid.uuid4())
+        rows: list[dict[str, Any]] = []
+        restocked: list[tuple[str, Decimal]] = []
+        for request in sorted(requests, key=lambda r: r.line_no):
+            line = order.line(request.line_no)
+            before = so_far.get(request.line_no)
+            already = RefundedSoFar(**before) if before else RefundedSoFar()
+            given = refund_line(_PaidLine.of(line), request.qty, already)
+            amount = given.row_total - given.discount + given.tax + given.discount_tax_compensation
+            if not uow.sales.take_refund_qty(order_id, line.line_no, request.qty, amount):
+                raise OrderError(f"line {line.line_no} of {order.receipt_number} was refunded a moment ago")
+            rows.append(
+                {
+                    "line_no": line.line_no,
+                    "sku": line.sku,
+                    "qty": request.qty,
+                    "restock": request.restock,
+                    "row_total": given.row_total,
+                    "discount": given.discount,
+                    "tax": given.tax,
+                    "discount_tax_compensation": given.discount_tax_compensation,
+                    "amount": amount,
+                }
+            )
+            if request.restock:
+                restocked.append((line.sku, request.qty))
+        total = sum((r["amount"] for r in rows), ZERO)
+        now = datetime.now(UTC)
+        shift = uow.shifts.open_shift(register_code)
+        uow.sales.add_refund(
+            {
+                "id": refund_id,
+                "idempotency_key": key,
+                "order_id": order_id,
+                "register_code": register_code,
+                "staff_id": by.staff.id,
+                "created_at": now,
+                "business_day": location.business_day(now),
+                "subtotal": sum((r["row_total"] for r in rows), ZERO),
+                "discount": sum((r["discount"] for r in rows), ZERO),
+                "tax": sum((r["tax"] for r in rows), ZERO),
+                "total": total,
+                "method": method,
+                "reason": reason,
+                "shift_id": None if shift is None else shift["id"],
+            },
+            rows,
+        )
+        # Returned goods go back on the shelf where they are handed in (Magento's
+        # return-to-stock on a credit memo), in sku order like every other stock writer.
+        changed: set[tuple[str, int]] = set()
+        for sku, qty in sorted(restocked):
+            uow.stock.change_source_quantity(sku, location.source_code, qty)
+            changed.update((sku, stock_id) for stock_id in uow.stock.stocks_of_source(location.source_code))
+        uow.stock_changed(changed)
+        payload = {
+            "refund_id": refund_id,
+            "order_id": order_id,
+            "total": str(total),
+            "method": method,
+            "lines": [{"sku": r["sku"], "qty": str(r["qty"]), "restock": r["restock"]} for r in rows],
+        }
+        uow.events.publish("refund.created", payload)
+        uow.events.audit(
+            "refund", payload, staff_id=by.staff.id, location_code=location.code, register_code=register_code
+        )
+        uow.commit()
+    return refund_id, True

@@ -1,0 +1,169 @@
+"""Shifts: open with a float, cash in and out, X report, close with counted cash (Z)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+
+from till.domain.money import ZERO
+from till.domain.shifts import (
+    CashMovement,
+    ShiftError,
+    ShiftReport,
+    ShiftSale,
+    check_opening_float,
+    shift_report,
+)
+from till.domain.staff import Permission
+from till.services.auth import Principal
+from till.services.errors import Conflict, NotFound
+from till.storage.shifts import ShiftAlreadyOpen
+from till.storage.uow import UnitOfWork
+
+
+def _location_of(uow: UnitOfWork, register_code: str) -> str:
+    register = uow.reference.register(register_code)
+    if register is None:
+        raise NotFound(f"no register {register_code}")
+    return register.location_code
+
+
+def open_shift(engine: Engine, by: Principal, register_code: str, opening_float: Decimal) -> int:
+    """Open the register's shift; a second open shift is a conflict."""
+    check_opening_float(opening_float)
+    with UnitOfWork(engine) as uow:
+        location = _location_of(uow, register_code)
+        by.staff.require(Permission.SHIFT_OPEN, location)
+        try:
+            shift_id = uow.shifts.open(register_code, by.staff.id, opening_float)
+        except ShiftAlreadyOpen:
+            raise Conflict(f"register {register_code} already has an open shift; close it first") from None
+        uow.events.audit(
+            "shift.opened",
+            {"shift_id": shift_id, "float": str(opening_float)},
+            staff_id=by.staff.id,
+            location_code=location,
+            register_code=register_code,
+        )
+        uow.commit()
+    return shift_id
+
+
+def move_cash(engine: Engine, by: Principal, register_code: str, movement: CashMovement) -> None:
+    """Put cash into or take it out of the drawer of the open shift."""
+    with UnitOfWork(engine) as uow:
+        location = _location_of(uow, register_code)
+        by.staff.require(Permission.CASH_MOVEMENT, location)
+        shift = uow.shifts.open_shift(register_code)
+        if shift is None:
+            raise Conflict(f"register {register_code} has no open shift")
+        uow.shifts.add_movement(shift["id"], movement, by.staff.id)
+        uow.events.audit(
+            f"cash.{movement.kind}",
+            {"amount": str(movement.amount), "reason": movement.reason},
+            staff_id=by.staff.id,
+            location_code=location,
+            register_code=register_code,
+        )
+        uow.commit()
+
+
+def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | None = None) -> ShiftReport:
+    sales = [
+        ShiftSale(
+            grand_total=s["grand_total"],
+            tax=s["tax"],
+            discount=s["discount"],
+            payments=tuple(s["payments"]),
+            change_given=s["change_due"],
+        )
+        for s in uow.shifts.sales_of(shift["id"])
+    ]
+    sales += [
+        ShiftSale(
+            grand_total=-Decimal(r["total"]),
+            tax=-Decimal(r["tax"]),
+            discount=-Decimal(r["discount"]),
+            payments=((r["method"], -Decimal(r["total"])),),
+            is_refund=True,
+        )
+        for r in uow.shifts.refunds_of(shift["id"])
+    ]
+    opened_at = shift["opened_at"] if shift["opened_at"].tzinfo else shift["opened_at"].replace(tzinfo=UTC)
+    return shift_report(
+        register_code=shift["register_code"],
+        opened_at=opened_at,
+        opening_float=Decimal(shift["opening_float"]),
+        sales=sales,
+        movements=uow.shifts.movements(shift["id"]),
+        closed_at=datetime.now(UTC) if closing_count is not None else None,
+        counted_cash=closing_count,
+    )
+
+
+def x_report(engine: Engine, by: Principal, register_code: str) -> ShiftReport:
+    """The running figures of the register's open shift."""
+    with UnitOfWork(engine) as uow:
+        location = _location_of(uow, register_code)
+        by.staff.require(Permission.SELL, location)
+        shift = uow.shifts.open_shift(register_code)
+        if shift is None:
+            raise Conflict(f"register {register_code} has no open shift")
+        return _report(uow, shift)
+
+
+def close_shift(engine: Engine, by: Principal, register_code: str, counted_cash: Decimal) -> ShiftReport:
+    """Close the open shift with the counted cash; returns the Z report, stored with it."""
+    if counted_cash < ZERO:
+        raise ShiftError("counted cash cannot be negative")
+    with UnitOfWork(engine) as uow:
+        location = _location_of(uow, register_code)
+        by.staff.require(Permission.SHIFT_CLOSE, location)
+        shift = uow.shifts.open_shift(register_code)
+        if shift is None:
+            raise Conflict(f"register {register_code} has no open shift")
+        report = _report(uow, shift, closing_count=counted_cash)
+        if not uow.shifts.close(shift["id"], by.staff.id, counted_cash, report_json(report)):
+            raise Conflict("the shift was closed a moment ago by someone else")
+        uow.events.publish(
+            "shift.closed",
+            {"shift_id": shift["id"], "register_code": register_code, "report": report_json(report)},
+        )
+        uow.events.audit(
+            "shift.closed",
+            {"shift_id": shift["id"], "difference": str(report.difference)},
+            staff_id=by.staff.id,
+            location_code=location,
+            register_code=register_code,
+        )
+        uow.commit()
+    return report
+
+
+def z_report(engine: Engine, by: Principal, shift_id: int) -> dict[str, Any]:
+    """The stored Z report of a closed shift."""
+    with UnitOfWork(engine) as uow:
+        shift = uow.shifts.get(shift_id)
+        if shift is None or shift["z_report"] is None:
+            raise NotFound(f"no closed shift {shift_id}")
+        by.staff.require(Permission.REPORTS, _location_of(uow, shift["register_code"]))
+        return dict(shift["z_report"])
+
+
+def report_json(report: ShiftReport) -> dict[str, Any]:
+    """A report with decimals and times as strings, as stored and sent."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return {key: plain(value) for key, value in asdict(report).items()}

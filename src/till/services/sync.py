@@ -1,0 +1,216 @@
+"""Pull side of the sync protocol: per data set, the changes since a cursor, as current state.
+
+See docs/sync.md. A page lists each changed entity once, as it is now (or as deleted), and a
+cursor to ask from next. A cursor is a sequence of the change feed; it never skips a change
+committed late by a concurrent transaction (see till.storage.feed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from till.domain.catalog import Product
+from till.domain.locations import Location
+from till.domain.money import money_str
+from till.services.errors import NotFound
+from till.storage.catalog import wire_value
+from till.storage.feed import latest_seq, read_changes, stamp_pending
+from till.storage.tables import cart_rules, staff
+from till.storage.uow import UnitOfWork
+
+DATASETS = ("products", "prices", "stock", "customers", "tax", "promotions", "staff")
+
+
+@dataclass(frozen=True, slots=True)
+class PullPage:
+    """One page of a data set's changes."""
+
+    dataset: str
+    items: list[dict[str, Any]]
+    deleted: list[str]
+    cursor: int
+    has_more: bool
+
+
+def pull(engine: Engine, dataset: str, cursor: int, limit: int, location_code: str) -> PullPage:
+    """Changes of `dataset` after `cursor`, for a till at `location_code`."""
+    if dataset not in DATASETS:
+        raise NotFound(f"no data set {dataset!r}; there are {', '.join(DATASETS)}")
+    if cursor < 0:
+        raise ValueError("a cursor is zero or a number a previous page gave")
+    # Stamp here too: a writer that died between commit and stamping leaves rows unseen.
+    stamp_pending(engine)
+    with UnitOfWork(engine) as uow:
+        location = uow.reference.location(location_code)
+        if location is None:
+            raise NotFound(f"no location {location_code}")
+        # Read the high-water mark first: every change up to it is committed and visible.
+        ceiling = latest_seq(uow.conn)
+        scopes = [str(location.stock_id), None] if dataset == "stock" else None
+        changes = [c for c in read_changes(uow.conn, dataset, cursor, limit, scopes) if c.seq <= ceiling]
+        has_more = len(changes) == limit
+        next_cursor = changes[-1].seq if has_more else max(cursor, ceiling)
+        latest: dict[str, str] = {}
+        for change in changes:
+            latest[change.entity_key] = change.op
+        upserts = [key for key, op in latest.items() if op != "delete"]
+        resolved = RESOLVERS[dataset](uow, upserts, location)
+        deleted = [key for key, op in latest.items() if op == "delete"]
+        deleted += [key for key in upserts if key not in resolved]
+        items = [resolved[key] for key in upserts if key in resolved]
+    return PullPage(dataset, items, deleted, next_cursor, has_more)
+
+
+def product_json(product: Product) -> dict[str, Any]:
+    """A product as the till stores it."""
+    special = product.special_price
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "type": product.type,
+        "attribute_set": product.attribute_set,
+        "enabled": product.enabled,
+        "price": money_str(product.price),
+        "special_price": None if special is None else money_str(special.price),
+        "special_from": None if special is None or special.starts is None else special.starts.isoformat(),
+        "special_to": None if special is None or special.ends is None else special.ends.isoformat(),
+        "tier_prices": [
+            {"qty": str(t.qty), "price": money_str(t.price), "customer_group_id": t.customer_group_id}
+            for t in product.tier_prices
+        ],
+        "tax_class": product.tax_class,
+        "barcode": product.barcode,
+        "category_ids": list(product.category_ids),
+        "attributes": {code: wire_value(value) for code, value in sorted(product.attributes.items())},
+        "configurable_attributes": list(product.configurable_attributes),
+        "parent_sku": product.parent_sku,
+    }
+
+
+def _products(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
+    return {sku: product_json(p) for sku, p in uow.catalog.products(keys).items()}
+
+
+def _prices(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
+    fields = ("sku", "price", "special_price", "special_from", "special_to", "tier_prices")
+    return {sku: {f: data[f] for f in fields} for sku, data in _products(uow, keys, _location).items()}
+
+
+def _stock(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, dict[str, Any]]:
+    skus = [key.rsplit("@", 1)[0] for key in keys if key.endswith(f"@{location.stock_id}")]
+    salable = uow.stock.salable(location.stock_id, skus)
+    return {
+        f"{sku}@{location.stock_id}": {"sku": sku, "stock_id": location.stock_id, "salable": str(qty)}
+        for sku, qty in salable.items()
+    }
+
+
+def _customers(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    return {str(row["id"]): customer_json(row) for row in uow.customers.get_many(ids)}
+
+
+def customer_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A customer row as the till stores it."""
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "firstname": row["firstname"],
+        "lastname": row["lastname"],
+        "phone": row["phone"],
+        "group_id": row["group_id"],
+    }
+
+
+def _tax(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    if "config" in keys:
+        config = uow.reference.tax_config()
+        found["config"] = {
+            "kind": "config",
+            "algorithm": config.algorithm,
+            "prices_include_tax": config.prices_include_tax,
+            "apply_after_discount": config.apply_after_discount,
+            "discount_on_prices_including_tax": config.discount_on_prices_including_tax,
+            "cross_border_trade": config.cross_border_trade,
+        }
+    for rate in uow.reference.tax_rates():
+        if f"rate:{rate.code}" in keys:
+            found[f"rate:{rate.code}"] = {
+                "kind": "rate",
+                "code": rate.code,
+                "country": rate.country,
+                "region": rate.region,
+                "postcode": rate.postcode,
+                "percent": str(rate.percent),
+            }
+    for rule in uow.reference.tax_rules():
+        if f"rule:{rule.code}" in keys:
+            found[f"rule:{rule.code}"] = {
+                "kind": "rule",
+                "code": rule.code,
+                "customer_classes": sorted(rule.customer_classes),
+                "product_classes": sorted(rule.product_classes),
+                "rates": sorted(rule.rates),
+                "priority": rule.priority,
+                "position": rule.position,
+                "calculate_subtotal": rule.calculate_subtotal,
+            }
+    return found
+
+
+def _promotions(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if not ids:
+        return {}
+    rows = uow.conn.execute(select(cart_rules).where(cart_rules.c.id.in_(ids)))
+    return {str(row.id): _plain(dict(row._mapping)) for row in rows}
+
+
+def _staff(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, dict[str, Any]]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if not ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for row in uow.conn.execute(select(staff).where(staff.c.id.in_(ids))):
+        works_here = not row.locations or location.code in row.locations
+        if not (row.active and works_here):
+            continue  # absent → sent as deleted: this till must forget them
+        found[str(row.id)] = {
+            "id": row.id,
+            "username": row.username,
+            "name": row.name,
+            "role": row.role,
+            "locations": list(row.locations),
+            "pin_offline": row.pin_offline,
+            "discount_limit": None if row.discount_limit is None else str(row.discount_limit),
+        }
+    return found
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, Decimal):
+            out[key] = money_str(value)
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+RESOLVERS: dict[str, Callable[[UnitOfWork, list[str], Location], dict[str, dict[str, Any]]]] = {
+    "products": _products,
+    "prices": _prices,
+    "stock": _stock,
+    "customers": _customers,
+    "tax": _tax,
+    "promotions": _promotions,
+    "staff": _staff,
+}
