@@ -147,6 +147,16 @@ def fulfil() -> None:
     console.print(f"fulfilled {total} sales")
 
 
+@app.command()
+def openapi() -> None:
+    """Print the API's OpenAPI document (the PWA generates its types from it)."""
+    from till.api.app import create_app
+    from till.settings import Settings
+
+    document = create_app(Settings(database_url="sqlite://")).openapi()
+    print(json.dumps(document, indent=2, sort_keys=True))
+
+
 @staff_app.command("add")
 def staff_add(
     username: str,

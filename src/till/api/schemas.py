@@ -18,6 +18,7 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 
@@ -34,25 +35,38 @@ def _as_str(value: Decimal) -> str:
     return format(value, "f")
 
 
+def _decimal_string(places: int, *, signed: bool = False, example: str = "12.50") -> WithJsonSchema:
+    """Document a decimal as what it is on the wire: a string of digits."""
+    sign = "-?" if signed else ""
+    return WithJsonSchema(
+        {"type": "string", "pattern": rf"^{sign}\d+(\.\d{{1,{places}}})?$", "examples": [example]}
+    )
+
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_no_float),
-    Field(ge=0, le=Decimal("999999999"), decimal_places=2, examples=["12.50"]),
+    Field(ge=0, le=Decimal("999999999"), decimal_places=2),
     PlainSerializer(_as_str, return_type=str, when_used="json"),
+    _decimal_string(2),
 ]
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_no_float),
-    Field(gt=0, le=Decimal("100000"), decimal_places=4, examples=["1"]),
+    Field(gt=0, le=Decimal("100000"), decimal_places=4),
     PlainSerializer(_as_str, return_type=str, when_used="json"),
+    _decimal_string(4, example="1"),
 ]
 Percent = Annotated[
     Decimal,
     BeforeValidator(_no_float),
-    Field(gt=0, le=100, decimal_places=4, examples=["10"]),
+    Field(gt=0, le=100, decimal_places=4),
     PlainSerializer(_as_str, return_type=str, when_used="json"),
+    _decimal_string(4, example="10"),
 ]
-DecimalOut = Annotated[Decimal, PlainSerializer(_as_str, return_type=str, when_used="json")]
+DecimalOut = Annotated[
+    Decimal, PlainSerializer(_as_str, return_type=str, when_used="json"), _decimal_string(4, signed=True)
+]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
 Key = Annotated[str, Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -161,6 +175,7 @@ class StockAdjustmentIn(Strict):
         Decimal,
         BeforeValidator(_no_float),
         Field(ge=Decimal("-100000"), le=Decimal("100000"), decimal_places=4),
+        _decimal_string(4, signed=True, example="5"),
     ]
     to_source_code: Code | None = None
     note: Annotated[str, Field(max_length=255)] = ""

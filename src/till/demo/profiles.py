@@ -168,25 +168,25 @@ class ProfileCounts:
 # --- vocabulary -----------------------------------------------------------------------------------
 
 _ADJECTIVES = (
-    "Classic", "Relaxed", "Everyday", "Heritage", "Essential", "Modern", "Coastal", "Alpine",
-    "Urban", "Vintage", "Soft", "Structured", "Lightweight", "Heavyweight", "Washed", "Textured",
-    "Minimal", "Weekend", "Studio", "Field",
+    "Classic", "Relaxed", "Everyday", "Heritage", "Essential", "Modern", "Coastal", "Alpine", "Urban",
+    "Vintage", "Soft", "Structured", "Lightweight", "Heavyweight", "Washed", "Textured", "Minimal",
+    "Weekend", "Studio", "Field",
 )  # fmt: skip
 _FABRICS = (
     "Cotton", "Linen", "Merino", "Cashmere", "Denim", "Canvas", "Organic Cotton", "Wool", "Silk",
     "Jersey", "Corduroy", "Flannel",
 )  # fmt: skip
 _HOME_MATERIALS = (
-    "Stoneware", "Oak", "Bamboo", "Recycled Glass", "Ceramic", "Jute", "Linen", "Brass",
-    "Walnut", "Marble",
+    "Stoneware", "Oak", "Bamboo", "Recycled Glass", "Ceramic", "Jute", "Linen", "Brass", "Walnut",
+    "Marble",
 )  # fmt: skip
 _APPAREL = (
-    "Tee", "Shirt", "Sweater", "Cardigan", "Hoodie", "Jacket", "Coat", "Chino", "Jean", "Skirt",
-    "Dress", "Shorts", "Polo", "Vest", "Blazer", "Overshirt",
+    "Tee", "Shirt", "Sweater", "Cardigan", "Hoodie", "Jacket", "Coat", "Chino", "Jean", "Skirt", "Dress",
+    "Shorts", "Polo", "Vest", "Blazer", "Overshirt",
 )  # fmt: skip
 _HOMEWARE = (
-    "Mug", "Bowl", "Plate", "Vase", "Candle", "Throw", "Cushion Cover", "Tray", "Lamp",
-    "Basket", "Planter", "Rug", "Frame", "Carafe", "Napkin Set", "Serving Board",
+    "Mug", "Bowl", "Plate", "Vase", "Candle", "Throw", "Cushion Cover", "Tray", "Lamp", "Basket",
+    "Planter", "Rug", "Frame", "Carafe", "Napkin Set", "Serving Board",
 )  # fmt: skip
 _ACCESSORIES_TAXABLE = ("Tote", "Backpack", "Wallet", "Belt", "Pouch", "Umbrella", "Card Holder")
 _ACCESSORIES_CLOTHING = ("Scarf", "Beanie", "Cap", "Gloves", "Socks")
@@ -199,14 +199,14 @@ _SENTENCES = (
     "Lighter than it looks and built for daily use.",
 )
 _DEPARTMENTS = (
-    "Women", "Men", "Kids", "Home", "Accessories", "Outdoor", "Beauty", "Shoes", "Sport",
-    "Travel", "Garden", "Pets", "Stationery", "Gifts", "Sale",
+    "Women", "Men", "Kids", "Home", "Accessories", "Outdoor", "Beauty", "Shoes", "Sport", "Travel",
+    "Garden", "Pets", "Stationery", "Gifts", "Sale",
 )  # fmt: skip
 _SHELVES = (
-    "New In", "Tops", "Bottoms", "Knitwear", "Outerwear", "Basics", "Kitchen", "Dining",
-    "Bedding", "Bath", "Lighting", "Storage", "Decor", "Bags", "Hats", "Scarves", "Socks",
-    "Belts", "Jewellery", "Sleepwear", "Swim", "Loungewear", "Tableware", "Textiles", "Candles",
-    "Prints", "Plants", "Best Sellers", "Essentials", "Last Chance",
+    "New In", "Tops", "Bottoms", "Knitwear", "Outerwear", "Basics", "Kitchen", "Dining", "Bedding",
+    "Bath", "Lighting", "Storage", "Decor", "Bags", "Hats", "Scarves", "Socks", "Belts", "Jewellery",
+    "Sleepwear", "Swim", "Loungewear", "Tableware", "Textiles", "Candles", "Prints", "Plants",
+    "Best Sellers", "Essentials", "Last Chance",
 )  # fmt: skip
 
 _TAXABLE = "Taxable Goods"
@@ -596,10 +596,9 @@ def _check_base(conn: Connection, spec: ProfileSpec) -> dict[str, dict[str, int]
     }
     missing = (
         [s for s in (NYC_SOURCE, WAREHOUSE_SOURCE) if s not in sources]
-        + [f"customer group {g}" for g in (GENERAL_GROUP, WHOLESALE_GROUP, RETAILER_GROUP)
-           if g not in groups]
+        + [f"customer group {g}" for g in (GENERAL_GROUP, WHOLESALE_GROUP, RETAILER_GROUP) if g not in groups]
         + [f"attribute {a}" for a in _SHARED_MEMBERS if a not in options]
-    )  # fmt: skip
+    )
     if missing:
         raise SeedError(
             "a profile adds to the demo store, but this database lacks "
@@ -682,7 +681,8 @@ def seed_profile(
             insert_chunked(conn, t.source_items, batch.source_items)
             record_changes(conn, "products", skus)
             record_changes(conn, "prices", skus)
-            record_changes(conn, "stock", stock_keys)
+            for sid in stock_ids:
+                record_changes(conn, "stock", [f"{sku}@{sid}" for sku in batch.sellable], scope=str(sid))
         stamp_pending(engine)
         done += len(batch.products)
         values += batch.value_count
@@ -743,7 +743,12 @@ def seed_profile(
         conn.execute(
             update(t.settings)
             .where(t.settings.c.key == _marker_key(spec))
-            .values(value={"status": "done", "finished_at": datetime.now(UTC).isoformat(),
-                           "counts": asdict(counts)})
-        )  # fmt: skip
+            .values(
+                value={
+                    "status": "done",
+                    "finished_at": datetime.now(UTC).isoformat(),
+                    "counts": asdict(counts),
+                }
+            )
+        )
     return counts

@@ -243,6 +243,7 @@ def attribute_row(attribute: Attribute) -> dict[str, Any]:
 
 # --- the demo catalog ----------------------------------------------------------------------------
 
+#: Colour labels and the short codes variant SKUs end with.
 COLOURS: tuple[tuple[str, str], ...] = (
     ("Black", "BLK"),
     ("White", "WHT"),
@@ -287,7 +288,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("description", "Description", "text", "textarea"),
     Attribute("weight", "Weight (lbs)", "decimal", "weight"),
     Attribute("launch_date", "Launch date", "datetime", "date"),
-    #: Highest wash temperature in °C on the care label; 0 means dry clean only.
+    # Highest wash temperature in °C on the care label; 0 means dry clean only.
     Attribute("care_code", "Care code", "int"),
     Attribute("dishwasher_safe", "Dishwasher safe", "int", "boolean"),
 )
@@ -298,7 +299,7 @@ ATTRIBUTE_SETS: tuple[AttributeSet, ...] = (
     AttributeSet(
         "Apparel",
         frozenset(
-            {"color", "size", "material", "description", "weight"} | {"launch_date", "care_code", "brand"}
+            {"color", "size", "material", "description", "weight", "launch_date", "care_code", "brand"}
         ),
     ),
     AttributeSet(
@@ -307,9 +308,7 @@ ATTRIBUTE_SETS: tuple[AttributeSet, ...] = (
     ),
     AttributeSet(
         "Homeware",
-        frozenset(
-            {"color", "material", "description", "weight"} | {"launch_date", "brand", "dishwasher_safe"}
-        ),
+        frozenset({"color", "material", "description", "weight", "launch_date", "brand", "dishwasher_safe"}),
     ),
     AttributeSet("Gift Card", frozenset({"description"})),
 )
@@ -483,11 +482,6 @@ _BLURBS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Catalog:
-    products: tuple[Product, ...]
-
-
 def _money(amount: str) -> Decimal:
     return Decimal(amount)
 
@@ -514,7 +508,7 @@ def _typed(values: Mapping[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def _demo_catalog(today: date) -> _Catalog:
+def _demo_catalog(today: date) -> tuple[Product, ...]:
     """Every demo product as a validated domain object, in insertion order."""
     rng = seeded_random("linden-loom-catalog")
     specials = {
@@ -647,7 +641,7 @@ def _demo_catalog(today: date) -> _Catalog:
                         ),
                     )
                 )
-    return _Catalog(tuple(products))
+    return tuple(products)
 
 
 # Stock the story needs, by (sku, source): sold out in one shop, everywhere, or only in one.
@@ -698,17 +692,17 @@ _STAFF: tuple[tuple[str, str, Role, str, tuple[str, ...]], ...] = (
 )
 
 FIRST_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Elijah", "Isabella", "James",
-    "Mia", "Benjamin", "Amelia", "Lucas", "Harper", "Henry", "Zoë", "Theodore", "Chloe", "Jack",
-    "Priya", "Daniel", "Nora", "Samuel", "Aaliyah", "David", "Hannah", "Joseph", "Lily", "Wei",
-    "Grace", "Carlos", "Ruth", "Andre", "Fatima", "Kenji", "Elena", "Marcus", "Ingrid", "José",
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Elijah", "Isabella", "James", "Mia",
+    "Benjamin", "Amelia", "Lucas", "Harper", "Henry", "Zoë", "Theodore", "Chloe", "Jack", "Priya",
+    "Daniel", "Nora", "Samuel", "Aaliyah", "David", "Hannah", "Joseph", "Lily", "Wei", "Grace", "Carlos",
+    "Ruth", "Andre", "Fatima", "Kenji", "Elena", "Marcus", "Ingrid", "José",
 )  # fmt: skip
 LAST_NAMES = (
     "Smith", "Johnson", "Williams", "Brown", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young",
-    "Allen", "King", "Wright", "Scott", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson",
-    "O'Connor", "Patel", "Kowalski",
+    "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
+    "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King",
+    "Wright", "Scott", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "O'Connor", "Patel",
+    "Kowalski",
 )  # fmt: skip
 MAIL_DOMAINS = ("example.com", "example.net", "example.org")
 
@@ -783,20 +777,43 @@ def _cart_rules(today: date) -> list[dict[str, Any]]:
         "stop_further_rules": False,
     }
     rules: list[dict[str, Any]] = [
-        {"name": "Welcome: 10% off", "coupon_code": "WELCOME10", "action": "by_percent",
-         "amount": Decimal("10")},
-        {"name": "$5 off orders of $25 or more", "coupon_code": "SAVE5", "action": "cart_fixed",
-         "amount": Decimal("5.00"), "min_subtotal": Decimal("25.00"),
-         "customer_groups": [NOT_LOGGED_IN_GROUP, GENERAL_GROUP, RETAILER_GROUP]},
-        {"name": "Summer sale: 20% off (ended)", "coupon_code": "SUMMER20", "action": "by_percent",
-         "amount": Decimal("20"), "from_date": today - timedelta(days=120),
-         "to_date": today - timedelta(days=30)},
-        {"name": "Linen week: $10 off each duvet cover", "coupon_code": "LINEN10",
-         "action": "by_fixed", "amount": Decimal("10.00"),
-         "skus": ["HOME-DUVET-LINEN-Q", "HOME-DUVET-LINEN-K"]},
-        {"name": "Wholesale: 5% off everything", "action": "by_percent", "amount": Decimal("5"),
-         "customer_groups": [WHOLESALE_GROUP], "sort_order": 10},
-    ]  # fmt: skip
+        {
+            "name": "Welcome: 10% off",
+            "coupon_code": "WELCOME10",
+            "action": "by_percent",
+            "amount": Decimal("10"),
+        },
+        {
+            "name": "$5 off orders of $25 or more",
+            "coupon_code": "SAVE5",
+            "action": "cart_fixed",
+            "amount": Decimal("5.00"),
+            "min_subtotal": Decimal("25.00"),
+            "customer_groups": [NOT_LOGGED_IN_GROUP, GENERAL_GROUP, RETAILER_GROUP],
+        },
+        {
+            "name": "Summer sale: 20% off (ended)",
+            "coupon_code": "SUMMER20",
+            "action": "by_percent",
+            "amount": Decimal("20"),
+            "from_date": today - timedelta(days=120),
+            "to_date": today - timedelta(days=30),
+        },
+        {
+            "name": "Linen week: $10 off each duvet cover",
+            "coupon_code": "LINEN10",
+            "action": "by_fixed",
+            "amount": Decimal("10.00"),
+            "skus": ["HOME-DUVET-LINEN-Q", "HOME-DUVET-LINEN-K"],
+        },
+        {
+            "name": "Wholesale: 5% off everything",
+            "action": "by_percent",
+            "amount": Decimal("5"),
+            "customer_groups": [WHOLESALE_GROUP],
+            "sort_order": 10,
+        },
+    ]
     return [{"id": i, **base, **rule} for i, rule in enumerate(rules, start=1)]
 
 
@@ -890,7 +907,7 @@ def _insert_places(conn: Connection) -> None:
     )
 
 
-def _insert_catalog(conn: Connection, catalog: _Catalog, now: datetime) -> list[dict[str, Any]]:
+def _insert_catalog(conn: Connection, catalog: Sequence[Product], now: datetime) -> list[dict[str, Any]]:
     conn.execute(insert(t.attributes), [attribute_row(a) for a in ATTRIBUTES])
     conn.execute(insert(t.attribute_sets), [{"name": s.name} for s in ATTRIBUTE_SETS])
     conn.execute(
@@ -909,7 +926,7 @@ def _insert_catalog(conn: Connection, catalog: _Catalog, now: datetime) -> list[
     product_rows: list[dict[str, Any]] = []
     values: dict[str, list[dict[str, Any]]] = {backend: [] for backend in t.product_values}
     tier_rows: list[dict[str, Any]] = []
-    for product_id, product in enumerate(catalog.products, start=first):
+    for product_id, product in enumerate(catalog, start=first):
         product_rows.append(product_row(product_id, product, now))
         for code, value in product.attributes.items():
             backend = _ATTRIBUTE_BY_CODE[code].backend_type
@@ -970,15 +987,18 @@ def seed_demo(engine: Engine, *, today: date | None = None) -> DemoStore:
         # Again under the write lock: another seeder may have won the race since the first look.
         _refuse_if_in_use(conn)
         ensure_sequencer(conn)
-        conn.execute(insert(t.settings), [
-            {"key": "store", "value": {"name": STORE_NAME, "currency": "USD", "locale": "en-US"}},
-            {"key": "tax_config", "value": TAX_CONFIG},
-        ])  # fmt: skip
+        conn.execute(
+            insert(t.settings),
+            [
+                {"key": "store", "value": {"name": STORE_NAME, "currency": "USD", "locale": "en-US"}},
+                {"key": "tax_config", "value": TAX_CONFIG},
+            ],
+        )
         _insert_places(conn)
         conn.execute(insert(t.staff), staff_rows)
 
         product_rows = _insert_catalog(conn, catalog, now)
-        source_rows = _source_items(catalog.products, now)
+        source_rows = _source_items(catalog, now)
         insert_chunked(conn, t.source_items, source_rows)
 
         conn.execute(
@@ -1004,36 +1024,49 @@ def seed_demo(engine: Engine, *, today: date | None = None) -> DemoStore:
         conn.execute(
             insert(t.tax_rates),
             [
-                {"code": code, "country": country, "region": region, "postcode": postcode,
-                 "percent": Decimal(percent)}
+                {
+                    "code": code,
+                    "country": country,
+                    "region": region,
+                    "postcode": postcode,
+                    "percent": Decimal(percent),
+                }
                 for code, country, region, postcode, percent in _TAX_RATES
             ],
-        )  # fmt: skip
+        )
         conn.execute(
             insert(t.tax_rules),
             [
-                {"code": code, "customer_classes": list(cust), "product_classes": list(prod),
-                 "rates": list(rates), "priority": 0, "position": position,
-                 "calculate_subtotal": False}
+                {
+                    "code": code,
+                    "customer_classes": list(cust),
+                    "product_classes": list(prod),
+                    "rates": list(rates),
+                    "priority": 0,
+                    "position": position,
+                    "calculate_subtotal": False,
+                }
                 for position, (code, cust, prod, rates) in enumerate(_TAX_RULES)
             ],
-        )  # fmt: skip
+        )
         rules = _cart_rules(day)
         conn.execute(insert(t.cart_rules), rules)
         advance_sequences(conn, (t.products, t.customers, t.staff, t.cart_rules))
 
         skus = [row["sku"] for row in product_rows]
-        sellable = [p.sku for p in catalog.products if p.is_sellable]
+        sellable = [p.sku for p in catalog if p.is_sellable]
         stock_ids = stock_ids_of(conn, (NYC_SOURCE, WAREHOUSE_SOURCE))
         record_changes(conn, "products", skus)
         record_changes(conn, "prices", skus)
-        record_changes(conn, "stock", [f"{sku}@{sid}" for sku in sellable for sid in stock_ids])
+        for sid in stock_ids:
+            record_changes(conn, "stock", [f"{sku}@{sid}" for sku in sellable], scope=str(sid))
         record_changes(conn, "customers", [str(row["id"]) for row in customer_rows])
         record_changes(
             conn,
             "tax",
-            [r[0] for r in _TAX_RATES] + [r[0] for r in _TAX_RULES] + ["config"],
+            [f"rate:{r[0]}" for r in _TAX_RATES] + [f"rule:{r[0]}" for r in _TAX_RULES] + ["config"],
         )
+        record_changes(conn, "promotions", [str(rule["id"]) for rule in rules])
         record_changes(conn, "staff", [str(member.id) for member in staff])
 
     # Number the new feed rows now, so a till that signs in next pulls everything at once.
