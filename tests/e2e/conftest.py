@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,9 @@ class Live:
     def sign_in(self, username: str) -> httpx.Client:
         member = self.store.staff_member(username)
         with self.client() as anonymous:
-            answer = anonymous.post("/api/auth/sign-in", json={"username": username, "password": member.password})
+            answer = anonymous.post(
+                "/api/auth/sign-in", json={"username": username, "password": member.password}
+            )
         assert answer.status_code == 200, answer.text
         return self.client(answer.json()["token"])
 
@@ -63,7 +64,9 @@ def _server_for(engine: Engine) -> str:
     if key not in _servers:
         port = _free_port()
         settings = Settings(database_url=str(engine.url), web_dist="/nonexistent")
-        config = uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -77,10 +80,10 @@ def _server_for(engine: Engine) -> str:
 
 
 @pytest.fixture
-def live(engine: Engine) -> Iterator[Live]:
+def live(engine: Engine) -> Live:
     """The demo store on each backend, served over real HTTP."""
     store = seed_demo(engine)
-    yield Live(_server_for(engine), engine, store)
+    return Live(_server_for(engine), engine, store)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -139,7 +142,9 @@ def priced(live: Live, payload: dict[str, Any]) -> dict[str, Any]:
             row = uow.customers.get(sale.customer_id)
             assert row is not None
             group = int(row["group_id"])
-        totals = price_sale(context, sale, products, location, group, location.business_day(sale.created_at)).totals
+        totals = price_sale(
+            context, sale, products, location, group, location.business_day(sale.created_at)
+        ).totals
     filled = {
         **payload,
         "totals": {
@@ -150,5 +155,7 @@ def priced(live: Live, payload: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if not payload.get("payments"):
-        filled["payments"] = [{"method": "cash", "amount": str(totals.grand_total)}] if totals.grand_total else []
+        filled["payments"] = (
+            [{"method": "cash", "amount": str(totals.grand_total)}] if totals.grand_total else []
+        )
     return filled

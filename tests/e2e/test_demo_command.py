@@ -32,7 +32,11 @@ def test_the_demo_command_serves_the_demo_store(tmp_path: Path) -> None:
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(ROOT / "scripts" / "demo")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [str(ROOT / "scripts" / "demo")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
@@ -52,16 +56,29 @@ def test_the_demo_command_serves_the_demo_store(tmp_path: Path) -> None:
         assert "maya" in printed and "1357" in printed, "the demo sign-ins are printed"
 
         with httpx.Client(base_url=base, timeout=30) as client:
-            token = client.post("/api/auth/sign-in", json={"username": "maya", "password": "maya-demo"}).json()["token"]
+            token = client.post(
+                "/api/auth/sign-in", json={"username": "maya", "password": "maya-demo"}
+            ).json()["token"]
             client.headers["Authorization"] = f"Bearer {token}"
-            product = next(p for p in client.get("/api/products", params={"q": "e"}).json() if p["type"] == "simple")
+            product = next(
+                p for p in client.get("/api/products", params={"q": "e"}).json() if p["type"] == "simple"
+            )
             me = client.get("/api/auth/me").json()
             sale = {
-                "idempotency_key": f"demo-{uuid.uuid4()}", "register_code": "NYC1", "receipt_number": "NYC1-000001",
-                "location_code": "NYC", "staff_id": me["id"], "created_at": "2026-11-25T15:00:00+00:00",
+                "idempotency_key": f"demo-{uuid.uuid4()}",
+                "register_code": "NYC1",
+                "receipt_number": "NYC1-000001",
+                "location_code": "NYC",
+                "staff_id": me["id"],
+                "created_at": "2026-11-25T15:00:00+00:00",
                 "lines": [{"sku": product["sku"], "qty": "1", "unit_price": product["price"]}],
                 "payments": [{"method": "cash", "amount": "1000.00"}],
-                "totals": {"subtotal": product["price"], "discount": "0.00", "tax": "0.00", "grand_total": "1000.00"},
+                "totals": {
+                    "subtotal": product["price"],
+                    "discount": "0.00",
+                    "tax": "0.00",
+                    "grand_total": "1000.00",
+                },
             }
             first = client.post("/api/sync/push", json={"sales": [sale]}).json()["sales"][0]
             second = client.post("/api/sync/push", json={"sales": [sale]}).json()["sales"][0]

@@ -38,7 +38,12 @@ def test_the_same_sale_pushed_twice_exists_once(live: Live) -> None:
     before = _salable(live, sku)
     payload = priced(
         live,
-        sale_payload(live, key=_key(), receipt="NYC1-000001", lines=[{"sku": sku, "qty": "2", "unit_price": _price(live, sku)}]),
+        sale_payload(
+            live,
+            key=_key(),
+            receipt="NYC1-000001",
+            lines=[{"sku": sku, "qty": "2", "unit_price": _price(live, sku)}],
+        ),
     )
     with live.sign_in("maya") as till:
         first = till.post("/api/sync/push", json={"sales": [payload]})
@@ -61,7 +66,11 @@ def _price(live: Live, sku: str) -> str:
     with live.sign_in("admin") as admin:
         product = admin.get(f"/api/products/{sku}").json()
     special = product["special_price"]
-    return special if special and Decimal(special) < Decimal(product["price"]) and product["special_from"] is None else product["price"]
+    return (
+        special
+        if special and Decimal(special) < Decimal(product["price"]) and product["special_from"] is None
+        else product["price"]
+    )
 
 
 def test_an_oversell_is_accepted_and_flagged(live: Live) -> None:
@@ -69,7 +78,13 @@ def test_an_oversell_is_accepted_and_flagged(live: Live) -> None:
     salable = _salable(live, sku)
     qty = str(int(salable) + 1)
     payload = priced(
-        live, sale_payload(live, key=_key(), receipt="NYC1-000002", lines=[{"sku": sku, "qty": qty, "unit_price": _price(live, sku)}])
+        live,
+        sale_payload(
+            live,
+            key=_key(),
+            receipt="NYC1-000002",
+            lines=[{"sku": sku, "qty": qty, "unit_price": _price(live, sku)}],
+        ),
     )
     with live.sign_in("maya") as till:
         [result] = till.post("/api/sync/push", json={"sales": [payload]}).json()["sales"]
@@ -82,8 +97,21 @@ def test_an_oversell_is_accepted_and_flagged(live: Live) -> None:
 
 def test_malformed_and_impossible_sales_are_rejected_and_kept(live: Live) -> None:
     sku = _a_sku(live)
-    good = priced(live, sale_payload(live, key=_key(), receipt="NYC1-000010", lines=[{"sku": sku, "qty": "1", "unit_price": _price(live, sku)}]))
-    floaty = {**good, "idempotency_key": _key(), "receipt_number": "NYC1-000011", "lines": [{"sku": sku, "qty": 1.5, "unit_price": "1.00"}]}
+    good = priced(
+        live,
+        sale_payload(
+            live,
+            key=_key(),
+            receipt="NYC1-000010",
+            lines=[{"sku": sku, "qty": "1", "unit_price": _price(live, sku)}],
+        ),
+    )
+    floaty = {
+        **good,
+        "idempotency_key": _key(),
+        "receipt_number": "NYC1-000011",
+        "lines": [{"sku": sku, "qty": 1.5, "unit_price": "1.00"}],
+    }
     unknown = priced(live, {**good, "idempotency_key": _key(), "receipt_number": "NYC1-000012"})
     unknown["lines"] = [{"sku": "NO-SUCH-SKU", "qty": "1", "unit_price": "5.00"}]
     foreign = {**good, "idempotency_key": _key(), "receipt_number": "NYC2-000001"}
@@ -104,7 +132,15 @@ def test_malformed_and_impossible_sales_are_rejected_and_kept(live: Live) -> Non
 
 def test_a_totals_mismatch_is_recorded_not_hidden(live: Live) -> None:
     sku = _a_sku(live)
-    payload = priced(live, sale_payload(live, key=_key(), receipt="NYC1-000020", lines=[{"sku": sku, "qty": "1", "unit_price": _price(live, sku)}]))
+    payload = priced(
+        live,
+        sale_payload(
+            live,
+            key=_key(),
+            receipt="NYC1-000020",
+            lines=[{"sku": sku, "qty": "1", "unit_price": _price(live, sku)}],
+        ),
+    )
     shown = Decimal(payload["totals"]["grand_total"]) + Decimal("1.00")
     payload["totals"]["grand_total"] = str(shown)
     payload["payments"] = [{"method": "cash", "amount": str(shown)}]
@@ -116,23 +152,42 @@ def test_a_totals_mismatch_is_recorded_not_hidden(live: Live) -> None:
 
 def test_refunds_give_back_what_was_paid_and_restock(live: Live) -> None:
     sku = _a_sku(live)
-    payload = priced(live, sale_payload(live, key=_key(), receipt="NYC1-000030", lines=[{"sku": sku, "qty": "3", "unit_price": _price(live, sku)}]))
+    payload = priced(
+        live,
+        sale_payload(
+            live,
+            key=_key(),
+            receipt="NYC1-000030",
+            lines=[{"sku": sku, "qty": "3", "unit_price": _price(live, sku)}],
+        ),
+    )
     with live.sign_in("maya") as till:
         [sold] = till.post("/api/sync/push", json={"sales": [payload]}).json()["sales"]
-        denied = till.post(f"/api/orders/{sold['order_id']}/refunds", json={
-            "idempotency_key": _key(), "register_code": "NYC1", "lines": [{"line_no": 1, "qty": "1"}]})
+        denied = till.post(
+            f"/api/orders/{sold['order_id']}/refunds",
+            json={"idempotency_key": _key(), "register_code": "NYC1", "lines": [{"line_no": 1, "qty": "1"}]},
+        )
     assert denied.status_code == 403
     after_sale = _salable(live, sku)
     refunds = []
     with live.sign_in("grace") as manager:
         for qty in ("1", "1", "1"):
-            body = {"idempotency_key": _key(), "register_code": "NYC1", "lines": [{"line_no": 1, "qty": qty, "restock": True}]}
+            body = {
+                "idempotency_key": _key(),
+                "register_code": "NYC1",
+                "lines": [{"line_no": 1, "qty": qty, "restock": True}],
+            }
             answer = manager.post(f"/api/orders/{sold['order_id']}/refunds", json=body)
             assert answer.status_code == 201, answer.text
-            assert manager.post(f"/api/orders/{sold['order_id']}/refunds", json=body).json()["id"] == answer.json()["id"]
+            assert (
+                manager.post(f"/api/orders/{sold['order_id']}/refunds", json=body).json()["id"]
+                == answer.json()["id"]
+            )
             refunds.append(Decimal(answer.json()["total"]))
-        too_many = manager.post(f"/api/orders/{sold['order_id']}/refunds", json={
-            "idempotency_key": _key(), "register_code": "NYC1", "lines": [{"line_no": 1, "qty": "1"}]})
+        too_many = manager.post(
+            f"/api/orders/{sold['order_id']}/refunds",
+            json={"idempotency_key": _key(), "register_code": "NYC1", "lines": [{"line_no": 1, "qty": "1"}]},
+        )
         order = manager.get(f"/api/orders/{sold['order_id']}").json()
     assert too_many.status_code == 422
     assert sum(refunds) == Decimal(payload["totals"]["grand_total"])

@@ -31,7 +31,8 @@ def make_sale(
         place = context.location(location)
         day = place.business_day(moment)
         sale_lines = tuple(
-            SaleLine(sku=sku, qty=qty, unit_price=products[sku].final_price(day, 0, qty)) for sku, qty in lines
+            SaleLine(sku=sku, qty=qty, unit_price=products[sku].final_price(day, 0, qty))
+            for sku, qty in lines
         )
         draft = Sale(
             idempotency_key=key,

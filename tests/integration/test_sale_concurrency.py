@@ -27,7 +27,7 @@ def _race(*jobs: object) -> list[list[SaleResult]]:
         barrier.wait()
         try:
             results[index] = job()  # type: ignore[operator]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
@@ -97,7 +97,9 @@ def test_many_concurrent_sales_of_one_sku_lose_no_update(demo_engine: Engine) ->
     start = salable(engine, 2, [sku])[sku]
     web_start = salable(engine, 1, [sku])[sku]
     sales = [
-        make_sale(engine, key=f"many-{uuid.uuid4()}", receipt=f"NYC1-{300 + n:06d}", lines=[(sku, Decimal(1))])
+        make_sale(
+            engine, key=f"many-{uuid.uuid4()}", receipt=f"NYC1-{300 + n:06d}", lines=[(sku, Decimal(1))]
+        )
         for n in range(12)
     ]
     jobs = [(lambda chunk=sales[i::4]: place_sales(engine, chunk)) for i in range(4)]

@@ -30,14 +30,18 @@ sale_spec = st.tuples(
 
 
 @st.composite
-def schedules(draw: st.DrawFn) -> tuple[list[tuple[int, list[tuple[int, int]]]], list[list[int]], list[tuple[int, int, bool]]]:
+def schedules(
+    draw: st.DrawFn,
+) -> tuple[list[tuple[int, list[tuple[int, int]]]], list[list[int]], list[tuple[int, int, bool]]]:
     sales = draw(st.lists(sale_spec, min_size=1, max_size=6))
     # Every sale is delivered at least once, some several times, in any order and grouping.
     deliveries = list(range(len(sales))) + draw(st.lists(st.integers(0, len(sales) - 1), max_size=6))
     order = draw(st.permutations(deliveries))
     cuts = sorted(draw(st.lists(st.integers(1, max(1, len(order) - 1)), max_size=3, unique=True)))
     batches = [list(order[a:b]) for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True) if order[a:b]]
-    refunds = draw(st.lists(st.tuples(st.integers(0, len(sales) - 1), st.integers(1, 3), st.booleans()), max_size=3))
+    refunds = draw(
+        st.lists(st.tuples(st.integers(0, len(sales) - 1), st.integers(1, 3), st.booleans()), max_size=3)
+    )
     return sales, batches, refunds
 
 
@@ -46,14 +50,18 @@ def test_any_interleaving_keeps_each_sale_once_and_stock_exact(demo_engine: Engi
 
     skus = sellable_skus(engine, 4)
     with UnitOfWork(engine) as uow:
-        stock_of = {code: loc.stock_id for code, loc in ((c, uow.reference.location(c)) for c in ("NYC", "WH")) if loc}
+        stock_of = {
+            code: loc.stock_id for code, loc in ((c, uow.reference.location(c)) for c in ("NYC", "WH")) if loc
+        }
         staff_at = {m.username: m.id for m in uow.staff.all()}
     cashier_for = {"NYC": staff_at["maya"], "WH": staff_at["omar"]}
     manager = _manager_from(engine, staff_at["grace"])
 
     @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(schedules())
-    def run(plan: tuple[list[tuple[int, list[tuple[int, int]]]], list[list[int]], list[tuple[int, int, bool]]]) -> None:
+    def run(
+        plan: tuple[list[tuple[int, list[tuple[int, int]]]], list[list[int]], list[tuple[int, int, bool]]],
+    ) -> None:
         sales_spec, batches, refund_spec = plan
         start = {stock: salable(engine, stock, skus) for stock in stock_of.values()}
         orders_before = order_count(engine)
@@ -97,10 +105,24 @@ def test_any_interleaving_keeps_each_sale_once_and_stock_exact(demo_engine: Engi
             key = f"refund-{uuid.uuid4()}"
             request = [RefundLineRequest(1, take, restock)]
             order_id = seen[pushed[sale_index].idempotency_key]
-            first = refund(engine, manager, order_id=order_id, idempotency_key=key, register_code=register,
-                           lines=request, method="cash")
-            replay = refund(engine, manager, order_id=order_id, idempotency_key=key, register_code=register,
-                            lines=request, method="cash")
+            first = refund(
+                engine,
+                manager,
+                order_id=order_id,
+                idempotency_key=key,
+                register_code=register,
+                lines=request,
+                method="cash",
+            )
+            replay = refund(
+                engine,
+                manager,
+                order_id=order_id,
+                idempotency_key=key,
+                register_code=register,
+                lines=request,
+                method="cash",
+            )
             assert replay == (first[0], False)
             refunded[sale_index] += take
             if restock:

@@ -13,8 +13,8 @@ from till.domain.inventory import (
     SourceItem,
     Stock,
     StockAdjustment,
-    sale_reservations,
     salable_quantity,
+    sale_reservations,
 )
 
 SHOP, WAREHOUSE = Source("shop", "Shop"), Source("wh", "Warehouse", enabled=False)
@@ -27,8 +27,10 @@ def test_salable_counts_enabled_in_stock_sources_plus_reservations() -> None:
         SourceItem("A", "wh", Decimal(100)),  # source disabled
         SourceItem("B", "shop", Decimal(7), in_stock=False),
     ]
-    held = [Reservation(1, "A", Decimal(-2), "order_placed", "order", "o1"),
-            Reservation(2, "A", Decimal(-1), "order_placed", "order", "o2")]  # another stock
+    held = [
+        Reservation(1, "A", Decimal(-2), "order_placed", "order", "o1"),
+        Reservation(2, "A", Decimal(-1), "order_placed", "order", "o2"),
+    ]  # another stock
     assert salable_quantity(WEB, [SHOP, WAREHOUSE], items, held, "A") == Decimal(3)
     assert salable_quantity(WEB, [SHOP, WAREHOUSE], items, held, "B") == Decimal(0)
 

@@ -9,7 +9,6 @@ records, never hides, a difference.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -67,24 +66,6 @@ def check_idempotency_key(key: str) -> None:
     """Refuse a key that cannot identify a sale for ever (too short, odd characters)."""
     if not IDEMPOTENCY_KEY.match(key):
         raise OrderError("an idempotency key has 8 to 80 letters, digits or . _ : -")
-
-
-def settle(grand_total: Decimal, payments: Sequence[Payment]) -> Decimal:
-    """Check the payments cover the total and return the cash change due.
-
-    Only cash can be over-tendered: card and other payments together may not exceed the total.
-    """
-    paid = sum((p.amount for p in payments), ZERO)
-    non_cash = sum((p.amount for p in payments if p.method != "cash"), ZERO)
-    if grand_total <= 0:
-        if payments and paid != 0:
-            raise OrderError("a sale that costs nothing takes no payment")
-        return ZERO
-    if paid < grand_total:
-        raise OrderError(f"payments of {paid} do not cover the total of {grand_total}")
-    if non_cash > grand_total:
-        raise OrderError("card and other payments may not exceed the total; only cash gives change")
-    return paid - grand_total
 
 
 @dataclass(frozen=True, slots=True)

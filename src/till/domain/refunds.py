@@ -101,7 +101,7 @@ class LineRefund:
 class RefundedSoFar:
     """What earlier refunds of a line already gave back (Magento's `*_refunded` item fields)."""
 
-    qty: Decimal = ZERO
+    qty: Decimal = Decimal(0)
     row_total: Decimal = ZERO
     discount: Decimal = ZERO
     tax: Decimal = ZERO

@@ -165,6 +165,9 @@ def rate_matches_address(rate: TaxRate, address: Address) -> bool:
         return False
     pattern = rate.postcode.strip().upper()
     zip_range = _RANGE.match(pattern)
+    if zip_range is not None and int(zip_range.group(1)) > int(zip_range.group(2)):
+        # Magento refuses a range that ends before it starts, so this is a literal (a US ZIP+4).
+        zip_range = None
     if address.postcode.strip() == "*":
         # A request postcode of "*" is not filtered at all, but never reaches the range rates.
         return zip_range is None

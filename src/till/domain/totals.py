@@ -17,7 +17,7 @@ so a shipping line can later be passed last through the same calculator, as Mage
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Literal
 
@@ -117,6 +117,10 @@ class LineDiscount:
                     f"a line discount of {value}% is outside 0–100%",
                 )
         elif self.kind == "amount":
+            if round_money(value) != value:
+                raise TotalsError(
+                    "line_discount_precision", f"a line discount of {value} has more than two decimals"
+                )
             if value < 0:
                 raise TotalsError("negative_line_discount", f"a line discount of {value} is negative")
         else:
@@ -349,7 +353,9 @@ class _Calculator:
     def _unit_excl(self, item: _TaxItem) -> _ItemTax:
         # `UnitBaseCalculator::calculateWithTaxNotInPrice`: each group taxed and rounded per unit.
         price = round_money(item.unit_price)
+        row_total = round_money(price * item.qty)
         unit_before_total = ZERO
+        row_before_total = ZERO
         taxes: list[TaxAmount] = []
         for group in item.groups:
             unit_before = self._round_amount(
@@ -362,13 +368,14 @@ class _Calculator:
                     _tax_of(taxable, group.percent), group.id, "", "regular", item
                 )
             unit_before_total += unit_before
+            # Rows are money: exact for whole quantities, rounded to cents for fractional ones.
+            row_before_total += round_money(unit_before * item.qty)
             taxes.append(_group_amount(group, round_money(unit_after * item.qty)))
-        price_incl = price + unit_before_total
         return _ItemTax(
             price=price,
-            price_incl_tax=price_incl,
-            row_total=round_money(price * item.qty),
-            row_total_incl_tax=round_money(price_incl * item.qty),
+            price_incl_tax=price + unit_before_total,
+            row_total=row_total,
+            row_total_incl_tax=row_total + row_before_total,
             row_tax=sum((tax.amount for tax in taxes), ZERO),
             discount_tax_compensation=ZERO,
             taxes=tuple(taxes),
@@ -414,21 +421,20 @@ class _Calculator:
         # `UnitBaseCalculator::calculateWithTaxInPrice`: one combined rate, plain rounding per unit.
         price_incl = self._price_incl_tax(item)
         unit_tax = round_money(_tax_in(price_incl, item.rate))
-        price = price_incl - unit_tax
-        compensation = ZERO
+        row_incl = round_money(price_incl * item.qty)
+        # Rows are money: exact for whole quantities, rounded to cents for fractional ones.
+        row_tax_before = round_money(unit_tax * item.qty)
+        row_tax = row_tax_before
         if item.discount and self._config.apply_after_discount:
             taxable = max(price_incl - item.discount / item.qty, ZERO)
-            unit_after = round_money(_tax_in(taxable, item.rate))
-            compensation = round_money((unit_tax - unit_after) * item.qty)
-            unit_tax = unit_after
-        row_tax = round_money(unit_tax * item.qty)
+            row_tax = round_money(round_money(_tax_in(taxable, item.rate)) * item.qty)
         return _ItemTax(
-            price=price,
+            price=price_incl - unit_tax,
             price_incl_tax=price_incl,
-            row_total=round_money(price * item.qty),
-            row_total_incl_tax=round_money(price_incl * item.qty),
+            row_total=row_incl - row_tax_before,
+            row_total_incl_tax=row_incl,
             row_tax=row_tax,
-            discount_tax_compensation=compensation,
+            discount_tax_compensation=row_tax_before - row_tax,
             taxes=self._split_taxes(row_tax, item),
         )
 
@@ -470,6 +476,11 @@ class _Calculator:
                 amount = row_tax - applied
             applied += amount
             taxes.append(_group_amount(group, amount))
+        if taxes and applied < row_tax:
+            # Till's own fix: Magento only trims an overshoot, so its split can fall a cent short
+            # of the row tax; the last group takes the rest so per-rate reports add up.
+            last = taxes[-1]
+            taxes[-1] = replace(last, amount=last.amount + row_tax - applied)
         return tuple(taxes)
 
 
@@ -494,7 +505,8 @@ class _Discounted:
 
     @property
     def base(self) -> Decimal:
-        return self.line.qty * self.price
+        # The row at the discount price; Till rounds rows to cents even for fractional quantities.
+        return round_money(self.line.qty * self.price)
 
     def take(self, label: str, cumulative: Decimal) -> None:
         if cumulative != self.amount:
@@ -585,12 +597,11 @@ def _apply_discounts(items: list[_Discounted], discounts: Sequence[CartDiscount]
         if line_discount.kind == "percent":
             amount = round_money(item.base * line_discount.value / _HUNDRED)
         else:
-            amount = line_discount.value
+            amount = round_money(line_discount.value)
             if amount > item.base:
                 raise TotalsError(
                     "line_discount_exceeds_row",
-                    f"line {item.line.key!r}: a discount of {amount} is more than the line's "
-                    f"{round_money(item.base)}",
+                    f"line {item.line.key!r}: a discount of {amount} is more than the line's {item.base}",
                 )
         item.take(LINE_DISCOUNT_LABEL, amount)
 

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, select, update
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location
 from till.domain.money import ZERO
-from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck, settle
+from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck
+from till.domain.refunds import change_due
 from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 from till.services.pricing import PricingContext, price_sale
@@ -146,7 +147,7 @@ def _accept(
     day = location.business_day(sale.created_at)
     priced = price_sale(context, sale, products, location, group_id, day)
     check = TotalsCheck(priced.totals, sale.client_totals)
-    change = settle(sale.client_totals.grand_total, sale.payments)
+    change = change_due(sale.client_totals.grand_total, sale.payments)
 
     order = _order_from(sale, priced.totals, customer_id)
     flags = _flags(check, member, sale, priced.catalog_prices)

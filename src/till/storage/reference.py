@@ -88,7 +88,9 @@ class ReferenceRepository:
                 position=row.position,
                 calculate_subtotal=bool(row.calculate_subtotal),
             )
-            for row in self.conn.execute(select(tax_rules).order_by(tax_rules.c.position, tax_rules.c.code))
+            for row in self.conn.execute(
+                select(tax_rules).order_by(tax_rules.c.priority, tax_rules.c.position, tax_rules.c.code)
+            )
         ]
 
     def setting(self, key: str) -> Any:

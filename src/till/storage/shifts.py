@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import ZERO
-from till.storage.db import inserted_id
 from till.domain.shifts import CashMovement
+from till.storage.db import inserted_id
 from till.storage.tables import cash_movements, order_payments, orders, refunds, shifts
 
 
