@@ -33,6 +33,8 @@ class PricingContext:
     cart_rules: list[CartRule]
     groups: dict[int, CustomerGroup]
     uow: UnitOfWork
+    #: The batch's products by sku, read once by the caller.
+    products: dict[str, Product] = field(default_factory=dict)
     _locations: dict[str, Location] = field(default_factory=dict)
 
     @classmethod

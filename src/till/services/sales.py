@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, select, update
 
 from till.domain.inventory import Reservation, sale_reservations
-from till.domain.locations import Location
+from till.domain.locations import Location, Register
 from till.domain.money import ZERO
 from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck
 from till.domain.refunds import change_due
@@ -57,11 +57,40 @@ class PushedSale:
 
 
 @dataclass(slots=True)
+class _Lookups:
+    """Registers, staff and open shifts, each read once per batch."""
+
+    uow: UnitOfWork
+    registers: dict[str, Register | None] = field(default_factory=dict)
+    staff: dict[int, StaffMember | None] = field(default_factory=dict)
+    shifts: dict[str, int | None] = field(default_factory=dict)
+
+    def register(self, code: str) -> Register | None:
+        if code not in self.registers:
+            self.registers[code] = self.uow.reference.register(code)
+        return self.registers[code]
+
+    def member(self, staff_id: int) -> StaffMember | None:
+        if staff_id not in self.staff:
+            self.staff[staff_id] = self.uow.staff.by_id(staff_id)
+        return self.staff[staff_id]
+
+    def open_shift(self, register_code: str) -> int | None:
+        if register_code not in self.shifts:
+            shift = self.uow.shifts.open_shift(register_code)
+            self.shifts[register_code] = None if shift is None else int(shift["id"])
+        return self.shifts[register_code]
+
+
+@dataclass(slots=True)
 class BatchOutcome:
     """Per-sale results of a batch and the stock keys whose salable quantity changed."""
 
     results: list[SaleResult] = field(default_factory=list)
     accepted_order_ids: list[str] = field(default_factory=list)
+    #: What each accepted sale reserved: (order id, stock id, skus), for the oversell check.
+    reserved: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
+    lookups: _Lookups | None = None
     stock_keys: set[tuple[str, int]] = field(default_factory=set)
 
 
@@ -69,15 +98,20 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
     """Accept a batch of sales in one transaction, each exactly once; then fulfil them."""
     outcome = BatchOutcome()
     with UnitOfWork(engine) as uow:
+        outcome.lookups = _Lookups(uow)
         known = uow.sales.ids_for_keys([p.idempotency_key for p in pushed])
         context = PricingContext.load(uow)
+        # One catalog read for the whole batch, not one per sale.
+        context.products = uow.catalog.products(
+            line.sku for p in pushed if p.sale is not None for line in p.sale.lines
+        )
         for item in pushed:
             outcome.results.append(_place_one(uow, context, item, known, outcome))
         if outcome.accepted_order_ids:
             uow.stock_changed(outcome.stock_keys)
         uow.commit()
     if outcome.accepted_order_ids:
-        flag_oversold(engine, outcome.accepted_order_ids)
+        flag_oversold(engine, outcome.reserved)
         fulfil_orders(engine, outcome.accepted_order_ids)
     return outcome.results
 
@@ -120,13 +154,15 @@ def _accept(
     known: dict[str, str],
     outcome: BatchOutcome,
 ) -> SaleResult:
-    register = uow.reference.register(sale.register_code)
+    lookups = outcome.lookups
+    assert lookups is not None
+    register = lookups.register(sale.register_code)
     if register is None:
         raise OrderError(f"unknown register {sale.register_code}")
     if register.location_code != sale.location_code:
         raise OrderError(f"register {register.code} is at {register.location_code}, not {sale.location_code}")
     location = context.location(sale.location_code)
-    member = uow.staff.by_id(sale.staff_id)
+    member = lookups.member(sale.staff_id)
     if member is None:
         raise OrderError(f"unknown staff member {sale.staff_id}")
     member.require(Permission.SELL, sale.location_code)
@@ -143,7 +179,7 @@ def _accept(
             raise OrderError(f"unknown customer {customer_id}")
         group_id = int(customer["group_id"])
 
-    products = uow.catalog.products(line.sku for line in sale.lines)
+    products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
     day = location.business_day(sale.created_at)
     priced = price_sale(context, sale, products, location, group_id, day)
     check = TotalsCheck(priced.totals, sale.client_totals)
@@ -152,7 +188,7 @@ def _accept(
     order = _order_from(sale, priced.totals, customer_id)
     flags = _flags(check, member, sale, priced.catalog_prices)
     order.flags = set(flags)
-    shift = uow.shifts.open_shift(sale.register_code)
+    shift_id = lookups.open_shift(sale.register_code)
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
         "client_discount": sale.client_totals.discount,
@@ -160,7 +196,7 @@ def _accept(
         "client_grand_total": sale.client_totals.grand_total,
         "change_due": change,
         "discount_tax_compensation": priced.totals.discount_tax_compensation,
-        "shift_id": None if shift is None else shift["id"],
+        "shift_id": shift_id,
     }
     try:
         uow.sales.add(order, business_day=day, extra=extra)
@@ -189,6 +225,7 @@ def _accept(
             register_code=sale.register_code,
         )
     outcome.accepted_order_ids.append(order.id)
+    outcome.reserved.append((order.id, location.stock_id, frozenset(line.sku for line in sale.lines)))
     outcome.stock_keys.update((line.sku, location.stock_id) for line in sale.lines)
     return SaleResult(
         sale.idempotency_key, "accepted", order.id, order.receipt_number, flags=tuple(sorted(flags))
@@ -301,19 +338,19 @@ def _sale_event(order: Order, location: Location) -> dict[str, Any]:
     }
 
 
-def flag_oversold(engine: Engine, order_ids: Sequence[str]) -> list[str]:
-    """After commit, flag sales whose skus are now below zero salable (both racers see it)."""
+def flag_oversold(engine: Engine, reserved: Sequence[tuple[str, int, frozenset[str]]]) -> list[str]:
+    """After commit, flag sales that left a sku below zero salable. Read after commit, two
+    tills racing for the last unit both see the negative quantity and both are flagged."""
     flagged: list[str] = []
+    skus_by_stock: dict[int, set[str]] = {}
+    for _, stock_id, skus in reserved:
+        skus_by_stock.setdefault(stock_id, set()).update(skus)
     with UnitOfWork(engine) as uow:
-        found = uow.sales.get_many(order_ids)
-        for order_id in order_ids:
-            order = found[order_id]
-            location = uow.reference.location(order.location_code)
-            assert location is not None
-            salable = uow.stock.salable(location.stock_id, [line.sku for line in order.lines])
-            short = {sku: str(qty) for sku, qty in salable.items() if qty < 0}
-            if short and "oversold" not in order.flags:
-                uow.sales.flag(order_id, "oversold", {"stock_id": location.stock_id, "salable": short})
+        salable = {stock_id: uow.stock.salable(stock_id, skus) for stock_id, skus in skus_by_stock.items()}
+        for order_id, stock_id, skus in reserved:
+            short = {sku: str(salable[stock_id][sku]) for sku in sorted(skus) if salable[stock_id][sku] < 0}
+            if short:
+                uow.sales.flag(order_id, "oversold", {"stock_id": stock_id, "salable": short})
                 flagged.append(order_id)
         uow.commit()
     return flagged
