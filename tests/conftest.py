@@ -6,6 +6,7 @@ they are skipped with the reason, so a laptop without MariaDB can still run the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 os.environ.setdefault("TILL_TEST_FAST_HASH", "1")
@@ -23,6 +24,9 @@ from till.storage.tables import metadata
 
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Two checkouts testing at once on one machine (a worktree, CI beside a session) must not share
+# databases: each checkout gets its own, named after its path.
+CHECKOUT = hashlib.sha1(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:6]
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -36,7 +40,7 @@ BACKENDS = ["sqlite", "postgresql", "mariadb"]
 def _fresh_database(kind: str) -> str:
     """Create an empty database of our own on the server and return its URL."""
     server = make_url(SERVER_URLS[kind])
-    name = f"till_test_{WORKER}"
+    name = f"till_test_{CHECKOUT}_{WORKER}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
