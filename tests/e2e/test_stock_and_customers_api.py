@@ -199,6 +199,25 @@ def test_a_sale_lowers_salable_only_where_it_was_sold(live: Live) -> None:
     assert after == {"NYC": before["NYC"] - 2, "WH": before["WH"]}
 
 
+def test_a_sold_out_item_sold_offline_stays_oversold_until_stock_arrives(live: Live) -> None:
+    nyc, _ = _sources(live)
+    with live.sign_in("admin") as admin:
+        product = admin.get(f"/api/products/{SKILLET}").json()
+    line = {"sku": SKILLET, "qty": "3", "unit_price": product["price"]}
+    sale = priced(live, sale_payload(live, key=_key(), receipt="NYC1-000502", lines=[line]))
+    with live.sign_in("maya") as till:
+        [result] = till.post("/api/sync/push", json={"sales": [sale]}).json()["sales"]
+    with live.sign_in("grace") as manager:
+        oversold = _salable(manager, SKILLET)
+        levels = _levels(manager, SKILLET)
+        _adjust(manager, sku=SKILLET, source_code=nyc, reason="receive", quantity="5")
+        received = _salable(manager, SKILLET)
+    assert result["status"] == "accepted" and "oversold" in result["flags"], result
+    assert levels[nyc] == -3  # shipped from the shelf: the units are owed
+    assert oversold["NYC"] == -3
+    assert received["NYC"] == 2
+
+
 # --- customers --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.inventory import InventoryError, Reservation
@@ -66,19 +66,24 @@ class StockRepository:
         )
 
     def salable(self, stock_id: int, skus: Iterable[str]) -> dict[str, Decimal]:
-        """Salable quantity per sku: linked, enabled, in-stock source quantity + reservations."""
+        """Salable quantity per sku: linked, enabled source quantity (in stock, or owed) + reservations."""
         wanted = sorted(set(skus))
         result = dict.fromkeys(wanted, ZERO_QTY)
         if not wanted:
             return result
+        # As domain.inventory.salable_quantity: out of stock adds nothing but what is owed.
+        counted = case(
+            (source_items.c.in_stock.is_(True), source_items.c.quantity),
+            (source_items.c.quantity < 0, source_items.c.quantity),
+            else_=0,
+        )
         on_hand = (
-            select(source_items.c.sku, func.sum(source_items.c.quantity))
+            select(source_items.c.sku, func.sum(counted))
             .join(stock_sources, stock_sources.c.source_code == source_items.c.source_code)
             .join(sources, sources.c.code == source_items.c.source_code)
             .where(
                 stock_sources.c.stock_id == stock_id,
                 source_items.c.sku.in_(wanted),
-                source_items.c.in_stock.is_(True),
                 sources.c.enabled.is_(True),
             )
             .group_by(source_items.c.sku)
