@@ -254,6 +254,7 @@ def loadtest(
     live: Annotated[bool, typer.Option(help="each till keeps the live event stream open")] = True,
     sessions: Annotated[int, typer.Option(min=1, help="staff sign-ins shared by the tills")] = 10,
     location: Annotated[str, typer.Option(help="where the tills sell")] = "NYC",
+    stock: Annotated[int, typer.Option(min=0, help="units each basket sku receives before the run")] = 0,
     server_pid: Annotated[
         list[int] | None, typer.Option(help="server process ids for CPU accounting; default: found")
     ] = None,
@@ -292,7 +293,7 @@ def loadtest(
     )
     engine = _engine()
     with console.status("preparing registers, staff and priced baskets…"):
-        plan = prepare(engine, location=location, tills=tills)
+        plan = prepare(engine, location=location, tills=tills, stock=stock)
     console.print(f"run [bold]{plan.run}[/]: {tills} tills at {location}, {len(plan.baskets)} baskets")
     recorder, ledger = Recorder(), Ledger()
     pids = cpu.server_pids(server_pid)

@@ -29,8 +29,10 @@ def _ticks(pid: int) -> float:
         fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    # utime and stime are fields 14 and 15 of stat; after the command's ")" they are 12 and 13.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # utime, stime, cutime, cstime are fields 14-17 of stat (11-14 after the command's ")").
+    # A process's own time plus that of its children it has reaped: a database backend or a
+    # worker that ended during the run still counts, in its parent.
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _processes() -> dict[int, tuple[int, str, str]]:

@@ -62,8 +62,14 @@ class Plan:
         return f"lt-{self.run}-"
 
 
-def prepare(engine: Engine, *, location: str, tills: int, baskets: int = 300, seed: int = 7) -> Plan:
-    """Create this run's registers and staff, and price a pool of baskets at `location`."""
+def prepare(
+    engine: Engine, *, location: str, tills: int, baskets: int = 300, stock: int = 0, seed: int = 7
+) -> Plan:
+    """Create this run's registers and staff, and price a pool of baskets at `location`.
+
+    With `stock`, every sku the baskets hold first receives that many units at the location's
+    source (a delivery before opening), so that oversells stay the exception they are in a shop.
+    """
     if not 1 <= tills <= MAX_TILLS:
         raise ValueError(f"between 1 and {MAX_TILLS} tills")
     run = secrets.token_hex(2).upper()
@@ -116,7 +122,15 @@ def prepare(engine: Engine, *, location: str, tills: int, baskets: int = 300, se
             )
             totals = price_sale(context, draft, {p.sku: p for p in chosen}, place, 0, day).totals
             pool.append(_basket(lines, totals.subtotal, totals.discount, totals.tax, totals.grand_total))
-        skus = sorted({sku for b in pool for sku in b.qty_by_sku})
+    skus = sorted({sku for b in pool for sku in b.qty_by_sku})
+    if stock:
+        with UnitOfWork(engine) as uow:
+            for sku in skus:
+                uow.stock.change_source_quantity(sku, place.source_code, Decimal(stock))
+            stocks = uow.stock.stocks_of_source(place.source_code)
+            uow.stock_changed((sku, stock_id) for sku in skus for stock_id in stocks)
+            uow.commit()
+    with UnitOfWork(engine) as uow:
         salable = uow.stock.salable(place.stock_id, skus)
     return Plan(
         run=run,
