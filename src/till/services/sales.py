@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -25,7 +25,6 @@ from till.domain.refunds import change_due
 from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 from till.services.pricing import PricingContext, price_sale
-from till.storage.sales import DuplicateSale, ReceiptNumberTaken
 from till.storage.tables import order_lines, orders
 from till.storage.uow import UnitOfWork
 
@@ -83,66 +82,127 @@ class _Lookups:
 
 
 @dataclass(slots=True)
-class BatchOutcome:
-    """Per-sale results of a batch and the stock keys whose salable quantity changed."""
+class _Placement:
+    """A sale ready to be written: the order and everything written with it."""
 
-    results: list[SaleResult] = field(default_factory=list)
-    accepted_order_ids: list[str] = field(default_factory=list)
-    #: What each accepted sale reserved: (order id, stock id, skus), for the oversell check.
-    reserved: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
-    lookups: _Lookups | None = None
-    stock_keys: set[tuple[str, int]] = field(default_factory=set)
+    item: PushedSale
+    order: Order
+    location: Location
+    member: StaffMember
+    extra: dict[str, Any]
+    flags: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    """A sale whose key is already taken, by a stored sale or one earlier in this batch."""
+
+    key: str
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One push: every sale decided in memory first, then written with a few statements."""
+
+    uow: UnitOfWork
+    context: PricingContext
+    lookups: _Lookups
+    known: dict[str, str]
+    refused: dict[str, str]
+    #: One entry per pushed sale, in order.
+    outcomes: list[SaleResult | _Placement | _Replay] = field(default_factory=list)
+
+    def consider(self, item: PushedSale) -> None:
+        """Decide a sale: a replay, a refusal, or a placement."""
+        key = item.idempotency_key
+        if key in self.known or key in self.refused:
+            self.outcomes.append(_Replay(key))
+        elif item.sale is None or item.error is not None:
+            self.outcomes.append(self._reject(item, item.error or "malformed sale"))
+        else:
+            try:
+                self.outcomes.append(_prepare(self, item, item.sale))
+            except (OrderError, PermissionDenied, ValueError) as exc:
+                self.outcomes.append(self._reject(item, str(exc)))
+
+    def _reject(self, item: PushedSale, reason: str) -> SaleResult:
+        kept = self.uow.sales.reject(item.idempotency_key, item.register_code, reason, item.payload)
+        self.refused[item.idempotency_key] = kept
+        return SaleResult(item.idempotency_key, "rejected", reason=kept)
+
+    def write(self) -> list[SaleResult]:
+        """Insert the placements; a racing process's sale or a taken receipt number loses here."""
+        placements = [o for o in self.outcomes if isinstance(o, _Placement)]
+        stored = self.uow.sales.add_many([(p.order, p.extra) for p in placements])
+        placed: list[_Placement] = []
+        for p in placements:
+            key, order = p.item.idempotency_key, p.order
+            winner = stored.get(key)
+            if winner == order.id:
+                placed.append(p)
+            elif winner is not None:
+                # Another process committed the same key a moment ago: theirs is the sale.
+                self.known[key] = winner
+            else:
+                del self.known[key]
+                self._reject(
+                    p.item,
+                    f"receipt number {order.receipt_number} is already used by another sale of "
+                    f"{order.register_code}",
+                )
+        oversold = _write_placed(self.uow, placed)
+        accepted = {p.order.id for p in placed}
+        results: list[SaleResult] = []
+        for outcome in self.outcomes:
+            if isinstance(outcome, SaleResult):
+                results.append(outcome)
+            elif isinstance(outcome, _Placement) and outcome.order.id in accepted:
+                flags = set(outcome.flags) | ({"oversold"} if outcome.order.id in oversold else set())
+                order = outcome.order
+                results.append(
+                    SaleResult(
+                        order.idempotency_key,
+                        "accepted",
+                        order.id,
+                        order.receipt_number,
+                        flags=tuple(sorted(flags)),
+                    )
+                )
+            else:
+                key = outcome.key if isinstance(outcome, _Replay) else outcome.item.idempotency_key
+                results.append(self._answer_again(key))
+        return results
+
+    def _answer_again(self, key: str) -> SaleResult:
+        if key in self.refused:
+            return SaleResult(key, "rejected", reason=self.refused[key])
+        return _duplicate(self.uow, key, self.known[key])
 
 
 def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult]:
-    """Accept a batch of sales in one transaction, each exactly once; then fulfil them."""
-    outcome = BatchOutcome()
+    """Accept a batch of sales in one transaction, each exactly once, goods handed over.
+
+    A sale at a till is a sale whose goods left with the customer, so its fulfilment (the source
+    deducted, the reservation compensated) is written in the same transaction: no sale is ever
+    left half-done by a crash. The oversell check reads salable quantity after the source rows
+    are locked and changed, so of two tills racing for the last unit, the one that went below
+    zero is flagged; the answer carries the flag.
+    """
     with UnitOfWork(engine) as uow:
-        outcome.lookups = _Lookups(uow)
-        known = uow.sales.ids_for_keys([p.idempotency_key for p in pushed])
+        keys = [p.idempotency_key for p in pushed]
         context = PricingContext.load(uow)
         # One catalog read for the whole batch, not one per sale.
         context.products = uow.catalog.products(
             line.sku for p in pushed if p.sale is not None for line in p.sale.lines
         )
+        batch = _Batch(
+            uow, context, _Lookups(uow), uow.sales.ids_for_keys(keys), uow.sales.rejections_for(keys)
+        )
         for item in pushed:
-            outcome.results.append(_place_one(uow, context, item, known, outcome))
-        if outcome.accepted_order_ids:
-            uow.stock_changed(outcome.stock_keys)
+            batch.consider(item)
+        results = batch.write()
         uow.commit()
-    if not outcome.accepted_order_ids:
-        return outcome.results
-    oversold = set(flag_oversold(engine, outcome.reserved))
-    fulfil_orders(engine, outcome.accepted_order_ids)
-    # The till hears of its oversell in the answer, as a replay would from the stored flags.
-    return [
-        replace(r, flags=tuple(sorted({*r.flags, "oversold"}))) if r.order_id in oversold else r
-        for r in outcome.results
-    ]
-
-
-def _place_one(
-    uow: UnitOfWork,
-    context: PricingContext,
-    item: PushedSale,
-    known: dict[str, str],
-    outcome: BatchOutcome,
-) -> SaleResult:
-    key = item.idempotency_key
-    if key in known:
-        return _duplicate(uow, key, known[key])
-    previous = uow.sales.rejection(key)
-    if previous is not None:
-        return SaleResult(key, "rejected", reason=previous)
-    reason = item.error
-    if item.sale is not None and reason is None:
-        try:
-            return _accept(uow, context, item, item.sale, known, outcome)
-        except (OrderError, PermissionDenied, ValueError) as exc:
-            reason = str(exc)
-    assert reason is not None
-    reason = uow.sales.reject(key, item.register_code, reason, item.payload)
-    return SaleResult(key, "rejected", reason=reason)
+    return results
 
 
 def _duplicate(uow: UnitOfWork, key: str, order_id: str) -> SaleResult:
@@ -151,16 +211,9 @@ def _duplicate(uow: UnitOfWork, key: str, order_id: str) -> SaleResult:
     return SaleResult(key, "duplicate", order.id, order.receipt_number, flags=tuple(sorted(order.flags)))
 
 
-def _accept(
-    uow: UnitOfWork,
-    context: PricingContext,
-    item: PushedSale,
-    sale: Sale,
-    known: dict[str, str],
-    outcome: BatchOutcome,
-) -> SaleResult:
-    lookups = outcome.lookups
-    assert lookups is not None
+def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
+    """Check and price a sale in memory; raises OrderError for what cannot be a sale."""
+    uow, context, lookups = batch.uow, batch.context, batch.lookups
     register = lookups.register(sale.register_code)
     if register is None:
         raise OrderError(f"unknown register {sale.register_code}")
@@ -193,7 +246,6 @@ def _accept(
     order = _order_from(sale, priced.totals, customer_id)
     flags = _flags(check, member, sale, priced.catalog_prices)
     order.flags = set(flags)
-    shift_id = lookups.open_shift(sale.register_code)
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
         "client_discount": sale.client_totals.discount,
@@ -201,40 +253,52 @@ def _accept(
         "client_grand_total": sale.client_totals.grand_total,
         "change_due": change,
         "discount_tax_compensation": priced.totals.discount_tax_compensation,
-        "shift_id": shift_id,
+        "shift_id": lookups.open_shift(sale.register_code),
+        "business_day": day,
     }
-    try:
-        uow.sales.add(order, business_day=day, extra=extra)
-    except DuplicateSale as dup:
-        # Another process committed the same key a moment ago: theirs is the sale.
-        known[sale.idempotency_key] = dup.order_id
-        return _duplicate(uow, sale.idempotency_key, dup.order_id)
-    except ReceiptNumberTaken:
-        raise OrderError(
-            f"receipt number {sale.receipt_number} is already used by another sale of {sale.register_code}"
-        ) from None
-    known[sale.idempotency_key] = order.id
+    # A second sale with this key later in the same batch is a replay of this one.
+    batch.known[sale.idempotency_key] = order.id
+    return _Placement(item, order, location, member, extra, flags)
 
-    for name, detail in flags.items():
-        uow.sales.flag(order.id, name, detail)
-    uow.stock.append_reservations(
-        sale_reservations(location.stock_id, [(line.sku, line.qty) for line in sale.lines], order.id)
-    )
-    uow.events.publish("sale.placed", _sale_event(order, location))
-    if "over_limit" in flags or "price_override" in flags:
-        uow.events.audit(
-            "sale.exception",
-            {"order_id": order.id, "flags": sorted(flags)},
-            staff_id=member.id,
-            location_code=location.code,
-            register_code=sale.register_code,
+
+def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
+    """Write what goes with each new sale; returns the ids of sales that oversold."""
+    if not placed:
+        return set()
+    uow.sales.add_details([p.order for p in placed])
+    uow.sales.flag_many([(p.order.id, name, detail) for p in placed for name, detail in p.flags.items()])
+    uow.events.publish_many([("sale.placed", _sale_event(p.order, p.location)) for p in placed])
+    for p in placed:
+        if "over_limit" in p.flags or "price_override" in p.flags:
+            uow.events.audit(
+                "sale.exception",
+                {"order_id": p.order.id, "flags": sorted(p.flags)},
+                staff_id=p.member.id,
+                location_code=p.location.code,
+                register_code=p.order.register_code,
+            )
+    held = [
+        (
+            p.order.id,
+            p.location,
+            sale_reservations(p.location.stock_id, [(li.sku, li.qty) for li in p.order.lines], p.order.id),
         )
-    outcome.accepted_order_ids.append(order.id)
-    outcome.reserved.append((order.id, location.stock_id, frozenset(line.sku for line in sale.lines)))
-    outcome.stock_keys.update((line.sku, location.stock_id) for line in sale.lines)
-    return SaleResult(
-        sale.idempotency_key, "accepted", order.id, order.receipt_number, flags=tuple(sorted(flags))
-    )
+        for p in placed
+    ]
+    uow.stock.append_reservations([r for _, _, reservations in held for r in reservations])
+    _hand_over(uow, held)
+    salable: dict[int, dict[str, Decimal]] = {}
+    for stock_id in {p.location.stock_id for p in placed}:
+        skus = {line.sku for p in placed if p.location.stock_id == stock_id for line in p.order.lines}
+        salable[stock_id] = uow.stock.salable(stock_id, skus)
+    oversold: set[str] = set()
+    for p in placed:
+        levels = salable[p.location.stock_id]
+        short = {line.sku: str(levels[line.sku]) for line in p.order.lines if levels[line.sku] < 0}
+        if short:
+            uow.sales.flag(p.order.id, "oversold", {"stock_id": p.location.stock_id, "salable": short})
+            oversold.add(p.order.id)
+    return oversold
 
 
 def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None) -> Order:
@@ -343,73 +407,56 @@ def _sale_event(order: Order, location: Location) -> dict[str, Any]:
     }
 
 
-def flag_oversold(engine: Engine, reserved: Sequence[tuple[str, int, frozenset[str]]]) -> list[str]:
-    """After commit, flag sales that left a sku below zero salable. Read after commit, two
-    tills racing for the last unit both see the negative quantity and both are flagged."""
-    flagged: list[str] = []
-    skus_by_stock: dict[int, set[str]] = {}
-    for _, stock_id, skus in reserved:
-        skus_by_stock.setdefault(stock_id, set()).update(skus)
-    with UnitOfWork(engine) as uow:
-        salable = {stock_id: uow.stock.salable(stock_id, skus) for stock_id, skus in skus_by_stock.items()}
-        for order_id, stock_id, skus in reserved:
-            short = {sku: str(salable[stock_id][sku]) for sku in sorted(skus) if salable[stock_id][sku] < 0}
-            if short:
-                uow.sales.flag(order_id, "oversold", {"stock_id": stock_id, "salable": short})
-                flagged.append(order_id)
-        uow.commit()
-    return flagged
+def fulfil_orders(engine: Engine, limit: int = 500) -> int:
+    """Hand over the goods of sales stored before fulfilment was part of placing them.
 
-
-def fulfil_orders(engine: Engine, order_ids: Sequence[str] | None = None, limit: int = 500) -> int:
-    """Hand sold goods over the MSI way: deduct each sale from its location's source and
-    append the compensating reservation. Each order is claimed by a conditional UPDATE, so
-    two processes sweeping at once never fulfil one twice. Returns how many were fulfilled."""
+    Sales are fulfilled as they are placed; this sweep (`till fulfil`) only finishes older rows.
+    Each order is claimed by a conditional UPDATE, so two sweeps never fulfil one twice.
+    """
     with UnitOfWork(engine) as uow:
         query = select(orders.c.id, orders.c.location_code).where(orders.c.fulfilled_at.is_(None))
-        if order_ids is not None:
-            query = query.where(orders.c.id.in_(list(order_ids)))
         pending = uow.conn.execute(query.order_by(orders.c.id).limit(limit)).all()
         now = datetime.now(UTC)
-        per_source: dict[tuple[str, str], Decimal] = {}
-        compensations: list[Reservation] = []
-        changed_keys: set[tuple[str, int]] = set()
-        fulfilled = 0
+        claimed: list[tuple[str, Location, list[Reservation]]] = []
         for order_id, location_code in pending:
-            claimed = uow.conn.execute(
+            if not uow.conn.execute(
                 update(orders)
                 .where(orders.c.id == order_id, orders.c.fulfilled_at.is_(None))
                 .values(fulfilled_at=now)
-            ).rowcount
-            if not claimed:
+            ).rowcount:
                 continue
-            fulfilled += 1
             location = uow.reference.location(location_code)
             assert location is not None
             lines = uow.conn.execute(
                 select(order_lines.c.sku, order_lines.c.qty).where(order_lines.c.order_id == order_id)
             ).all()
-            for reservation in sale_reservations(
-                location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id
-            ):
-                key = (location.source_code, reservation.sku)
-                per_source[key] = per_source.get(key, ZERO) - reservation.quantity
-                compensations.append(
-                    Reservation(
-                        location.stock_id,
-                        reservation.sku,
-                        -reservation.quantity,
-                        "shipment_created",
-                        "order",
-                        order_id,
-                    )
-                )
-        # Sorted: every writer locks source items in the same order, so none deadlock.
-        for (source_code, sku), qty in sorted(per_source.items()):
-            uow.stock.change_source_quantity(sku, source_code, -qty)
-            for stock_id in uow.stock.stocks_of_source(source_code):
-                changed_keys.add((sku, stock_id))
-        uow.stock.append_reservations(compensations)
-        uow.stock_changed(changed_keys)
+            held = sale_reservations(location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id)
+            claimed.append((order_id, location, held))
+        _hand_over(uow, claimed)
         uow.commit()
-    return fulfilled
+    return len(claimed)
+
+
+def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservation]]]) -> None:
+    """Deduct sold units from each sale's source and compensate its reservations, the MSI way."""
+    per_source: dict[tuple[str, str], Decimal] = {}
+    compensations: list[Reservation] = []
+    for order_id, location, held in sales:
+        for reservation in held:
+            key = (location.source_code, reservation.sku)
+            per_source[key] = per_source.get(key, ZERO) - reservation.quantity
+            compensations.append(
+                Reservation(
+                    location.stock_id,
+                    reservation.sku,
+                    -reservation.quantity,
+                    "shipment_created",
+                    "order",
+                    order_id,
+                )
+            )
+    # Sorted: every writer locks source items in the same order, so none deadlock.
+    uow.stock.deduct_many(sorted((source, sku, qty) for (source, sku), qty in per_source.items()))
+    uow.stock.append_reservations(compensations)
+    stocks = {source: uow.stock.stocks_of_source(source) for source in {source for source, _ in per_source}}
+    uow.stock_changed((sku, stock_id) for (source, sku) in per_source for stock_id in stocks[source])

@@ -6,7 +6,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
@@ -65,3 +66,16 @@ def inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None, "the INSERT made no primary key"
     return int(key[0])
+
+
+def insert_skipping_clashes(conn: Connection, table: Table) -> Insert:
+    """An INSERT that leaves out rows clashing with a unique key, in each database's words."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    # MariaDB/MySQL: a no-op update of the clashing row (INSERT IGNORE would hide other errors).
+    statement = mysql.insert(table)
+    key = next(iter(table.primary_key.columns))
+    return statement.on_duplicate_key_update({key.name: key})

@@ -27,6 +27,18 @@ class EventRepository:
         )
         return message_id
 
+    def publish_many(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Write several outbox events (topic, payload) in one statement."""
+        if events:
+            now = datetime.now(UTC)
+            self.conn.execute(
+                insert(outbox),
+                [
+                    {"message_id": str(uuid.uuid4()), "topic": topic, "payload": payload, "created_at": now}
+                    for topic, payload in events
+                ],
+            )
+
     def audit(
         self,
         action: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import round_money, round_qty
 from till.domain.orders import Order, OrderLine, OrderState, Payment, PaymentMethod
+from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
     order_flags,
     order_lines,
@@ -26,18 +27,6 @@ from till.storage.tables import (
     refunds,
     rejected_sales,
 )
-
-
-class DuplicateSale(Exception):
-    """The idempotency key is taken: `order_id` is the sale that has it."""
-
-    def __init__(self, order_id: str) -> None:
-        super().__init__(order_id)
-        self.order_id = order_id
-
-
-class ReceiptNumberTaken(Exception):
-    """Another sale of the register already has this receipt number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,37 +52,46 @@ class SalesRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, order: Order, *, business_day: date, extra: dict[str, Any]) -> None:
-        """Insert a sale exactly once, or raise DuplicateSale / ReceiptNumberTaken."""
-        row = {
-            "id": order.id,
-            "idempotency_key": order.idempotency_key,
-            "receipt_number": order.receipt_number,
-            "register_code": order.register_code,
-            "location_code": order.location_code,
-            "staff_id": order.staff_id,
-            "customer_id": order.customer_id,
-            "state": order.state,
-            "created_at": order.created_at,
-            "received_at": datetime.now(UTC),
-            "business_day": business_day,
-            "subtotal": order.subtotal,
-            "discount": order.discount,
-            "tax": order.tax,
-            "grand_total": order.grand_total,
-            "total_refunded": order.total_refunded,
-            "coupon_code": order.coupon_code,
-            "flags": ",".join(sorted(order.flags)),
-            **extra,
-        }
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(orders).values(**row))
-        except IntegrityError:
-            existing = self.id_for_key(order.idempotency_key)
-            if existing is not None:
-                raise DuplicateSale(existing) from None
-            raise ReceiptNumberTaken(order.receipt_number) from None
+    def add_many(self, entries: Sequence[tuple[Order, dict[str, Any]]]) -> dict[str, str]:
+        """Insert sales, each exactly once; returns the order now holding each key.
+
+        One INSERT for the batch that skips rows clashing with a unique key: the idempotency key
+        (a racing process stored the sale: its id comes back instead of ours) or the register's
+        receipt number (the key is then absent from the answer). No savepoint per sale.
+        """
+        if not entries:
+            return {}
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": order.id,
+                "idempotency_key": order.idempotency_key,
+                "receipt_number": order.receipt_number,
+                "register_code": order.register_code,
+                "location_code": order.location_code,
+                "staff_id": order.staff_id,
+                "customer_id": order.customer_id,
+                "state": order.state,
+                "created_at": order.created_at,
+                "received_at": now,
+                # Handed over in the same transaction (services.sales.place_sales).
+                "fulfilled_at": now,
+                "subtotal": order.subtotal,
+                "discount": order.discount,
+                "tax": order.tax,
+                "grand_total": order.grand_total,
+                "total_refunded": order.total_refunded,
+                "coupon_code": order.coupon_code,
+                "flags": ",".join(sorted(order.flags)),
+                **extra,
+            }
+            for order, extra in entries
+        ]
+        self.conn.execute(insert_skipping_clashes(self.conn, orders), rows)
+        return self.ids_for_keys([order.idempotency_key for order, _ in entries])
+
+    def add_details(self, placed: Sequence[Order]) -> None:
+        """Insert the lines and payments of sales that `add_many` stored."""
         self.conn.execute(
             insert(order_lines),
             [
@@ -113,22 +111,35 @@ class SalesRepository:
                     "qty_refunded": line.qty_refunded,
                     "amount_refunded": line.amount_refunded,
                 }
+                for order in placed
                 for line in order.lines
             ],
         )
-        self.conn.execute(
-            insert(order_payments),
-            [
-                {
-                    "order_id": order.id,
-                    "seq": n,
-                    "method": p.method,
-                    "amount": p.amount,
-                    "reference": p.reference,
-                }
-                for n, p in enumerate(order.payments, start=1)
-            ],
-        )
+        payments = [
+            {"order_id": order.id, "seq": n, "method": p.method, "amount": p.amount, "reference": p.reference}
+            for order in placed
+            for n, p in enumerate(order.payments, start=1)
+        ]
+        if payments:
+            self.conn.execute(insert(order_payments), payments)
+
+    def flag_many(self, flags: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Record flags of new sales whose `flags` column already names them."""
+        if flags:
+            now = datetime.now(UTC)
+            self.conn.execute(
+                insert(order_flags),
+                [
+                    {
+                        "order_id": order_id,
+                        "flag": flag,
+                        "detail": detail,
+                        "created_at": now,
+                        "resolved": False,
+                    }
+                    for order_id, flag, detail in flags
+                ],
+            )
 
     def flag(self, order_id: str, flag: str, detail: dict[str, Any]) -> None:
         """Record something a manager must look at; the sale stands."""
@@ -293,6 +304,17 @@ class SalesRepository:
         return self.conn.execute(
             select(rejected_sales.c.reason).where(rejected_sales.c.idempotency_key == key)
         ).scalar()
+
+    def rejections_for(self, keys: Sequence[str]) -> dict[str, str]:
+        """Why sales with any of these keys were refused before, by key: one query per batch."""
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            select(rejected_sales.c.idempotency_key, rejected_sales.c.reason).where(
+                rejected_sales.c.idempotency_key.in_(list(keys))
+            )
+        )
+        return {key: reason for key, reason in rows}
 
     def rejections(self, limit: int = 200) -> list[dict[str, Any]]:
         """Refused sales, newest first."""

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.inventory import InventoryError, Reservation
 from till.domain.money import round_qty
+from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
     reservations,
     source_items,
@@ -144,6 +145,32 @@ class StockRepository:
             )
             if delta > 0:
                 self._back_in_stock(sku, source_code)
+
+    def deduct_many(self, items: Sequence[tuple[str, str, Decimal]]) -> None:
+        """Take sold units (source code, sku, qty) out of source items, in the order given.
+
+        Callers pass them sorted, so concurrent writers lock rows in one order. An item that
+        does not exist yet is created at zero first (a sale of something never stocked there
+        leaves the source owing units). Never refuses: a sale at a till happened.
+        """
+        if not items:
+            return
+        now = datetime.now(UTC)
+        self.conn.execute(
+            insert_skipping_clashes(self.conn, source_items),
+            [
+                {"sku": sku, "source_code": source, "quantity": 0, "in_stock": False, "updated_at": now}
+                for source, sku, _ in items
+            ],
+        )
+        self.conn.execute(
+            update(source_items)
+            .where(
+                source_items.c.sku == bindparam("b_sku"), source_items.c.source_code == bindparam("b_source")
+            )
+            .values(quantity=source_items.c.quantity - bindparam("b_qty"), updated_at=now),
+            [{"b_sku": sku, "b_source": source, "b_qty": qty} for source, sku, qty in items],
+        )
 
     def _back_in_stock(self, sku: str, source_code: str) -> None:
         # Magento's automatic stock status: a sold-out item that receives units is in stock again.
