@@ -1,6 +1,6 @@
 """The change feed: what changed, in an order a reader can page through without skipping.
 
-Writers append `change_log` rows with no sequence in their own transaction. After commit,
+Writers un-stamp the entity's one `change_log` row (or add it) in their own transaction. After commit,
 one serialized step (the sequencer row is locked) stamps every committed, unstamped row with
 a sequence number above all numbers given before. Readers page by that number. A row whose
 transaction commits late is simply stamped later, with a higher number, so a cursor never
@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, null, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from till.storage.tables import change_log, feed_sequencer
 
@@ -35,13 +36,48 @@ class Change:
 def record_changes(
     conn: Connection, dataset: str, keys: Iterable[str], *, op: str = "upsert", scope: str | None = None
 ) -> None:
-    """Append unstamped change rows in the caller's transaction."""
+    """Record that entities changed, in the caller's transaction.
+
+    The feed holds one row per entity: a change un-stamps it (sequence back to NULL), and the
+    stamping step after commit gives it a number above every number handed out before. A reader
+    gets each entity as it is now, so only its newest change matters, and the feed stays as
+    long as the number of entities, not of changes (a busy shop changes the same stock all day).
+    The row is found by its unique key, never by a scan, so writers lock only their own rows.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
     now = datetime.now(UTC)
     rows = [
-        {"dataset": dataset, "entity_key": key, "op": op, "scope": scope, "created_at": now} for key in keys
+        {"dataset": dataset, "entity_key": key, "op": op, "scope": scope, "created_at": now} for key in wanted
     ]
-    if rows:
-        conn.execute(insert(change_log), rows)
+    dialect = conn.dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_(change_log)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["dataset", "entity_key"],
+                set_={
+                    "seq": null(),
+                    "op": statement.excluded.op,
+                    "scope": statement.excluded.scope,
+                    "created_at": statement.excluded.created_at,
+                },
+            ),
+            rows,
+        )
+    else:
+        upsert = mysql.insert(change_log)
+        conn.execute(
+            upsert.on_duplicate_key_update(
+                seq=null(),
+                op=upsert.inserted.op,
+                scope=upsert.inserted.scope,
+                created_at=upsert.inserted.created_at,
+            ),
+            rows,
+        )
 
 
 def ensure_sequencer(conn: Connection) -> None:

@@ -19,6 +19,7 @@ from till.domain.inventory import InventoryError, Reservation
 from till.domain.money import round_qty
 from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
+    reservation_totals,
     reservations,
     source_items,
     sources,
@@ -46,7 +47,12 @@ class StockRepository:
         self.conn = conn
 
     def append_reservations(self, items: Sequence[Reservation]) -> None:
-        """Append reservations (negative holds, positive compensations)."""
+        """Append reservations (negative holds, positive compensations) and keep their totals.
+
+        The totals change by the net of the items per (stock, sku), in SQL and in (stock, sku)
+        order; a sale's hold and its compensation written together net to nothing and leave
+        the totals row untouched (and unlocked).
+        """
         if not items:
             return
         now = datetime.now(UTC)
@@ -64,6 +70,25 @@ class StockRepository:
                 }
                 for r in items
             ],
+        )
+        net: dict[tuple[int, str], Decimal] = {}
+        for r in items:
+            net[(r.stock_id, r.sku)] = net.get((r.stock_id, r.sku), ZERO_QTY) + r.quantity
+        changed = sorted((key, qty) for key, qty in net.items() if qty != 0)
+        if not changed:
+            return
+        self.conn.execute(
+            insert_skipping_clashes(self.conn, reservation_totals),
+            [{"stock_id": stock_id, "sku": sku, "quantity": 0} for (stock_id, sku), _ in changed],
+        )
+        self.conn.execute(
+            update(reservation_totals)
+            .where(
+                reservation_totals.c.stock_id == bindparam("b_stock"),
+                reservation_totals.c.sku == bindparam("b_sku"),
+            )
+            .values(quantity=reservation_totals.c.quantity + bindparam("b_qty")),
+            [{"b_stock": stock_id, "b_sku": sku, "b_qty": qty} for (stock_id, sku), qty in changed],
         )
 
     def salable(self, stock_id: int, skus: Iterable[str]) -> dict[str, Decimal]:
@@ -91,10 +116,8 @@ class StockRepository:
         )
         for sku, total in self.conn.execute(on_hand):
             result[sku] += Decimal(total)
-        reserved = (
-            select(reservations.c.sku, func.sum(reservations.c.quantity))
-            .where(reservations.c.stock_id == stock_id, reservations.c.sku.in_(wanted))
-            .group_by(reservations.c.sku)
+        reserved = select(reservation_totals.c.sku, reservation_totals.c.quantity).where(
+            reservation_totals.c.stock_id == stock_id, reservation_totals.c.sku.in_(wanted)
         )
         for sku, total in self.conn.execute(reserved):
             result[sku] += Decimal(total)

@@ -110,6 +110,16 @@ reservations = Table(
     Index("ix_reservations_stock_sku", "stock_id", "sku"),
 )
 
+#: The running sum of `reservations` per stock and sku, kept in SQL in the writer's transaction,
+#: so salable quantity is read from one row instead of summing an ever-growing ledger.
+reservation_totals = Table(
+    "reservation_totals",
+    metadata,
+    Column("stock_id", ForeignKey("stocks.id"), primary_key=True),
+    Column("sku", String(SKU), primary_key=True),
+    qty("quantity"),
+)
+
 stock_adjustments = Table(
     "stock_adjustments",
     metadata,
@@ -517,6 +527,7 @@ change_log = Table(
     timestamp("created_at"),
     Index("ix_change_log_seq", "seq"),
     Index("ix_change_log_dataset_seq", "dataset", "seq"),
+    UniqueConstraint("dataset", "entity_key", name="uq_change_log_entity"),
 )
 
 feed_sequencer = Table(
