@@ -1,8 +1,8 @@
 """The change feed: what changed, in an order a reader can page through without skipping.
 
-Writers un-stamp the entity's one `change_log` row (or add it) in their own transaction. After commit,
-one serialized step (the sequencer row is locked) stamps every committed, unstamped row with
-a sequence number above all numbers given before. Readers page by that number. A row whose
+Writers un-stamp the entity's one `change_log` row (or add it) in their own transaction.
+After commit, one serialized step (the sequencer row is locked) stamps every committed,
+unstamped row with the next sequence numbers, above all numbers given before. Readers page by that number. A row whose
 transaction commits late is simply stamped later, with a higher number, so a cursor never
 moves past a change that was not yet visible. Auto-increment ids alone cannot promise that:
 they are handed out at insert, not at commit.
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, null, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, null, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from till.storage.tables import change_log, feed_sequencer
@@ -106,24 +106,27 @@ def stamp_pending(engine: Engine) -> int:
         last = conn.execute(
             select(feed_sequencer.c.last_seq).where(feed_sequencer.c.id == 1).with_for_update()
         ).scalar_one()
-        low, high = conn.execute(
-            select(func.min(change_log.c.id), func.max(change_log.c.id)).where(change_log.c.seq.is_(None))
-        ).one()
-        if low is None:
-            return 0
-        # seq = id + offset keeps id order inside one stamping and puts every number above
-        # `last`; one UPDATE instead of one per row. The range must be closed at both ends:
-        # a row below `low` that commits between the two statements would get a number at or
-        # under `last`, behind a reader's cursor. It waits for the next stamping instead.
-        offset = int(last) - int(low) + 1
-        stamped = conn.execute(
-            update(change_log)
-            .where(change_log.c.seq.is_(None), change_log.c.id >= low, change_log.c.id <= high)
-            .values(seq=change_log.c.id + offset)
-        ).rowcount
-        conn.execute(
-            update(feed_sequencer).where(feed_sequencer.c.id == 1).values(last_seq=int(high) + offset)
+        # Rows a writer holds right now (it is un-stamping them again) are skipped, not waited
+        # for: the writer locks its rows in key order and the stamper in table order, so
+        # waiting could deadlock. A skipped row is stamped by a later step, with a higher number.
+        pending = sorted(
+            conn.execute(
+                select(change_log.c.id).where(change_log.c.seq.is_(None)).with_for_update(skip_locked=True)
+            ).scalars()
         )
+        if not pending:
+            return 0
+        # Numbers follow `last` densely in id order. Only rows locked above are stamped: a row
+        # that commits after the SELECT waits for the next stamping, so no number is handed out
+        # at or under `last`, behind a reader's cursor.
+        conn.execute(
+            update(change_log).where(change_log.c.id == bindparam("b_id")).values(seq=bindparam("b_seq")),
+            [{"b_id": row_id, "b_seq": int(last) + n} for n, row_id in enumerate(pending, start=1)],
+        )
+        conn.execute(
+            update(feed_sequencer).where(feed_sequencer.c.id == 1).values(last_seq=int(last) + len(pending))
+        )
+        stamped = len(pending)
         return int(stamped)
 
 
