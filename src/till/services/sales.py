@@ -384,6 +384,16 @@ def fulfil_orders(engine: Engine, order_ids: Sequence[str] | None = None, limit:
             lines = uow.conn.execute(
                 select(order_lines.c.sku, order_lines.c.qty).where(order_lines.c.order_id == order_id)
             ).all()
+            uow.events.publish(
+                "order.fulfilled",
+                {
+                    "order_id": order_id,
+                    "location_code": location_code,
+                    "source_code": location.source_code,
+                    "stock_id": location.stock_id,
+                    "lines": [{"sku": sku, "qty": str(Decimal(q))} for sku, q in lines],
+                },
+            )
             for reservation in sale_reservations(
                 location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id
             ):
