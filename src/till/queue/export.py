@@ -22,6 +22,7 @@ idempotency key on the other side where it matters. Exporters are registered in 
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -60,13 +61,15 @@ def unregister_exporter(name: str) -> None:
 
 def load_exporters(spec: str) -> list[Exporter]:
     """Import and register `module:attribute` entries (comma-separated); an attribute may be
-    an exporter or a callable returning one. Returns every registered exporter."""
+    an exporter, a class or a callable returning one. Returns every registered exporter."""
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         module_name, _, attribute = entry.partition(":")
         if not attribute:
             raise ValueError(f"exporter {entry!r}: write module:attribute")
         target = getattr(importlib.import_module(module_name), attribute)
-        register_exporter(target if isinstance(target, Exporter) else target())
+        # A class or factory is called; an instance is used as it is.
+        is_instance = isinstance(target, Exporter) and not inspect.isclass(target)
+        register_exporter(target if is_instance else target())
     return list(EXPORTERS)
 
 

@@ -117,9 +117,12 @@ class RabbitTransport:
         channel = await self._channel()
         events = await channel.get_exchange(self.events_exchange)
         for route in routes:
-            declared = await self._work_queue(channel, route.queue)
             keys = {"#" if topic == "*" else topic for topic in route.topics}
             bound = self._bound.setdefault(route.queue, set())
+            if route.queue in self._declared and keys == bound:
+                continue  # declared on this connection already (a robust connection redeclares)
+            declared = await self._work_queue(channel, route.queue)
+            self._declared.add(route.queue)
             for key in sorted(keys - bound):
                 await declared.bind(events, routing_key=key)
                 bound.add(key)
