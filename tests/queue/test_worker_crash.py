@@ -46,7 +46,7 @@ def _worker(
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=open(log.with_suffix(f".{len(list(log.parent.glob('*.err')))}.err"), "wb"),  # noqa: SIM115
+        stderr=open(log.with_suffix(f".{len(list(log.parent.glob('*.err')))}.err"), "wb"),
     )
 
 
