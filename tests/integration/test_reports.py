@@ -57,7 +57,10 @@ def test_a_write_hidden_in_a_with_clause_changes_nothing(demo_engine: Engine) ->
 def test_a_slow_report_stops_at_the_timeout(demo_engine: Engine) -> None:
     engine = demo_engine
     # 160^4 ≈ 650 million rows: seconds to minutes on any database.
-    slow = "SELECT count(*) FROM products a, products b, products c, products d WHERE a.price + d.price > b.price"
+    slow = (
+        "SELECT count(*) FROM products a, products b, products c, products d "
+        "WHERE a.price + d.price > b.price"
+    )
     with pytest.raises(ReportTimeout):
         run_read_only(engine, slow, {}, timeout_ms=300, limit=10)
     _, rows = run_read_only(engine, "SELECT 1 AS one", {}, timeout_ms=300, limit=10)
