@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     queue_transport: str = Field(default="database", description="database (embedded) or rabbitmq")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ, if used")
     amqp_prefix: str = Field(default="till", description="prefix of Till's exchanges and queues")
+    live_fallback_seconds: float = Field(
+        default=2.0, gt=0, description="live stream poll interval while RabbitMQ nudges arrive"
+    )
     queue_max_attempts: int = Field(default=8, ge=1, le=50, description="tries before a dead letter")
     queue_retry_base_seconds: float = Field(default=2.0, gt=0, description="first retry delay")
     queue_retry_max_seconds: float = Field(default=600.0, gt=0, description="longest retry delay")

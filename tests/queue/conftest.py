@@ -203,7 +203,7 @@ async def _delete_topology(prefix: str) -> None:
                 await channel.queue_delete(name)
             except Exception:
                 channel = await connection.channel()
-        for exchange in (f"{prefix}.events", f"{prefix}.dead"):
+        for exchange in (f"{prefix}.events", f"{prefix}.dead", f"{prefix}.live"):
             try:
                 await channel.exchange_delete(exchange)
             except Exception:

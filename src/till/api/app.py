@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -40,9 +42,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await live.start()
+        nudges = None
+        if settings.queue_transport == "rabbitmq":
+            # With a broker, workers nudge every process when the feed moves; poll rarely.
+            from till.queue.live import listen_for_nudges
+
+            def nudged(connected: bool) -> None:
+                live.interval = settings.live_fallback_seconds if connected else 0.25
+
+            nudges = asyncio.create_task(listen_for_nudges(settings, live.wake, nudged))
         try:
             yield
         finally:
+            if nudges is not None:
+                nudges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await nudges
             await live.stop()
 
     app = FastAPI(

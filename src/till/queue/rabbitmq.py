@@ -337,10 +337,11 @@ class RabbitTransport:
             counts[queue] = declared.declaration_result.message_count
         return counts
 
-    async def publish_live(self, exchange_name: str, body: bytes) -> None:
-        """Tell every app process to look at the change feed now (transient fan-out)."""
+    async def publish_live(self, body: bytes) -> None:
+        """Tell every app process to look at the change feed now (transient fan-out to
+        `<prefix>.live`; see till.queue.live)."""
         channel = await self._channel()
-        exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.FANOUT)
+        exchange = await channel.declare_exchange(f"{self.prefix}.live", aio_pika.ExchangeType.FANOUT)
         await exchange.publish(aio_pika.Message(body), routing_key="", mandatory=False)
 
     async def close(self) -> None:

@@ -31,8 +31,6 @@ from till.storage.feed import stamp_pending
 
 log = logging.getLogger(__name__)
 
-LIVE_EXCHANGE = "till.live"
-
 
 def worker_name() -> str:
     """host:pid:random, unique per process."""
@@ -105,7 +103,7 @@ class Worker:
         await asyncio.to_thread(stamp_pending, self.engine)
         publish = getattr(self.transport, "publish_live", None)
         if publish is not None:
-            await publish(LIVE_EXCHANGE, message.topic.encode())
+            await publish(message.topic.encode())
 
     async def _refresh(self, stop: asyncio.Event) -> None:
         self.endpoints = await asyncio.to_thread(webhooks.active_endpoints, self.engine)
