@@ -296,7 +296,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         "mean 5 min",
         "mean total",
     ):
-        queues.add_column(column, justify="left" if column == "queue" else "right")
+        queues.add_column(column, justify="left" if column == "queue" else "right", no_wrap=True)
     for name, q in data["queues"].items():
         queues.add_row(
             name,
