@@ -162,6 +162,22 @@ def _iso(moment: datetime | None) -> str | None:
     return None if found is None else found.isoformat()
 
 
+def release(engine: Engine, row_ids: Sequence[int], worker: str) -> None:
+    """Give claimed messages back untouched (a worker stopping, or a lease running short)."""
+    if not row_ids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(queue_messages)
+            .where(
+                queue_messages.c.id.in_(list(row_ids)),
+                queue_messages.c.claimed_by == worker,
+                queue_messages.c.status == RUNNING,
+            )
+            .values(status=READY, attempts=queue_messages.c.attempts - 1, lease_until=None)
+        )
+
+
 def is_processed(engine: Engine, queue: str, message_id: str) -> bool:
     """True if this queue's consumer already applied the message (a redelivery)."""
     with engine.connect() as conn:

@@ -128,7 +128,14 @@ class DatabaseTransport:
             if not claimed:
                 await _sleep_or_stop(stop, self.poll_seconds)
                 continue
-            for item in claimed:
+            # Leave what the lease no longer safely covers: another worker reclaims it after
+            # the lease, and two workers must not hold one message at once.
+            usable_until = time.monotonic() + self.lease_seconds * 0.8
+            for index, item in enumerate(claimed):
+                if time.monotonic() > usable_until or stop.is_set():
+                    rest = [c.row_id for c in claimed[index:]]
+                    await asyncio.to_thread(store.release, self.engine, rest, self.worker)
+                    break
                 in_flight[consumer.queue] = in_flight.get(consumer.queue, 0) + 1
                 try:
                     await self._one(consumer, item)
