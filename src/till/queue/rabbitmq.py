@@ -20,8 +20,10 @@ broker is away nothing is marked and everything is sent later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +52,22 @@ def _body(payload: dict[str, Any]) -> bytes:
 
 def _header(message: AbstractIncomingMessage, name: str) -> Any:
     return (message.headers or {}).get(name)
+
+
+async def _until(queue: AbstractQueue, stop: asyncio.Event) -> AsyncGenerator[AbstractIncomingMessage, None]:
+    """The queue's messages, one at a time, until `stop` is set."""
+    async with queue.iterator() as messages:
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                getter = asyncio.ensure_future(messages.__anext__())
+                done, _ = await asyncio.wait({getter, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    return
+                yield getter.result()
+        finally:
+            stopping.cancel()
 
 
 class RabbitTransport:
@@ -174,23 +192,13 @@ class RabbitTransport:
         try:
             await channel.set_qos(prefetch_count=self.prefetch)
             queue = await self._work_queue(channel, consumer.queue)
-            async with queue.iterator() as messages:
-                stopping = asyncio.ensure_future(stop.wait())
-                try:
-                    while True:
-                        getter = asyncio.ensure_future(messages.__anext__())
-                        done, _ = await asyncio.wait({getter, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                        if getter not in done:
-                            getter.cancel()
-                            break
-                        incoming = getter.result()
-                        in_flight[consumer.queue] = in_flight.get(consumer.queue, 0) + 1
-                        try:
-                            await self._one(channel, consumer, incoming)
-                        finally:
-                            in_flight[consumer.queue] -= 1
-                finally:
-                    stopping.cancel()
+            async with contextlib.aclosing(_until(queue, stop)) as messages:
+                async for incoming in messages:
+                    in_flight[consumer.queue] = in_flight.get(consumer.queue, 0) + 1
+                    try:
+                        await self._one(channel, consumer, incoming)
+                    finally:
+                        in_flight[consumer.queue] -= 1
         finally:
             await channel.close()
 
@@ -274,18 +282,9 @@ class RabbitTransport:
         try:
             await channel.set_qos(prefetch_count=50)
             queue = await channel.declare_queue(self.dead_name, durable=True)
-            async with queue.iterator() as messages:
-                stopping = asyncio.ensure_future(stop.wait())
-                try:
-                    while True:
-                        getter = asyncio.ensure_future(messages.__anext__())
-                        done, _ = await asyncio.wait({getter, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                        if getter not in done:
-                            getter.cancel()
-                            break
-                        await self._record_dead(getter.result())
-                finally:
-                    stopping.cancel()
+            async with contextlib.aclosing(_until(queue, stop)) as messages:
+                async for incoming in messages:
+                    await self._record_dead(incoming)
         finally:
             await channel.close()
 
