@@ -24,15 +24,11 @@ from till.queue.export import register_exporter, unregister_exporter
 from till.services.sales import place_sales
 from till.storage.tables import outbox
 
-pytestmark = pytest.mark.db
-
 
 @pytest.fixture
-def pg_engine(demo_engine: Engine) -> Engine:
+def pg_engine(pg_demo_engine: Engine) -> Engine:
     """The broker's behaviour does not depend on the database: these run on PostgreSQL."""
-    if demo_engine.dialect.name != "postgresql":
-        pytest.skip("RabbitMQ tests run once, on PostgreSQL")
-    return demo_engine
+    return pg_demo_engine
 
 
 class Recorder:

@@ -21,7 +21,6 @@ from tests.queue.probe import lines
 from till.services.sales import place_sales
 from till.storage.tables import outbox, processed_messages
 
-pytestmark = pytest.mark.db
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -116,11 +115,11 @@ def _kill_mid_message(engine: Engine, tmp_path: Path, transport: str, prefix: st
     assert {pid for e, m, pid in events if e == "done"} == {second.pid}
 
 
+@pytest.mark.db
 def test_sigkill_mid_message_database_queue(demo_engine: Engine, tmp_path: Path) -> None:
     _kill_mid_message(demo_engine, tmp_path, "database")
 
 
-def test_sigkill_mid_message_rabbitmq(demo_engine: Engine, tmp_path: Path, amqp_prefix: str) -> None:
-    if demo_engine.dialect.name != "postgresql":
-        pytest.skip("RabbitMQ's redelivery does not depend on the database: run once, on PostgreSQL")
-    _kill_mid_message(demo_engine, tmp_path, "rabbitmq", amqp_prefix)
+def test_sigkill_mid_message_rabbitmq(pg_demo_engine: Engine, tmp_path: Path, amqp_prefix: str) -> None:
+    """RabbitMQ's redelivery does not depend on the database: run once, on PostgreSQL."""
+    _kill_mid_message(pg_demo_engine, tmp_path, "rabbitmq", amqp_prefix)
