@@ -172,3 +172,39 @@ def test_broker_outage_under_a_stream_of_sales_loses_and_doubles_nothing(
         assert recorder.seen == dict.fromkeys(wanted, 1), "none lost, none doubled"
     finally:
         proxy.close()
+
+
+def test_a_switched_off_endpoint_hears_nothing_until_switched_on(
+    pg_engine: Engine, receiver: Receiver, start_worker: Callable[..., WorkerThread], amqp_prefix: str
+) -> None:
+    engine = pg_engine
+    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    start_worker(
+        engine, queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix), schedule=False
+    )
+    sku = sellable_skus(engine, 1)[0]
+
+    def sell(n: int) -> str:
+        [sale] = place_sales(
+            engine,
+            [
+                make_sale(
+                    engine, key=f"sale-rabbit-off-{n}", receipt=f"NYC1-{8500 + n}", lines=[(sku, Decimal(1))]
+                )
+            ],
+        )
+        return str(sale.order_id)
+
+    first = sell(1)
+    wait_for(lambda: len(receiver.accepted()) == 1, what="the first delivery")
+    webhooks.change_endpoint(engine, endpoint["id"], active=False)
+    time.sleep(1.5)  # the worker's refresh (0.5 s in tests) unbinds the queue
+    sell(2)
+    wait_for(lambda: _unsent(engine) == 0, what="the relay")
+    time.sleep(1.0)
+    webhooks.change_endpoint(engine, endpoint["id"], active=True)
+    time.sleep(1.5)
+    third = sell(3)
+    wait_for(lambda: len(receiver.accepted()) == 2, what="the delivery after switching on")
+    time.sleep(0.5)
+    assert [json.loads(d.body)["payload"]["order_id"] for d in receiver.accepted()] == [first, third]

@@ -53,8 +53,11 @@ def install_metrics(app: FastAPI, transport: str) -> None:
 
 def _route_of(app: FastAPI, request: Request) -> str:
     """The route's template (`/api/products/{sku}`), so labels stay few."""
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
+    route = request.scope.get("route")  # set by the router on the way in
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    for candidate in app.router.routes:  # a mount (/graphql) or no route at all
+        match, _ = candidate.matches(request.scope)
         if match is Match.FULL:
-            return str(getattr(route, "path", request.url.path))
+            return str(getattr(candidate, "path", "unmatched"))
     return "unmatched"

@@ -148,6 +148,19 @@ class RabbitTransport:
                 await declared.unbind(events, routing_key=key)
                 bound.discard(key)
 
+    async def retire(self, queue: str) -> None:
+        """Stop routing events to a queue whose route is gone (an endpoint deleted or switched
+        off), as the database relay does; what waits in it stays until it is switched on."""
+        bound = self._bound.pop(queue, set())
+        self._declared.discard(queue)
+        if not bound:
+            return
+        channel = await self._channel()
+        events = await channel.get_exchange(self.events_exchange)
+        declared = await self._work_queue(channel, queue)
+        for key in sorted(bound):
+            await declared.unbind(events, routing_key=key)
+
     async def relay(self, routes: list[Route], limit: int) -> int:
         """Publish a batch of outbox rows, wait for every confirm, then mark them sent."""
         channel = await self._channel()

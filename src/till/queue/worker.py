@@ -66,6 +66,7 @@ class Worker:
         self.relayed = 0
         self._consumers: dict[str, tuple[Route, asyncio.Task[None], asyncio.Event]] = {}
         self._http: httpx.AsyncClient | None = None
+        self._known: set[str] = set()
 
     # --- routes and consumers ---------------------------------------------------------------
 
@@ -108,6 +109,11 @@ class Worker:
     async def _refresh(self, stop: asyncio.Event) -> None:
         self.endpoints = await asyncio.to_thread(webhooks.active_endpoints, self.engine)
         routes = self.routes()
+        retire = getattr(self.transport, "retire", None)
+        if retire is not None:
+            for gone in sorted(set(self._known) - {r.queue for r in routes}):
+                await retire(gone)
+        self._known = {r.queue for r in routes}
         await self.transport.prepare(routes)
         if not self.do_consume:
             return
