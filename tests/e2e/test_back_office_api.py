@@ -6,7 +6,7 @@ import csv
 import io
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.e2e.conftest import Live
 from tests.integration.helpers import make_sale, sellable_skus
@@ -91,8 +91,18 @@ def test_saved_reports_are_admin_made_and_cannot_write(live: Live) -> None:
                 or "single statement" in refused.json()["detail"]
             )
         assert admin.delete("/api/reports/expensive-products").status_code == 204
+
+        # A write that passes the text check (it starts with WITH): the database refuses it
+        # (PostgreSQL: read-only transaction; SQLite and MariaDB cannot parse it).
+        hidden = {**report, "name": "hidden-delete", "params": {}}
+        hidden["sql"] = "WITH gone AS (DELETE FROM products RETURNING sku) SELECT count(*) AS n FROM gone"
+        assert admin.post("/api/reports", json=hidden).status_code == 201
+        ran = manager.get("/api/reports/hidden-delete")
+        assert ran.status_code == 400, ran.text
+        assert ran.json()["detail"].startswith(("reports are read-only", "the report failed"))
     with live.engine.connect() as conn:
         assert conn.execute(select(products.c.price).where(products.c.sku == sku)).scalar_one() == price
+        assert conn.execute(select(func.count()).select_from(products)).scalar_one() == live.store.products
 
 
 def test_graphql_reads_orders_products_stock_customers(live: Live) -> None:
