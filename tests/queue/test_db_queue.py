@@ -59,13 +59,13 @@ def test_concurrent_claims_take_each_message_once(engine: Engine) -> None:
 def test_released_and_expired_claims_come_back(engine: Engine) -> None:
     _fill(engine, 3)
     store.relay_to_database(engine, [Route("export.a", frozenset({"*"}))], 10)
-    first = store.claim(engine, "export.a", "w1", 3, 0.5)
+    first = store.claim(engine, "export.a", "w1", 3, 1.0)
     assert [c.message.attempt for c in first] == [1, 1, 1]
     assert store.claim(engine, "export.a", "w2", 3, 60) == [], "held by w1"
     store.release(engine, [first[0].row_id], "w1")
     [again] = store.claim(engine, "export.a", "w2", 3, 60)
     assert again.message.message_id == first[0].message.message_id and again.message.attempt == 1
-    time.sleep(1.2)  # w1's lease runs out (MariaDB keeps whole seconds)
+    time.sleep(1.5)  # w1's lease runs out
     late = store.claim(engine, "export.a", "w3", 3, 60)
     assert sorted(c.message.message_id for c in late) == sorted(c.message.message_id for c in first[1:])
     assert {c.message.attempt for c in late} == {2}, "a redelivery counts as a try"

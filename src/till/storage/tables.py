@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
 metadata = MetaData(
@@ -554,6 +555,16 @@ audit_log = Table(
 # --- async integration: queues, webhooks, scheduler, saved reports ----------------------------------
 # (issue 4; all added by one migration, see docs/queue.md)
 
+#: Leases, backoffs and due times need sub-second precision; MariaDB's DATETIME keeps whole
+#: seconds unless asked for six places.
+PRECISE_MOMENT = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def precise_timestamp(name: str, nullable: bool = False) -> Column[object]:
+    """A moment in UTC, to the microsecond on every database."""
+    return Column(name, PRECISE_MOMENT, nullable=nullable)
+
+
 #: The database queue (the embedded transport, like Magento's MySQL queue): one row per
 #: message per queue. With RabbitMQ only dead letters land here (recorded from the
 #: dead-letter exchange), so a person can list, replay and discard them the same way.
@@ -568,11 +579,11 @@ queue_messages = Table(
     #: ready, running, done, dead, discarded
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    timestamp("available_at"),
+    precise_timestamp("available_at"),
     Column("claimed_by", String(80), nullable=True),
-    timestamp("lease_until", nullable=True),
-    timestamp("created_at"),
-    timestamp("finished_at", nullable=True),
+    precise_timestamp("lease_until", nullable=True),
+    precise_timestamp("created_at"),
+    precise_timestamp("finished_at", nullable=True),
     Column("last_error", Text, nullable=True),
     UniqueConstraint("queue", "message_id", name="uq_queue_messages_queue_message"),
     Index("ix_queue_messages_claim", "queue", "status", "available_at"),
@@ -585,7 +596,7 @@ processed_messages = Table(
     metadata,
     Column("queue", String(80), primary_key=True),
     Column("message_id", String(36), primary_key=True),
-    timestamp("finished_at"),
+    precise_timestamp("finished_at"),
     Column("duration_ms", Numeric(14, 3), nullable=False),
     Index("ix_processed_messages_finished", "finished_at"),
 )
@@ -610,7 +621,7 @@ worker_heartbeats = Table(
     Column("in_flight", Integer, nullable=False, default=0),
     #: messages the broker holds for the queue, as the worker saw it (RabbitMQ only)
     Column("waiting", Integer, nullable=True),
-    timestamp("seen_at"),
+    precise_timestamp("seen_at"),
 )
 
 webhook_endpoints = Table(
@@ -622,7 +633,7 @@ webhook_endpoints = Table(
     Column("secret", String(128), nullable=False),
     Column("topics", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    timestamp("created_at"),
+    precise_timestamp("created_at"),
 )
 
 #: Cron-like jobs; a due run is claimed by a compare-and-set on `next_run_at`.
@@ -634,8 +645,8 @@ scheduled_jobs = Table(
     Column("schedule", String(64), nullable=False),
     Column("params", JSON, nullable=False),
     Column("enabled", Boolean, nullable=False, default=True),
-    timestamp("next_run_at"),
-    timestamp("last_run_at", nullable=True),
+    precise_timestamp("next_run_at"),
+    precise_timestamp("last_run_at", nullable=True),
     Column("last_status", String(8), nullable=True),
     Column("last_result", Text, nullable=True),
 )
@@ -647,10 +658,10 @@ job_runs = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("job", String(64), nullable=False),
-    timestamp("due_at"),
+    precise_timestamp("due_at"),
     Column("worker", String(80), nullable=False),
-    timestamp("started_at"),
-    timestamp("finished_at", nullable=True),
+    precise_timestamp("started_at"),
+    precise_timestamp("finished_at", nullable=True),
     Column("status", String(8), nullable=False),
     Column("result", Text, nullable=True),
     UniqueConstraint("job", "due_at", name="uq_job_runs_job_due"),
@@ -663,14 +674,14 @@ price_schedules = Table(
     Column("id", Integer, primary_key=True),
     Column("sku", String(SKU), nullable=False, index=True),
     money("special_price"),
-    timestamp("starts_at"),
-    timestamp("ends_at", nullable=True),
+    precise_timestamp("starts_at"),
+    precise_timestamp("ends_at", nullable=True),
     #: pending, active, ended
     Column("status", String(8), nullable=False),
     #: the product's special price fields before activation, restored at the end
     Column("previous", JSON, nullable=True),
     Column("staff_id", Integer, nullable=True),
-    timestamp("created_at"),
+    precise_timestamp("created_at"),
 )
 
 saved_reports = Table(
@@ -683,5 +694,5 @@ saved_reports = Table(
     #: {"param": "date" | "int" | "text" | "decimal"}
     Column("params", JSON, nullable=False),
     Column("roles", JSON, nullable=False),
-    timestamp("created_at"),
+    precise_timestamp("created_at"),
 )

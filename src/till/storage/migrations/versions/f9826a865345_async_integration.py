@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "f9826a865345"
 down_revision = "f924adb3e9b3"
 branch_labels = None
 depends_on = None
+
+#: Sub-second moments on MariaDB too (leases, backoffs, due times).
+PRECISE = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
@@ -22,10 +26,10 @@ def upgrade() -> None:
         "job_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("job", sa.String(length=64), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("due_at", PRECISE, nullable=False),
         sa.Column("worker", sa.String(length=80), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("started_at", PRECISE, nullable=False),
+        sa.Column("finished_at", PRECISE, nullable=True),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("result", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
@@ -36,12 +40,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("special_price", sa.Numeric(precision=20, scale=4), nullable=False),
-        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", PRECISE, nullable=False),
+        sa.Column("ends_at", PRECISE, nullable=True),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("previous", sa.JSON(), nullable=True),
         sa.Column("staff_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", PRECISE, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_schedules")),
     )
     with op.batch_alter_table("price_schedules", schema=None) as batch_op:
@@ -51,7 +55,7 @@ def upgrade() -> None:
         "processed_messages",
         sa.Column("queue", sa.String(length=80), nullable=False),
         sa.Column("message_id", sa.String(length=36), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", PRECISE, nullable=False),
         sa.Column("duration_ms", sa.Numeric(precision=14, scale=3), nullable=False),
         sa.PrimaryKeyConstraint("queue", "message_id", name=op.f("pk_processed_messages")),
     )
@@ -67,11 +71,11 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("available_at", PRECISE, nullable=False),
         sa.Column("claimed_by", sa.String(length=80), nullable=True),
-        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", PRECISE, nullable=True),
+        sa.Column("created_at", PRECISE, nullable=False),
+        sa.Column("finished_at", PRECISE, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_messages")),
         sa.UniqueConstraint("queue", "message_id", name="uq_queue_messages_queue_message"),
@@ -96,7 +100,7 @@ def upgrade() -> None:
         sa.Column("sql", sa.Text(), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", PRECISE, nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_saved_reports")),
     )
     op.create_table(
@@ -106,8 +110,8 @@ def upgrade() -> None:
         sa.Column("schedule", sa.String(length=64), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_run_at", PRECISE, nullable=False),
+        sa.Column("last_run_at", PRECISE, nullable=True),
         sa.Column("last_status", sa.String(length=8), nullable=True),
         sa.Column("last_result", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduled_jobs")),
@@ -120,7 +124,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=128), nullable=False),
         sa.Column("topics", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", PRECISE, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
     )
     op.create_table(
@@ -129,7 +133,7 @@ def upgrade() -> None:
         sa.Column("queue", sa.String(length=80), nullable=False),
         sa.Column("in_flight", sa.Integer(), nullable=False),
         sa.Column("waiting", sa.Integer(), nullable=True),
-        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", PRECISE, nullable=False),
         sa.PrimaryKeyConstraint("worker", "queue", name=op.f("pk_worker_heartbeats")),
     )
     # ### end Alembic commands ###
