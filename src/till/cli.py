@@ -232,6 +232,264 @@ def staff_deactivate(username: str) -> None:
     console.print(f"deactivated {username}")
 
 
+# --- async integration (docs/queue.md) ------------------------------------------------------
+
+deadletters_app = typer.Typer(help="Dead letters: list, inspect, replay, discard.", no_args_is_help=True)
+app.add_typer(deadletters_app, name="deadletters")
+webhooks_app = typer.Typer(help="Webhook endpoints.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@app.command()
+def worker(
+    relay: Annotated[bool, typer.Option(help="relay the outbox to the transport")] = True,
+    consume: Annotated[bool, typer.Option(help="run the consumers")] = True,
+    schedule: Annotated[bool, typer.Option(help="run due scheduled jobs")] = True,
+) -> None:
+    """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. Run many."""
+    import asyncio
+    import logging
+    import signal
+
+    from till.queue.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner = Worker(engine, settings, relay=relay, consume=consume, schedule=schedule)
+        console.print(
+            f"[green]worker {runner.name}[/] on {settings.queue_transport}; "
+            f"exporters: {', '.join(e.name for e in runner.exporters) or 'none'}"
+        )
+        await runner.run(stop)
+
+    asyncio.run(main())
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Queues, outbox, sales per minute, sync lag per register, workers and flags."""
+    from till.queue.metrics import snapshot
+
+    settings = get_settings()
+    data = snapshot(_engine(), settings.queue_transport)
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    queues = Table(title=f"Queues ({data['transport']})")
+    for column in (
+        "queue",
+        "waiting",
+        "in flight",
+        "dead",
+        "processed",
+        "failures",
+        "mean 5 min",
+        "mean total",
+    ):
+        queues.add_column(column, justify="left" if column == "queue" else "right", no_wrap=True)
+    for name, q in data["queues"].items():
+        queues.add_row(
+            name,
+            str(q["waiting"]),
+            str(q["in_flight"]),
+            str(q["dead"]),
+            str(q["processed"]),
+            str(q["failures"]),
+            "-" if q["mean_ms_5m"] is None else f"{q['mean_ms_5m']:.1f} ms",
+            "-" if q["mean_ms_total"] is None else f"{q['mean_ms_total']:.1f} ms",
+        )
+    console.print(queues)
+    oldest = data["outbox"]["oldest_unsent_age_seconds"]
+    console.print(
+        f"outbox unsent: [bold]{data['outbox']['unsent']}[/]"
+        + ("" if oldest is None else f" (oldest {oldest:.0f} s)")
+        + f"   sales in the last minute: [bold]{data['sales_last_minute']}[/]"
+        + f"   workers: [bold]{len(data['workers'])}[/]"
+    )
+    sync = Table("register", "sync lag", "last sale", title="Sync per register")
+    for register, figures in data["sync"].items():
+        sync.add_row(
+            register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago"
+        )
+    console.print(sync)
+    if data["flags"]:
+        console.print("open flags: " + ", ".join(f"{k} {v}" for k, v in sorted(data["flags"].items())))
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    queue: Annotated[str | None, typer.Option(help="only this queue")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Dead letters, newest first."""
+    from till.queue import store
+
+    letters = store.dead_letters(_engine(), queue, limit)
+    if as_json:
+        print(json.dumps(letters, indent=2))
+        return
+    table = Table("id", "queue", "topic", "message id", "tries", "dead at", "last error")
+    for letter in letters:
+        table.add_row(
+            str(letter["id"]),
+            letter["queue"],
+            letter["topic"],
+            letter["message_id"],
+            str(letter["attempts"]),
+            letter["dead_at"] or "",
+            (letter["last_error"] or "")[:60],
+        )
+    console.print(table)
+
+
+@deadletters_app.command("show")
+def deadletters_show(letter_id: int) -> None:
+    """One dead letter, whole (JSON)."""
+    from till.queue.deadletters import inspect
+    from till.services.errors import NotFound
+
+    try:
+        print(json.dumps(inspect(_engine(), letter_id), indent=2))
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@deadletters_app.command("replay")
+def deadletters_replay(
+    letter_ids: Annotated[list[int] | None, typer.Argument(help="ids; none with --all")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every dead letter (of --queue)")] = False,
+    queue: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Put dead letters back in their queues with fresh tries."""
+    import asyncio
+
+    from till.queue import store
+    from till.queue.deadletters import replay
+    from till.services.errors import NotFound
+
+    engine = _engine()
+    ids = list(letter_ids or [])
+    if all_:
+        ids += [letter["id"] for letter in store.dead_letters(engine, queue, 100_000)]
+    if not ids:
+        raise typer.BadParameter("give dead letter ids or --all")
+    settings = get_settings()
+    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+        task = progress.add_task("replay", total=len(ids))
+        for letter_id in ids:
+            try:
+                asyncio.run(replay(engine, settings, letter_id))
+            except NotFound as exc:
+                console.print(f"[yellow]{exc}[/]")
+            progress.advance(task)
+    console.print(f"replayed {len(ids)}")
+
+
+@deadletters_app.command("discard")
+def deadletters_discard(letter_ids: list[int]) -> None:
+    """Give up on dead letters for good."""
+    from till.queue.deadletters import discard
+    from till.services.errors import NotFound
+
+    engine = _engine()
+    for letter_id in letter_ids:
+        try:
+            discard(engine, letter_id)
+        except NotFound as exc:
+            raise typer.BadParameter(str(exc)) from None
+    console.print(f"discarded {len(letter_ids)}")
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    name: str,
+    url: str,
+    topic: Annotated[list[str], typer.Option(help="topic to send; repeat; '*' = every topic")],
+) -> None:
+    """Add a webhook endpoint; prints its signing secret once."""
+    from till.queue.webhooks import add_endpoint
+
+    try:
+        endpoint = add_endpoint(_engine(), name, url, topic)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"endpoint {endpoint['id']} added; signing secret (shown once): {endpoint['secret']}")
+
+
+@webhooks_app.command("list")
+def webhooks_list() -> None:
+    """Webhook endpoints."""
+    from till.queue.webhooks import list_endpoints
+
+    table = Table("id", "name", "url", "topics", "active")
+    for e in list_endpoints(_engine()):
+        table.add_row(
+            str(e["id"]), e["name"], e["url"], ", ".join(e["topics"]), "yes" if e["active"] else "no"
+        )
+    console.print(table)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(endpoint_id: int) -> None:
+    """Delete a webhook endpoint."""
+    from till.queue.webhooks import remove_endpoint
+
+    remove_endpoint(_engine(), endpoint_id)
+    console.print(f"removed {endpoint_id}")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Scheduled jobs with next and last run."""
+    from till.queue.scheduler import ensure_default_jobs, list_jobs
+
+    engine = _engine()
+    ensure_default_jobs(engine)
+    table = Table("name", "kind", "schedule", "enabled", "next run", "last run", "status", "result")
+    for job in list_jobs(engine):
+        table.add_row(
+            job["name"],
+            job["kind"],
+            job["schedule"],
+            "yes" if job["enabled"] else "no",
+            job["next_run_at"] or "",
+            job["last_run_at"] or "",
+            job["last_status"] or "",
+            (job["last_result"] or "")[:50],
+        )
+    console.print(table)
+
+
+@jobs_app.command("set")
+def jobs_set(
+    name: str,
+    schedule: Annotated[str | None, typer.Option(help="cron 'm h dom mon dow' (UTC) or '@every 30s'")] = None,
+    enable: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
+    now: Annotated[bool, typer.Option("--now", help="make it due now")] = False,
+) -> None:
+    """Change a job's schedule, switch it on or off, or make it due now."""
+    from till.queue.scheduler import change_job, ensure_default_jobs
+
+    engine = _engine()
+    ensure_default_jobs(engine)
+    try:
+        job = change_job(engine, name, when=schedule, enabled=enable, run_now=now)
+    except (ValueError, LookupError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"{job['name']}: {job['schedule']}, next run {job['next_run_at']}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
 

@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     max_batch_sales: int = Field(default=200, ge=1, le=1000)
     lockout_failures: int = Field(default=6, ge=1, description="Magento's default: 6 failures")
     lockout_minutes: int = Field(default=30, ge=1, description="Magento's default: 30 minutes")
+    # --- async integration (docs/queue.md) ---
+    queue_transport: str = Field(default="database", description="database (embedded) or rabbitmq")
+    amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ, if used")
+    amqp_prefix: str = Field(default="till", description="prefix of Till's exchanges and queues")
+    live_fallback_seconds: float = Field(
+        default=2.0, gt=0, description="live stream poll interval while RabbitMQ nudges arrive"
+    )
+    queue_max_attempts: int = Field(default=8, ge=1, le=50, description="tries before a dead letter")
+    queue_retry_base_seconds: float = Field(default=2.0, gt=0, description="first retry delay")
+    queue_retry_max_seconds: float = Field(default=600.0, gt=0, description="longest retry delay")
+    queue_lease_seconds: float = Field(default=60.0, gt=0, description="database queue: claim lease")
+    queue_poll_seconds: float = Field(default=0.5, gt=0, description="database queue: idle poll")
+    outbox_retention_days: int = Field(default=7, ge=0, description="delivered outbox rows kept")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
+    report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
+    report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
 
 
 @lru_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,10 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from till import __version__
+from till.api.graphql import graphql_router
 from till.api.live import LiveHub
-from till.api.routes import admin, auth, catalog, sales, shifts, sync
+from till.api.metrics import install_metrics
+from till.api.routes import admin, auth, catalog, operations, reports, sales, shifts, sync
 from till.domain.staff import PermissionDenied
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
+from till.services.reports import ReportRefused
 from till.settings import Settings, get_settings
 from till.storage.db import make_engine
 
@@ -37,9 +42,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await live.start()
+        nudges = None
+        if settings.queue_transport == "rabbitmq":
+            # With a broker, workers nudge every process when the feed moves; poll rarely.
+            from till.queue.live import listen_for_nudges
+
+            def nudged(connected: bool) -> None:
+                live.interval = settings.live_fallback_seconds if connected else 0.25
+
+            nudges = asyncio.create_task(listen_for_nudges(settings, live.wake, nudged))
         try:
             yield
         finally:
+            if nudges is not None:
+                nudges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await nudges
             await live.stop()
 
     app = FastAPI(
@@ -52,8 +70,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = live
-    for module in (admin, auth, catalog, sales, shifts, sync):
+    for module in (admin, auth, catalog, sales, shifts, sync, operations, reports):
         app.include_router(module.router)
+    app.include_router(graphql_router(), include_in_schema=False)
+    install_metrics(app, settings.queue_transport)
     _add_error_answers(app)
     _limit_body_size(app)
     _serve_pwa(app, settings.web_dist)
@@ -97,6 +117,11 @@ def _add_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(Locked, locked)
     app.add_exception_handler(PermissionDenied, denied)
     app.add_exception_handler(ValueError, invalid)
+
+    async def refused(_: Request, exc: Exception) -> Response:
+        return _problem(400, str(exc))
+
+    app.add_exception_handler(ReportRefused, refused)
     app.add_exception_handler(OperationalError, unavailable)
 
     async def validation(_: Request, exc: Exception) -> Response:

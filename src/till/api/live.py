@@ -34,6 +34,7 @@ class LiveHub:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
 
     @contextlib.asynccontextmanager
     async def subscribe(self, location: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
@@ -50,8 +51,15 @@ class LiveHub:
         finally:
             self._subscribers[location].discard(queue)
 
+    def wake(self) -> None:
+        """Poll now instead of at the next interval (a worker said the feed moved)."""
+        if self._wake is not None:
+            self._wake.set()
+
     async def start(self) -> None:
         """Start polling (once per process)."""
+        if self._wake is None:
+            self._wake = asyncio.Event()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
 
@@ -82,7 +90,10 @@ class LiveHub:
                                     queue.put_nowait(message)
             except Exception:  # a passing database error must not end live updates for good
                 log.exception("live poller failed; retrying")
-            await asyncio.sleep(self.interval)
+            assert self._wake is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()
 
     def _position(self) -> int:
         with UnitOfWork(self.engine) as uow:

@@ -441,6 +441,21 @@ def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservatio
     """Deduct sold units from each sale's source and compensate its reservations, the MSI way."""
     per_source: dict[tuple[str, str], Decimal] = {}
     compensations: list[Reservation] = []
+    uow.events.publish_many(
+        [
+            (
+                "order.fulfilled",
+                {
+                    "order_id": order_id,
+                    "location_code": location.code,
+                    "source_code": location.source_code,
+                    "stock_id": location.stock_id,
+                    "lines": [{"sku": r.sku, "qty": str(-r.quantity)} for r in held],
+                },
+            )
+            for order_id, location, held in sales
+        ]
+    )
     for order_id, location, held in sales:
         for reservation in held:
             key = (location.source_code, reservation.sku)

@@ -2,10 +2,10 @@
 
 Writers un-stamp the entity's one `change_log` row (or add it) in their own transaction.
 After commit, one serialized step (the sequencer row is locked) stamps every committed,
-unstamped row with the next sequence numbers, above all numbers given before. Readers page by that number. A row whose
-transaction commits late is simply stamped later, with a higher number, so a cursor never
-moves past a change that was not yet visible. Auto-increment ids alone cannot promise that:
-they are handed out at insert, not at commit.
+unstamped row with the next sequence numbers, above all numbers given before. Readers page
+by that number. A row whose transaction commits late is simply stamped later, with a higher
+number, so a cursor never moves past a change that was not yet visible. Auto-increment ids
+alone cannot promise that: they are handed out at insert, not at commit.
 """
 
 from __future__ import annotations

@@ -1,0 +1,248 @@
+"""GraphQL read API (Strawberry) at /graphql: orders, products, stock and customers.
+
+Every query needs a signed-in member (the same bearer token as REST); orders and customers
+need the reports permission (managers and admins). Money and quantities are decimal strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types import Info
+
+from till.api.deps import current_principal
+from till.domain.staff import Permission, PermissionDenied
+from till.services.auth import Principal
+from till.services.stock import stock_of
+from till.storage.uow import UnitOfWork
+
+
+def _money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+@strawberry.type
+class Product:
+    """A product as the catalog has it."""
+
+    sku: str
+    name: str
+    type: str
+    price: str
+    special_price: str | None
+    enabled: bool
+    barcode: str | None
+    parent_sku: str | None
+
+
+@strawberry.type
+class StockLevel:
+    """Salable quantity of a sku at one location."""
+
+    sku: str
+    location: str
+    salable: str
+
+
+@strawberry.type
+class OrderLine:
+    """A line of a sale."""
+
+    line_no: int
+    sku: str
+    name: str
+    qty: str
+    row_grand_total: str
+
+
+@strawberry.type
+class Payment:
+    """A payment of a sale."""
+
+    method: str
+    amount: str
+
+
+@strawberry.type
+class Order:
+    """A sale."""
+
+    id: str
+    receipt_number: str
+    register_code: str
+    location_code: str
+    staff_id: int
+    customer_id: int | None
+    created_at: datetime
+    subtotal: str
+    discount: str
+    tax: str
+    grand_total: str
+    flags: list[str]
+    lines: list[OrderLine]
+    payments: list[Payment]
+
+
+@strawberry.type
+class Customer:
+    """A customer."""
+
+    id: int
+    email: str
+    firstname: str
+    lastname: str
+    phone: str | None
+    group_id: int
+
+
+def _principal(info: Info[Any, None]) -> Principal:
+    principal: Principal = info.context["principal"]
+    return principal
+
+
+def _product(p: Any) -> Product:
+    return Product(
+        sku=p.sku,
+        name=p.name,
+        type=p.type,
+        price=_money(p.price),
+        special_price=None if p.special_price is None else _money(p.special_price.price),
+        enabled=p.enabled,
+        barcode=p.barcode,
+        parent_sku=p.parent_sku,
+    )
+
+
+def _order(o: Any) -> Order:
+    return Order(
+        id=o.id,
+        receipt_number=o.receipt_number,
+        register_code=o.register_code,
+        location_code=o.location_code,
+        staff_id=o.staff_id,
+        customer_id=o.customer_id,
+        created_at=o.created_at,
+        subtotal=_money(o.subtotal),
+        discount=_money(o.discount),
+        tax=_money(o.tax),
+        grand_total=_money(o.grand_total),
+        flags=sorted(o.flags),
+        lines=[
+            OrderLine(
+                line_no=line.line_no,
+                sku=line.sku,
+                name=line.name,
+                qty=_money(line.qty),
+                row_grand_total=_money(line.row_grand_total),
+            )
+            for line in o.lines
+        ],
+        payments=[Payment(method=p.method, amount=_money(p.amount)) for p in o.payments],
+    )
+
+
+def _customer(row: dict[str, Any]) -> Customer:
+    return Customer(
+        id=int(row["id"]),
+        email=row["email"],
+        firstname=row["firstname"],
+        lastname=row["lastname"],
+        phone=row.get("phone"),
+        group_id=int(row["group_id"]),
+    )
+
+
+def _limit(value: int) -> int:
+    if not 1 <= value <= 200:
+        raise ValueError("limit is 1 to 200")
+    return value
+
+
+@strawberry.type
+class Query:
+    """Read-only queries."""
+
+    @strawberry.field(description="Products whose sku, name or barcode contains `search`.")
+    async def products(self, info: Info[Any, None], search: str, limit: int = 50) -> list[Product]:
+        _principal(info)
+        engine = info.context["engine"]
+
+        def read() -> list[Product]:
+            with UnitOfWork(engine) as uow:
+                return [_product(p) for p in uow.catalog.search(search, _limit(limit))]
+
+        return await run_in_threadpool(read)
+
+    @strawberry.field(description="One product by sku.")
+    async def product(self, info: Info[Any, None], sku: str) -> Product | None:
+        _principal(info)
+        engine = info.context["engine"]
+
+        def read() -> Product | None:
+            with UnitOfWork(engine) as uow:
+                found = uow.catalog.products([sku])
+                return _product(found[sku]) if sku in found else None
+
+        return await run_in_threadpool(read)
+
+    @strawberry.field(description="Salable quantity of a sku at every location.")
+    async def stock(self, info: Info[Any, None], sku: str) -> list[StockLevel]:
+        _principal(info)
+        view = await run_in_threadpool(stock_of, info.context["engine"], sku)
+        return [
+            StockLevel(sku=sku, location=loc, salable=_money(q))
+            for loc, q in view.salable_by_location.items()
+        ]
+
+    @strawberry.field(description="Recent sales, newest first (managers and admins).")
+    async def orders(
+        self,
+        info: Info[Any, None],
+        location: str | None = None,
+        register: str | None = None,
+        before: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Order]:
+        principal = _principal(info)
+        principal.staff.require(Permission.REPORTS, location)
+        engine = info.context["engine"]
+
+        def read() -> list[Order]:
+            with UnitOfWork(engine) as uow:
+                found = uow.sales.find(
+                    location_code=location, register_code=register, before=before, limit=_limit(limit)
+                )
+                return [_order(o) for o in found if principal.staff.works_at(o.location_code)]
+
+        return await run_in_threadpool(read)
+
+    @strawberry.field(description="Customers whose name, e-mail or phone contains `search`.")
+    async def customers(self, info: Info[Any, None], search: str, limit: int = 20) -> list[Customer]:
+        principal = _principal(info)
+        if not principal.staff.can(Permission.REPORTS):
+            raise PermissionDenied("customers over GraphQL are for managers and admins")
+        engine = info.context["engine"]
+
+        def read() -> list[Customer]:
+            with UnitOfWork(engine) as uow:
+                return [_customer(row) for row in uow.customers.search(search, _limit(limit))]
+
+        return await run_in_threadpool(read)
+
+
+schema = strawberry.Schema(query=Query)
+
+
+async def _context(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, Any]:  # noqa: B008
+    return {"principal": principal, "engine": request.app.state.engine}
+
+
+def graphql_router() -> GraphQLRouter[Any, None]:
+    """The router to mount at /graphql."""
+    return GraphQLRouter(schema, context_getter=_context, path="/graphql")

@@ -1,0 +1,63 @@
+"""`GET /metrics` for Prometheus, and HTTP latency by route.
+
+Queue, sales and sync figures are read from the database at scrape time (any app process
+answers the same). HTTP latency is this process's own; with several processes set
+`PROMETHEUS_MULTIPROC_DIR` and each process's histogram is summed on scrape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
+from starlette.routing import Match
+
+from till.queue.metrics import DatabaseCollector
+
+
+def install_metrics(app: FastAPI, transport: str) -> None:
+    """Add `/metrics` and the latency middleware to the app."""
+    registry = CollectorRegistry(auto_describe=False)
+    latency = Histogram(
+        "till_http_request_duration_seconds",
+        "HTTP request latency by route",
+        ["method", "route", "status"],
+        registry=None if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else registry,
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    )
+    registry.register(DatabaseCollector(app.state.engine, transport))
+
+    @app.middleware("http")
+    async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_of(app, request)
+        if route != "/metrics":
+            latency.labels(request.method, route, str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            scrape = CollectorRegistry()
+            multiprocess.MultiProcessCollector(scrape)  # type: ignore[no-untyped-call]
+            scrape.register(DatabaseCollector(app.state.engine, transport))
+            return Response(generate_latest(scrape), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _route_of(app: FastAPI, request: Request) -> str:
+    """The route's template (`/api/products/{sku}`), so labels stay few."""
+    route = request.scope.get("route")  # set by the router on the way in
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    for candidate in app.router.routes:  # a mount (/graphql) or no route at all
+        match, _ = candidate.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(candidate, "path", "unmatched"))
+    return "unmatched"

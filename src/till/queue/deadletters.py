@@ -1,0 +1,43 @@
+"""Dead letters, for people: list, inspect, replay (with fresh tries), discard.
+
+Both transports keep dead letters in `queue_messages` (status `dead`); replaying puts the
+message back where its transport reads it: the same row made ready (database) or a new
+confirmed publish to its queue (RabbitMQ).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from till.queue import store
+from till.queue.transport import make_transport
+from till.services.errors import NotFound
+
+
+def inspect(engine: Engine, row_id: int) -> dict[str, Any]:
+    """One dead letter, or NotFound."""
+    found = store.dead_letter(engine, row_id)
+    if found is None:
+        raise NotFound(f"no dead letter {row_id}")
+    return found
+
+
+async def replay(engine: Engine, settings: Any, row_id: int) -> dict[str, Any]:
+    """Send a dead letter to its queue again; answers the letter as it was."""
+    import asyncio
+
+    letter = await asyncio.to_thread(inspect, engine, row_id)
+    transport = make_transport(engine, settings, "replay")
+    try:
+        await transport.replay(letter)
+    finally:
+        await transport.close()
+    return letter
+
+
+def discard(engine: Engine, row_id: int) -> None:
+    """Give up on a dead letter."""
+    if not store.discard_dead(engine, row_id):
+        raise NotFound(f"no dead letter {row_id}")

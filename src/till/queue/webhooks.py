@@ -1,0 +1,193 @@
+"""Signed webhooks: endpoints per event type, the signature, and delivery.
+
+A delivery is `POST url` with the raw JSON body `{"id", "topic", "created_at", "payload"}`
+and the headers `Till-Message-Id`, `Till-Topic`, `Till-Timestamp` (Unix seconds) and
+`Till-Signature: t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
+A receiver recomputes the HMAC over the exact bytes it got, compares in constant time and
+refuses a timestamp older than its tolerance (five minutes by default): a captured request
+replayed later fails. Any 2xx is success; anything else (or no answer) is retried with
+backoff and jitter, then dead-lettered. `Till-Message-Id` stays the same across retries,
+so a receiver can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from sqlalchemy import Engine, delete, insert, select, update
+
+from till.queue.messages import Message, Route, webhook_queue
+from till.services.errors import NotFound
+from till.storage.tables import webhook_endpoints
+
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+class WebhookFailed(Exception):
+    """The endpoint did not take the event (a retry follows)."""
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The `Till-Signature` header value for a body sent at `timestamp`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(
+    secret: str,
+    header: str,
+    body: bytes,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """True if the signature header matches the raw body and is fresh (what a receiver does)."""
+    try:
+        parts = dict(part.split("=", 1) for part in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def body_of(message: Message) -> bytes:
+    """The exact bytes sent (and signed) for a message."""
+    document = {
+        "id": message.message_id,
+        "topic": message.topic,
+        "created_at": message.created_at,
+        "payload": message.payload,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+async def deliver(
+    client: httpx.AsyncClient, endpoint: dict[str, Any], message: Message, timeout: float = 10.0
+) -> None:
+    """POST one signed event; raise WebhookFailed unless the endpoint answers 2xx."""
+    body = body_of(message)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Till-Webhooks/1",
+        "Till-Message-Id": message.message_id,
+        "Till-Topic": message.topic,
+        "Till-Timestamp": str(timestamp),
+        "Till-Signature": sign(endpoint["secret"], timestamp, body),
+        "Till-Attempt": str(message.attempt),
+    }
+    try:
+        answer = await client.post(endpoint["url"], content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise WebhookFailed(f"{endpoint['url']}: {type(exc).__name__}: {exc}") from exc
+    if not 200 <= answer.status_code < 300:
+        raise WebhookFailed(f"{endpoint['url']} answered {answer.status_code}: {answer.text[:200]}")
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+def _check(url: str, topics: list[str]) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"webhook url {url!r}: give an absolute http(s) URL")
+    if not topics or not all(isinstance(t, str) and t and len(t) <= 64 for t in topics):
+        raise ValueError("name at least one topic (or '*' for every topic)")
+
+
+def endpoint_json(row: Any, *, with_secret: bool = False) -> dict[str, Any]:
+    """An endpoint as the API shows it; the secret only when it is first made."""
+    found = {
+        "id": int(row.id),
+        "name": row.name,
+        "url": row.url,
+        "topics": list(row.topics),
+        "active": bool(row.active),
+        "queue": webhook_queue(int(row.id)),
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+    }
+    if with_secret:
+        found["secret"] = row.secret
+    return found
+
+
+def list_endpoints(engine: Engine) -> list[dict[str, Any]]:
+    """Every webhook endpoint."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(webhook_endpoints).order_by(webhook_endpoints.c.id))
+        return [endpoint_json(row) for row in rows]
+
+
+def get_endpoint(engine: Engine, endpoint_id: int, *, with_secret: bool = False) -> dict[str, Any]:
+    """One endpoint, or NotFound."""
+    with engine.connect() as conn:
+        row = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)).first()
+    if row is None:
+        raise NotFound(f"no webhook endpoint {endpoint_id}")
+    return endpoint_json(row, with_secret=with_secret)
+
+
+def add_endpoint(
+    engine: Engine, name: str, url: str, topics: list[str], secret: str | None = None
+) -> dict[str, Any]:
+    """Add an endpoint; answers it with its signing secret (shown this once)."""
+    _check(url, topics)
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(webhook_endpoints).values(
+                name=name,
+                url=url,
+                secret=secret or secrets.token_hex(32),
+                topics=sorted(set(topics)),
+                active=True,
+                created_at=datetime.now(UTC),
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+    return get_endpoint(engine, int(key[0]), with_secret=True)
+
+
+def change_endpoint(engine: Engine, endpoint_id: int, **changes: Any) -> dict[str, Any]:
+    """Change an endpoint's name, url, topics or active flag (None leaves a field alone)."""
+    current = get_endpoint(engine, endpoint_id)
+    values = {k: v for k, v in changes.items() if v is not None}
+    if "topics" in values:
+        values["topics"] = sorted(set(values["topics"]))
+    _check(values.get("url", current["url"]), values.get("topics", current["topics"]))
+    if values:
+        with engine.begin() as conn:
+            conn.execute(
+                update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id).values(**values)
+            )
+    return get_endpoint(engine, endpoint_id)
+
+
+def remove_endpoint(engine: Engine, endpoint_id: int) -> None:
+    """Delete an endpoint (its undelivered messages stay in its queue as they are)."""
+    with engine.begin() as conn:
+        if not conn.execute(delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)).rowcount:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+
+
+def active_endpoints(engine: Engine) -> dict[int, dict[str, Any]]:
+    """Active endpoints with their secrets, by id (for the worker)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active.is_(True)))
+        return {int(row.id): endpoint_json(row, with_secret=True) for row in rows}
+
+
+def webhook_routes(endpoints: dict[int, dict[str, Any]]) -> list[Route]:
+    """One route per active endpoint."""
+    return [Route(webhook_queue(i), frozenset(e["topics"])) for i, e in sorted(endpoints.items())]

@@ -1,0 +1,248 @@
+"""Price changes: set now, or planned ahead and applied by the scheduler.
+
+Every change writes the product row, the change feed (`products` and `prices`, so tills
+pull it) and a `price.changed` outbox event in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from till.domain.staff import Permission
+from till.services.auth import Principal
+from till.services.errors import NotFound
+from till.storage.tables import price_schedules, products
+from till.storage.uow import UnitOfWork
+
+_FIELDS = ("price", "special_price", "special_from", "special_to")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _write(uow: UnitOfWork, sku: str, values: dict[str, Any], reason: str) -> dict[str, Any]:
+    changed = uow.conn.execute(
+        update(products).where(products.c.sku == sku).values(updated_at=datetime.now(UTC), **values)
+    ).rowcount
+    if not changed:
+        raise NotFound(f"no product {sku}")
+    row = uow.conn.execute(select(*(products.c[f] for f in _FIELDS)).where(products.c.sku == sku)).one()
+    event = {"sku": sku, "reason": reason, **{f: _plain(row._mapping[f]) for f in _FIELDS}}
+    uow.changed("products", [sku])
+    uow.changed("prices", [sku])
+    uow.events.publish("price.changed", event)
+    return event
+
+
+def change_price(
+    engine: Engine,
+    by: Principal,
+    sku: str,
+    *,
+    price: Decimal | None = None,
+    special_price: Decimal | None = None,
+    special_from: date | None = None,
+    special_to: date | None = None,
+    clear_special: bool = False,
+) -> dict[str, Any]:
+    """Set a product's price and/or special price now (manager or admin)."""
+    by.staff.require(Permission.PRICE_OVERRIDE)
+    values: dict[str, Any] = {}
+    if price is not None:
+        if price < 0:
+            raise ValueError("a price cannot be negative")
+        values["price"] = price
+    if clear_special:
+        values.update(special_price=None, special_from=None, special_to=None)
+    elif special_price is not None:
+        if special_price < 0:
+            raise ValueError("a special price cannot be negative")
+        if special_from and special_to and special_to < special_from:
+            raise ValueError("special_to is before special_from")
+        values.update(special_price=special_price, special_from=special_from, special_to=special_to)
+    if not values:
+        raise ValueError("give a price, a special price or clear_special")
+    with UnitOfWork(engine) as uow:
+        event = _write(uow, sku, values, "changed")
+        uow.events.audit("price.changed", event, staff_id=by.staff.id)
+        uow.commit()
+    return event
+
+
+def schedule_special_price(
+    engine: Engine,
+    by: Principal,
+    sku: str,
+    special_price: Decimal,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> dict[str, Any]:
+    """Plan a special price from `starts_at` until `ends_at` (the scheduler applies it)."""
+    by.staff.require(Permission.PRICE_OVERRIDE)
+    if special_price < 0:
+        raise ValueError("a special price cannot be negative")
+    if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
+        raise ValueError("give times with their zone")
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+    with UnitOfWork(engine) as uow:
+        if not uow.catalog.products([sku]):
+            raise NotFound(f"no product {sku}")
+        result = uow.conn.execute(
+            insert(price_schedules).values(
+                sku=sku,
+                special_price=special_price,
+                starts_at=starts_at.astimezone(UTC),
+                ends_at=None if ends_at is None else ends_at.astimezone(UTC),
+                status="pending",
+                previous=None,
+                staff_id=by.staff.id,
+                created_at=datetime.now(UTC),
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        uow.events.audit(
+            "price.scheduled", {"sku": sku, "special_price": str(special_price)}, staff_id=by.staff.id
+        )
+        uow.commit()
+    return {"id": int(key[0]), "sku": sku, "status": "pending"}
+
+
+def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+    """Planned, running and ended special prices, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(price_schedules).order_by(price_schedules.c.id.desc()).limit(limit))
+        return [
+            {
+                "id": r.id,
+                "sku": r.sku,
+                "special_price": _plain(Decimal(r.special_price)),
+                "starts_at": _aware(r.starts_at),
+                "ends_at": _aware(r.ends_at),
+                "status": r.status,
+            }
+            for r in rows
+        ]
+
+
+def _aware(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def apply_due_prices(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Start planned special prices whose time has come and end those whose time is up;
+    each in its own transaction with its change-feed rows and event."""
+    now = now or datetime.now(UTC)
+    started = ended = 0
+    with engine.connect() as conn:
+        due_start = (
+            conn.execute(
+                select(price_schedules.c.id)
+                .where(price_schedules.c.status == "pending", price_schedules.c.starts_at <= now)
+                .order_by(price_schedules.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        due_end = (
+            conn.execute(
+                select(price_schedules.c.id)
+                .where(
+                    price_schedules.c.status.in_(["pending", "active"]),
+                    price_schedules.c.ends_at.is_not(None),
+                    price_schedules.c.ends_at <= now,
+                )
+                .order_by(price_schedules.c.id)
+            )
+            .scalars()
+            .all()
+        )
+    for schedule_id in due_start:
+        started += _start(engine, int(schedule_id), now)
+    for schedule_id in due_end:
+        ended += _end(engine, int(schedule_id))
+    return {"started": started, "ended": ended}
+
+
+def _start(engine: Engine, schedule_id: int, now: datetime) -> int:
+    with UnitOfWork(engine) as uow:
+        row = uow.conn.execute(
+            select(price_schedules).where(price_schedules.c.id == schedule_id).with_for_update()
+        ).one()
+        if row.status != "pending":
+            return 0
+        current = uow.conn.execute(
+            select(products.c.special_price, products.c.special_from, products.c.special_to).where(
+                products.c.sku == row.sku
+            )
+        ).first()
+        if current is None:
+            uow.conn.execute(
+                update(price_schedules).where(price_schedules.c.id == schedule_id).values(status="ended")
+            )
+            uow.commit()
+            return 0
+        previous = {k: _plain(v) for k, v in current._mapping.items()}
+        ends = _aware(row.ends_at)
+        _write(
+            uow,
+            row.sku,
+            {
+                "special_price": row.special_price,
+                "special_from": now.date(),
+                "special_to": None if ends is None else datetime.fromisoformat(ends).date(),
+            },
+            "schedule started",
+        )
+        uow.conn.execute(
+            update(price_schedules)
+            .where(price_schedules.c.id == schedule_id)
+            .values(status="active", previous=previous)
+        )
+        uow.commit()
+    return 1
+
+
+def _end(engine: Engine, schedule_id: int) -> int:
+    with UnitOfWork(engine) as uow:
+        row = uow.conn.execute(
+            select(price_schedules).where(price_schedules.c.id == schedule_id).with_for_update()
+        ).one()
+        if row.status == "ended":
+            return 0
+        if row.status == "active":
+            previous = row.previous or {}
+            _write(
+                uow,
+                row.sku,
+                {
+                    "special_price": None
+                    if previous.get("special_price") is None
+                    else Decimal(previous["special_price"]),
+                    "special_from": _date(previous.get("special_from")),
+                    "special_to": _date(previous.get("special_to")),
+                },
+                "schedule ended",
+            )
+        uow.conn.execute(
+            update(price_schedules).where(price_schedules.c.id == schedule_id).values(status="ended")
+        )
+        uow.commit()
+    return 1
+
+
+def _date(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
