@@ -307,7 +307,7 @@ def test_an_unknown_customer_is_404(live: Live) -> None:
 
 
 def test_a_nyc_cashier_cannot_read_wh_orders(live: Live) -> None:
-    _, wh_source = _sources(live)
+    _, _wh_source = _sources(live)
     with live.sign_in("admin") as admin:
         found = admin.get("/api/products", params={"q": "a", "limit": 200}).json()
         product = next(

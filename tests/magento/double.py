@@ -500,7 +500,8 @@ class MagentoDouble:
                 "item_id": next(self.ids),
                 "order_id": order_id,
                 "qty_invoiced": 0,
-                "qty_shipped": 0,
+                # The repository saves the item as given: an order can arrive already handed over.
+                "qty_shipped": raw.get("qty_shipped", 0),
                 "qty_refunded": 0,
                 "qty_canceled": 0,
                 "amount_refunded": 0,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from till.magento.client import MagentoClient, MagentoError, MagentoUnavailable, criteria
-
 from tests.magento.conftest import client_for, connector_settings, run
 from tests.magento.double import MagentoDouble
+from till.magento.client import MagentoClient, MagentoError, MagentoUnavailable, criteria
 
 
 def test_integration_token_is_signed_with_oauth_hmac_sha256(magento: MagentoDouble) -> None:

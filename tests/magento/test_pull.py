@@ -6,14 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
 
+from tests.magento.conftest import client_for, run
+from tests.magento.double import MagentoDouble
+from tests.magento.store import STAMP, seed_till_shop
 from till.magento.pull import pull
 from till.services.sync import pull as feed_pull
 from till.storage import tables as t
 from till.storage.uow import UnitOfWork
-
-from tests.magento.conftest import client_for, run
-from tests.magento.double import MagentoDouble
-from tests.magento.store import STAMP, seed_till_shop
 
 
 def _pull(engine: Engine, magento: MagentoDouble, *, full: bool = False) -> dict[str, int]:

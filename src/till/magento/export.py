@@ -226,6 +226,9 @@ class MagentoExporter:
                     "product_type": "simple",
                     "ext_order_item_id": str(line.line_no),
                     "qty_ordered": float(line.qty),
+                    # Handed over at the till: nothing is left to ship, so no one ships it again
+                    # in Magento's admin (a shipment would deduct the source a second time).
+                    "qty_shipped": float(line.qty),
                     "price": money_str(line.price),
                     "base_price": money_str(line.price),
                     "original_price": money_str(line.price),
