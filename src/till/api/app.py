@@ -18,6 +18,7 @@ from till import __version__
 from till.api.live import LiveHub
 from till.api.routes import admin, auth, catalog, sales, shifts, sync
 from till.domain.staff import PermissionDenied
+from till.magento import webhook as magento_webhook
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
 from till.settings import Settings, get_settings
 from till.storage.db import make_engine
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.live = live
     for module in (admin, auth, catalog, sales, shifts, sync):
         app.include_router(module.router)
+    app.include_router(magento_webhook.router)
     _add_error_answers(app)
     _limit_body_size(app)
     _serve_pwa(app, settings.web_dist)
