@@ -193,13 +193,49 @@ def test_pos_day_reaches_magento_exactly_once(engine: Engine, magento: MagentoDo
         dict(magento.source_items),
     ) == snapshot
 
-    # And the tills see Magento's salable quantity after the next pull.
+    # Till agrees after the next pull: 9 bags at the shop; the hoodie oversold by 2 (Till shows an
+    # oversell as a negative salable quantity, Magento as 0 with the source at −2).
     _pull(engine, magento)
     with UnitOfWork(engine) as uow:
         assert uow.stock.salable(2, ["24-MB01", "MH01-M-Black"]) == {
             "24-MB01": Decimal("9.0000"),
-            "MH01-M-Black": Decimal("0.0000"),
+            "MH01-M-Black": Decimal("-2.0000"),
         }
+        assert uow.stock.levels("24-MB01")[0].quantity == Decimal("9.0000")
+
+
+def test_a_pull_before_the_export_never_undoes_a_till_sale(engine: Engine, magento: MagentoDouble) -> None:
+    """Three-way merge of source items: Till's sale is on its way to Magento while Magento ships
+    a web order from the shop; the pull adds only Magento's move, the export only Till's."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    sale = make_sale(
+        engine,
+        key="sale-000000020",
+        receipt="NYC1-000020",
+        staff_id=staff["cashier"],
+        lines=[("24-MB01", Decimal(2))],
+    )
+    place_sales(engine, [sale])
+    web = magento.place_web_order([("24-MB01", Decimal(1))])
+    magento.ship(
+        {"orderId": str(web["entity_id"])},
+        {},
+        {"arguments": {"extension_attributes": {"source_code": "nyc_store"}}},
+    )
+    assert _source(magento, "24-MB01") == (Decimal(9), 1)
+
+    _pull(engine, magento)  # Magento: 10 -> 9 (the web shipment); Till: 10 - 2 (sale) - 1 = 7
+    with UnitOfWork(engine) as uow:
+        assert uow.stock.levels("24-MB01")[0].quantity == Decimal("7.0000")
+        assert uow.stock.salable(2, ["24-MB01"])["24-MB01"] == Decimal("7.0000")
+    export_all(engine, magento)
+    assert _source(magento, "24-MB01") == (Decimal(7), 1)
+    _pull(engine, magento)
+    with UnitOfWork(engine) as uow:
+        assert uow.stock.levels("24-MB01")[0].quantity == Decimal("7.0000")
+    # Magento's stock 1 saw the web order once (reserved, then shipped) and the POS sale once.
+    assert magento.salable("24-MB01", 1) == Decimal(100 + 7)
 
 
 def test_worker_dying_mid_export_makes_no_duplicate(engine: Engine, magento: MagentoDouble) -> None:

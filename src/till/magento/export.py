@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from till.domain.money import money_str, round_money
 from till.domain.orders import Order
 from till.magento.client import MagentoClient, MagentoError
-from till.magento.links import link_of, pushes_of, qty, record_push, remember
+from till.magento.links import link_of, pushes_of, qty, record_push, remember, save_baseline
 from till.magento.pull import store_ids
 from till.storage.uow import UnitOfWork
 
@@ -447,6 +447,7 @@ class MagentoExporter:
                             after=after,
                             state="done",
                         )
+                        save_baseline(conn, sku, source, after, status)
                         continue
                     if now_qty != before:
                         log.warning(
@@ -478,8 +479,8 @@ class MagentoExporter:
                         "sku": sku,
                         "source_code": source,
                         "quantity": float(after),
-                        # Nothing on the shelf (or oversold): out of stock, as Magento's admin does.
-                        "status": (status if status in (0, 1) else 1) if after > 0 else 0,
+                        # Nothing on the shelf (or oversold): out of stock; anything: in stock.
+                        "status": 1 if after > 0 else 0,
                     }
                 )
         if not send:
@@ -504,6 +505,8 @@ class MagentoExporter:
                     after=after,
                     state="done",
                 )
+                # Magento now holds what Till wrote: a pull must not count this change again.
+                save_baseline(conn, key[0], key[1], after, int(item["status"]))
 
     async def _source_items(
         self, skus: list[str], sources: list[str]

@@ -10,7 +10,12 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import round_qty
-from till.storage.tables import magento_links, magento_pull_state, magento_stock_pushes
+from till.storage.tables import (
+    magento_links,
+    magento_pull_state,
+    magento_source_items,
+    magento_stock_pushes,
+)
 
 
 def link_of(conn: Connection, kind: str, till_id: str) -> dict[str, Any] | None:
@@ -156,3 +161,45 @@ def record_push(
 def qty(value: Any) -> Decimal:
     """A stored or wire quantity as an exact 4-place decimal."""
     return round_qty(Decimal(str(value)))
+
+
+# --- Magento's source items as last seen --------------------------------------------------------------
+
+
+def baselines(
+    conn: Connection, keys: list[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], tuple[Decimal, int]]:
+    """Magento's (quantity, status) per (sku, source) as last seen; all of them if `keys` is None."""
+    query = select(magento_source_items)
+    if keys is not None:
+        if not keys:
+            return {}
+        query = query.where(magento_source_items.c.sku.in_(sorted({sku for sku, _ in keys})))
+    found = {(row.sku, row.source_code): (qty(row.quantity), int(row.status)) for row in conn.execute(query)}
+    return found if keys is None else {k: v for k, v in found.items() if k in set(keys)}
+
+
+def save_baseline(conn: Connection, sku: str, source_code: str, quantity: Decimal, status: int) -> None:
+    """Remember Magento's quantity of a source item (after a pull read it or a push wrote it)."""
+    now = datetime.now(UTC)
+    changed = conn.execute(
+        update(magento_source_items)
+        .where(magento_source_items.c.sku == sku, magento_source_items.c.source_code == source_code)
+        .values(quantity=quantity, status=status, updated_at=now)
+    ).rowcount
+    if not changed:
+        conn.execute(
+            insert(magento_source_items).values(
+                sku=sku, source_code=source_code, quantity=quantity, status=status, updated_at=now
+            )
+        )
+
+
+def in_flight(conn: Connection) -> set[tuple[str, str]]:
+    """(sku, source) pairs with a push whose fate is not known yet."""
+    rows = conn.execute(
+        select(magento_stock_pushes.c.sku, magento_stock_pushes.c.source_code).where(
+            magento_stock_pushes.c.state == "sent"
+        )
+    )
+    return {(row.sku, row.source_code) for row in rows}

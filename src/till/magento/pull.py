@@ -39,8 +39,11 @@ from till.domain.money import round_money, round_qty
 from till.magento.client import Filter, MagentoClient
 from till.magento.links import (
     all_pull_states,
+    baselines,
+    in_flight,
     links_of,
     pull_state,
+    save_baseline,
     save_link,
     save_pull_state,
     till_id_for,
@@ -876,7 +879,9 @@ async def _pull_stock(
     only_skus: Iterable[str] | None = None,
 ) -> None:
     """Source items carry no `updated_at` in MSI, so the sources tills sell from are read whole
-    and compared; salable quantities are asked for the skus that moved (all, on a full pull)."""
+    and compared with Magento's quantities as last seen (the baseline). Only what moved in
+    Magento is added to Till's quantity: a Till sale still on its way to Magento is never undone
+    by a pull. Salable quantities are asked for the skus that moved (all, on a full pull)."""
     with engine.connect() as conn:
         stock_ids = sorted({int(s) for s in conn.execute(select(t.locations.c.stock_id)).scalars()})
         source_codes = sorted(
@@ -901,40 +906,58 @@ async def _pull_stock(
         filters.append([("sku", ",".join(wanted), "in")])
     read = 0
     moved: set[str] = set()
-    now = datetime.now(UTC)
     async for items, total in client.search("/V1/inventory/source-items", filters, sort=[("sku", "ASC")]):
         with engine.begin() as conn:
-            for item in items:
+            busy = in_flight(conn)
+            keys = [(str(i["sku"]), str(i["source_code"])) for i in items]
+            seen = baselines(conn, keys)
+            stock = StockRepository(conn)
+            for item, key in zip(items, keys, strict=True):
                 read += 1
-                sku = str(item["sku"])
-                if sku not in sellable:
-                    continue
-                values = {
-                    "quantity": round_qty(Decimal(str(item.get("quantity") or 0))),
-                    "in_stock": int(item.get("status") or 0) == 1,
-                }
-                if _upsert(
-                    conn,
-                    t.source_items,
-                    {"sku": sku, "source_code": str(item["source_code"])},
-                    {**values, "updated_at": now},
-                ):
+                sku, source = key
+                if sku not in sellable or key in busy:
+                    continue  # not sold at a till, or Till's own write to it is still in flight
+                quantity = round_qty(Decimal(str(item.get("quantity") or 0)))
+                status = int(item.get("status") or 0)
+                before = seen.get(key)
+                if before is None:
+                    # First sight: Magento's quantity is the truth.
+                    _upsert(
+                        conn,
+                        t.source_items,
+                        {"sku": sku, "source_code": source},
+                        {"quantity": quantity, "in_stock": status == 1, "updated_at": datetime.now(UTC)},
+                    )
                     moved.add(sku)
+                elif before != (quantity, status):
+                    if quantity != before[0]:
+                        stock.change_source_quantity(sku, source, quantity - before[0])
+                    if status != before[1]:
+                        conn.execute(
+                            update(t.source_items)
+                            .where(t.source_items.c.sku == sku, t.source_items.c.source_code == source)
+                            .values(in_stock=status == 1)
+                        )
+                    moved.add(sku)
+                else:
+                    continue
+                save_baseline(conn, sku, source, quantity, status)
         if progress:
             progress("stock", read, total)
-    asked = sorted(
-        (sellable if full else moved | (ctx.touched_skus & sellable))
-        if wanted is None
-        else set(wanted) & sellable
-    )
+    if wanted is not None:
+        asked = sorted(set(wanted) & sellable)
+    elif full:
+        asked = sorted(sellable)
+    else:
+        asked = sorted(moved | (ctx.touched_skus & sellable))
     salable = await _salable(client, stock_ids, asked, progress)
     changed_keys = _apply_salable(engine, salable)
     with engine.begin() as conn:
         by_stock: dict[int, list[str]] = {}
         for sku, stock_id in sorted(changed_keys | {(sku, s) for sku in moved for s in stock_ids}):
             by_stock.setdefault(stock_id, []).append(f"{sku}@{stock_id}")
-        for stock_id, keys in by_stock.items():
-            record_changes(conn, "stock", keys, scope=str(stock_id))
+        for stock_id, stock_keys in by_stock.items():
+            record_changes(conn, "stock", stock_keys, scope=str(stock_id))
         save_pull_state(conn, "stock", updated_since=None, items=read, full=full)
     report.add("stock", read, len(moved | {sku for sku, _ in changed_keys}))
 
@@ -963,32 +986,42 @@ async def _salable(
 
 
 def _apply_salable(engine: Engine, salable: dict[tuple[str, int], Decimal]) -> set[tuple[str, int]]:
-    """Make Till's salable quantity equal Magento's: Magento's own reservations (web orders not
-    shipped yet) are not readable over REST, so Till keeps their sum as one `magento` offset
-    reservation per sku and stock: offset = Magento's salable - Till's salable without it."""
+    """Carry Magento's own reservations (web orders not shipped yet) into Till. They are not
+    readable over REST, so Till keeps their sum as one `magento` offset reservation per sku and
+    stock: offset = Magento's salable − what Magento's source items give (as last seen), which
+    leaves Till's own movements (in its source quantities) untouched."""
     changed: set[tuple[str, int]] = set()
     with engine.begin() as conn:
-        stock = StockRepository(conn)
+        linked: dict[int, set[str]] = {}
+        for row in conn.execute(
+            select(t.stock_sources.c.stock_id, t.stock_sources.c.source_code)
+            .join(t.sources, t.sources.c.code == t.stock_sources.c.source_code)
+            .where(t.sources.c.enabled.is_(True))
+        ):
+            linked.setdefault(int(row.stock_id), set()).add(str(row.source_code))
+        seen = baselines(conn, [(sku, source) for sku, sid in salable for source in linked.get(sid, ())])
         for (sku, stock_id), wanted in sorted(salable.items()):
-            old = conn.execute(
-                select(t.reservations.c.quantity).where(
-                    t.reservations.c.stock_id == stock_id,
-                    t.reservations.c.sku == sku,
-                    t.reservations.c.object_type == MAGENTO_OFFSET,
-                )
-            ).scalars()
-            old_offset = round_qty(sum((Decimal(str(q)) for q in old), Decimal(0)))
-            current = stock.salable(stock_id, [sku])[sku]
-            offset = round_qty(wanted - (current - old_offset))
-            if current == wanted:
-                continue
-            conn.execute(
-                delete(t.reservations).where(
-                    t.reservations.c.stock_id == stock_id,
-                    t.reservations.c.sku == sku,
-                    t.reservations.c.object_type == MAGENTO_OFFSET,
+            in_stock = [
+                seen[(sku, s)][0] for s in linked.get(stock_id, ()) if seen.get((sku, s), (0, 0))[1] == 1
+            ]
+            offset = round_qty(wanted - sum(in_stock, Decimal(0))) if in_stock else Decimal(0)
+            where = and_(
+                t.reservations.c.stock_id == stock_id,
+                t.reservations.c.sku == sku,
+                t.reservations.c.object_type == MAGENTO_OFFSET,
+            )
+            old = round_qty(
+                sum(
+                    (
+                        Decimal(str(q))
+                        for q in conn.execute(select(t.reservations.c.quantity).where(where)).scalars()
+                    ),
+                    Decimal(0),
                 )
             )
+            if old == offset:
+                continue
+            conn.execute(delete(t.reservations).where(where))
             if offset:
                 conn.execute(
                     insert(t.reservations).values(

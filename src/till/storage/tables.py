@@ -592,3 +592,16 @@ magento_stock_pushes = Table(
     Column("state", String(12), nullable=False),
     timestamp("updated_at"),
 )
+
+#: Magento's source-item quantities as last seen (pulled or written by Till): the base of a
+#: three-way merge, so a pull adds only what moved in Magento and never undoes a Till movement
+#: that is still on its way to Magento.
+magento_source_items = Table(
+    "magento_source_items",
+    metadata,
+    Column("sku", String(SKU), primary_key=True),
+    Column("source_code", String(64), primary_key=True),
+    qty("quantity"),
+    Column("status", Integer, nullable=False),
+    timestamp("updated_at"),
+)

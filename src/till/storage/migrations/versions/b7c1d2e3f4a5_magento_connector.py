@@ -1,4 +1,4 @@
-"""magento connector: links, pull state, stock push ledger
+"""magento connector: links, pull state, stock push ledger, source-item baseline
 
 Revision ID: b7c1d2e3f4a5
 Revises: f924adb3e9b3
@@ -50,8 +50,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("movement", "sku", "source_code", name=op.f("pk_magento_stock_pushes")),
     )
 
+    op.create_table(
+        "magento_source_items",
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("source_code", sa.String(length=64), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=12, scale=4), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("sku", "source_code", name=op.f("pk_magento_source_items")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("magento_source_items")
     op.drop_table("magento_stock_pushes")
     op.drop_table("magento_pull_state")
     op.drop_index("ix_magento_links_kind_magento", table_name="magento_links")
