@@ -262,6 +262,7 @@ def magento_pull(
     """Pull catalog, customers, tax and MSI stock from Magento into Till (and the tills' feed)."""
     import asyncio
 
+    from till.magento.client import MagentoError
     from till.magento.pull import DATASETS, PullReport, pull
 
     engine = _engine()
@@ -285,7 +286,11 @@ def magento_pull(
             async with client:
                 return await pull(engine, client, full=full, datasets=dataset or DATASETS, progress=report)
 
-        result = asyncio.run(go())
+        try:
+            result = asyncio.run(go())
+        except MagentoError as exc:
+            console.print(f"[red]✗ the pull stopped: {exc}[/] (what was pulled before is kept)")
+            raise typer.Exit(1) from exc
     table = Table(
         "data set", "read", "changed", "skipped", title="Magento pull" + (" (full)" if full else "")
     )

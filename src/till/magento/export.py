@@ -337,7 +337,7 @@ class MagentoExporter:
         if link is None:
             memo_id = await self._find_credit_memo(magento_order, refund_id)
             if memo_id is None:
-                item_ids: dict[str, int] = order_link["detail"].get("item_ids") or {}
+                item_ids = await self._item_ids(magento_order, order_link["detail"], order)
                 body = {
                     "items": [
                         {"order_item_id": item_ids[str(line["line_no"])], "qty": float(line["qty"])}
@@ -370,6 +370,21 @@ class MagentoExporter:
             detail["stock_done"] = True
             remember(self.engine, "refund", refund_id, link["magento_id"], detail)
         return int(link["magento_id"])
+
+    async def _item_ids(self, magento_order: int, detail: dict[str, Any], order: Order) -> dict[str, int]:
+        """Magento's order item id of each Till line: by `ext_order_item_id`, else by position."""
+        item_ids: dict[str, int] = dict(detail.get("item_ids") or {})
+        if all(str(line.line_no) in item_ids for line in order.lines):
+            return item_ids
+        entity = await self.client.get("/V1/orders/:id", id=magento_order)
+        items = sorted(
+            (i for i in entity.get("items") or [] if not i.get("parent_item_id")),
+            key=lambda i: int(i["item_id"]),
+        )
+        by_ext = _order_detail(entity)["item_ids"]
+        for line, item in zip(sorted(order.lines, key=lambda x: x.line_no), items, strict=False):
+            item_ids[str(line.line_no)] = by_ext.get(str(line.line_no), int(item["item_id"]))
+        return item_ids
 
     async def _find_credit_memo(self, magento_order: int, refund_id: str) -> int | None:
         memos = await self.client.search_all("/V1/creditmemos", [[("order_id", magento_order, "eq")]])

@@ -171,6 +171,16 @@ def _upsert(conn: Connection, table: Table, keys: dict[str, Any], values: dict[s
     return True
 
 
+def _norm(value: Any) -> str:
+    """A stored or pulled EAV value in one comparable form (4-place decimals, UTC moments)."""
+    if isinstance(value, Decimal | float):
+        return str(Decimal(str(value)).quantize(Decimal("0.0001")))
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
 def _same(stored: Any, new: Any) -> bool:
     if isinstance(new, Decimal) and stored is not None:
         return Decimal(str(stored)).quantize(Decimal("0.0001")) == new.quantize(Decimal("0.0001"))
@@ -572,7 +582,7 @@ def _product(item: dict[str, Any], ctx: _Context, settings: MagentoSettings) -> 
     return product, children
 
 
-def _save_product(conn: Connection, product: Product, magento_id: int, now: datetime) -> bool:
+def _save_product(conn: Connection, ctx: _Context, product: Product, magento_id: int, now: datetime) -> bool:
     """Upsert a product with its EAV values and tier prices; True when anything differed."""
     if (
         conn.execute(
@@ -603,7 +613,9 @@ def _save_product(conn: Connection, product: Product, magento_id: int, now: date
     product_id = int(existing)
     for backend, table in t.product_values.items():
         wanted = {
-            code: value for code, value in product.attributes.items() if _backend_of(conn, code) == backend
+            code: value
+            for code, value in product.attributes.items()
+            if code in ctx.attributes and ctx.attributes[code].backend_type == backend
         }
         stored = {
             row.attribute_code: row.value
@@ -611,11 +623,7 @@ def _save_product(conn: Connection, product: Product, magento_id: int, now: date
                 select(table.c.attribute_code, table.c.value).where(table.c.product_id == product_id)
             )
         }
-        if {k: str(v) for k, v in stored.items()} != {k: str(v) for k, v in wanted.items()} and not (
-            backend == "decimal"
-            and all(_same(stored.get(k), v) for k, v in wanted.items())
-            and set(stored) == set(wanted)
-        ):
+        if {k: _norm(v) for k, v in stored.items()} != {k: _norm(v) for k, v in wanted.items()}:
             conn.execute(delete(table).where(table.c.product_id == product_id))
             if wanted:
                 conn.execute(
@@ -655,20 +663,6 @@ def _save_product(conn: Connection, product: Product, magento_id: int, now: date
     return changed
 
 
-_BACKENDS: dict[str, str] = {}
-
-
-def _backend_of(conn: Connection, code: str) -> str | None:
-    if code not in _BACKENDS:
-        backend = conn.execute(
-            select(t.attributes.c.backend_type).where(t.attributes.c.code == code)
-        ).scalar()
-        if backend is None:
-            return None
-        _BACKENDS[code] = str(backend)
-    return _BACKENDS[code]
-
-
 async def _pull_products(
     engine: Engine,
     client: MagentoClient,
@@ -677,7 +671,6 @@ async def _pull_products(
     report: PullReport,
     progress: Progress | None,
 ) -> None:
-    _BACKENDS.clear()
     since = _since(engine, "products", client.settings, full)
     filters: list[list[Filter]] = [[("updated_at", since, "gteq")]] if since else []
     newest: str | None = None
@@ -702,7 +695,7 @@ async def _pull_products(
                 seen.add(product.sku)
                 if children:
                     parents[product.sku] = children
-                if _save_product(conn, product, int(item["id"]), now):
+                if _save_product(conn, ctx, product, int(item["id"]), now):
                     changed_skus.append(product.sku)
             record_changes(conn, "products", changed_skus)
             record_changes(conn, "prices", changed_skus)
@@ -1053,7 +1046,7 @@ async def pull_skus(engine: Engine, client: MagentoClient, skus: Sequence[str]) 
         except (CatalogError, KeyError, ValueError):
             continue
         with engine.begin() as conn:
-            if _save_product(conn, product, int(item["id"]), now):
+            if _save_product(conn, ctx, product, int(item["id"]), now):
                 changed.append(product.sku)
                 record_changes(conn, "products", [product.sku])
                 record_changes(conn, "prices", [product.sku])
