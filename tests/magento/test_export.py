@@ -3,6 +3,7 @@ refund, export through `MagentoExporter`, and check what a Magento merchant sees
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from decimal import Decimal
 from typing import Any
@@ -350,3 +351,43 @@ def test_why_not_repository_order_and_shipment(engine: Engine, magento: MagentoD
 
     with pytest.raises(Fault, match="not available"):
         magento.place_web_order([("MH01-L-Red", Decimal(6))])  # 5 salable
+
+
+def test_two_workers_given_the_same_refund_at_once_make_one_credit_memo(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    sale = make_sale(
+        engine,
+        key="sale-000000030",
+        receipt="NYC1-000030",
+        staff_id=staff["cashier"],
+        lines=[("24-MB01", Decimal(4))],
+    )
+    [result] = place_sales(engine, [sale])
+    export_all(engine, magento)
+    refund_id, _ = refund(
+        engine,
+        _principal(engine, staff["manager"]),
+        order_id=result.order_id or "",
+        idempotency_key="refund-00000030",
+        register_code="NYC1",
+        method="cash",
+        lines=[RefundLineRequest(1, Decimal(1), restock=True)],
+    )
+
+    async def both() -> list[object]:
+        async with client_for(magento) as one, client_for(magento) as two:
+            return await asyncio.gather(
+                MagentoExporter(engine, one).export_refund(refund_id, result.order_id or ""),
+                MagentoExporter(engine, two).export_refund(refund_id, result.order_id or ""),
+                return_exceptions=True,
+            )
+
+    outcomes = run(both())
+    assert len(magento.creditmemos) == 1
+    assert any(isinstance(o, int) for o in outcomes)
+    export_all(engine, magento)  # the loser's retry finds the winner's credit memo
+    assert len(magento.creditmemos) == 1
+    assert _source(magento, "24-MB01") == (Decimal(7), 1)  # 10 − 4 + 1, once

@@ -33,13 +33,25 @@ from sqlalchemy import Engine
 from till.domain.money import money_str, round_money
 from till.domain.orders import Order
 from till.magento.client import MagentoClient, MagentoError
-from till.magento.links import link_of, pushes_of, qty, record_push, remember, save_baseline
+from till.magento.links import (
+    claim,
+    link_of,
+    pushes_of,
+    qty,
+    record_push,
+    release,
+    remember,
+    save_baseline,
+)
 from till.magento.pull import store_ids
 from till.storage.uow import UnitOfWork
 
 log = logging.getLogger("till.magento.export")
 
 TOPICS = frozenset({"sale.placed", "refund.created", "customer.created", "stock.adjusted"})
+#: How long a worker may take to create a credit memo before another may take its place.
+#: (Orders need no lease: Magento's unique increment_id refuses a second one.)
+CLAIM_SECONDS = 120.0
 
 
 class ExportError(RuntimeError):
@@ -335,28 +347,37 @@ class MagentoExporter:
         with self.engine.connect() as conn:
             link = link_of(conn, "refund", refund_id)
         if link is None:
-            memo_id = await self._find_credit_memo(magento_order, refund_id)
-            if memo_id is None:
-                item_ids = await self._item_ids(magento_order, order_link["detail"], order)
-                body = {
-                    "items": [
-                        {"order_item_id": item_ids[str(line["line_no"])], "qty": float(line["qty"])}
-                        for line in refund["lines"]
-                    ],
-                    "notify": False,
-                    "appendComment": True,
-                    "comment": {
-                        "comment": f"{refund_marker(refund_id)} Refund at the till ({refund['method']}); "
-                        f"{refund['reason'] or 'no reason given'}.",
-                        "is_visible_on_front": 0,
-                    },
-                    "arguments": {"shipping_amount": 0, "adjustment_positive": 0, "adjustment_negative": 0},
-                }
-                memo_id = int(
-                    await self.client.post("/V1/order/:orderId/refund", body, orderId=magento_order)
-                )
+            if not claim(self.engine, f"refund:{refund_id}", lease_seconds=CLAIM_SECONDS):
+                raise ExportError(f"refund {refund_id} is being exported by another worker; retry later")
+            try:
+                memo_id = await self._find_credit_memo(magento_order, refund_id)
+                if memo_id is None:
+                    item_ids = await self._item_ids(magento_order, order_link["detail"], order)
+                    body = {
+                        "items": [
+                            {"order_item_id": item_ids[str(line["line_no"])], "qty": float(line["qty"])}
+                            for line in refund["lines"]
+                        ],
+                        "notify": False,
+                        "appendComment": True,
+                        "comment": {
+                            "comment": f"{refund_marker(refund_id)} Refund at the till ({refund['method']}); "
+                            f"{refund['reason'] or 'no reason given'}.",
+                            "is_visible_on_front": 0,
+                        },
+                        "arguments": {
+                            "shipping_amount": 0,
+                            "adjustment_positive": 0,
+                            "adjustment_negative": 0,
+                        },
+                    }
+                    memo_id = int(
+                        await self.client.post("/V1/order/:orderId/refund", body, orderId=magento_order)
+                    )
+                remember(self.engine, "refund", refund_id, str(memo_id), {})
+            finally:
+                release(self.engine, f"refund:{refund_id}")
             link = {"magento_id": str(memo_id), "detail": {}}
-            remember(self.engine, "refund", refund_id, str(memo_id), {})
         detail: dict[str, Any] = link["detail"]
         if not detail.get("stock_done"):
             with UnitOfWork(self.engine) as uow:

@@ -203,3 +203,51 @@ def in_flight(conn: Connection) -> set[tuple[str, str]]:
         )
     )
     return {(row.sku, row.source_code) for row in rows}
+
+
+def claim(engine: Engine, name: str, *, lease_seconds: float) -> bool:
+    """Take a short lease on creating one Magento object, so two workers handed the same message
+    at once cannot both create it. False while another worker holds a fresh lease; a lease older
+    than `lease_seconds` (its worker died) can be taken over, and the taker looks up first."""
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(magento_links).values(
+                    kind="claim", till_id=name, magento_id="", detail={}, updated_at=now
+                )
+            )
+        return True
+    except IntegrityError:
+        pass
+    with engine.begin() as conn:
+        stale = now.timestamp() - lease_seconds
+        row = conn.execute(
+            select(magento_links.c.updated_at).where(
+                magento_links.c.kind == "claim", magento_links.c.till_id == name
+            )
+        ).first()
+        if row is None:
+            return False
+        held = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+        if held.timestamp() > stale:
+            return False
+        # Take over only if nobody else did since we looked (compare-and-set on the timestamp).
+        taken = conn.execute(
+            update(magento_links)
+            .where(
+                magento_links.c.kind == "claim",
+                magento_links.c.till_id == name,
+                magento_links.c.updated_at == row.updated_at,
+            )
+            .values(updated_at=now)
+        ).rowcount
+        return bool(taken)
+
+
+def release(engine: Engine, name: str) -> None:
+    """Give a lease back (the creation is done, or failed and will be looked up again)."""
+    with engine.begin() as conn:
+        conn.execute(
+            delete(magento_links).where(magento_links.c.kind == "claim", magento_links.c.till_id == name)
+        )
