@@ -12,12 +12,12 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from till.domain.staff import Role
-
-if TYPE_CHECKING:
-    from till.magento.client import MagentoClient
 from till.settings import get_settings
 from till.storage.db import make_engine
 from till.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from till.magento.client import MagentoClient
 
 app = typer.Typer(help="Till: an offline-first point of sale for Magento retailers.", no_args_is_help=True)
 staff_app = typer.Typer(help="Manage staff.", no_args_is_help=True)

@@ -391,3 +391,39 @@ def test_two_workers_given_the_same_refund_at_once_make_one_credit_memo(
     export_all(engine, magento)  # the loser's retry finds the winner's credit memo
     assert len(magento.creditmemos) == 1
     assert _source(magento, "24-MB01") == (Decimal(7), 1)  # 10 − 4 + 1, once
+
+
+def test_worker_killed_between_magentos_answer_and_the_link_makes_no_duplicate(
+    engine: Engine, magento: MagentoDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import till.magento.export as export_module
+
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    sale = make_sale(
+        engine,
+        key="sale-000000040",
+        receipt="NYC1-000040",
+        staff_id=staff["cashier"],
+        lines=[("MH01-S-Black", Decimal(1))],
+    )
+    place_sales(engine, [sale])
+    real_remember = export_module.remember
+    killed: list[str] = []
+
+    def dies_once(engine_: Engine, kind: str, till_id: str, magento_id: str, detail: dict[str, Any]) -> None:
+        if kind not in killed:
+            killed.append(kind)  # the process dies right after Magento answered, before Till wrote it down
+            raise KeyboardInterrupt
+        real_remember(engine_, kind, till_id, magento_id, detail)
+
+    monkeypatch.setattr(export_module, "remember", dies_once)
+    for _ in range(4):
+        try:
+            export_all(engine, magento)
+            break
+        except KeyboardInterrupt:
+            continue
+    assert killed == ["order"]
+    assert [o["increment_id"] for o in magento.orders.values()] == ["NYC1-000040"]
+    assert len(magento.invoices) == 1 and _source(magento, "MH01-S-Black") == (Decimal(2), 1)

@@ -36,7 +36,7 @@ from till.domain.catalog import (
     TierPrice,
 )
 from till.domain.money import round_money, round_qty
-from till.magento.client import Filter, MagentoClient
+from till.magento.client import Filter, MagentoClient, MagentoError, MagentoUnavailable
 from till.magento.links import (
     all_pull_states,
     baselines,
@@ -964,10 +964,17 @@ async def _salable(
 
     async def one(sku: str, stock_id: int) -> None:
         nonlocal done
-        value = await client.get(
-            "/V1/inventory/get-product-salable-quantity/:sku/:stockId", sku=sku, stockId=stock_id
-        )
-        found[(sku, stock_id)] = round_qty(Decimal(str(value or 0)))
+        try:
+            value = await client.get(
+                "/V1/inventory/get-product-salable-quantity/:sku/:stockId", sku=sku, stockId=stock_id
+            )
+        except MagentoError as exc:
+            if isinstance(exc, MagentoUnavailable):
+                raise
+            # A sku the stock does not sell (not assigned, a type without stock): nothing to carry.
+            log.info("no salable quantity of %s in stock %s: %s", sku, stock_id, exc)
+        else:
+            found[(sku, stock_id)] = round_qty(Decimal(str(value or 0)))
         done += 1
         if progress and (done % 50 == 0 or done == len(pairs)):
             progress("salable", done, len(pairs))
