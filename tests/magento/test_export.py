@@ -427,3 +427,57 @@ def test_worker_killed_between_magentos_answer_and_the_link_makes_no_duplicate(
     assert killed == ["order"]
     assert [o["increment_id"] for o in magento.orders.values()] == ["NYC1-000040"]
     assert len(magento.invoices) == 1 and _source(magento, "MH01-S-Black") == (Decimal(2), 1)
+
+
+def test_stock_push_ledger_resends_what_never_landed_and_never_guesses(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    from till.magento.links import pushes_of
+
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    first = make_sale(
+        engine,
+        key="sale-000000050",
+        receipt="NYC1-000050",
+        staff_id=staff["cashier"],
+        lines=[("24-MB01", Decimal(2))],
+    )
+    second = make_sale(
+        engine,
+        key="sale-000000051",
+        receipt="NYC1-000051",
+        staff_id=staff["cashier"],
+        lines=[("MH01-S-Black", Decimal(1))],
+    )
+    results = place_sales(engine, [first, second])
+    # Magento refuses every try of the first write (it never lands): the message fails ...
+    magento.fail_before[("POST", "/V1/inventory/source-items")] = [503, 503, 503]
+    with pytest.raises(Exception, match="503"):
+        export_all(engine, magento)
+    assert _source(magento, "24-MB01") == (Decimal(10), 1)
+    # ... and its retry finds Magento still at the quantity read before, so it sends it again.
+    export_all(engine, magento)
+    assert _source(magento, "24-MB01") == (Decimal(8), 1)
+    assert _source(magento, "MH01-S-Black") == (Decimal(2), 1)
+
+    # A write whose reply was lost while someone changed the item in Magento: its fate is
+    # unknowable, so it is marked uncertain and not sent a second time.
+    third = make_sale(
+        engine,
+        key="sale-000000052",
+        receipt="NYC1-000052",
+        staff_id=staff["cashier"],
+        lines=[("24-MB02", Decimal(1))],
+    )
+    [result] = place_sales(engine, [third])
+    magento.fail_after[("POST", "/V1/inventory/source-items")] = [504, 504, 504]
+    with pytest.raises(Exception, match="504"):
+        export_all(engine, magento)
+    magento.source_items[("24-MB02", "nyc_store")]["quantity"] = 5.0  # a count in Magento's admin
+    export_all(engine, magento)
+    with engine.connect() as conn:
+        ledger = pushes_of(conn, f"sale:{result.order_id}")
+    assert ledger[("24-MB02", "nyc_store")]["state"] == "uncertain"
+    assert _source(magento, "24-MB02") == (Decimal(5), 1)
+    assert [r.status for r in results] == ["accepted", "accepted"]

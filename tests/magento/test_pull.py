@@ -133,6 +133,14 @@ def test_delta_pull_takes_only_what_changed_since_with_an_overlap(
     assert _pull(engine, magento)["products"] == 1
     assert STAMP < "2026-11-25 11:58:00"
 
+    # A variant changed alone (its parent not in the delta) keeps its parent.
+    magento.products["MH01-S-Black"]["price"] = 55.0
+    magento.products["MH01-S-Black"]["updated_at"] = "2026-11-25 12:05:00"
+    assert _pull(engine, magento)["products"] == 1
+    with UnitOfWork(engine) as uow:
+        variant = uow.catalog.products(["MH01-S-Black"])["MH01-S-Black"]
+    assert variant.parent_sku == "MH01" and variant.price == Decimal("55.00")
+
 
 def test_full_pull_disables_products_magento_no_longer_has(engine: Engine, magento: MagentoDouble) -> None:
     seed_till_shop(engine)

@@ -472,7 +472,14 @@ class MagentoExporter:
                 row = ledger.get((sku, source))
                 if row is not None and row["state"] == "sent":
                     before, after = qty(row["before_qty"]), qty(row["after_qty"])
-                    if now_qty == after:
+                    landed_or_unknowable = now_qty == after or now_qty != before
+                    if landed_or_unknowable:
+                        # Magento holds what was sent (done), or moved too so the write's fate is
+                        # unknowable (uncertain, left for reconciliation): never sent twice. Else
+                        # (Magento still at `before`) the write never landed and is sent again.
+                        state = "done" if now_qty == after else "uncertain"
+                        if state == "uncertain":
+                            log.warning("stock push %s %s@%s: Magento moved meanwhile", movement, sku, source)
                         record_push(
                             conn,
                             movement,
@@ -481,27 +488,10 @@ class MagentoExporter:
                             delta=qty(row["delta"]),
                             before=before,
                             after=after,
-                            state="done",
+                            state=state,
                         )
-                        save_baseline(conn, sku, source, after, status)
-                        continue
-                    if now_qty != before:
-                        log.warning(
-                            "stock push %s %s@%s: Magento moved meanwhile; left for reconciliation",
-                            movement,
-                            sku,
-                            source,
-                        )
-                        record_push(
-                            conn,
-                            movement,
-                            sku,
-                            source,
-                            delta=qty(row["delta"]),
-                            before=before,
-                            after=after,
-                            state="uncertain",
-                        )
+                        if state == "done":
+                            save_baseline(conn, sku, source, after, status)
                         continue
                 else:
                     before = now_qty

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
 
+from till.demo.store import product_row
 from till.domain.catalog import (
     Attribute,
     AttributeOption,
@@ -591,20 +592,11 @@ def _save_product(conn: Connection, ctx: _Context, product: Product, magento_id:
         is None
     ):
         conn.execute(insert(t.attribute_sets).values(name=product.attribute_set))
-    special = product.special_price
+    # parent_sku is set by the parent (`_link_children`): a child pulled alone keeps its parent.
     values = {
-        "name": product.name,
-        "type": product.type,
-        "attribute_set": product.attribute_set,
-        "enabled": product.enabled,
-        "price": product.price,
-        "special_price": special.price if special else None,
-        "special_from": special.starts if special else None,
-        "special_to": special.ends if special else None,
-        "tax_class": product.tax_class,
-        "barcode": product.barcode,
-        "configurable_attributes": list(product.configurable_attributes),
-        "category_ids": list(product.category_ids),
+        k: v
+        for k, v in product_row(0, product, now).items()
+        if k not in ("id", "sku", "updated_at", "parent_sku")
     }
     existing = conn.execute(select(t.products.c.id).where(t.products.c.sku == product.sku)).scalar()
     changed = _upsert(conn, t.products, {"sku": product.sku}, {**values, "updated_at": now})
