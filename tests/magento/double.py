@@ -500,8 +500,10 @@ class MagentoDouble:
                 "item_id": next(self.ids),
                 "order_id": order_id,
                 "qty_invoiced": 0,
+                # Typed as the interface declares (float), as Magento's input processor casts them.
+                "qty_ordered": float(raw.get("qty_ordered") or 0),
                 # The repository saves the item as given: an order can arrive already handed over.
-                "qty_shipped": raw.get("qty_shipped", 0),
+                "qty_shipped": float(raw.get("qty_shipped") or 0),
                 "qty_refunded": 0,
                 "qty_canceled": 0,
                 "amount_refunded": 0,

@@ -237,10 +237,10 @@ class MagentoExporter:
                     "name": line.name,
                     "product_type": "simple",
                     "ext_order_item_id": str(line.line_no),
-                    "qty_ordered": float(line.qty),
+                    "qty_ordered": str(line.qty),
                     # Handed over at the till: nothing is left to ship, so no one ships it again
                     # in Magento's admin (a shipment would deduct the source a second time).
-                    "qty_shipped": float(line.qty),
+                    "qty_shipped": str(line.qty),
                     "price": money_str(line.price),
                     "base_price": money_str(line.price),
                     "original_price": money_str(line.price),
@@ -309,7 +309,7 @@ class MagentoExporter:
             "base_shipping_amount": "0.00",
             "grand_total": money_str(order.grand_total),
             "base_grand_total": money_str(order.grand_total),
-            "total_qty_ordered": float(sum((line.qty for line in order.lines), Decimal(0))),
+            "total_qty_ordered": str(sum((line.qty for line in order.lines), Decimal(0))),
             "total_item_count": len(order.lines),
             "coupon_code": order.coupon_code,
             "shipping_description": f"Handed over at {location.name}",
@@ -355,7 +355,7 @@ class MagentoExporter:
                     item_ids = await self._item_ids(magento_order, order_link["detail"], order)
                     body = {
                         "items": [
-                            {"order_item_id": item_ids[str(line["line_no"])], "qty": float(line["qty"])}
+                            {"order_item_id": item_ids[str(line["line_no"])], "qty": str(qty(line["qty"]))}
                             for line in refund["lines"]
                         ],
                         "notify": False,
@@ -504,7 +504,7 @@ class MagentoExporter:
                     {
                         "sku": sku,
                         "source_code": source,
-                        "quantity": float(after),
+                        "quantity": str(after),
                         # Nothing on the shelf (or oversold): out of stock; anything: in stock.
                         "status": 1 if after > 0 else 0,
                     }
