@@ -20,7 +20,7 @@ from tests.magento.double import MagentoDouble, route_table
 from tests.magento.store import seed_till_shop
 from till.api.app import create_app
 from till.domain.customers import Customer
-from till.magento.check import check
+from till.magento.check import PROBES, check
 from till.magento.client import MagentoClient
 from till.magento.export import MagentoExporter
 from till.magento.pull import pull, pull_customer_ids, pull_skus
@@ -130,6 +130,9 @@ def test_every_route_the_connector_calls_is_in_magentos_route_table(
         literals |= set(re.findall(r'"(/V1/[^"]*)"', path.read_text()))
     assert literals <= {route for _, route in called}, sorted(literals - {route for _, route in called})
     assert len(magento.creditmemos) == 1
+    # `till magento check` probes exactly the ACL resources of the routes the connector calls.
+    needed = {declared[r] for r in called} - {"anonymous"}
+    assert {acl for acl, *_ in PROBES} == needed
     assert {
         ("POST", "/V1/orders/"),
         ("POST", "/V1/order/:orderId/invoice"),
