@@ -166,3 +166,49 @@ def test_stock_pull_mirrors_source_items_and_magentos_salable_quantity(
     assert [(i["sku"], i["salable"]) for i in items] == [("24-MB01", "7.0000")]
     with UnitOfWork(engine) as uow:
         assert uow.stock.salable(2, ["24-MB01"])["24-MB01"] == Decimal("7.0000")
+
+
+def test_a_till_selling_from_the_web_stock_sees_magentos_reservations(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    """A merchant with one stock for everything: the till's location sells from the website's
+    stock, so web orders not shipped yet (reservations, not readable over REST) must show."""
+    from till.magento.settings import LocationMapping
+
+    seed_till_shop(engine)
+    mapping = {"NYC": LocationMapping(source="nyc_store", stock_id=1)}
+
+    async def go(full: bool) -> None:
+        async with client_for(magento, locations=mapping) as client:
+            await pull(engine, client, full=full)
+
+    run(go(True))
+    with UnitOfWork(engine) as uow:
+        assert uow.reference.location("NYC").stock_id == 1  # type: ignore[union-attr]
+        assert uow.stock.salable(1, ["24-MB01"])["24-MB01"] == Decimal("110.0000")
+    magento.place_web_order([("24-MB01", Decimal(3))])
+    run(go(False))  # no product or source item moved: the salable sweep finds it
+    with UnitOfWork(engine) as uow:
+        assert (
+            uow.stock.salable(1, ["24-MB01"])["24-MB01"]
+            == Decimal("107.0000")
+            == magento.salable("24-MB01", 1)
+        )
+    # The web order ships from the warehouse: source −3, reservation +3; Till follows.
+    web = next(iter(magento.orders))
+    magento.ship(
+        {"orderId": str(web)}, {}, {"arguments": {"extension_attributes": {"source_code": "nj_warehouse"}}}
+    )
+    run(go(False))
+    with UnitOfWork(engine) as uow:
+        assert uow.stock.salable(1, ["24-MB01"])["24-MB01"] == Decimal("107.0000")
+        levels = {level.source_code: level.quantity for level in uow.stock.levels("24-MB01")}
+    assert levels == {"nj_warehouse": Decimal("97.0000"), "nyc_store": Decimal("10.0000")}
+
+
+def test_salable_sweep_walks_every_sku_a_slice_at_a_time(sqlite_engine: Engine) -> None:
+    from till.magento.pull import _sweep
+
+    skus = ["a", "b", "c", "d", "e"]
+    slices = [sorted(_sweep(sqlite_engine, skus, 2)) for _ in range(3)]
+    assert slices == [["a", "b"], ["c", "d"], ["a", "e"]]

@@ -817,6 +817,13 @@ async def _pull_inventory(
             changed += _upsert(
                 conn, t.stocks, {"id": int(stock["stock_id"])}, {"name": str(stock.get("name") or "")[:128]}
             )
+        # Which stocks sell on a website: only those ever hold reservations (an order's stock is
+        # its website's), so only those need Magento's salable quantity asked for.
+        channels = {
+            str(stock["stock_id"]): (stock.get("extension_attributes") or {}).get("sales_channels") or []
+            for stock in stocks
+        }
+        _upsert(conn, t.settings, {"key": "magento_sales_channels"}, {"value": channels})
         wanted = {
             (int(link["stock_id"]), str(link["source_code"])): int(link.get("priority") or 0)
             for link in links
@@ -934,8 +941,22 @@ async def _pull_stock(
     elif full:
         asked = sorted(sellable)
     else:
-        asked = sorted(moved | (ctx.touched_skus & sellable))
-    salable = await _salable(client, stock_ids, asked, progress)
+        # Web orders change Magento's salable quantity without touching a product or a source
+        # item, so a delta also sweeps a slice of every sku (the next `page_size`, wrapping).
+        asked = sorted(
+            moved
+            | (ctx.touched_skus & sellable)
+            | _sweep(engine, sorted(sellable), client.settings.page_size)
+        )
+    with engine.connect() as conn:
+        channels = conn.execute(
+            select(t.settings.c.value).where(t.settings.c.key == "magento_sales_channels")
+        ).scalar()
+    # A stock without a sales channel has no reservations: its salable quantity is its sources'.
+    selling = [s for s in stock_ids if channels is None or channels.get(str(s), [None])]
+    salable = await _salable(client, selling, asked, progress)
+    if channels is not None:
+        _drop_offsets(engine, [s for s in stock_ids if s not in selling])
     changed_keys = _apply_salable(engine, salable)
     with engine.begin() as conn:
         by_stock: dict[int, list[str]] = {}
@@ -1028,6 +1049,30 @@ def _apply_salable(engine: Engine, salable: dict[tuple[str, int], Decimal]) -> s
                 )
             changed.add((sku, stock_id))
     return changed
+
+
+def _sweep(engine: Engine, skus: list[str], size: int) -> set[str]:
+    """The next `size` skus after the last sweep's end, wrapping around to the start."""
+    if not skus:
+        return set()
+    with engine.begin() as conn:
+        last = conn.execute(
+            select(t.settings.c.value).where(t.settings.c.key == "magento_salable_sweep")
+        ).scalar()
+        start = next((n for n, sku in enumerate(skus) if last is None or sku > str(last)), 0)
+        chosen = (skus[start:] + skus[:start])[: min(size, len(skus))]
+        _upsert(conn, t.settings, {"key": "magento_salable_sweep"}, {"value": chosen[-1]})
+    return set(chosen)
+
+
+def _drop_offsets(engine: Engine, stock_ids: list[int]) -> None:
+    if stock_ids:
+        with engine.begin() as conn:
+            conn.execute(
+                delete(t.reservations).where(
+                    t.reservations.c.stock_id.in_(stock_ids), t.reservations.c.object_type == MAGENTO_OFFSET
+                )
+            )
 
 
 async def pull_skus(engine: Engine, client: MagentoClient, skus: Sequence[str]) -> PullReport:
