@@ -51,6 +51,7 @@ from till.magento.links import (
 )
 from till.magento.settings import MagentoSettings
 from till.storage import tables as t
+from till.storage.db import inserted_id
 from till.storage.feed import record_changes, stamp_pending
 from till.storage.stock import StockRepository
 
@@ -583,75 +584,105 @@ def _product(item: dict[str, Any], ctx: _Context, settings: MagentoSettings) -> 
     return product, children
 
 
-def _save_product(conn: Connection, ctx: _Context, product: Product, magento_id: int, now: datetime) -> bool:
-    """Upsert a product with its EAV values and tier prices; True when anything differed."""
-    if (
-        conn.execute(
-            select(t.attribute_sets.c.name).where(t.attribute_sets.c.name == product.attribute_set)
-        ).first()
-        is None
-    ):
-        conn.execute(insert(t.attribute_sets).values(name=product.attribute_set))
-    # parent_sku is set by the parent (`_link_children`): a child pulled alone keeps its parent.
-    values = {
-        k: v
-        for k, v in product_row(0, product, now).items()
-        if k not in ("id", "sku", "updated_at", "parent_sku")
-    }
-    existing = conn.execute(select(t.products.c.id).where(t.products.c.sku == product.sku)).scalar()
-    changed = _upsert(conn, t.products, {"sku": product.sku}, {**values, "updated_at": now})
-    if existing is None:
-        existing = conn.execute(select(t.products.c.id).where(t.products.c.sku == product.sku)).scalar_one()
-    product_id = int(existing)
-    for backend, table in t.product_values.items():
-        wanted = {
-            code: value
-            for code, value in product.attributes.items()
-            if code in ctx.attributes and ctx.attributes[code].backend_type == backend
-        }
-        stored = {
-            row.attribute_code: row.value
-            for row in conn.execute(
-                select(table.c.attribute_code, table.c.value).where(table.c.product_id == product_id)
+#: Product columns a pull does not write: Till's own id, the key, and the parent (set by the
+#: parent in `_link_children`, so a child pulled alone keeps its parent).
+_NOT_PULLED = ("id", "sku", "updated_at", "parent_sku")
+
+
+def _save_products(
+    conn: Connection, ctx: _Context, batch: Sequence[tuple[Product, int]], now: datetime
+) -> list[str]:
+    """Upsert a page of products with their EAV values and tier prices. What is stored is read
+    in one query per table, and only what differs is written; returns the skus that changed."""
+    if not batch:
+        return []
+    skus = [product.sku for product, _ in batch]
+    known_sets = set(conn.execute(select(t.attribute_sets.c.name)).scalars())
+    for name in sorted({product.attribute_set for product, _ in batch} - known_sets):
+        conn.execute(insert(t.attribute_sets).values(name=name))
+    stored = {row.sku: row for row in conn.execute(select(t.products).where(t.products.c.sku.in_(skus)))}
+    ids = [int(row.id) for row in stored.values()]
+    eav: dict[str, dict[int, dict[str, Any]]] = {backend: {} for backend in t.product_values}
+    tiers: dict[int, list[tuple[str, str, str]]] = {}
+    if ids:
+        for backend, table in t.product_values.items():
+            query = select(table.c.product_id, table.c.attribute_code, table.c.value).where(
+                table.c.product_id.in_(ids)
             )
-        }
-        if {k: _norm(v) for k, v in stored.items()} != {k: _norm(v) for k, v in wanted.items()}:
-            conn.execute(delete(table).where(table.c.product_id == product_id))
-            if wanted:
+            for product_id, code, value in conn.execute(query):
+                eav[backend].setdefault(int(product_id), {})[code] = value
+        for r in conn.execute(select(t.tier_prices).where(t.tier_prices.c.product_id.in_(ids))):
+            tiers.setdefault(int(r.product_id), []).append(
+                (
+                    str(r.customer_group_id),
+                    str(round_qty(Decimal(str(r.qty)))),
+                    str(round_money(Decimal(str(r.price)))),
+                )
+            )
+    linked = {
+        sku: magento_id
+        for sku, magento_id in conn.execute(
+            select(t.magento_links.c.till_id, t.magento_links.c.magento_id).where(
+                t.magento_links.c.kind == "product", t.magento_links.c.till_id.in_(skus)
+            )
+        )
+    }
+    changed: list[str] = []
+    for product, magento_id in batch:
+        values = {k: v for k, v in product_row(0, product, now).items() if k not in _NOT_PULLED}
+        row = stored.get(product.sku)
+        differs = row is None
+        if row is None:
+            result = conn.execute(insert(t.products).values(sku=product.sku, updated_at=now, **values))
+            product_id = inserted_id(result)
+        else:
+            product_id = int(row.id)
+            if not all(_same(getattr(row, k), v) for k, v in values.items()):
                 conn.execute(
-                    insert(table),
+                    update(t.products).where(t.products.c.id == product_id).values(updated_at=now, **values)
+                )
+                differs = True
+        for backend, table in t.product_values.items():
+            wanted = {
+                code: value
+                for code, value in product.attributes.items()
+                if code in ctx.attributes and ctx.attributes[code].backend_type == backend
+            }
+            have = eav[backend].get(product_id, {})
+            if {k: _norm(v) for k, v in have.items()} != {k: _norm(v) for k, v in wanted.items()}:
+                conn.execute(delete(table).where(table.c.product_id == product_id))
+                if wanted:
+                    conn.execute(
+                        insert(table),
+                        [
+                            {"product_id": product_id, "attribute_code": k, "value": v}
+                            for k, v in sorted(wanted.items())
+                        ],
+                    )
+                differs = True
+        wanted_tiers = sorted(
+            (str(tp.customer_group_id), str(tp.qty), str(tp.price)) for tp in product.tier_prices
+        )
+        if wanted_tiers != sorted(tiers.get(product_id, [])):
+            conn.execute(delete(t.tier_prices).where(t.tier_prices.c.product_id == product_id))
+            if product.tier_prices:
+                conn.execute(
+                    insert(t.tier_prices),
                     [
-                        {"product_id": product_id, "attribute_code": k, "value": v}
-                        for k, v in sorted(wanted.items())
+                        {
+                            "product_id": product_id,
+                            "customer_group_id": tp.customer_group_id,
+                            "qty": tp.qty,
+                            "price": tp.price,
+                        }
+                        for tp in product.tier_prices
                     ],
                 )
-            changed = True
-    tiers = sorted((str(tp.customer_group_id), str(tp.qty), str(tp.price)) for tp in product.tier_prices)
-    stored_tiers = sorted(
-        (
-            str(r.customer_group_id),
-            str(round_qty(Decimal(str(r.qty)))),
-            str(round_money(Decimal(str(r.price)))),
-        )
-        for r in conn.execute(select(t.tier_prices).where(t.tier_prices.c.product_id == product_id))
-    )
-    if tiers != stored_tiers:
-        conn.execute(delete(t.tier_prices).where(t.tier_prices.c.product_id == product_id))
-        if product.tier_prices:
-            conn.execute(
-                insert(t.tier_prices),
-                [
-                    {
-                        "product_id": product_id,
-                        "customer_group_id": tp.customer_group_id,
-                        "qty": tp.qty,
-                        "price": tp.price,
-                    }
-                    for tp in product.tier_prices
-                ],
-            )
-        changed = True
-    save_link(conn, "product", product.sku, str(magento_id))
+            differs = True
+        if linked.get(product.sku) != str(magento_id):
+            save_link(conn, "product", product.sku, str(magento_id))
+        if differs:
+            changed.append(product.sku)
     return changed
 
 
@@ -673,22 +704,22 @@ async def _pull_products(
     async for items, total in client.search(
         "/V1/products", filters, sort=[("updated_at", "ASC"), ("entity_id", "ASC")]
     ):
-        changed_skus: list[str] = []
+        batch: list[tuple[Product, int]] = []
+        for item in items:
+            read += 1
+            newest = max(newest or "", str(item.get("updated_at") or "")) or newest
+            try:
+                product, children = _product(item, ctx, client.settings)
+            except (CatalogError, KeyError, ValueError) as exc:
+                skipped += 1
+                log.info("product %s not pulled: %s", item.get("sku"), exc)
+                continue
+            seen.add(product.sku)
+            if children:
+                parents[product.sku] = children
+            batch.append((product, int(item["id"])))
         with engine.begin() as conn:
-            for item in items:
-                read += 1
-                newest = max(newest or "", str(item.get("updated_at") or "")) or newest
-                try:
-                    product, children = _product(item, ctx, client.settings)
-                except (CatalogError, KeyError, ValueError) as exc:
-                    skipped += 1
-                    log.info("product %s not pulled: %s", item.get("sku"), exc)
-                    continue
-                seen.add(product.sku)
-                if children:
-                    parents[product.sku] = children
-                if _save_product(conn, ctx, product, int(item["id"]), now):
-                    changed_skus.append(product.sku)
+            changed_skus = _save_products(conn, ctx, batch, now)
             record_changes(conn, "products", changed_skus)
             record_changes(conn, "prices", changed_skus)
         changed += len(changed_skus)
@@ -1090,10 +1121,10 @@ async def pull_skus(engine: Engine, client: MagentoClient, skus: Sequence[str]) 
         except (CatalogError, KeyError, ValueError):
             continue
         with engine.begin() as conn:
-            if _save_product(conn, ctx, product, int(item["id"]), now):
-                changed.append(product.sku)
-                record_changes(conn, "products", [product.sku])
-                record_changes(conn, "prices", [product.sku])
+            saved = _save_products(conn, ctx, [(product, int(item["id"]))], now)
+            record_changes(conn, "products", saved)
+            record_changes(conn, "prices", saved)
+        changed += saved
         if children:
             _link_children(engine, {product.sku: children})
     report.add("products", len(skus), len(changed))
