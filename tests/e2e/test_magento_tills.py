@@ -46,10 +46,18 @@ def test_sales_pushed_by_tills_become_magento_orders_and_stock_once(
     magento: MagentoDouble,  # noqa: F811 - the fixture imported above
 ) -> None:
     _pull(live.engine, magento, full=True)
+    # With a coupon (10 % off) and a cashier's line discount: Magento gets Till's exact figures.
     online = priced(
         live,
         sale_payload(
-            live, key="till-push-0001", receipt="NYC1-000501", lines=[_line("24-MB01", "2", "34.00")]
+            live,
+            key="till-push-0001",
+            receipt="NYC1-000501",
+            coupon_code="WELCOME10",
+            lines=[
+                _line("24-MB01", "2", "34.00"),
+                {**_line("24-MB02", "1", "49.00"), "line_discount": {"kind": "amount", "value": "4.00"}},
+            ],
         ),
     )
     # Made offline an hour earlier, when Magento's shop source held one hoodie in M.
@@ -75,12 +83,22 @@ def test_sales_pushed_by_tills_become_magento_orders_and_stock_once(
 
     orders = {o["increment_id"]: o for o in magento.orders.values()}
     assert sorted(orders) == ["NYC1-000501", "NYC1-000502"]
-    assert Decimal(orders["NYC1-000501"]["grand_total"]) == Decimal(online["totals"]["grand_total"])
+    first = orders["NYC1-000501"]
+    assert Decimal(first["grand_total"]) == Decimal(online["totals"]["grand_total"])
+    assert Decimal(first["discount_amount"]) == -Decimal(online["totals"]["discount"]) < 0
+    assert Decimal(first["tax_amount"]) == Decimal(online["totals"]["tax"])
+    assert first["coupon_code"] == "WELCOME10"
+    assert sum(Decimal(i["discount_amount"]) for i in first["items"]) == Decimal(online["totals"]["discount"])
+    assert Decimal(first["subtotal"]) - Decimal(online["totals"]["discount"]) + Decimal(
+        first["tax_amount"]
+    ) + Decimal(first["discount_tax_compensation_amount"]) == Decimal(first["grand_total"])
     assert Decimal(orders["NYC1-000502"]["tax_amount"]) == Decimal(offline["totals"]["tax"])
     assert all(o["state"] == "complete" for o in orders.values()) and len(magento.invoices) == 2
     bags = magento.source_items[("24-MB01", "nyc_store")]
     hoodies = magento.source_items[("MH01-M-Black", "nyc_store")]
     assert (bags["quantity"], bags["status"]) == (8.0, 1)
+    backpacks = magento.source_items[("24-MB02", "nyc_store")]
+    assert (backpacks["quantity"], backpacks["status"]) == (1.0, 1)
     assert (hoodies["quantity"], hoodies["status"]) == (-2.0, 0)
     assert magento.salable("24-MB01", 1) == Decimal(108)  # warehouse 100 + shop 8: the sale once
     assert magento.reservations == []
