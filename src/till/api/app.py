@@ -22,6 +22,7 @@ from till.api.live import LiveHub
 from till.api.metrics import install_metrics
 from till.api.routes import admin, auth, catalog, operations, reports, sales, shifts, sync
 from till.domain.staff import PermissionDenied
+from till.magento import webhook as magento_webhook
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
 from till.services.reports import ReportRefused
 from till.settings import Settings, get_settings
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)
     install_metrics(app, settings.queue_transport)
+    app.include_router(magento_webhook.router)
     _add_error_answers(app)
     _limit_body_size(app)
     _serve_pwa(app, settings.web_dist)

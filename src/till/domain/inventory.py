@@ -21,6 +21,8 @@ ReservationEvent = Literal[
     "shipment_created",
     "creditmemo_created",
     "stock_adjusted",
+    # Web orders Magento holds and has not shipped, carried into Till as one offset per sku.
+    "magento_salable",
 ]
 AdjustmentReason = Literal["count", "damage", "transfer", "receive", "correction"]
 ADJUSTMENT_REASONS: tuple[AdjustmentReason, ...] = (

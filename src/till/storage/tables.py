@@ -707,3 +707,58 @@ saved_reports = Table(
     Column("roles", JSON, nullable=False),
     precise_timestamp("created_at"),
 )
+
+# --- Magento connector ------------------------------------------------------------------------------
+
+#: Which Magento object a Till object became (or came from): exports look here before creating,
+#: so a retried or replayed export never makes a second Magento object.
+magento_links = Table(
+    "magento_links",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("till_id", String(80), primary_key=True),
+    Column("magento_id", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+    timestamp("updated_at"),
+    Index("ix_magento_links_kind_magento", "kind", "magento_id"),
+)
+
+#: Per data set: how far the pull from Magento got (Magento's `updated_at`, UTC) and when.
+magento_pull_state = Table(
+    "magento_pull_state",
+    metadata,
+    Column("dataset", String(32), primary_key=True),
+    Column("updated_since", String(19), nullable=True),
+    timestamp("last_success_at", nullable=True),
+    timestamp("last_full_at", nullable=True),
+    Column("items", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+#: Source-item changes sent to Magento, one row per (Till movement, sku, source): the ledger
+#: that makes each POS stock movement reach Magento exactly once (see docs/magento.md).
+magento_stock_pushes = Table(
+    "magento_stock_pushes",
+    metadata,
+    Column("movement", String(80), primary_key=True),
+    Column("sku", String(SKU), primary_key=True),
+    Column("source_code", String(64), primary_key=True),
+    qty("delta"),
+    qty("before_qty", nullable=True),
+    qty("after_qty", nullable=True),
+    Column("state", String(12), nullable=False),
+    timestamp("updated_at"),
+)
+
+#: Magento's source-item quantities as last seen (pulled or written by Till): the base of a
+#: three-way merge, so a pull adds only what moved in Magento and never undoes a Till movement
+#: that is still on its way to Magento.
+magento_source_items = Table(
+    "magento_source_items",
+    metadata,
+    Column("sku", String(SKU), primary_key=True),
+    Column("source_code", String(64), primary_key=True),
+    qty("quantity"),
+    Column("status", Integer, nullable=False),
+    timestamp("updated_at"),
+)

@@ -1,0 +1,333 @@
+"""An async client for Magento 2.4's REST API.
+
+- Auth: an integration's access token signed with OAuth 1.0a HMAC-SHA256, or an admin token
+  (`/V1/integration/admin/token`) renewed before its 4-hour lifetime ends and again on a 401.
+- `search` pages a `searchCriteria` list and stops on `total_count`: Magento clamps a page past
+  the end to the last page, so "stop when a page is empty" would never stop.
+- Retries 429, 5xx and timeouts with exponential backoff (honouring `Retry-After`); at most
+  `concurrency` calls in flight; every call logged with its timing.
+- Every call names its route as Magento declares it (`/V1/products/:sku`), so the routes the
+  connector uses can be checked against Magento's route table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from till.magento.oauth import authorization_header
+from till.magento.settings import MagentoSettings
+
+log = logging.getLogger("till.magento")
+
+Filter = tuple[str, Any, str]
+"""(field, value, condition_type) – one searchCriteria filter."""
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class MagentoError(RuntimeError):
+    """Magento answered with an error (its message), or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None, route: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.route = route
+
+
+class MagentoUnavailable(MagentoError):
+    """Magento did not answer usefully after every retry (network, 5xx, 429)."""
+
+
+@dataclass
+class CallStats:
+    """What the client did: for logs, `till magento check` and, later, /metrics."""
+
+    calls: int = 0
+    errors: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    #: Every (method, route template) called, to check against Magento's route table.
+    routes: set[tuple[str, str]] = field(default_factory=set)
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """`/V1/products/:sku` with its parameters, each URL-encoded as one path segment."""
+    parts = []
+    for segment in template.split("/"):
+        if segment.startswith(":"):
+            name = segment[1:]
+            if name not in values:
+                raise KeyError(f"{template} needs {name}")
+            parts.append(quote(str(values[name]), safe=""))
+        else:
+            parts.append(segment)
+    return "/".join(parts)
+
+
+def criteria(
+    filters: Sequence[Sequence[Filter]] = (),
+    *,
+    sort: Sequence[tuple[str, str]] = (),
+    page_size: int | None = None,
+    page: int | None = None,
+) -> list[tuple[str, str]]:
+    """searchCriteria query parameters: each inner list is one filter group (its filters OR,
+    the groups AND)."""
+    params: list[tuple[str, str]] = []
+    for g, group in enumerate(filters):
+        for f, (name, value, condition) in enumerate(group):
+            prefix = f"searchCriteria[filter_groups][{g}][filters][{f}]"
+            params += [
+                (f"{prefix}[field]", name),
+                (f"{prefix}[value]", str(value)),
+                (f"{prefix}[condition_type]", condition),
+            ]
+    for s, (name, direction) in enumerate(sort):
+        params += [
+            (f"searchCriteria[sortOrders][{s}][field]", name),
+            (f"searchCriteria[sortOrders][{s}][direction]", direction),
+        ]
+    if page_size is not None:
+        params.append(("searchCriteria[pageSize]", str(page_size)))
+    if page is not None:
+        params.append(("searchCriteria[currentPage]", str(page)))
+    return params
+
+
+class MagentoClient:
+    """One Magento store's REST API. Use `async with MagentoClient(settings) as client:`."""
+
+    def __init__(
+        self,
+        settings: MagentoSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        if not settings.configured:
+            raise MagentoError("Magento is not configured: set TILL_MAGENTO_BASE_URL")
+        self.settings = settings
+        self.stats = CallStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._limit = asyncio.Semaphore(settings.concurrency)
+        self._token: str | None = None
+        self._token_at = 0.0
+        self._token_lock = asyncio.Lock()
+        root = settings.base_url.rstrip("/")
+        self.rest_root = f"{root}/rest/{settings.store_code}" if settings.store_code else f"{root}/rest"
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=settings.timeout_seconds,
+            headers={"Accept": "application/json"},
+        )
+
+    async def __aenter__(self) -> MagentoClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # --- auth ---------------------------------------------------------------------------------
+
+    async def _admin_token(self, *, renew: bool = False) -> str:
+        lifetime = self.settings.admin_token_hours * 3600
+        async with self._token_lock:
+            # Renew a little before Magento's expiry, never with a request in flight on a dead token.
+            stale = self._clock() - self._token_at > lifetime * 0.9
+            if self._token is None or renew or stale:
+                body = {"username": self.settings.admin_username, "password": self.settings.admin_password}
+                token = await self._send("POST", "/V1/integration/admin/token", [], body, auth=False)
+                if not isinstance(token, str):
+                    raise MagentoError("Magento's admin token answer is not a token", route="admin/token")
+                self._token, self._token_at = token, self._clock()
+            return self._token
+
+    async def _auth_header(self, method: str, url: str, query: Sequence[tuple[str, str]]) -> str:
+        s = self.settings
+        if s.uses_integration:
+            return authorization_header(
+                method,
+                url,
+                query,
+                consumer_key=s.consumer_key,
+                consumer_secret=s.consumer_secret,
+                token=s.access_token,
+                token_secret=s.access_token_secret,
+            )
+        if s.admin_username:
+            return f"Bearer {await self._admin_token()}"
+        raise MagentoError("no Magento credentials: set an integration's tokens or an admin user")
+
+    # --- calls --------------------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        route: str,
+        *,
+        path: dict[str, Any] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Call one route (as Magento declares it, e.g. `/V1/orders/:id`); answer the JSON.
+
+        A call that is not `idempotent` (POST by default) is not repeated after a timeout or a
+        5xx: Magento may have done it, and the caller must look up before trying again.
+        """
+        safe = method in ("GET", "PUT", "DELETE") if idempotent is None else idempotent
+        return await self._send(method, route, list(query), json, path=path or {}, idempotent=safe)
+
+    async def get(self, route: str, query: Sequence[tuple[str, str]] = (), **path: Any) -> Any:
+        """GET a route."""
+        return await self.call("GET", route, path=path, query=query)
+
+    async def post(self, route: str, body: Any, *, idempotent: bool = False, **path: Any) -> Any:
+        """POST a JSON body to a route (retried after a timeout or 5xx only if `idempotent`)."""
+        return await self.call("POST", route, path=path, json=body, idempotent=idempotent)
+
+    async def put(self, route: str, body: Any, **path: Any) -> Any:
+        """PUT a JSON body to a route."""
+        return await self.call("PUT", route, path=path, json=body)
+
+    async def _send(
+        self,
+        method: str,
+        route: str,
+        query: list[tuple[str, str]],
+        body: Any,
+        *,
+        path: dict[str, Any] | None = None,
+        auth: bool = True,
+        idempotent: bool = True,
+    ) -> Any:
+        self.stats.routes.add((method, route))
+        url = self.rest_root + fill(route, path or {})
+        renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = {"Authorization": await self._auth_header(method, url, query)} if auth else {}
+            started = time.perf_counter()
+            try:
+                async with self._limit:
+                    response = await self._http.request(
+                        method, url, params=tuple(query), json=body, headers=headers
+                    )
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                elapsed = time.perf_counter() - started
+                self._count(elapsed, error=True)
+                log.warning("magento %s %s failed after %.0f ms: %r", method, route, elapsed * 1000, exc)
+                # A refused connection never reached Magento; anything else may have.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if attempt >= self.settings.max_attempts or not (idempotent or unsent):
+                    raise MagentoUnavailable(f"{method} {route}: {exc!r}", route=route) from exc
+                await self._backoff(attempt, None)
+                continue
+            elapsed = time.perf_counter() - started
+            status = response.status_code
+            self._count(elapsed, error=status >= 400)
+            log.info("magento %s %s -> %d in %.0f ms", method, route, status, elapsed * 1000)
+            if status == 401 and auth and not renewed and not self.settings.uses_integration:
+                renewed = True  # the admin token expired early (or was revoked): one fresh try
+                await self._admin_token(renew=True)
+                continue
+            if status in RETRY_STATUSES:
+                # 429 means Magento refused to start; a 5xx after a POST may hide a done job.
+                if attempt >= self.settings.max_attempts or not (idempotent or status == 429):
+                    raise MagentoUnavailable(
+                        f"{method} {route}: HTTP {status} after {attempt} tries", status, route
+                    )
+                await self._backoff(attempt, response.headers.get("Retry-After"))
+                continue
+            if status >= 400:
+                raise MagentoError(f"{method} {route}: {_message(response)}", status, route)
+            return response.json() if response.content else None
+
+    def _count(self, elapsed: float, *, error: bool) -> None:
+        self.stats.calls += 1
+        self.stats.seconds += elapsed
+        if error:
+            self.stats.errors += 1
+
+    async def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        self.stats.retries += 1
+        delay = self.settings.backoff_seconds * 2 ** (attempt - 1)
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, float(retry_after))
+        # Jitter so many workers retrying together do not hit Magento in step.
+        await self._sleep(delay * (0.5 + random.random() / 2))  # noqa: S311
+
+    # --- lists ----------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        route: str,
+        filters: Sequence[Sequence[Filter]] = (),
+        *,
+        sort: Sequence[tuple[str, str]] = (),
+        page_size: int | None = None,
+        **path: Any,
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+        """Yield (items, total_count) page by page. Stops on total_count, never on an empty page."""
+        size = page_size or self.settings.page_size
+        page = 1
+        seen = 0
+        while True:
+            answer = await self.get(route, criteria(filters, sort=sort, page_size=size, page=page), **path)
+            items: list[dict[str, Any]] = list(answer.get("items") or [])
+            total = int(answer.get("total_count") or 0)
+            if items:
+                yield items, total
+            seen += len(items)
+            if not items or seen >= total or page * size >= total:
+                return
+            page += 1
+
+    async def search_all(
+        self,
+        route: str,
+        filters: Sequence[Sequence[Filter]] = (),
+        *,
+        sort: Sequence[tuple[str, str]] = (),
+        **path: Any,
+    ) -> list[dict[str, Any]]:
+        """Every item of a list, all pages."""
+        found: list[dict[str, Any]] = []
+        async for items, _ in self.search(route, filters, sort=sort, **path):
+            found.extend(items)
+        return found
+
+
+def _message(response: httpx.Response) -> str:
+    """Magento's error message with its %1-style parameters filled in."""
+    try:
+        data = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    if not isinstance(data, dict):
+        return f"HTTP {response.status_code}: {data!r}"
+    message = str(data.get("message", f"HTTP {response.status_code}"))
+    parameters = data.get("parameters")
+    if isinstance(parameters, list):
+        for n, value in enumerate(parameters, start=1):
+            message = message.replace(f"%{n}", str(value))
+    elif isinstance(parameters, dict):
+        for key, value in parameters.items():
+            message = message.replace(f"%{key}", str(value))
+    return f"HTTP {response.status_code}: {message}"

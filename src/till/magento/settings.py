@@ -1,0 +1,68 @@
+"""Connector settings, from the environment (prefix `TILL_MAGENTO_`) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LocationMapping(BaseModel):
+    """Which Magento MSI source a Till location hands goods over from, and which stock it sells."""
+
+    source: str
+    stock_id: int
+    #: The Magento store view its orders belong to; the connector's store code if empty.
+    store_code: str = ""
+
+
+class MagentoSettings(BaseSettings):
+    """Where Magento is and how to sign in; `base_url` empty means Till runs standalone."""
+
+    model_config = SettingsConfigDict(env_prefix="TILL_MAGENTO_", env_file=".env", extra="ignore")
+
+    base_url: str = Field(default="", description="e.g. https://shop.example.com (no /rest)")
+    store_code: str = Field(default="default", description="store view the REST calls address")
+    website_code: str = Field(default="base", description="website of customers made at tills")
+    #: Integration (System > Extensions > Integrations): signed with OAuth 1.0a HMAC-SHA256.
+    consumer_key: str = ""
+    consumer_secret: str = ""
+    access_token: str = ""
+    access_token_secret: str = ""
+    #: Or an admin user: a token from /V1/integration/admin/token, renewed before 4 hours.
+    admin_username: str = ""
+    admin_password: str = ""
+    admin_token_hours: float = Field(default=4.0, gt=0, description="Magento's admin token lifetime")
+    #: Till location code -> Magento source and stock, e.g. {"NYC": {"source": "nyc", "stock_id": 2}}.
+    locations: dict[str, LocationMapping] = Field(default_factory=dict)
+    #: Till payment method -> Magento offline payment method code.
+    payment_methods: dict[str, str] = Field(
+        default_factory=lambda: {"cash": "cashondelivery", "card": "checkmo", "other": "checkmo"}
+    )
+    barcode_attribute: str = "barcode"
+    page_size: int = Field(default=200, ge=1, le=1000)
+    concurrency: int = Field(default=4, ge=1, le=32)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_seconds: float = Field(default=0.5, ge=0)
+    #: Delta pulls ask again for this much before the last `updated_at` seen (clock skew, slow commits).
+    overlap_seconds: int = Field(default=300, ge=0)
+    #: Shared secret a Magento webhook extension signs its pushes with (HMAC-SHA256); empty = off.
+    webhook_secret: str = ""
+
+    @property
+    def configured(self) -> bool:
+        """True when a Magento store is set; otherwise Till is standalone."""
+        return bool(self.base_url)
+
+    @property
+    def uses_integration(self) -> bool:
+        """True when integration (OAuth 1.0a) credentials are set."""
+        return bool(self.consumer_key and self.access_token)
+
+
+@lru_cache
+def get_magento_settings() -> MagentoSettings:
+    """The process's connector settings, read once."""
+    return MagentoSettings()

@@ -1,0 +1,792 @@
+"""A contract double of Magento 2.4's REST API, for tests only (never in src/).
+
+It serves exactly the routes it declares, each checked at start against Magento's route table
+(`spec/magento/magento-routes.tsv`, method and path), and enforces each route's ACL resource
+from that table. It behaves as `shared/magento/magento-facts.md` says:
+
+- admin tokens live 4 hours (the double's clock can be moved on); integration tokens must be
+  OAuth 1.0a signed (HMAC-SHA256), a plain bearer integration token is refused as in 2.4.4+;
+- searchCriteria: filter groups AND, filters inside a group OR; a page past the end answers
+  the last page again (`Collection::getCurPage()` clamps);
+- MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
+  order placement (`place_web_order`, the quote path) appends −qty; a shipment deducts the
+  source and appends the +qty compensation; a cancel appends +qty; a credit memo with return
+  to stock gives shipped units back to the source they left; `POST /V1/orders/` (repository
+  save) appends no reservation and checks no stock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ROUTES_TSV = Path(__file__).resolve().parents[2] / "spec" / "magento" / "magento-routes.tsv"
+CENT = Decimal("0.01")
+
+
+def route_table() -> dict[tuple[str, str], str]:
+    """Magento's REST routes: (method, path) -> ACL resource."""
+    table: dict[tuple[str, str], str] = {}
+    for line in ROUTES_TSV.read_text().splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) >= 4 and parts[0] in ("GET", "POST", "PUT", "DELETE"):
+            table[(parts[0], parts[1])] = parts[3]
+    return table
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Fault(Exception):
+    """An error answer as Magento gives it: {"message", "parameters"}."""
+
+    def __init__(self, status: int, message: str, parameters: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameters = parameters
+
+
+Handler = Callable[[dict[str, str], dict[str, Any], Any], Any]
+
+
+@dataclass
+class MagentoDouble:
+    """Magento's state and its REST API; `app` is the ASGI application."""
+
+    admin_username: str = "till-admin"
+    admin_password: str = "magento-secret-1"
+    consumer_key: str = "ck" + "a" * 30
+    consumer_secret: str = "cs" + "b" * 30
+    access_token: str = "at" + "c" * 30
+    access_token_secret: str = "ats" + "d" * 29
+    #: ACL resources the integration was granted; None = all.
+    granted: set[str] | None = None
+    clock_offset: float = 0.0
+    token_hours: float = 4.0
+
+    tokens: dict[str, float] = field(default_factory=dict)
+    nonces: set[str] = field(default_factory=set)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    #: (method, path template) -> statuses to answer before doing the work (transient faults).
+    fail_before: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: (method, path template) -> statuses to answer AFTER doing the work (a reply lost on the way).
+    fail_after: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    websites: list[dict[str, Any]] = field(default_factory=list)
+    store_groups: list[dict[str, Any]] = field(default_factory=list)
+    store_views: list[dict[str, Any]] = field(default_factory=list)
+    store_configs: list[dict[str, Any]] = field(default_factory=list)
+    tax_classes: list[dict[str, Any]] = field(default_factory=list)
+    tax_rates: list[dict[str, Any]] = field(default_factory=list)
+    tax_rules: list[dict[str, Any]] = field(default_factory=list)
+    customer_groups: list[dict[str, Any]] = field(default_factory=list)
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+    attribute_sets: list[dict[str, Any]] = field(default_factory=list)
+    set_members: dict[int, list[str]] = field(default_factory=dict)
+    categories: list[dict[str, Any]] = field(default_factory=list)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stocks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    source_items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    reservations: list[dict[str, Any]] = field(default_factory=list)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[int, dict[str, Any]] = field(default_factory=dict)
+    shipments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    creditmemos: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    def __post_init__(self) -> None:
+        self.acl = route_table()
+        self.routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
+        for method, template, handler in self._declared():
+            if (method, template) not in self.acl:
+                raise AssertionError(f"the double serves {method} {template}, which Magento does not declare")
+            pattern = re.compile(
+                "^"
+                + re.sub(r":([A-Za-z_]+)", r"(?P<\1>[^/]+)", re.escape(template).replace("\\:", ":"))
+                + "$"
+            )
+            self.routes.append((method, template, pattern, handler))
+        self.app = Starlette(
+            routes=[Route("/rest/{path:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])]
+        )
+
+    # --- time and auth ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def timestamp(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now()))
+
+    def _authorize(self, request: Request, acl: str, url: str, query: list[tuple[str, str]]) -> None:
+        if acl == "anonymous":
+            return
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer "):
+            token = header[7:]
+            if token == self.access_token:
+                # 2.4.4+: an integration token is not a bearer token unless the store allows it.
+                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
+            issued = self.tokens.get(token)
+            if issued is None or self.now() - issued > self.token_hours * 3600:
+                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
+            return
+        if header.startswith("OAuth "):
+            self._check_oauth(request.method, url, query, header)
+            if self.granted is not None and acl not in self.granted:
+                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
+            return
+        raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
+
+    def _check_oauth(self, method: str, url: str, query: list[tuple[str, str]], header: str) -> None:
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
+        oauth = {k: _unquote(v) for k, v in fields.items()}
+        if oauth.get("oauth_signature_method") != "HMAC-SHA256":
+            raise Fault(401, "Signature method %1 is not supported", [oauth.get("oauth_signature_method")])
+        if (
+            oauth.get("oauth_consumer_key") != self.consumer_key
+            or oauth.get("oauth_token") != self.access_token
+        ):
+            raise Fault(401, "Consumer key has expired")
+        if abs(self.now() - int(oauth.get("oauth_timestamp", "0"))) > 600 + abs(self.clock_offset):
+            raise Fault(401, "Timestamp is out of range")
+        nonce = oauth.get("oauth_nonce", "")
+        if nonce in self.nonces:
+            raise Fault(401, "The nonce is already being used by the consumer with ID %1", [1])
+        self.nonces.add(nonce)
+        params = [(k, v) for k, v in oauth.items() if k != "oauth_signature"] + query
+        pairs = sorted((_enc(k), _enc(v)) for k, v in params)
+        base = "&".join((method.upper(), _enc(url), _enc("&".join(f"{k}={v}" for k, v in pairs))))
+        key = f"{_enc(self.consumer_secret)}&{_enc(self.access_token_secret)}".encode()
+        expected = base64.b64encode(hmac.new(key, base.encode(), hashlib.sha256).digest()).decode()
+        if not hmac.compare_digest(expected, oauth.get("oauth_signature", "")):
+            raise Fault(401, "Invalid signature")
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Response:
+        rest_path = "/" + request.path_params["path"]
+        # /rest/<store code>/V1/… or /rest/V1/…
+        path = rest_path if rest_path.startswith("/V1/") else "/" + rest_path.split("/", 2)[-1]
+        query = parse_qsl(request.url.query, keep_blank_values=True)
+        url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+        for method, template, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if method != request.method or match is None:
+                continue
+            self.calls.append((method, template))
+            try:
+                self._authorize(request, self.acl[(method, template)], url, query)
+                key = (method, template)
+                if self.fail_before.get(key):
+                    status = self.fail_before[key].pop(0)
+                    return JSONResponse({"message": "Service temporarily unavailable"}, status_code=status)
+                body = json.loads(await request.body() or b"null")
+                result = handler(match.groupdict(), _nest(query), body)
+                if self.fail_after.get(key):
+                    status = self.fail_after[key].pop(0)
+                    return JSONResponse({"message": "Gateway timeout"}, status_code=status)
+                return Response(json.dumps(result, default=str), media_type="application/json")
+            except Fault as fault:
+                content: dict[str, Any] = {"message": fault.message}
+                if fault.parameters is not None:
+                    content["parameters"] = fault.parameters
+                return JSONResponse(content, status_code=fault.status)
+        return JSONResponse({"message": f"Request does not match any route: {request.method} {path}"}, 404)
+
+    def _declared(self) -> list[tuple[str, str, Handler]]:
+        s = self
+        return [
+            ("POST", "/V1/integration/admin/token", s.admin_token),
+            ("GET", "/V1/store/websites", lambda p, q, b: s.websites),
+            ("GET", "/V1/store/storeGroups", lambda p, q, b: s.store_groups),
+            ("GET", "/V1/store/storeViews", lambda p, q, b: s.store_views),
+            ("GET", "/V1/store/storeConfigs", lambda p, q, b: s.store_configs),
+            ("GET", "/V1/taxClasses/search", lambda p, q, b: s.search(s.tax_classes, q)),
+            ("GET", "/V1/taxRates/search", lambda p, q, b: s.search(s.tax_rates, q)),
+            ("GET", "/V1/taxRules/search", lambda p, q, b: s.search(s.tax_rules, q)),
+            ("GET", "/V1/customerGroups/search", lambda p, q, b: s.search(s.customer_groups, q)),
+            ("GET", "/V1/products/attributes", lambda p, q, b: s.search(s.attributes, q)),
+            ("GET", "/V1/products/attribute-sets/sets/list", lambda p, q, b: s.search(s.attribute_sets, q)),
+            ("GET", "/V1/products/attribute-sets/:attributeSetId/attributes", s.set_attributes),
+            ("GET", "/V1/categories/list", lambda p, q, b: s.search(s.categories, q)),
+            ("GET", "/V1/products", lambda p, q, b: s.search(list(s.products.values()), q)),
+            ("GET", "/V1/products/:sku", s.product),
+            ("GET", "/V1/customers/search", lambda p, q, b: s.search(list(s.customers.values()), q)),
+            ("GET", "/V1/customers/:customerId", s.customer),
+            ("POST", "/V1/customers", s.create_customer),
+            ("GET", "/V1/inventory/sources", lambda p, q, b: s.search(list(s.sources.values()), q)),
+            ("GET", "/V1/inventory/stocks", lambda p, q, b: s.search(list(s.stocks.values()), q)),
+            ("GET", "/V1/inventory/stock-source-links", lambda p, q, b: s.search(s.links, q)),
+            ("GET", "/V1/inventory/source-items", lambda p, q, b: s.search(list(s.source_items.values()), q)),
+            ("POST", "/V1/inventory/source-items", s.save_source_items),
+            ("GET", "/V1/inventory/get-product-salable-quantity/:sku/:stockId", s.salable_route),
+            ("GET", "/V1/orders", lambda p, q, b: s.search(list(s.orders.values()), q)),
+            ("GET", "/V1/orders/:id", s.order),
+            ("POST", "/V1/orders/", s.save_order),
+            ("POST", "/V1/orders/:id/cancel", s.cancel),
+            ("GET", "/V1/invoices", lambda p, q, b: s.search(list(s.invoices.values()), q)),
+            ("POST", "/V1/order/:orderId/invoice", s.invoice),
+            ("POST", "/V1/order/:orderId/ship", s.ship),
+            ("GET", "/V1/creditmemos", lambda p, q, b: s.search(list(s.creditmemos.values()), q)),
+            ("POST", "/V1/order/:orderId/refund", s.refund),
+        ]
+
+    # --- searchCriteria --------------------------------------------------------------------------
+
+    def search(self, items: list[dict[str, Any]], query: dict[str, Any]) -> dict[str, Any]:
+        criteria = query.get("searchCriteria") or {}
+        selected = list(items)
+        for group in _listed(criteria.get("filter_groups")):
+            filters = _listed(group.get("filters"))
+            selected = [i for i in selected if any(_matches(i, f) for f in filters)]
+        for order in reversed(_listed(criteria.get("sortOrders"))):
+            name = order.get("field", "")
+            selected.sort(
+                key=lambda i, n=name: _sort_key(_value(i, n)), reverse=order.get("direction") == "DESC"
+            )
+        total = len(selected)
+        size = int(criteria.get("pageSize") or 0)
+        page = int(criteria.get("currentPage") or 1)
+        if size:
+            # Collection::getCurPage(): a page past the end is the last page.
+            last = max(1, math.ceil(total / size))
+            page = min(max(page, 1), last)
+            selected = selected[(page - 1) * size : page * size]
+        return {"items": selected, "search_criteria": criteria, "total_count": total}
+
+    # --- handlers --------------------------------------------------------------------------------
+
+    def admin_token(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> str:
+        if (body or {}).get("username") != self.admin_username or body.get("password") != self.admin_password:
+            raise Fault(
+                401,
+                "The account sign-in was incorrect or your account is disabled temporarily. "
+                "Please wait and try again later.",
+            )
+        token = secrets.token_hex(16)
+        self.tokens[token] = self.now()
+        return token
+
+    def set_attributes(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> list[dict[str, Any]]:
+        codes = self.set_members.get(int(p["attributeSetId"]))
+        if codes is None:
+            raise Fault(
+                404,
+                "No such entity with %fieldName = %fieldValue",
+                {"fieldName": "id", "fieldValue": p["attributeSetId"]},
+            )
+        return [a for a in self.attributes if a["attribute_code"] in codes]
+
+    def product(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> dict[str, Any]:
+        found = self.products.get(p["sku"])
+        if found is None:
+            raise Fault(
+                404, "The product that was requested doesn't exist. Verify the product and try again."
+            )
+        return found
+
+    def customer(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> dict[str, Any]:
+        found = self.customers.get(int(p["customerId"]))
+        if found is None:
+            raise Fault(
+                404,
+                "No such entity with %fieldName = %fieldValue",
+                {"fieldName": "customerId", "fieldValue": p["customerId"]},
+            )
+        return found
+
+    def create_customer(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        data = dict((body or {}).get("customer") or {})
+        if not data.get("email") or not data.get("firstname") or not data.get("lastname"):
+            raise Fault(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "email"})
+        website = int(data.get("website_id") or 1)
+        if any(
+            c["email"].lower() == data["email"].lower() and c["website_id"] == website
+            for c in self.customers.values()
+        ):
+            raise Fault(
+                400, "A customer with the same email address already exists in an associated website."
+            )
+        return self.add_customer(data)
+
+    def add_customer(self, data: dict[str, Any]) -> dict[str, Any]:
+        customer_id = next(self.ids)
+        stamp = self.timestamp()
+        customer = {
+            "id": customer_id,
+            "group_id": int(data.get("group_id") or 1),
+            "email": data["email"],
+            "firstname": data["firstname"],
+            "lastname": data["lastname"],
+            "website_id": int(data.get("website_id") or 1),
+            "store_id": int(data.get("store_id") or 1),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "addresses": data.get("addresses") or [],
+        }
+        self.customers[customer_id] = customer
+        return customer
+
+    def save_source_items(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> list[Any]:
+        for item in (body or {}).get("sourceItems") or []:
+            if item["source_code"] not in self.sources:
+                raise Fault(400, "Validation Failed")
+            self.source_items[(item["sku"], item["source_code"])] = {
+                "sku": item["sku"],
+                "source_code": item["source_code"],
+                "quantity": float(item["quantity"]),
+                "status": int(item["status"]),
+            }
+        return []
+
+    def salable_route(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> float:
+        return float(self.salable(p["sku"], int(p["stockId"])))
+
+    # --- MSI arithmetic --------------------------------------------------------------------------
+
+    def salable(self, sku: str, stock_id: int) -> Decimal:
+        """GetProductSalableQty: in-stock quantities of enabled linked sources + reservations."""
+        linked = {link["source_code"] for link in self.links if link["stock_id"] == stock_id}
+        enabled = {code for code in linked if self.sources[code].get("enabled", True)}
+        items = [
+            i
+            for (s, code), i in self.source_items.items()
+            if s == sku and code in enabled and i["status"] == 1
+        ]
+        if not items:
+            return Decimal(0)
+        on_hand = sum((Decimal(str(i["quantity"])) for i in items), Decimal(0))
+        reserved = sum(
+            (
+                Decimal(str(r["quantity"]))
+                for r in self.reservations
+                if r["sku"] == sku and r["stock_id"] == stock_id
+            ),
+            Decimal(0),
+        )
+        return on_hand + reserved
+
+    def website_stock(self, store_id: int) -> int:
+        website = next((v["website_id"] for v in self.store_views if v["id"] == store_id), 1)
+        code = next((w["code"] for w in self.websites if w["id"] == website), "base")
+        for stock in self.stocks.values():
+            channels = (stock.get("extension_attributes") or {}).get("sales_channels") or []
+            if any(c["type"] == "website" and c["code"] == code for c in channels):
+                return int(stock["stock_id"])
+        return 1
+
+    def reserve(self, stock_id: int, sku: str, qty: Decimal, event: str, order: dict[str, Any]) -> None:
+        self.reservations.append(
+            {
+                "stock_id": stock_id,
+                "sku": sku,
+                "quantity": qty,
+                "metadata": json.dumps(
+                    {
+                        "event_type": event,
+                        "object_type": "order",
+                        "object_id": str(order["entity_id"]),
+                        "object_increment_id": order["increment_id"],
+                    }
+                ),
+            }
+        )
+
+    def place_web_order(self, lines: list[tuple[str, Decimal]], store_id: int = 1) -> dict[str, Any]:
+        """What checkout on the web store does (quote submit -> OrderManagement::place): check
+        salable quantity, save the order, append −qty reservations."""
+        stock_id = self.website_stock(store_id)
+        for sku, qty in lines:
+            if self.salable(sku, stock_id) < qty:
+                raise Fault(400, "The requested qty is not available")
+        items = [
+            {
+                "sku": sku,
+                "name": self.products[sku]["name"],
+                "qty_ordered": float(qty),
+                "price": self.products[sku]["price"],
+                "row_total": float(Decimal(str(self.products[sku]["price"])) * qty),
+                "tax_amount": 0,
+                "discount_amount": 0,
+                "product_type": "simple",
+            }
+            for sku, qty in lines
+        ]
+        grand = sum((Decimal(str(i["row_total"])) for i in items), Decimal(0))
+        order = self._store_order(
+            {
+                "store_id": store_id,
+                "items": items,
+                "grand_total": float(grand),
+                "subtotal": float(grand),
+                "customer_email": "web@example.com",
+                "customer_is_guest": 1,
+                "billing_address": {"firstname": "Web", "lastname": "Shopper"},
+                "payment": {"method": "checkmo"},
+            }
+        )
+        for sku, qty in lines:
+            self.reserve(stock_id, sku, -qty, "order_placed", order)
+        return order
+
+    # --- sales -----------------------------------------------------------------------------------
+
+    def order(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> dict[str, Any]:
+        found = self.orders.get(int(p["id"]))
+        if found is None:
+            raise Fault(404, "The entity that was requested doesn't exist. Verify the entity and try again.")
+        return found
+
+    def save_order(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        """OrderRepositoryInterface::save: stores the order as given. No reservation, no stock check."""
+        entity = dict((body or {}).get("entity") or {})
+        if not entity.get("items"):
+            raise Fault(400, "Please specify order items.")
+        if not (entity.get("payment") or {}).get("method"):
+            raise Fault(400, "The payment method you requested is not available.")
+        if not entity.get("billing_address"):
+            raise Fault(400, "Please check the billing address information.")
+        store_id = int(entity.get("store_id") or 1)
+        if entity.get("increment_id") and any(
+            o["increment_id"] == entity["increment_id"] and o["store_id"] == store_id
+            for o in self.orders.values()
+        ):
+            raise Fault(400, "Unique constraint violation found")
+        return self._store_order(entity)
+
+    def _store_order(self, entity: dict[str, Any]) -> dict[str, Any]:
+        order_id = next(self.ids)
+        stamp = self.timestamp()
+        order = {
+            **entity,
+            "entity_id": order_id,
+            "increment_id": entity.get("increment_id") or f"{order_id:09d}",
+            "store_id": int(entity.get("store_id") or 1),
+            "state": "new",
+            "status": "pending",
+            "created_at": entity.get("created_at") or stamp,
+            "updated_at": stamp,
+            "total_paid": 0,
+            "total_refunded": 0,
+            "items": [],
+        }
+        for raw in entity["items"]:
+            item = {
+                **raw,
+                "item_id": next(self.ids),
+                "order_id": order_id,
+                "qty_invoiced": 0,
+                # Typed as the interface declares (float), as Magento's input processor casts them.
+                "qty_ordered": float(raw.get("qty_ordered") or 0),
+                # The repository saves the item as given: an order can arrive already handed over.
+                "qty_shipped": float(raw.get("qty_shipped") or 0),
+                "qty_refunded": 0,
+                "qty_canceled": 0,
+                "amount_refunded": 0,
+                "tax_refunded": 0,
+                "discount_refunded": 0,
+                "row_refunded": 0,
+            }
+            order["items"].append(item)
+        self.orders[order_id] = order
+        return order
+
+    def _order_or_404(self, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(int(order_id))
+        if order is None:
+            raise Fault(404, "The entity that was requested doesn't exist. Verify the entity and try again.")
+        return order
+
+    def _settle_state(self, order: dict[str, Any]) -> None:
+        items = order["items"]
+        if all(
+            Decimal(str(i["qty_refunded"])) + Decimal(str(i["qty_canceled"]))
+            >= Decimal(str(i["qty_ordered"]))
+            for i in items
+        ):
+            order["state"] = order["status"] = (
+                "closed" if any(i["qty_refunded"] for i in items) else "canceled"
+            )
+        elif all(Decimal(str(i["qty_invoiced"])) >= Decimal(str(i["qty_ordered"])) for i in items) and all(
+            Decimal(str(i["qty_shipped"])) + Decimal(str(i["qty_refunded"])) >= Decimal(str(i["qty_ordered"]))
+            for i in items
+        ):
+            order["state"] = order["status"] = "complete"
+        elif any(i["qty_invoiced"] or i["qty_shipped"] for i in items):
+            order["state"] = order["status"] = "processing"
+        order["updated_at"] = self.timestamp()
+
+    def invoice(self, p: dict[str, str], _q: dict[str, Any], body: Any) -> int:
+        order = self._order_or_404(p["orderId"])
+        if order["state"] in ("canceled", "complete", "closed") or all(
+            Decimal(str(i["qty_invoiced"])) >= Decimal(str(i["qty_ordered"])) for i in order["items"]
+        ):
+            raise Fault(400, "The order does not allow an invoice to be created.")
+        invoice_id = next(self.ids)
+        for item in order["items"]:
+            item["qty_invoiced"] = item["qty_ordered"]
+        order["total_paid"] = order["grand_total"]
+        order["total_invoiced"] = order["grand_total"]
+        self.invoices[invoice_id] = {
+            "entity_id": invoice_id,
+            "order_id": order["entity_id"],
+            "grand_total": order["grand_total"],
+            "state": 2 if (body or {}).get("capture") else 1,
+        }
+        self._settle_state(order)
+        return invoice_id
+
+    def ship(self, p: dict[str, str], _q: dict[str, Any], body: Any) -> int:
+        """ShipOrder + MSI's SourceDeductionProcessor: deduct the source, compensate +qty."""
+        order = self._order_or_404(p["orderId"])
+        source = ((body or {}).get("arguments") or {}).get("extension_attributes", {}).get(
+            "source_code"
+        ) or "default"
+        to_ship = [
+            (
+                i,
+                Decimal(str(i["qty_ordered"]))
+                - Decimal(str(i["qty_shipped"]))
+                - Decimal(str(i["qty_refunded"])),
+            )
+            for i in order["items"]
+        ]
+        to_ship = [(i, q) for i, q in to_ship if q > 0]
+        if not to_ship:
+            raise Fault(
+                400,
+                "Shipment Document Validation Error(s):\nThe order does not allow a shipment to be created.",
+            )
+        for item, qty in to_ship:
+            stored = self.source_items.get((item["sku"], source))
+            if stored is None or Decimal(str(stored["quantity"])) < qty:
+                raise Fault(400, "Not all of your products are available in the requested quantity.")
+        shipment_id = next(self.ids)
+        stock_id = self.website_stock(order["store_id"])
+        for item, qty in to_ship:
+            stored = self.source_items[(item["sku"], source)]
+            stored["quantity"] = float(Decimal(str(stored["quantity"])) - qty)
+            item["qty_shipped"] = float(Decimal(str(item["qty_shipped"])) + qty)
+            item.setdefault("shipped_from", {})[source] = float(qty)
+            self.reserve(stock_id, item["sku"], qty, "shipment_created", order)
+        self.shipments[shipment_id] = {
+            "entity_id": shipment_id,
+            "order_id": order["entity_id"],
+            "source_code": source,
+        }
+        self._settle_state(order)
+        return shipment_id
+
+    def cancel(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> bool:
+        order = self._order_or_404(p["id"])
+        if order["state"] in ("canceled", "complete", "closed"):
+            return False
+        stock_id = self.website_stock(order["store_id"])
+        for item in order["items"]:
+            open_qty = Decimal(str(item["qty_ordered"])) - Decimal(str(item["qty_invoiced"]))
+            if open_qty > 0:
+                item["qty_canceled"] = float(open_qty)
+                self.reserve(stock_id, item["sku"], open_qty, "order_canceled", order)
+        self._settle_state(order)
+        return True
+
+    def refund(self, p: dict[str, str], _q: dict[str, Any], body: Any) -> int:
+        """RefundOrder: a credit memo of invoiced units; amounts shared over the units left,
+        the last units take what is left; return to stock as MSI's ReturnProcessor."""
+        order = self._order_or_404(p["orderId"])
+        body = body or {}
+        by_id = {int(i["item_id"]): i for i in order["items"]}
+        requested = [(int(r["order_item_id"]), Decimal(str(r["qty"]))) for r in body.get("items") or []]
+        if not requested:
+            raise Fault(
+                400,
+                "Creditmemo Document Validation Error(s):\nYou can't create a creditmemo without products.",
+            )
+        args = body.get("arguments") or {}
+        back_to_stock = {
+            int(i) for i in (args.get("extension_attributes") or {}).get("return_to_stock_items") or []
+        }
+        memo_items = []
+        subtotal = tax = discount = Decimal(0)
+        for item_id, qty in requested:
+            item = by_id.get(item_id)
+            if item is None:
+                raise Fault(
+                    400,
+                    "Creditmemo Document Validation Error(s):\n"
+                    "The creditmemo contains product item that is not part of the original order.",
+                )
+            ordered = Decimal(str(item["qty_ordered"]))
+            left = Decimal(str(item["qty_invoiced"])) - Decimal(str(item["qty_refunded"]))
+            if qty > left:
+                raise Fault(
+                    400,
+                    "Creditmemo Document Validation Error(s):\nThe quantity to creditmemo must not be "
+                    'greater than the unrefunded quantity for product SKU "%1".',
+                    [item["sku"]],
+                )
+            last = qty == ordered - Decimal(str(item["qty_refunded"]))
+            shares = {}
+            for name, refunded in (
+                ("row_total", "row_refunded"),
+                ("tax_amount", "tax_refunded"),
+                ("discount_amount", "discount_refunded"),
+            ):
+                remaining = money(item.get(name) or 0) - money(item[refunded])
+                units = ordered - Decimal(str(item["qty_refunded"]))
+                shares[name] = remaining if last else money(remaining * qty / units)
+                item[refunded] = float(money(item[refunded]) + shares[name])
+            item["qty_refunded"] = float(Decimal(str(item["qty_refunded"])) + qty)
+            subtotal += shares["row_total"]
+            tax += shares["tax_amount"]
+            discount += shares["discount_amount"]
+            memo_items.append(
+                {
+                    "order_item_id": item_id,
+                    "sku": item["sku"],
+                    "qty": float(qty),
+                    "row_total": float(shares["row_total"]),
+                    "tax_amount": float(shares["tax_amount"]),
+                    "discount_amount": float(shares["discount_amount"]),
+                }
+            )
+            if item_id in back_to_stock:
+                self._return_to_stock(order, item, qty)
+        grand = (
+            subtotal
+            + tax
+            - discount
+            + money(args.get("adjustment_positive") or 0)
+            - money(args.get("adjustment_negative") or 0)
+        )
+        memo_id = next(self.ids)
+        comment = (body.get("comment") or {}).get("comment")
+        self.creditmemos[memo_id] = {
+            "entity_id": memo_id,
+            "order_id": order["entity_id"],
+            "subtotal": float(subtotal),
+            "tax_amount": float(tax),
+            "discount_amount": float(-discount),
+            "grand_total": float(grand),
+            "items": memo_items,
+            "comments": [{"comment": comment}] if comment else [],
+        }
+        order["total_refunded"] = float(money(order["total_refunded"]) + grand)
+        self._settle_state(order)
+        return memo_id
+
+    def _return_to_stock(self, order: dict[str, Any], item: dict[str, Any], qty: Decimal) -> None:
+        shipped = item.get("shipped_from") or {}
+        for source in shipped:
+            stored = self.source_items[(item["sku"], source)]
+            stored["quantity"] = float(Decimal(str(stored["quantity"])) + qty)
+            return
+        # Never shipped: nothing left a source; the order's reservation is released instead.
+        self.reserve(self.website_stock(order["store_id"]), item["sku"], qty, "creditmemo_created", order)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _enc(value: str) -> str:
+    return quote(value, safe="~")
+
+
+def _unquote(value: str) -> str:
+    return unquote(value)
+
+
+def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """PHP's parsing of `a[b][0][c]=v` query keys into nested dicts."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return root
+
+
+def _listed(value: Any) -> list[dict[str, Any]]:
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=lambda k: int(k) if str(k).isdigit() else 0)]
+    return list(value)
+
+
+def _value(item: dict[str, Any], name: str) -> Any:
+    if name in item:
+        return item[name]
+    if name == "entity_id" and "id" in item:
+        return item["id"]
+    for attribute in item.get("custom_attributes") or []:
+        if attribute["attribute_code"] == name:
+            return attribute["value"]
+    return None
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    try:
+        return (1, Decimal(str(value)))
+    except ArithmeticError:
+        return (2, str(value))
+
+
+def _matches(item: dict[str, Any], spec: dict[str, Any]) -> bool:
+    value = _value(item, spec.get("field", ""))
+    wanted = spec.get("value", "")
+    condition = spec.get("condition_type") or "eq"
+    if condition == "in":
+        return str(value) in str(wanted).split(",")
+    if condition == "nin":
+        return str(value) not in str(wanted).split(",")
+    if condition == "like":
+        pattern = "^" + re.escape(str(wanted)).replace("%", ".*") + "$"
+        return value is not None and re.match(pattern, str(value), re.IGNORECASE) is not None
+    if condition in ("null", "notnull"):
+        return (value is None) == (condition == "null")
+    if value is None:
+        return False
+    a, b = _sort_key(value), _sort_key(wanted)
+    left, right = (a[1], b[1]) if a[0] == b[0] == 1 else (str(value), str(wanted))
+    if condition == "eq":
+        return bool(str(value).lower() == str(wanted).lower()) if a[0] != 1 else bool(left == right)
+    if condition == "neq":
+        return bool(left != right)
+    if condition in ("gteq", "from", "moreq"):
+        return bool(left >= right)
+    if condition in ("lteq", "to"):
+        return bool(left <= right)
+    if condition == "gt":
+        return bool(left > right)
+    if condition == "lt":
+        return bool(left < right)
+    raise Fault(400, f'Invalid condition type "{condition}"')
