@@ -1,0 +1,127 @@
+/**
+ * The till in real Chromium against the real server: an online sale, a day offline, and live
+ * stock between two registers. Screenshots of the main screens go to docs/screenshots/.
+ */
+import { join } from 'node:path';
+import { SCREENSHOTS, addBySku, expect, grandTotal, openShift, pay, setUpTill, signInByPin, test } from './fixtures';
+
+interface Order {
+  id: string;
+  receipt_number: string;
+  grand_total: string;
+  flags: string[];
+  payments: { method: string; amount: string }[];
+  lines: { sku: string; qty: string }[];
+  total_refunded: string;
+}
+
+test('a full sale online reaches the server with the totals the till showed', async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC1', 'setup');
+  await openShift(page);
+  await addBySku(page, 'ACC-TOTE-CANVAS');
+  await addBySku(page, 'ACC-TOTE-CANVAS');
+  await addBySku(page, 'ACC-CROSSBODY');
+  await expect(page.getByTestId('line-qty').first()).toHaveText('2');
+  const total = await grandTotal(page);
+  await page.screenshot({ path: join(SCREENSHOTS, 'sell.png') });
+  const receiptNumber = await pay(page, [['cash', '200.00']], 'checkout');
+  expect(receiptNumber).toMatch(/^NYC1-\d{6}$/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'receipt.png') });
+  await page.getByTestId('new-sale').click();
+  await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
+
+  const orders = await till.api<Order[]>('GET', `/api/orders?receipt_number=${receiptNumber}`);
+  expect(orders).toHaveLength(1);
+  expect(Number(orders[0].grand_total).toFixed(2)).toBe(total);
+  expect(orders[0].flags).not.toContain('totals_mismatch');
+  expect(orders[0].lines.map((l) => [l.sku, Number(l.qty)])).toEqual([
+    ['ACC-TOTE-CANVAS', 2],
+    ['ACC-CROSSBODY', 1],
+  ]);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SCREENSHOTS, 'sell-phone.png'), fullPage: true });
+  await context.close();
+});
+
+test('a day offline: three sales and a refund survive a closed tab and reach the server once', async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC2');
+  await openShift(page);
+  await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('sync-badge')).toContainText('Offline');
+  await page.screenshot({ path: join(SCREENSHOTS, 'sign-in-offline.png') });
+  await signInByPin(page, 'grace', '3690');
+
+  await addBySku(page, 'ACC-TOTE-CANVAS');
+  const first = await pay(page, [['cash', null]]);
+  await page.getByTestId('new-sale').click();
+
+  await addBySku(page, 'ACC-BACKPACK-WAX');
+  const splitTotal = await grandTotal(page);
+  const second = await pay(page, [['card', '100.00'], ['cash', null]]);
+  await expect(page.getByTestId('receipt')).toContainText('Card');
+  await page.getByTestId('new-sale').click();
+
+  await addBySku(page, 'ACC-MARKET-BASKET');
+  await addBySku(page, 'ACC-MARKET-BASKET');
+  const third = await pay(page, [['cash', '100.00']]);
+  await page.getByTestId('new-sale').click();
+
+  // Refund the first sale (made offline, on this register), back to stock.
+  await page.getByTestId('nav-orders').click();
+  await page.getByTestId('order-row').filter({ hasText: first }).click();
+  await page.getByTestId('start-refund').click();
+  await page.getByTestId('refund-qty-1').selectOption('1');
+  await page.getByTestId('confirm-refund').click();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('sync-badge')).toContainText('Offline · 4 unsent');
+  await page.screenshot({ path: join(SCREENSHOTS, 'orders-offline.png') });
+
+  // Close the tab; open the till again, still offline: the outbox is still there.
+  await page.close();
+  const again = await context.newPage();
+  await again.goto(till.url);
+  await expect(again.getByTestId('sync-badge')).toContainText('Offline · 4 unsent');
+
+  // Back online: the worker sends everything; the server has exactly these sales, once.
+  await context.setOffline(false);
+  await expect(again.getByTestId('sync-badge')).toContainText('Online · 0 unsent', { timeout: 30_000 });
+  const orders = await till.api<Order[]>('GET', '/api/orders?register_code=NYC2&limit=200');
+  expect(orders.map((o) => o.receipt_number).sort()).toEqual([first, second, third].sort());
+  const split = orders.find((o) => o.receipt_number === second)!;
+  expect(split.payments.map((p) => p.method).sort()).toEqual(['card', 'cash']);
+  expect(Number(split.grand_total).toFixed(2)).toBe(splitTotal);
+  for (const order of orders) expect(order.flags).not.toContain('totals_mismatch');
+  const refunded = orders.find((o) => o.receipt_number === first)!;
+  const refunds = await till.api<unknown[]>('GET', `/api/orders/${refunded.id}/refunds`);
+  expect(refunds).toHaveLength(1);
+  for (const order of orders.filter((o) => o.receipt_number !== first)) {
+    expect(await till.api<unknown[]>('GET', `/api/orders/${order.id}/refunds`)).toHaveLength(0);
+  }
+  await context.close();
+});
+
+test('a sale on one register updates the stock the other register shows within 2 s', async ({ browser, till }) => {
+  const one = await setUpTill(browser, till, 'NYC1');
+  const two = await setUpTill(browser, till, 'NYC2');
+  for (const { page } of [one, two]) {
+    await openShift(page);
+    await page.getByTestId('search').fill('ACC-CROSSBODY');
+    await expect(page.getByTestId('stock-ACC-CROSSBODY')).toContainText('left');
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-live', 'true');
+  }
+  const before = Number(((await two.page.getByTestId('stock-ACC-CROSSBODY').textContent()) ?? '').split(' ')[0]);
+  await one.page.getByTestId('search').press('Enter');
+  await pay(one.page, [['card', null]]);
+  const sold = Date.now();
+  await expect(two.page.getByTestId('stock-ACC-CROSSBODY')).toHaveText(`${before - 1} left`, { timeout: 2000 });
+  console.log(`stock reached the other register ${Date.now() - sold} ms after the sale`);
+  await two.page.screenshot({ path: join(SCREENSHOTS, 'live-stock.png') });
+  await one.page.getByTestId('new-sale').click();
+  await one.page.getByTestId('nav-shift').click();
+  await one.page.screenshot({ path: join(SCREENSHOTS, 'shift.png') });
+  await one.context.close();
+  await two.context.close();
+});
