@@ -18,6 +18,8 @@ interface Order {
 test('a full sale online reaches the server with the totals the till showed', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'NYC1', 'setup');
   await openShift(page);
+  await page.getByText('Bags', { exact: true }).click();
+  await expect(page.getByTestId('product-ACC-TOTE-CANVAS')).toBeVisible();
   await addBySku(page, 'ACC-TOTE-CANVAS');
   await addBySku(page, 'ACC-TOTE-CANVAS');
   await addBySku(page, 'ACC-CROSSBODY');

@@ -55,7 +55,15 @@ async function round(): Promise<void> {
   try {
     if (wantPull) {
       const firstSync = !(await getMeta(ctx.db, 'firstSyncDone'));
-      const items = await pullAll(ctx, (progress) => post({ type: 'progress', progress }));
+      let lastProgress = 0;
+      const items = await pullAll(ctx, (progress) => {
+        // A few updates a second are enough for a progress bar; each one re-renders the page.
+        const now = Date.now();
+        if (progress.done || now - lastProgress > 250) {
+          lastProgress = now;
+          post({ type: 'progress', progress });
+        }
+      });
       if (firstSync) await ctx.db.meta.put({ key: 'firstSyncDone', value: new Date().toISOString() });
       wantPull = false;
       post({ type: 'pulled', items, firstSync });

@@ -30,37 +30,13 @@ import { loadPricingRules } from '../data/pricing';
 import { createCustomer, currentShift, recordSale } from '../data/sales';
 import type { CartLineState, CartState, Customer, Product, Receipt } from '../data/types';
 import { flushSoon } from '../sync/client';
+import { productByCode, searchProducts } from '../data/search';
 import { useLive } from './hooks';
 import { ReceiptView } from './ReceiptView';
 import { can, useTill } from './session';
 
 const EMPTY_CART: CartState = { lines: [], customerKey: null, couponCode: null, cartDiscountPercent: null };
 const money = (value: Decimal | string) => `$${typeof value === 'string' ? value : moneyStr(value)}`;
-
-/** Products whose words start with every word of the query (name, SKU or barcode). */
-export async function searchProducts(query: string, limit = 40): Promise<Product[]> {
-  const words = query.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-  if (words.length === 0) return [];
-  const [first, ...rest] = words.sort((a, b) => b.length - a.length);
-  const found: Product[] = [];
-  const seen = new Set<string>();
-  await db()
-    .products.where('words')
-    .startsWith(first)
-    .until(() => found.length >= limit)
-    .each((product) => {
-      if (seen.has(product.sku) || !product.enabled) return;
-      if (!rest.every((word) => product.words?.some((w) => w.startsWith(word)))) return;
-      seen.add(product.sku);
-      found.push(product);
-    });
-  return found;
-}
-
-async function productByCode(code: string): Promise<Product | undefined> {
-  const text = code.trim();
-  return (await db().products.where('barcode').equals(text).first()) ?? (await db().products.get(text));
-}
 
 export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { device, session, boot, notify } = useTill();
@@ -129,7 +105,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       return;
     }
     let cancelled = false;
-    void searchProducts(text).then((found) => !cancelled && setResults(found));
+    void searchProducts(text, 24).then((found) => !cancelled && setResults(found));
     return () => {
       cancelled = true;
     };
