@@ -127,3 +127,78 @@ test('a sale on one register updates the stock the other register shows within 2
   await one.context.close();
   await two.context.close();
 });
+
+test('cashier tools: variant picker, discount limit, coupon, new customer, park and resume, Z report', async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC1');
+  await page.getByTestId('sign-out').click();
+  await page.screenshot({ path: join(SCREENSHOTS, 'sign-in.png') });
+  await signInByPin(page, 'maya', '1357');
+  await openShift(page);
+
+  // A configurable product opens the picker; the chosen variant goes in the cart.
+  await page.getByTestId('search').fill('breton');
+  await page.getByTestId('product-W-BRETON-TEE').locator('.MuiCardActionArea-root').click();
+  const picker = page.getByRole('dialog');
+  await picker.getByRole('button', { name: 'Navy', exact: true }).click();
+  await picker.getByRole('button', { name: 'M', exact: true }).click();
+  await expect(picker).toContainText('W-BRETON-TEE-M-NVY');
+  await page.screenshot({ path: join(SCREENSHOTS, 'variant-picker.png') });
+  await picker.getByTestId('picker-add').click();
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+
+  // A cashier may give 10 % at most.
+  await page.getByRole('button', { name: 'line discount' }).click();
+  const discount = page.getByRole('dialog');
+  await discount.getByLabel('Percent').fill('15');
+  await expect(discount).toContainText('Over your limit of 10%');
+  await expect(discount.getByRole('button', { name: 'Apply' })).toBeDisabled();
+  await discount.getByLabel('Percent').fill('10');
+  await discount.getByRole('button', { name: 'Apply' }).click();
+  await page.getByLabel('Coupon').fill('WELCOME10');
+
+  // A new customer, made at the till, attached to the sale.
+  await page.getByTestId('attach-customer').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'New customer' }).click();
+  await dialog.getByLabel('firstname').fill('Ada');
+  await dialog.getByLabel('lastname').fill('Byron');
+  await dialog.getByLabel('email').fill('ada.byron@example.org');
+  await dialog.getByRole('button', { name: 'Save customer' }).click();
+  await expect(page.getByTestId('attach-customer')).toHaveText('Ada Byron');
+
+  // Park and resume.
+  const total = await grandTotal(page);
+  await page.getByRole('button', { name: 'Park' }).click();
+  await expect(page.getByTestId('cart-line')).toHaveCount(0);
+  await page.getByTestId('resume').click();
+  await page.getByRole('dialog').getByRole('button').first().click();
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  expect(await grandTotal(page)).toBe(total);
+
+  const receiptNumber = await pay(page, [['card', null]]);
+  await page.getByTestId('new-sale').click();
+  await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
+  const [order] = await till.api<(Order & { coupon_code: string | null; customer_id: number | null; discount: string })[]>(
+    'GET',
+    `/api/orders?receipt_number=${receiptNumber}`,
+  );
+  expect(order.coupon_code).toBe('WELCOME10');
+  expect(order.customer_id).not.toBeNull();
+  expect(order.lines.map((l) => l.sku)).toEqual(['W-BRETON-TEE-M-NVY']);
+  expect(order.flags).not.toContain('totals_mismatch');
+  expect(Number(order.grand_total).toFixed(2)).toBe(total);
+  const customers = await till.api<{ id: number }[]>('GET', '/api/customers?q=ada.byron');
+  expect(customers.map((c) => c.id)).toEqual([order.customer_id]);
+
+  // Only a manager closes the shift; the Z report counts the till's sales.
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'grace', '3690');
+  await page.getByTestId('nav-shift').click();
+  await page.getByTestId('counted').fill('100.00');
+  await page.getByTestId('close-shift').click();
+  await expect(page.getByTestId('z-report')).toContainText('Counted cash');
+  await page.screenshot({ path: join(SCREENSHOTS, 'z-report.png') });
+  await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
+  await expect(till.api('GET', '/api/registers/NYC1/shift')).rejects.toThrow(/40[49]/);
+  await context.close();
+});
