@@ -14,6 +14,11 @@ import { CHROMIUM } from '../playwright.config';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = join(REPO, 'docs/screenshots');
 
+/** Save a screenshot for the README when TILL_SCREENSHOTS=1 (so test runs leave the checkout clean). */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (process.env.TILL_SCREENSHOTS === '1') await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: name.endsWith('-phone') });
+}
+
 async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
@@ -99,14 +104,14 @@ export const test = base.extend<object, { till: TillServer }>({
 export { expect };
 
 /** Set up a fresh browser context as a till on a register (manager sign-in) and wait for the first sync. */
-export async function setUpTill(browser: Browser, till: TillServer, register: string, shot?: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function setUpTill(browser: Browser, till: TillServer, register: string, shotName?: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${register}] page error:`, error));
   await page.goto(till.url);
   await page.getByLabel('Manager username').fill('grace');
   await page.getByLabel('Password').fill('grace-demo');
-  if (shot) await page.screenshot({ path: join(SCREENSHOTS, `${shot}.png`) });
+  if (shotName) await shot(page, shotName);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('register-select').selectOption(register);
   await page.getByRole('button', { name: 'Use this register' }).click();
@@ -133,6 +138,7 @@ export async function signInByPin(page: Page, username: string, pin: string): Pr
 export async function openShift(page: Page, float = '100.00'): Promise<void> {
   await page.getByTestId('nav-shift').click();
   const open = page.getByTestId('open-shift');
+  await expect(open.or(page.getByTestId('x-report'))).toBeVisible();
   if (await open.isVisible()) {
     await page.getByTestId('float').fill(float);
     await open.click();
@@ -157,13 +163,13 @@ export async function grandTotal(page: Page): Promise<string> {
 }
 
 /** Pay: each tender is [method, amount]; amount null means "what is still due". Returns the receipt number. */
-export async function pay(page: Page, tenders: [('cash' | 'card'), string | null][], shot?: string): Promise<string> {
+export async function pay(page: Page, tenders: [('cash' | 'card'), string | null][], shotName?: string): Promise<string> {
   await page.getByTestId('pay').click();
   for (const [method, amount] of tenders) {
     if (amount !== null) await page.getByTestId('pay-amount').fill(amount);
     await page.getByTestId(method === 'cash' ? 'add-cash' : 'add-card').click();
   }
-  if (shot) await page.screenshot({ path: join(SCREENSHOTS, `${shot}.png`) });
+  if (shotName) await shot(page, shotName);
   await page.getByTestId('complete-sale').click();
   const number = (await page.getByTestId('receipt-number').textContent()) ?? '';
   return number.trim();
