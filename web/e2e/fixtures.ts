@@ -88,11 +88,7 @@ export const test = base.extend<object, { till: TillServer }>({
   till: [
     // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixture's dependencies from this pattern
     async ({}, use) => {
-      if (!existsSync(CHROMIUM)) {
-        // On CI a missing browser is a failure, never a skip.
-        if (process.env.CI === 'true') throw new Error(`Chromium is missing at ${CHROMIUM}: install the chromium package`);
-        base.skip(true, `no Chromium at ${CHROMIUM}`);
-      }
+      if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install the chromium package`);
       if (!existsSync(join(REPO, 'web/dist/index.html'))) throw new Error('build the app first: npm run build');
       const { server, stop } = await startServer();
       await use(server);
@@ -102,6 +98,14 @@ export const test = base.extend<object, { till: TillServer }>({
   ],
 });
 export { expect };
+
+/**
+ * Outside CI a machine without Chromium skips the browser tests, with the reason; on CI
+ * (CI=true) they run and fail, because a missing browser must never pass silently.
+ */
+export function skipWithoutChromium(): void {
+  base.skip(!existsSync(CHROMIUM) && process.env.CI !== 'true', `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
 
 /** Set up a fresh browser context as a till on a register (manager sign-in) and wait for the first sync. */
 export async function setUpTill(browser: Browser, till: TillServer, register: string, shotName?: string): Promise<{ context: BrowserContext; page: Page }> {

@@ -2,7 +2,9 @@
  * The till in real Chromium against the real server: an online sale, a day offline, and live
  * stock between two registers. With TILL_SCREENSHOTS=1 the main screens are saved to docs/screenshots/.
  */
-import { addBySku, expect, grandTotal, openShift, pay, setUpTill, shot, signInByPin, test } from './fixtures';
+import { addBySku, expect, grandTotal, openShift, pay, setUpTill, shot, signInByPin, skipWithoutChromium, test } from './fixtures';
+
+skipWithoutChromium();
 
 interface Order {
   id: string;

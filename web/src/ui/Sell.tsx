@@ -20,7 +20,7 @@ import {
   TextField,
   Typography,
 } from '@mui/material';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type StockOut, call } from '../api/client';
 import { type CartItem, type PricedCart, businessDay, discountPercentOfRow, priceCart } from '../domain/cart';
 import { Decimal, ZERO, dec, moneyStr, qtyStr } from '../domain/money';
@@ -281,31 +281,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         </Stack>
         <Box sx={{ display: 'grid', gap: 1, gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))' }} data-testid="product-grid">
           {shown.map((p) => (
-            <Card key={p.sku} variant="outlined" data-testid={`product-${p.sku}`}>
-              <CardActionArea onClick={() => add(p)} sx={{ p: 1.5, minHeight: 96 }}>
-                <Typography variant="subtitle2" sx={{ lineHeight: 1.2 }}>
-                  {p.name}
-                </Typography>
-                <Typography variant="caption" color="text.secondary" display="block">
-                  {p.sku}
-                </Typography>
-                <Stack direction="row" justifyContent="space-between" sx={{ mt: 0.5 }}>
-                  <Typography variant="body2" fontWeight={600}>
-                    {p.type === 'configurable' ? 'options…' : money(p.price)}
-                  </Typography>
-                  {p.type !== 'configurable' && (
-                    <Typography variant="caption" data-testid={`stock-${p.sku}`} color={Number(stockBySku.get(p.sku) ?? 0) > 0 ? 'text.secondary' : 'error'}>
-                      {stockBySku.has(p.sku) ? `${qtyStr(dec(stockBySku.get(p.sku)!))} left` : ''}
-                    </Typography>
-                  )}
-                </Stack>
-              </CardActionArea>
-              {p.type !== 'configurable' && (
-                <Button size="small" onClick={() => setStockSku(p.sku)} sx={{ minHeight: 32, width: '100%' }}>
-                  Stock
-                </Button>
-              )}
-            </Card>
+            <ProductTile key={p.sku} product={p} salable={stockBySku.get(p.sku)} onAdd={add} onStock={setStockSku} />
           ))}
           {shown.length === 0 && (
             <Typography color="text.secondary" sx={{ p: 2 }}>
@@ -464,6 +440,42 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
     </Box>
   );
 }
+
+/** One product in the grid; memoised so a cart change does not re-render the whole grid. */
+const ProductTile = memo(function ProductTile({
+  product: p,
+  salable,
+  onAdd,
+  onStock,
+}: {
+  product: Product;
+  salable: string | undefined;
+  onAdd: (p: Product) => void;
+  onStock: (sku: string) => void;
+}) {
+  const simple = p.type !== 'configurable';
+  return (
+    <Card variant="outlined" data-testid={`product-${p.sku}`}>
+      <CardActionArea onClick={() => onAdd(p)} sx={{ p: 1.5, minHeight: 96, display: 'block' }}>
+        <div style={{ fontWeight: 500, fontSize: 14, lineHeight: 1.2 }}>{p.name}</div>
+        <div style={{ fontSize: 12, color: '#666' }}>{p.sku}</div>
+        <div style={{ display: 'flex', justifyContent: 'space-between', marginTop: 4, fontSize: 14 }}>
+          <b>{simple ? money(p.price) : 'options…'}</b>
+          {simple && (
+            <span data-testid={`stock-${p.sku}`} style={{ fontSize: 12, color: salable !== undefined && dec(salable).lte(0) ? '#d32f2f' : '#666' }}>
+              {salable !== undefined ? `${qtyStr(dec(salable))} left` : ''}
+            </span>
+          )}
+        </div>
+      </CardActionArea>
+      {simple && (
+        <Button size="small" onClick={() => onStock(p.sku)} sx={{ minHeight: 32, width: '100%' }}>
+          Stock
+        </Button>
+      )}
+    </Card>
+  );
+});
 
 export function receiptText(receipt: Receipt): string {
   const lines = receipt.lines.map((l) => `${l.qty} × ${l.name}  ${l.rowGrandTotal}`);
