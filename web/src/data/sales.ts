@@ -219,17 +219,6 @@ export async function createCustomer(
   fields: { email: string; firstname: string; lastname: string; phone: string | null; groupId: number },
 ): Promise<Customer> {
   const clientKey = newKey('cust');
-  const customer: Customer = {
-    key: clientKey,
-    id: null,
-    client_key: clientKey,
-    email: fields.email,
-    firstname: fields.firstname,
-    lastname: fields.lastname,
-    phone: fields.phone,
-    group_id: fields.groupId,
-    words: wordsOf(fields.firstname, fields.lastname, fields.email, fields.phone),
-  };
   const body: CustomerIn = {
     client_key: clientKey,
     email: fields.email,
@@ -237,6 +226,15 @@ export async function createCustomer(
     lastname: fields.lastname,
     phone: fields.phone,
     group_id: fields.groupId,
+  };
+  const customer: Customer = {
+    ...body,
+    key: clientKey,
+    id: null,
+    client_key: clientKey,
+    phone: fields.phone,
+    group_id: fields.groupId,
+    words: wordsOf(fields.firstname, fields.lastname, fields.email, fields.phone),
   };
   await database.transaction('rw', [database.customers, database.outbox], async () => {
     await database.customers.add(customer);

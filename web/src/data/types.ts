@@ -1,32 +1,11 @@
 /** What the till keeps in IndexedDB. Server shapes are stored as the pull returns them. */
-import type { CustomerIn, RefundIn, SaleIn } from '../api/client';
+import type { CustomerIn, ProductOut, RefundIn, SaleIn } from '../api/client';
 
-export interface TierPrice {
-  qty: string;
-  price: string;
-  customer_group_id: number | null;
-}
-
-export interface Product {
-  sku: string;
-  name: string;
-  type: string;
-  attribute_set: string;
-  enabled: boolean;
-  price: string;
-  special_price: string | null;
-  special_from: string | null;
-  special_to: string | null;
-  tier_prices: TierPrice[];
-  tax_class: string;
-  barcode: string | null;
-  category_ids: number[];
-  attributes: Record<string, string | number>;
-  configurable_attributes: string[];
-  parent_sku: string | null;
+/** A product as the pull returns it (the server's ProductOut), plus the till's search words. */
+export type Product = ProductOut & {
   /** Lower-case search words (name, sku, barcode), added by the till for its index. */
   words?: string[];
-}
+};
 
 export type PriceRow = Pick<Product, 'sku' | 'price' | 'special_price' | 'special_from' | 'special_to' | 'tier_prices'>;
 
