@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import Live, priced, sale_payload
 
@@ -428,19 +427,7 @@ def test_the_live_stream_tells_a_till_of_a_stock_change_within_two_seconds(live:
     assert Decimal(stock_events[-1]["salable"]) == before - 2
 
 
-def test_racing_pushes_of_one_offline_customer_from_two_tills_link_to_one(
-    live: Live, request: pytest.FixtureRequest
-) -> None:
-    if live.engine.dialect.name != "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="BUG: two tills pushing the same new customer (one e-mail, their own client "
-                "keys) at once: the loser's INSERT hits uq_customers_email and the push answers 500 "
-                "instead of linking to the winner's customer",
-            )
-        )
+def test_racing_pushes_of_one_offline_customer_from_two_tills_link_to_one(live: Live) -> None:
     with live.sign_in("maya") as till:
         token = till.headers["Authorization"]
 

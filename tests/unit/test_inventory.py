@@ -35,6 +35,16 @@ def test_salable_counts_enabled_in_stock_sources_plus_reservations() -> None:
     assert salable_quantity(WEB, [SHOP, WAREHOUSE], items, held, "B") == Decimal(0)
 
 
+def test_a_sold_out_item_sold_anyway_stays_owed_after_fulfilment() -> None:
+    """Offline tills sell a sold-out item: salable is start − sold before and after shipping."""
+    before = [SourceItem("C", "shop", Decimal(0), in_stock=False)]
+    held = [Reservation(1, "C", Decimal(-3), "order_placed", "order", "o1")]
+    assert salable_quantity(WEB, [SHOP], before, held, "C") == Decimal(-3)
+    shipped = [SourceItem("C", "shop", Decimal(-3), in_stock=False)]
+    compensated = [*held, Reservation(1, "C", Decimal(3), "shipment_created", "order", "o1")]
+    assert salable_quantity(WEB, [SHOP], shipped, compensated, "C") == Decimal(-3)
+
+
 def test_a_sale_reserves_each_sku_once_in_sku_order() -> None:
     reserved = sale_reservations(1, [("B", Decimal(1)), ("A", Decimal(2)), ("B", Decimal(3))], "o9")
     assert [(r.sku, r.quantity) for r in reserved] == [("A", Decimal(-2)), ("B", Decimal(-4))]

@@ -119,6 +119,22 @@ def test_refunding_every_unit_of_a_sale_gives_back_its_grand_total(
     assert given_back == totals.grand_total
 
 
+def test_a_line_with_a_negative_cent_of_discount_tax_compensation_refunds_whole() -> None:
+    """Found by the property above: Magento's rounding delta can leave -0.01 of compensation."""
+    lines = tuple(
+        CartLine(f"l{i}", f"S{i}", D(qty), D("0.01"), (AppliedRate("T", D(pct)),))
+        for i, (qty, pct) in enumerate([(1, "0"), (3, "20"), (1, "20")])
+    )
+    cart = CartInput(lines, (CartDiscount("by_percent", D("15"), "15%"),))
+    totals = compute_totals(cart, TaxConfig(algorithm="TOTAL", prices_include_tax=True))
+    assert any(line.discount_tax_compensation < 0 for line in totals.lines)
+    refunds = [refund_line(line, line.qty) for line in totals.lines]
+    assert sum(r.total for r in refunds) == totals.grand_total
+    negative = next(line for line in totals.lines if line.discount_tax_compensation < 0)
+    with pytest.raises(RefundError):
+        refund_line(negative, D(1), NOTHING_REFUNDED.plus(refund_line(negative, negative.qty)))
+
+
 class TestRefundErrors:
     line = Paid("l1", "SKU", D("3"), D("30.00"), D("0.00"), D("3.00"), D("0.00"))
 

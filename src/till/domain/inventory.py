@@ -83,10 +83,18 @@ def salable_quantity(
     reservations: Iterable[Reservation],
     sku: str,
 ) -> Decimal:
-    """Salable quantity of one sku in one stock; may be negative after an oversell."""
+    """Salable quantity of one sku in one stock; may be negative after an oversell.
+
+    An out-of-stock source item adds nothing, except a negative quantity: units sold at a till
+    while it was sold out are owed, so salable stays start − sold until they arrive.
+    """
     enabled = {s.code for s in sources if s.enabled and s.code in stock.source_codes}
     on_hand = sum(
-        (i.quantity for i in source_items if i.sku == sku and i.in_stock and i.source_code in enabled),
+        (
+            i.quantity if i.in_stock else min(i.quantity, Decimal(0))
+            for i in source_items
+            if i.sku == sku and i.source_code in enabled
+        ),
         Decimal("0"),
     )
     reserved = sum(

@@ -123,7 +123,9 @@ NOTHING_REFUNDED = RefundedSoFar()
 
 def _share(paid: Decimal, refunded: Decimal, name: str, qty: Decimal, left: Decimal) -> Decimal:
     remaining = paid - refunded
-    if remaining < 0:
+    # Discount tax compensation can be a negative cent (Magento's rounding delta), so "more than
+    # paid" means past zero on the paid amount's side, whichever sign it has.
+    if (remaining < 0 <= paid) or (paid < 0 < remaining):
         raise RefundError(
             "refunded_more_than_paid",
             f"{name}: {refunded} was already given back, more than the {paid} paid",

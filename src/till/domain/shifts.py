@@ -121,23 +121,25 @@ def shift_report(
     closed = closed_at is not None
     if closed and counted_cash is None:
         raise ShiftError("closing a shift needs the counted cash")
+    difference = None if counted_cash is None else counted_cash - expected
+    # Amounts arrive as stored (four places, as Magento keeps them); a report shows cents.
     return ShiftReport(
         kind="Z" if closed else "X",
         register_code=register_code,
         opened_at=opened_at,
         closed_at=closed_at,
-        opening_float=opening_float,
+        opening_float=round_money(opening_float),
         sales_count=sales_count,
         refunds_count=refunds_count,
-        gross_sales=gross,
-        refunds=refunds,
-        net_sales=gross - refunds,
-        tax=tax,
-        discounts=discounts,
-        payments_by_method=dict(sorted(by_method.items())),
-        cash_in=cash_in,
-        cash_out=cash_out,
-        expected_cash=expected,
-        counted_cash=counted_cash,
-        difference=None if counted_cash is None else counted_cash - expected,
+        gross_sales=round_money(gross),
+        refunds=round_money(refunds),
+        net_sales=round_money(gross - refunds),
+        tax=round_money(tax),
+        discounts=round_money(discounts),
+        payments_by_method={method: round_money(amount) for method, amount in sorted(by_method.items())},
+        cash_in=round_money(cash_in),
+        cash_out=round_money(cash_out),
+        expected_cash=round_money(expected),
+        counted_cash=None if counted_cash is None else round_money(counted_cash),
+        difference=None if difference is None else round_money(difference),
     )

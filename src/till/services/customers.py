@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from till.domain.customers import Customer, CustomerError
 from till.services.errors import Conflict
+from till.storage.people import EmailTaken
 from till.storage.uow import UnitOfWork
 
 
@@ -32,13 +33,13 @@ def add_customer(
         if existing is not None:
             return existing, False
     known = uow.customers.id_for_email(customer.email)
+    if known is None:
+        try:
+            customer_id, created = uow.customers.add(customer, client_key)
+        except EmailTaken as taken:
+            known = taken.customer_id
     if known is not None:
-        if link_existing:
-            if client_key is not None:
-                uow.customers.link(client_key, known)
-            return known, False
-        raise Conflict(f"a customer with e-mail {customer.email} exists already; search for them")
-    customer_id, created = uow.customers.add(customer, client_key)
+        return _already_known(uow, customer, client_key, known, link_existing=link_existing)
     if created:
         uow.changed("customers", [str(customer_id)])
         uow.events.publish(
@@ -46,3 +47,16 @@ def add_customer(
             {"customer_id": customer_id, "email": customer.email, "client_key": client_key},
         )
     return customer_id, created
+
+
+def _already_known(
+    uow: UnitOfWork, customer: Customer, client_key: str | None, known: int, *, link_existing: bool
+) -> tuple[int, bool]:
+    # The till's own earlier attempt (a retry racing it) made this customer: same answer.
+    if client_key is not None and uow.customers.id_for_client_key(client_key) == known:
+        return known, False
+    if link_existing:
+        if client_key is not None:
+            uow.customers.link(client_key, known)
+        return known, False
+    raise Conflict(f"a customer with e-mail {customer.email} exists already; search for them")

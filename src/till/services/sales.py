@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -110,10 +110,15 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
         if outcome.accepted_order_ids:
             uow.stock_changed(outcome.stock_keys)
         uow.commit()
-    if outcome.accepted_order_ids:
-        flag_oversold(engine, outcome.reserved)
-        fulfil_orders(engine, outcome.accepted_order_ids)
-    return outcome.results
+    if not outcome.accepted_order_ids:
+        return outcome.results
+    oversold = set(flag_oversold(engine, outcome.reserved))
+    fulfil_orders(engine, outcome.accepted_order_ids)
+    # The till hears of its oversell in the answer, as a replay would from the stored flags.
+    return [
+        replace(r, flags=tuple(sorted({*r.flags, "oversold"}))) if r.order_id in oversold else r
+        for r in outcome.results
+    ]
 
 
 def _place_one(

@@ -58,7 +58,7 @@ def adjust_stock(engine: Engine, by: Principal, adjustment: StockAdjustment) -> 
         else:
             # Sorted by source so two transfers in opposite directions lock in one order.
             for source_code, delta in sorted(adjustment.deltas()):
-                uow.stock.change_source_quantity(adjustment.sku, source_code, delta)
+                uow.stock.change_source_quantity(adjustment.sku, source_code, delta, refuse_below_zero=True)
             detail_delta = adjustment.deltas()[0][1]
         uow.conn.execute(
             insert(stock_adjustments).values(

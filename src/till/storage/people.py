@@ -211,6 +211,14 @@ class DeviceRepository:
         )
 
 
+class EmailTaken(Exception):
+    """A customer with this e-mail was created by another transaction a moment ago."""
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(f"e-mail taken by customer {customer_id}")
+        self.customer_id = customer_id
+
+
 class CustomerRepository:
     """Customers, created at the till (idempotently by client key) or pulled from Magento."""
 
@@ -243,9 +251,12 @@ class CustomerRepository:
                         insert(customer_keys).values(client_key=client_key, customer_id=customer_id)
                     )
         except IntegrityError:
-            # A racing retry with the same key (or e-mail) won: answer with theirs.
+            # A racing retry with the same key won: answer with theirs.
             if client_key is not None and (existing := self.id_for_client_key(client_key)) is not None:
                 return existing, False
+            # Someone else created the e-mail a moment ago.
+            if (owner := self.id_for_email(customer.email)) is not None:
+                raise EmailTaken(owner) from None
             raise
         return customer_id, True
 

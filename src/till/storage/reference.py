@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from till.domain.customers import CustomerGroup
 from till.domain.locations import Location, Register
@@ -57,6 +57,13 @@ class ReferenceRepository:
         """Every register."""
         rows = self.conn.execute(select(registers).order_by(registers.c.code))
         return [Register(row.code, row.location_code, row.name) for row in rows]
+
+    def add_registers(self, entries: list[Register]) -> None:
+        """Add registers (validated by the domain when they were made)."""
+        self.conn.execute(
+            insert(registers),
+            [{"code": r.code, "location_code": r.location_code, "name": r.name} for r in entries],
+        )
 
     def customer_groups(self) -> dict[int, CustomerGroup]:
         """Customer groups by id."""

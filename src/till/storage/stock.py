@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.inventory import Reservation
+from till.domain.inventory import InventoryError, Reservation
 from till.domain.money import round_qty
 from till.storage.tables import (
     reservations,
@@ -66,19 +66,24 @@ class StockRepository:
         )
 
     def salable(self, stock_id: int, skus: Iterable[str]) -> dict[str, Decimal]:
-        """Salable quantity per sku: linked, enabled, in-stock source quantity + reservations."""
+        """Salable quantity per sku: linked, enabled source quantity (in stock, or owed) + reservations."""
         wanted = sorted(set(skus))
         result = dict.fromkeys(wanted, ZERO_QTY)
         if not wanted:
             return result
+        # As domain.inventory.salable_quantity: out of stock adds nothing but what is owed.
+        counted = case(
+            (source_items.c.in_stock.is_(True), source_items.c.quantity),
+            (source_items.c.quantity < 0, source_items.c.quantity),
+            else_=0,
+        )
         on_hand = (
-            select(source_items.c.sku, func.sum(source_items.c.quantity))
+            select(source_items.c.sku, func.sum(counted))
             .join(stock_sources, stock_sources.c.source_code == source_items.c.source_code)
             .join(sources, sources.c.code == source_items.c.source_code)
             .where(
                 stock_sources.c.stock_id == stock_id,
                 source_items.c.sku.in_(wanted),
-                source_items.c.in_stock.is_(True),
                 sources.c.enabled.is_(True),
             )
             .group_by(source_items.c.sku)
@@ -95,16 +100,34 @@ class StockRepository:
         # SQLite sums decimals as binary floats; four places bring them back exactly.
         return {sku: round_qty(qty) for sku, qty in result.items()}
 
-    def change_source_quantity(self, sku: str, source_code: str, delta: Decimal) -> None:
-        """Add `delta` to a source item in SQL, creating the item if it does not exist yet."""
+    def change_source_quantity(
+        self, sku: str, source_code: str, delta: Decimal, *, refuse_below_zero: bool = False
+    ) -> None:
+        """Add `delta` to a source item in SQL, creating the item if it does not exist yet.
+
+        With `refuse_below_zero`, taking out more than the source holds raises `InventoryError`
+        (the check is part of the UPDATE, so two writers cannot both take the last units).
+        A sale's fulfilment does not refuse: a sale made at a till happened, oversold or not.
+        """
         now = datetime.now(UTC)
+        item = and_(source_items.c.sku == sku, source_items.c.source_code == source_code)
+        guarded = refuse_below_zero and delta < 0
+        condition = and_(item, source_items.c.quantity + delta >= 0) if guarded else item
         changed = self.conn.execute(
             update(source_items)
-            .where(and_(source_items.c.sku == sku, source_items.c.source_code == source_code))
+            .where(condition)
             .values(quantity=source_items.c.quantity + delta, updated_at=now)
         ).rowcount
         if changed:
+            if delta > 0:
+                self._back_in_stock(sku, source_code)
             return
+        if guarded:
+            held = self.conn.execute(select(source_items.c.quantity).where(item)).scalar()
+            raise InventoryError(
+                f"source {source_code} holds {round_qty(Decimal(held or 0)):f} of {sku}; "
+                f"{-delta:f} cannot be taken out"
+            )
         try:
             with self.conn.begin_nested():
                 self.conn.execute(
@@ -116,9 +139,24 @@ class StockRepository:
             # Another writer created it a moment ago: add to theirs.
             self.conn.execute(
                 update(source_items)
-                .where(and_(source_items.c.sku == sku, source_items.c.source_code == source_code))
+                .where(item)
                 .values(quantity=source_items.c.quantity + delta, updated_at=now)
             )
+            if delta > 0:
+                self._back_in_stock(sku, source_code)
+
+    def _back_in_stock(self, sku: str, source_code: str) -> None:
+        # Magento's automatic stock status: a sold-out item that receives units is in stock again.
+        self.conn.execute(
+            update(source_items)
+            .where(
+                source_items.c.sku == sku,
+                source_items.c.source_code == source_code,
+                source_items.c.quantity > 0,
+                source_items.c.in_stock.is_(False),
+            )
+            .values(in_stock=True)
+        )
 
     def set_source_quantity(self, sku: str, source_code: str, quantity: Decimal) -> Decimal:
         """Set a counted quantity; returns the quantity it replaced (locked while read)."""
@@ -140,6 +178,8 @@ class StockRepository:
             .where(source_items.c.sku == sku, source_items.c.source_code == source_code)
             .values(quantity=quantity, updated_at=now)
         )
+        if quantity > 0:
+            self._back_in_stock(sku, source_code)
         return round_qty(Decimal(row.quantity))
 
     def levels(self, sku: str) -> list[SourceLevel]:

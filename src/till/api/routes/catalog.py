@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from till.api.deps import EngineDep, PrincipalDep
 from till.api.schemas import CustomerIn, CustomerOut, ProductOut, StockAdjustmentIn, StockOut
@@ -83,11 +83,13 @@ def get_customer(customer_id: int, engine: EngineDep, principal: PrincipalDep) -
 @router.post(
     "/customers", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, tags=["customers"]
 )
-def create_customer(body: CustomerIn, engine: EngineDep, principal: PrincipalDep) -> Any:
-    """Create a customer at the till; a retry with the same client_key returns the same one."""
+def create_customer(body: CustomerIn, response: Response, engine: EngineDep, principal: PrincipalDep) -> Any:
+    """Create a customer at the till (201); a retry with the same client_key answers it again (200)."""
     principal.staff.require(Permission.CUSTOMER_CREATE)
     customer = Customer(body.email, body.firstname, body.lastname, body.group_id, body.phone)
-    customer_id, _ = customer_service.create_customer(engine, customer, body.client_key)
+    customer_id, created = customer_service.create_customer(engine, customer, body.client_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
     with UnitOfWork(engine) as uow:
         row = uow.customers.get(customer_id)
         assert row is not None

@@ -1,0 +1,1 @@
+"""A load generator that behaves like real tills (`till loadtest`)."""
