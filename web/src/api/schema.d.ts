@@ -319,7 +319,7 @@ export interface paths {
         put?: never;
         /**
          * Create Customer
-         * @description Create a customer at the till; a retry with the same client_key returns the same one.
+         * @description Create a customer at the till (201); a retry with the same client_key answers it again (200).
          */
         post: operations["create_customer_api_customers_post"];
         delete?: never;
