@@ -63,7 +63,11 @@ export function plusRefund(soFar: RefundedSoFar, refund: LineRefund): RefundedSo
 
 function share(paid: Decimal, refunded: Decimal, name: string, qty: Decimal, left: Decimal): Decimal {
   const remaining = paid.minus(refunded);
-  if (remaining.lt(0)) throw new RefundError('refunded_more_than_paid', `${name}: more was given back than paid`);
+  // Discount tax compensation can be a negative cent (a rounding delta): "more than paid" means
+  // past zero on the paid amount's side, whichever sign it has (as refunds.py).
+  if ((remaining.lt(0) && paid.gte(0)) || (paid.lt(0) && remaining.gt(0))) {
+    throw new RefundError('refunded_more_than_paid', `${name}: more was given back than paid`);
+  }
   if (qty.eq(left)) return remaining;
   return roundMoney(remaining.times(qty).div(left));
 }

@@ -272,3 +272,13 @@ describe('money', () => {
     expect(dec('1.665').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)).toBe('1.67');
   });
 });
+
+describe('refunds beyond the vectors', () => {
+  it('shares a negative-cent discount tax compensation without calling it over-refunded', () => {
+    const line = { key: '1', sku: 'S', qty: dec('2'), rowTotal: dec('10.00'), discount: dec('1.00'), tax: dec('0.80'), discountTaxCompensation: dec('-0.01') };
+    const first = refundLine(line, dec('1'));
+    const second = refundLine(line, dec('1'), plusRefund(NOTHING_REFUNDED, first));
+    expect(first.discountTaxCompensation.plus(second.discountTaxCompensation).toFixed(2)).toBe('-0.01');
+    expect(first.total.plus(second.total).toFixed(2)).toBe('9.79');
+  });
+});
