@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -160,7 +162,8 @@ def _serve_pwa(app: FastAPI, dist: Path) -> None:
             )
 
         return
-    app.mount("/assets", StaticFiles(directory=dist / "assets", check_dir=False), name="assets")
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
+    app.mount("/assets", _ImmutableFiles(directory=dist / "assets", check_dir=False), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False)
     def client(path: str) -> Response:
@@ -168,5 +171,16 @@ def _serve_pwa(app: FastAPI, dist: Path) -> None:
             return _problem(404, f"no API route /{path}")
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
-            return FileResponse(candidate)
-        return FileResponse(index)
+            # The service worker, index.html and the manifest must be re-checked on every load,
+            # or a till would keep an old app shell (and old worker) for a day.
+            return FileResponse(candidate, headers={"Cache-Control": "no-cache"})
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+class _ImmutableFiles(StaticFiles):
+    """Built assets carry a content hash in their names: cache them for a year."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response

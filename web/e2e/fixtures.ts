@@ -1,0 +1,180 @@
+/**
+ * The real Till server for the browser tests: `till demo` on a fresh SQLite database in a temp
+ * folder, on a free port, serving the built PWA (web/dist). One server per Playwright worker.
+ */
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM } from '../playwright.config';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = join(REPO, 'docs/screenshots');
+
+/** Save a screenshot for the README when TILL_SCREENSHOTS=1 (so test runs leave the checkout clean). */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (process.env.TILL_SCREENSHOTS === '1') await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: name.endsWith('-phone') });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export interface TillServer {
+  url: string;
+  /** Call the API as the demo admin. */
+  api<T>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+async function startServer(): Promise<{ server: TillServer; stop: () => void }> {
+  const folder = mkdtempSync(join(tmpdir(), 'till-e2e-'));
+  const port = await freePort();
+  const venvTill = join(REPO, '.venv/bin/till');
+  const [command, args] = existsSync(venvTill) ? [venvTill, []] : ['uv', ['run', 'till']];
+  const child: ChildProcess = spawn(command, [...args, 'demo', '--port', String(port), '--host', '127.0.0.1'], {
+    cwd: REPO,
+    env: { ...process.env, TILL_DATABASE_URL: `sqlite:///${join(folder, 'till.db')}`, TILL_WEB_DIST: join(REPO, 'web/dist') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (chunk) => (log += chunk));
+  child.stderr?.on('data', (chunk) => (log += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`till demo exited:\n${log}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`till demo did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const signIn = await fetch(`${url}/api/auth/sign-in`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'admin-demo' }),
+  });
+  const { token } = (await signIn.json()) as { token: string };
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(url + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    server: { url, api },
+    stop: () => {
+      child.kill('SIGTERM');
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+export const test = base.extend<object, { till: TillServer }>({
+  till: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixture's dependencies from this pattern
+    async ({}, use) => {
+      if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install the chromium package`);
+      if (!existsSync(join(REPO, 'web/dist/index.html'))) throw new Error('build the app first: npm run build');
+      const { server, stop } = await startServer();
+      await use(server);
+      stop();
+    },
+    { scope: 'worker' },
+  ],
+});
+export { expect };
+
+/**
+ * Outside CI a machine without Chromium skips the browser tests, with the reason; on CI
+ * (CI=true) they run and fail, because a missing browser must never pass silently.
+ */
+export function skipWithoutChromium(): void {
+  base.skip(!existsSync(CHROMIUM) && process.env.CI !== 'true', `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+/** Set up a fresh browser context as a till on a register (manager sign-in) and wait for the first sync. */
+export async function setUpTill(browser: Browser, till: TillServer, register: string, shotName?: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${register}] page error:`, error));
+  await page.goto(till.url);
+  await page.getByLabel('Manager username').fill('grace');
+  await page.getByLabel('Password').fill('grace-demo');
+  if (shotName) await shot(page, shotName);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('register-select').selectOption(register);
+  await page.getByRole('button', { name: 'Use this register' }).click();
+  await expect(page.getByTestId('sync-badge')).toContainText('Online', { timeout: 60_000 });
+  // The first sync is done when the catalog is searchable and no sync progress is showing.
+  await expect(page.getByTestId('sync-progress')).toHaveCount(0, { timeout: 60_000 });
+  // The service worker must control the page before the network may go away.
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();
+  await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  return { context, page };
+}
+
+/** Sign in by PIN on the lock screen (works with or without the network). */
+export async function signInByPin(page: Page, username: string, pin: string): Promise<void> {
+  await page.getByTestId(`staff-${username}`).click();
+  await page.getByTestId('pin-input').fill(pin);
+  await page.getByTestId('pin-submit').click();
+  await expect(page.getByTestId('nav-sell')).toBeVisible();
+}
+
+export async function openShift(page: Page, float = '100.00'): Promise<void> {
+  await page.getByTestId('nav-shift').click();
+  const open = page.getByTestId('open-shift');
+  await expect(open.or(page.getByTestId('x-report'))).toBeVisible();
+  if (await open.isVisible()) {
+    await page.getByTestId('float').fill(float);
+    await open.click();
+  }
+  await expect(page.getByTestId('x-report')).toBeVisible();
+  await page.getByTestId('nav-sell').click();
+}
+
+/** Add a product by typing its SKU in the search box and pressing Enter (as a scanner would). */
+export async function addBySku(page: Page, sku: string): Promise<void> {
+  const lines = await page.getByTestId('cart-line').count();
+  const search = page.getByTestId('search');
+  await search.fill(sku);
+  await search.press('Enter');
+  await expect(search).toHaveValue('');
+  await expect.poll(() => page.getByTestId('cart-line').count()).toBeGreaterThanOrEqual(lines);
+}
+
+export async function grandTotal(page: Page): Promise<string> {
+  const text = (await page.getByTestId('grand-total').textContent()) ?? '';
+  return text.replace('$', '');
+}
+
+/** Pay: each tender is [method, amount]; amount null means "what is still due". Returns the receipt number. */
+export async function pay(page: Page, tenders: [('cash' | 'card'), string | null][], shotName?: string): Promise<string> {
+  await page.getByTestId('pay').click();
+  for (const [method, amount] of tenders) {
+    if (amount !== null) await page.getByTestId('pay-amount').fill(amount);
+    await page.getByTestId(method === 'cash' ? 'add-cash' : 'add-card').click();
+  }
+  if (shotName) await shot(page, shotName);
+  await page.getByTestId('complete-sale').click();
+  const number = (await page.getByTestId('receipt-number').textContent()) ?? '';
+  return number.trim();
+}

@@ -1,0 +1,372 @@
+/**
+ * What the till writes when the cashier acts: each write is ONE IndexedDB transaction that stores
+ * the record (receipt, customer, shift) and its outbox entry together, so the network is never
+ * involved and a crash can never keep one without the other.
+ */
+import type { CustomerIn, SaleIn } from '../api/client';
+import { changeDue, refundLine, type RefundedSoFar } from '../domain/refunds';
+import { Decimal, ZERO, dec, moneyStr, qtyStr, sum } from '../domain/money';
+import type { PricedCart } from '../domain/cart';
+import { type TillDB, getMeta, setMeta, wordsOf } from './db';
+import type { CartState, Customer, OutboxEntry, Receipt, ReceiptRefund } from './types';
+
+export interface Who {
+  staffId: number;
+  staffName: string;
+  registerCode: string;
+  locationCode: string;
+}
+
+export function newKey(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID()}`;
+}
+
+function outbox(kind: OutboxEntry['kind'], key: string, registerCode: string, body: OutboxEntry['body']): OutboxEntry {
+  return { kind, key, registerCode, body, createdAt: new Date().toISOString(), status: 'pending', attempts: 0 };
+}
+
+export function formatReceiptNumber(registerCode: string, n: number): string {
+  return `${registerCode}-${String(n).padStart(6, '0')}`;
+}
+
+/** Receipt numbers are the register's code and a counter kept in the same transaction as the sale. */
+async function nextReceiptNumber(database: TillDB, registerCode: string): Promise<string> {
+  const key = `receiptSeq:${registerCode}`;
+  const n = ((await getMeta<number>(database, key)) ?? 0) + 1;
+  await setMeta(database, key, n);
+  return formatReceiptNumber(registerCode, n);
+}
+
+export interface SaleInput {
+  who: Who;
+  cart: CartState;
+  priced: PricedCart;
+  names: string[];
+  customer: Customer | null;
+  payments: { method: 'cash' | 'card' | 'other'; amount: Decimal }[];
+}
+
+/** Record a paid sale: receipt + outbox entry in one transaction. Returns the receipt. */
+export async function recordSale(database: TillDB, input: SaleInput): Promise<Receipt> {
+  const { who, cart, priced, customer } = input;
+  const totals = priced.totals;
+  const change = changeDue(totals.grandTotal, input.payments);
+  const key = newKey('sale');
+  const createdAt = new Date().toISOString();
+  let receipt!: Receipt;
+  await database.transaction('rw', [database.meta, database.receipts, database.outbox], async () => {
+    const receiptNumber = await nextReceiptNumber(database, who.registerCode);
+    const sale: SaleIn = {
+      idempotency_key: key,
+      register_code: who.registerCode,
+      receipt_number: receiptNumber,
+      location_code: who.locationCode,
+      staff_id: who.staffId,
+      created_at: createdAt,
+      lines: cart.lines.map((line, i) => ({
+        sku: line.sku,
+        name: line.name,
+        qty: qtyStr(dec(line.qty)),
+        unit_price: moneyStr(priced.unitPrices[i]),
+        line_discount: line.discount ? { kind: line.discount.kind, value: line.discount.value } : null,
+        price_override: false,
+      })),
+      payments: input.payments.map((p) => ({ method: p.method, amount: moneyStr(p.amount), reference: '' })),
+      totals: {
+        subtotal: moneyStr(totals.subtotal),
+        discount: moneyStr(totals.discount),
+        tax: moneyStr(totals.tax),
+        grand_total: moneyStr(totals.grandTotal),
+      },
+      customer_id: customer?.id ?? null,
+      customer_key: customer && customer.id === null ? customer.client_key : null,
+      coupon_code: priced.promotion.couponCode,
+      cart_discount_percent: cart.cartDiscountPercent && dec(cart.cartDiscountPercent).gt(0) ? cart.cartDiscountPercent : null,
+    };
+    receipt = {
+      key,
+      receiptNumber,
+      registerCode: who.registerCode,
+      locationCode: who.locationCode,
+      staffId: who.staffId,
+      staffName: who.staffName,
+      customerName: customer ? `${customer.firstname} ${customer.lastname}` : null,
+      createdAt,
+      lines: totals.lines.map((line, i) => ({
+        lineNo: i + 1,
+        sku: line.sku,
+        name: input.names[i] ?? line.sku,
+        qty: qtyStr(line.qty),
+        unitPrice: moneyStr(priced.unitPrices[i]),
+        rowTotal: moneyStr(line.rowTotal),
+        discount: moneyStr(line.discount),
+        tax: moneyStr(line.tax),
+        discountTaxCompensation: moneyStr(line.discountTaxCompensation),
+        rowGrandTotal: moneyStr(line.rowGrandTotal),
+        qtyRefunded: '0',
+      })),
+      payments: sale.payments.map((p) => ({ method: p.method, amount: p.amount })),
+      subtotal: moneyStr(totals.subtotal),
+      discount: moneyStr(totals.discount),
+      tax: moneyStr(totals.tax),
+      grandTotal: moneyStr(totals.grandTotal),
+      change: moneyStr(change),
+      couponCode: priced.promotion.couponCode,
+      status: 'unsent',
+      orderId: null,
+      flags: [],
+      reason: null,
+      refunds: [],
+    };
+    await database.receipts.add(receipt);
+    await database.outbox.add(outbox('sale', key, who.registerCode, sale));
+  });
+  return receipt;
+}
+
+export interface RefundRequest {
+  lineNo: number;
+  qty: Decimal;
+  restock: boolean;
+}
+
+/** What each line gave back already (from the receipt's earlier refunds). */
+function refundedSoFar(receipt: Receipt, lineNo: number): RefundedSoFar {
+  const line = receipt.lines.find((l) => l.lineNo === lineNo)!;
+  let soFar: RefundedSoFar = { qty: ZERO, rowTotal: ZERO, discount: ZERO, tax: ZERO, discountTaxCompensation: ZERO };
+  for (const refund of receipt.refunds) {
+    for (const item of refund.lines.filter((l) => l.lineNo === lineNo)) {
+      const step = refundLine(paidLine(line), dec(item.qty), soFar);
+      soFar = {
+        qty: soFar.qty.plus(step.qty),
+        rowTotal: soFar.rowTotal.plus(step.rowTotal),
+        discount: soFar.discount.plus(step.discount),
+        tax: soFar.tax.plus(step.tax),
+        discountTaxCompensation: soFar.discountTaxCompensation.plus(step.discountTaxCompensation),
+      };
+    }
+  }
+  return soFar;
+}
+
+function paidLine(line: Receipt['lines'][number]) {
+  return {
+    key: String(line.lineNo),
+    sku: line.sku,
+    qty: dec(line.qty),
+    rowTotal: dec(line.rowTotal),
+    discount: dec(line.discount),
+    tax: dec(line.tax),
+    discountTaxCompensation: dec(line.discountTaxCompensation),
+  };
+}
+
+/** The amount a refund of these lines gives back (computed as the server will). */
+export function refundAmount(receipt: Receipt, requests: RefundRequest[]): Decimal {
+  return sum(
+    requests.map((request) => {
+      const line = receipt.lines.find((l) => l.lineNo === request.lineNo)!;
+      return refundLine(paidLine(line), request.qty, refundedSoFar(receipt, request.lineNo)).total;
+    }),
+  );
+}
+
+/** Record a refund of a sale made on this till: on the receipt and in the outbox, together. */
+export async function recordRefund(
+  database: TillDB,
+  receipt: Receipt,
+  requests: RefundRequest[],
+  method: 'cash' | 'card' | 'other',
+  reason: string,
+): Promise<ReceiptRefund> {
+  const key = newKey('refund');
+  const amounts = requests.map((request) => {
+    const line = receipt.lines.find((l) => l.lineNo === request.lineNo)!;
+    return refundLine(paidLine(line), request.qty, refundedSoFar(receipt, request.lineNo)).total;
+  });
+  const refund: ReceiptRefund = {
+    key,
+    createdAt: new Date().toISOString(),
+    method,
+    total: moneyStr(sum(amounts)),
+    lines: requests.map((request, i) => ({ lineNo: request.lineNo, qty: qtyStr(request.qty), restock: request.restock, amount: moneyStr(amounts[i]) })),
+  };
+  await database.transaction('rw', [database.receipts, database.outbox], async () => {
+    const current = (await database.receipts.get(receipt.key))!;
+    const lines = current.lines.map((line) => {
+      const request = requests.find((r) => r.lineNo === line.lineNo);
+      return request ? { ...line, qtyRefunded: qtyStr(dec(line.qtyRefunded).plus(request.qty)) } : line;
+    });
+    await database.receipts.update(receipt.key, { refunds: [...current.refunds, refund], lines });
+    await database.outbox.add(
+      outbox('refund', key, receipt.registerCode, {
+        sale_key: receipt.key,
+        idempotency_key: key,
+        register_code: receipt.registerCode,
+        lines: requests.map((r) => ({ line_no: r.lineNo, qty: qtyStr(r.qty), restock: r.restock })),
+        method,
+        reason,
+      }),
+    );
+  });
+  return refund;
+}
+
+/** Create a customer on the till (offline too): stored now, pushed before any sale naming it. */
+export async function createCustomer(
+  database: TillDB,
+  registerCode: string,
+  fields: { email: string; firstname: string; lastname: string; phone: string | null; groupId: number },
+): Promise<Customer> {
+  const clientKey = newKey('cust');
+  const body: CustomerIn = {
+    client_key: clientKey,
+    email: fields.email,
+    firstname: fields.firstname,
+    lastname: fields.lastname,
+    phone: fields.phone,
+    group_id: fields.groupId,
+  };
+  const customer: Customer = {
+    ...body,
+    key: clientKey,
+    id: null,
+    client_key: clientKey,
+    phone: fields.phone,
+    group_id: fields.groupId,
+    words: wordsOf(fields.firstname, fields.lastname, fields.email, fields.phone),
+  };
+  await database.transaction('rw', [database.customers, database.outbox], async () => {
+    await database.customers.add(customer);
+    await database.outbox.add(outbox('customer', clientKey, registerCode, body));
+  });
+  return customer;
+}
+
+// --- shifts ------------------------------------------------------------------------------------
+
+export interface CashMovement {
+  kind: 'in' | 'out';
+  amount: string;
+  reason: string;
+  at: string;
+}
+
+export interface Shift {
+  registerCode: string;
+  openedAt: string;
+  openedBy: string;
+  openingFloat: string;
+  movements: CashMovement[];
+}
+
+export interface ShiftReport {
+  kind: 'X' | 'Z';
+  registerCode: string;
+  openedAt: string;
+  closedAt: string | null;
+  openingFloat: string;
+  salesCount: number;
+  refundsCount: number;
+  grossSales: string;
+  refunds: string;
+  netSales: string;
+  tax: string;
+  discounts: string;
+  paymentsByMethod: Record<string, string>;
+  cashIn: string;
+  cashOut: string;
+  expectedCash: string;
+  countedCash: string | null;
+  difference: string | null;
+}
+
+const shiftKey = (registerCode: string) => `shift:${registerCode}`;
+
+export async function currentShift(database: TillDB, registerCode: string): Promise<Shift | null> {
+  return (await getMeta<Shift | null>(database, shiftKey(registerCode))) ?? null;
+}
+
+export async function openShift(database: TillDB, registerCode: string, openedBy: string, openingFloat: Decimal): Promise<Shift> {
+  const shift: Shift = { registerCode, openedAt: new Date().toISOString(), openedBy, openingFloat: moneyStr(openingFloat), movements: [] };
+  await database.transaction('rw', [database.meta, database.outbox], async () => {
+    await setMeta(database, shiftKey(registerCode), shift);
+    await database.outbox.add(outbox('shift_open', newKey('shift'), registerCode, { opening_float: shift.openingFloat }));
+  });
+  return shift;
+}
+
+export async function moveCash(database: TillDB, registerCode: string, kind: 'in' | 'out', amount: Decimal, reason: string): Promise<void> {
+  await database.transaction('rw', [database.meta, database.outbox], async () => {
+    const shift = await currentShift(database, registerCode);
+    if (!shift) throw new Error('open the shift first');
+    const movement: CashMovement = { kind, amount: moneyStr(amount), reason, at: new Date().toISOString() };
+    await setMeta(database, shiftKey(registerCode), { ...shift, movements: [...shift.movements, movement] });
+    await database.outbox.add(outbox('cash', newKey('cash'), registerCode, { kind, amount: movement.amount, reason }));
+  });
+}
+
+/** The running figures of a shift from this till's own receipts (works offline). */
+export async function shiftReport(database: TillDB, shift: Shift, counted: Decimal | null = null): Promise<ShiftReport> {
+  const receipts = (await database.receipts.where('createdAt').aboveOrEqual(shift.openedAt).toArray()).filter(
+    (r) => r.registerCode === shift.registerCode && r.status !== 'rejected',
+  );
+  const byMethod = new Map<string, Decimal>();
+  let gross = ZERO;
+  let tax = ZERO;
+  let discounts = ZERO;
+  let refunds = ZERO;
+  let refundsCount = 0;
+  let cashRefunds = ZERO;
+  for (const receipt of receipts) {
+    gross = gross.plus(dec(receipt.grandTotal));
+    tax = tax.plus(dec(receipt.tax));
+    discounts = discounts.plus(dec(receipt.discount));
+    for (const payment of receipt.payments) byMethod.set(payment.method, (byMethod.get(payment.method) ?? ZERO).plus(dec(payment.amount)));
+    byMethod.set('cash', (byMethod.get('cash') ?? ZERO).minus(dec(receipt.change)));
+    for (const refund of receipt.refunds) {
+      refunds = refunds.plus(dec(refund.total));
+      refundsCount++;
+      if (refund.method === 'cash') cashRefunds = cashRefunds.plus(dec(refund.total));
+    }
+  }
+  const cashIn = sum(shift.movements.filter((m) => m.kind === 'in').map((m) => dec(m.amount)));
+  const cashOut = sum(shift.movements.filter((m) => m.kind === 'out').map((m) => dec(m.amount)));
+  const expected = dec(shift.openingFloat).plus(byMethod.get('cash') ?? ZERO).plus(cashIn).minus(cashOut).minus(cashRefunds);
+  return {
+    kind: counted === null ? 'X' : 'Z',
+    registerCode: shift.registerCode,
+    openedAt: shift.openedAt,
+    closedAt: counted === null ? null : new Date().toISOString(),
+    openingFloat: shift.openingFloat,
+    salesCount: receipts.length,
+    refundsCount,
+    grossSales: moneyStr(gross),
+    refunds: moneyStr(refunds),
+    netSales: moneyStr(gross.minus(refunds)),
+    tax: moneyStr(tax),
+    discounts: moneyStr(discounts),
+    paymentsByMethod: Object.fromEntries([...byMethod.entries()].map(([m, a]) => [m, moneyStr(a)])),
+    cashIn: moneyStr(cashIn),
+    cashOut: moneyStr(cashOut),
+    expectedCash: moneyStr(expected),
+    countedCash: counted === null ? null : moneyStr(counted),
+    difference: counted === null ? null : moneyStr(counted.minus(expected)),
+  };
+}
+
+/** Close the shift with the counted cash: the Z report is kept, the close goes to the outbox. */
+export async function closeShift(database: TillDB, registerCode: string, counted: Decimal): Promise<ShiftReport> {
+  let report!: ShiftReport;
+  await database.transaction('rw', [database.meta, database.outbox, database.receipts], async () => {
+    const shift = await currentShift(database, registerCode);
+    if (!shift) throw new Error('no open shift');
+    report = await shiftReport(database, shift, counted);
+    await setMeta(database, shiftKey(registerCode), null);
+    await setMeta(database, `lastZ:${registerCode}`, report);
+    await database.outbox.add(outbox('shift_close', newKey('close'), registerCode, { counted_cash: moneyStr(counted) }));
+  });
+  return report;
+}
+
+export { Decimal };

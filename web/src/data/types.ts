@@ -1,0 +1,175 @@
+/** What the till keeps in IndexedDB. Server shapes are stored as the pull returns them. */
+import type { CustomerIn, ProductOut, RefundIn, SaleIn } from '../api/client';
+
+/** A product as the pull returns it (the server's ProductOut), plus the till's search words. */
+export type Product = ProductOut & {
+  /** Lower-case search words (name, sku, barcode), added by the till for its index. */
+  words?: string[];
+};
+
+export type PriceRow = Pick<Product, 'sku' | 'price' | 'special_price' | 'special_from' | 'special_to' | 'tier_prices'>;
+
+export interface StockRow {
+  key: string;
+  sku: string;
+  stock_id: number;
+  salable: string;
+}
+
+export interface Customer {
+  /** String(id) for a customer the server knows; the client key for one made on this till. */
+  key: string;
+  id: number | null;
+  client_key: string | null;
+  email: string;
+  firstname: string;
+  lastname: string;
+  phone: string | null;
+  group_id: number;
+  words?: string[];
+}
+
+export interface TaxRow {
+  key: string;
+  kind: 'config' | 'rate' | 'rule';
+  [field: string]: unknown;
+}
+
+export interface PromotionRow {
+  id: number;
+  name: string;
+  coupon_code: string | null;
+  action: 'by_percent' | 'by_fixed' | 'cart_fixed';
+  amount: string;
+  active: boolean;
+  from_date: string | null;
+  to_date: string | null;
+  customer_groups: number[];
+  min_subtotal: string | null;
+  skus: string[] | null;
+  sort_order: number;
+  stop_further_rules: boolean;
+}
+
+export interface StaffRow {
+  id: number;
+  username: string;
+  name: string;
+  role: 'cashier' | 'manager' | 'admin';
+  locations: string[];
+  pin_offline: string | null;
+  discount_limit: string | null;
+}
+
+export type OutboxKind = 'sale' | 'customer' | 'refund' | 'shift_open' | 'cash' | 'shift_close';
+
+export interface ShiftOpenBody {
+  opening_float: string;
+}
+export interface CashBody {
+  kind: 'in' | 'out';
+  amount: string;
+  reason: string;
+}
+export interface ShiftCloseBody {
+  counted_cash: string;
+}
+export interface RefundBody extends RefundIn {
+  /** The idempotency key of the sale refunded: its order id is known only once the sale is accepted. */
+  sale_key: string;
+}
+
+export type OutboxBody = SaleIn | CustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
+
+export interface OutboxEntry {
+  seq?: number;
+  kind: OutboxKind;
+  /** Idempotency key (sale, refund), client key (customer), or a made-up key for shift steps. */
+  key: string;
+  registerCode: string;
+  body: OutboxBody;
+  createdAt: string;
+  status: 'pending' | 'rejected';
+  attempts: number;
+  reason?: string;
+}
+
+export interface ReceiptLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  qty: string;
+  unitPrice: string;
+  rowTotal: string;
+  discount: string;
+  tax: string;
+  discountTaxCompensation: string;
+  rowGrandTotal: string;
+  qtyRefunded: string;
+}
+
+export interface ReceiptRefund {
+  key: string;
+  createdAt: string;
+  method: 'cash' | 'card' | 'other';
+  total: string;
+  lines: { lineNo: number; qty: string; restock: boolean; amount: string }[];
+}
+
+export interface Receipt {
+  key: string;
+  receiptNumber: string;
+  registerCode: string;
+  locationCode: string;
+  staffId: number;
+  staffName: string;
+  customerName: string | null;
+  createdAt: string;
+  lines: ReceiptLine[];
+  payments: { method: 'cash' | 'card' | 'other'; amount: string }[];
+  subtotal: string;
+  discount: string;
+  tax: string;
+  grandTotal: string;
+  change: string;
+  couponCode: string | null;
+  status: 'unsent' | 'accepted' | 'rejected';
+  orderId: string | null;
+  flags: string[];
+  reason: string | null;
+  refunds: ReceiptRefund[];
+}
+
+export interface CartLineState {
+  key: string;
+  sku: string;
+  name: string;
+  qty: string;
+  unitPrice: string;
+  discount: { kind: 'percent' | 'amount'; value: string } | null;
+}
+
+export interface CartState {
+  lines: CartLineState[];
+  customerKey: string | null;
+  couponCode: string | null;
+  cartDiscountPercent: string | null;
+}
+
+export interface ParkedCart {
+  id?: number;
+  parkedAt: string;
+  label: string;
+  cart: CartState;
+}
+
+export interface Cursor {
+  dataset: string;
+  cursor: number;
+  updatedAt: string;
+}
+
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}

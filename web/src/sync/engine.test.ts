@@ -1,0 +1,255 @@
+/**
+ * The sync engine's rules, on a real IndexedDB implementation (fake-indexeddb) with the server's
+ * answers scripted. The real server is exercised end to end by e2e/till.spec.ts.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NetworkError, type PushIn } from '../api/client';
+import { TillDB, getMeta } from '../data/db';
+import { createCustomer, recordRefund, recordSale } from '../data/sales';
+import { searchProducts } from '../data/search';
+import type { Receipt } from '../data/types';
+import { priceCart } from '../domain/cart';
+import { dec } from '../domain/money';
+import { DEFAULT_CONFIG } from '../domain/totals';
+import { type SyncContext, applyPage, backoffMs, pullAll, pushOutbox } from './engine';
+
+type Handler = (method: string, path: string, body: unknown) => { status: number; body?: unknown } | 'network';
+let handler: Handler;
+const calls: { method: string; path: string; body: unknown }[] = [];
+const realFetch = globalThis.fetch;
+
+beforeEach(() => {
+  calls.length = 0;
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+    const path = url.pathname + url.search;
+    calls.push({ method: init?.method ?? 'GET', path, body });
+    const answer = handler(init?.method ?? 'GET', path, body);
+    if (answer === 'network') throw new TypeError('Failed to fetch');
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status });
+  }) as typeof fetch;
+});
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+
+let n = 0;
+function context(): SyncContext {
+  return { db: new TillDB(`test-${++n}`), creds: { baseUrl: 'http://till.test', token: 't' }, location: 'NYC', registerCode: 'NYC1' };
+}
+
+const RULES = { config: DEFAULT_CONFIG, rates: [], rules: [], cartRules: [], groupClasses: new Map(), address: { country: 'US', region: 'NY', postcode: '10001' } };
+const PRICE = { price: '10.00', special_price: null, special_from: null, special_to: null, tier_prices: [] };
+
+async function sell(ctx: SyncContext, qty = '1'): Promise<Receipt> {
+  const priced = priceCart([{ key: 'a', sku: 'TEE', qty: dec(qty), taxClass: 'Taxable Goods', price: PRICE, lineDiscount: null }], RULES, {
+    groupId: 0,
+    day: '2026-11-25',
+    couponCode: null,
+    cartDiscountPercent: null,
+  });
+  return recordSale(ctx.db, {
+    who: { staffId: 1, staffName: 'Maya', registerCode: 'NYC1', locationCode: 'NYC' },
+    cart: { lines: [{ key: 'a', sku: 'TEE', name: 'Tee', qty, unitPrice: '10.00', discount: null }], customerKey: null, couponCode: null, cartDiscountPercent: null },
+    priced,
+    names: ['Tee'],
+    customer: null,
+    payments: [{ method: 'cash', amount: dec('50.00') }],
+  });
+}
+
+const accept = (status: 'accepted' | 'duplicate' | 'rejected', reason: string | null = null) => (_m: string, _p: string, body: unknown) => ({
+  status: 200,
+  body: {
+    customers: [],
+    sales: (body as PushIn).sales!.map((sale, i) => ({
+      idempotency_key: (sale as { idempotency_key: string }).idempotency_key,
+      status,
+      order_id: status === 'rejected' ? null : `order-${i}`,
+      receipt_number: null,
+      reason,
+      flags: [],
+    })),
+  },
+});
+
+describe('recording a sale', () => {
+  it('writes the receipt and its outbox entry together, numbered per register', async () => {
+    const ctx = context();
+    const first = await sell(ctx);
+    const second = await sell(ctx, '2');
+    expect([first.receiptNumber, second.receiptNumber]).toEqual(['NYC1-000001', 'NYC1-000002']);
+    expect(first.grandTotal).toBe('10.00');
+    expect(first.change).toBe('40.00');
+    const outbox = await ctx.db.outbox.toArray();
+    expect(outbox.map((e) => [e.kind, e.key])).toEqual([
+      ['sale', first.key],
+      ['sale', second.key],
+    ]);
+    expect(await getMeta(ctx.db, 'receiptSeq:NYC1')).toBe(2);
+  });
+
+  it('refuses a payment that does not cover the total and stores nothing', async () => {
+    const ctx = context();
+    const priced = priceCart([{ key: 'a', sku: 'TEE', qty: dec('1'), taxClass: 'x', price: PRICE, lineDiscount: null }], RULES, {
+      groupId: 0,
+      day: '2026-11-25',
+      couponCode: null,
+      cartDiscountPercent: null,
+    });
+    await expect(
+      recordSale(ctx.db, {
+        who: { staffId: 1, staffName: 'Maya', registerCode: 'NYC1', locationCode: 'NYC' },
+        cart: { lines: [], customerKey: null, couponCode: null, cartDiscountPercent: null },
+        priced,
+        names: [],
+        customer: null,
+        payments: [{ method: 'card', amount: dec('5.00') }],
+      }),
+    ).rejects.toThrow(/still due/);
+    expect(await ctx.db.outbox.count()).toBe(0);
+    expect(await ctx.db.receipts.count()).toBe(0);
+  });
+});
+
+describe('pushing the outbox', () => {
+  it('removes a sale only when the server accepted it, and records the order id', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    handler = accept('accepted');
+    const report = await pushOutbox(ctx);
+    expect(report.accepted).toBe(1);
+    expect(await ctx.db.outbox.count()).toBe(0);
+    expect(await ctx.db.receipts.get(receipt.key)).toMatchObject({ status: 'accepted', orderId: 'order-0' });
+  });
+
+  it('treats a duplicate as delivered', async () => {
+    const ctx = context();
+    await sell(ctx);
+    handler = accept('duplicate');
+    expect((await pushOutbox(ctx)).duplicate).toBe(1);
+    expect(await ctx.db.outbox.count()).toBe(0);
+  });
+
+  it('keeps a refused sale, marked with the reason, out of the retry loop', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    handler = accept('rejected', 'receipt number NYC1-000001 is taken');
+    await pushOutbox(ctx);
+    const [entry] = await ctx.db.outbox.toArray();
+    expect(entry).toMatchObject({ status: 'rejected', reason: 'receipt number NYC1-000001 is taken' });
+    expect((await ctx.db.receipts.get(receipt.key))?.status).toBe('rejected');
+    calls.length = 0;
+    await pushOutbox(ctx);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('keeps everything when the network fails or the server is busy', async () => {
+    const ctx = context();
+    await sell(ctx);
+    await sell(ctx);
+    handler = () => 'network';
+    await expect(pushOutbox(ctx)).rejects.toBeInstanceOf(NetworkError);
+    handler = () => ({ status: 503, body: { detail: 'busy' } });
+    await expect(pushOutbox(ctx)).rejects.toMatchObject({ status: 503, retryable: true });
+    expect(await ctx.db.outbox.where('status').equals('pending').count()).toBe(2);
+    handler = accept('accepted');
+    await pushOutbox(ctx);
+    expect(await ctx.db.outbox.count()).toBe(0);
+  });
+
+  it('sends customers made on the till in the same batch as, and before, the sales naming them', async () => {
+    const ctx = context();
+    const customer = await createCustomer(ctx.db, 'NYC1', { email: 'ana@example.com', firstname: 'Ana', lastname: 'Lee', phone: null, groupId: 1 });
+    await sell(ctx);
+    handler = (method, path, body) => {
+      const push = body as PushIn;
+      return {
+        status: 200,
+        body: {
+          customers: push.customers!.map((c) => ({ client_key: c.client_key, customer_id: 77, created: true })),
+          sales: accept('accepted')(method, path, body).body.sales,
+        },
+      };
+    };
+    await pushOutbox(ctx);
+    expect(calls).toHaveLength(1);
+    expect((calls[0].body as PushIn).customers).toHaveLength(1);
+    expect((calls[0].body as PushIn).sales).toHaveLength(1);
+    expect((await ctx.db.customers.get(customer.key))?.id).toBe(77);
+  });
+
+  it('sends a refund after its sale, to the order the server made', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx, '2');
+    await recordRefund(ctx.db, receipt, [{ lineNo: 1, qty: dec('1'), restock: true }], 'cash', 'changed mind');
+    handler = (method, path, body) => (path === '/api/sync/push' ? accept('accepted')(method, path, body) : { status: 201, body: {} });
+    await pushOutbox(ctx);
+    expect(calls.map((c) => c.path)).toEqual(['/api/sync/push', '/api/orders/order-0/refunds']);
+    expect(calls[1].body).toMatchObject({ register_code: 'NYC1', lines: [{ line_no: 1, qty: '1', restock: true }], method: 'cash' });
+    expect(calls[1].body).not.toHaveProperty('sale_key');
+    expect(await ctx.db.outbox.count()).toBe(0);
+  });
+
+  it('waits with a refund while its sale has no order id yet', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    await ctx.db.outbox.clear();
+    await recordRefund(ctx.db, receipt, [{ lineNo: 1, qty: dec('1'), restock: false }], 'card', '');
+    handler = () => ({ status: 500 });
+    await pushOutbox(ctx);
+    expect(calls).toHaveLength(0);
+    expect(await ctx.db.outbox.count()).toBe(1);
+  });
+});
+
+describe('pulling', () => {
+  const page = (items: unknown[], cursor: number, hasMore: boolean) => ({ status: 200, body: { dataset: 'products', items, deleted: [], cursor, has_more: hasMore } });
+  const product = (sku: string, name: string) => ({ sku, name, enabled: true, barcode: `0${sku}`, price: '1.00', type: 'simple', category_ids: [], parent_sku: null });
+  const empty = (path: string) => ({ status: 200, body: { dataset: path, items: [], deleted: [], cursor: 0, has_more: false } });
+  const boot = { status: 200, body: { feed_position: 10, locations: [], registers: [], categories: [], customer_groups: [], attributes: [], datasets: [], store: {} } };
+
+  it('resumes from the last stored page after an interruption, and finds products by name or SKU', async () => {
+    const ctx = context();
+    let failSecond = true;
+    handler = (_m, path) => {
+      if (path.startsWith('/api/sync/bootstrap')) return boot;
+      if (!path.startsWith('/api/sync/products')) return empty(path);
+      if (path.includes('cursor=0&')) return page([product('TEE-1', 'Breton Tee')], 5, true);
+      if (failSecond) return 'network';
+      return page([product('MUG-1', 'Stoneware Mug')], 9, false);
+    };
+    await expect(pullAll(ctx)).rejects.toBeInstanceOf(NetworkError);
+    expect((await ctx.db.cursors.get('products'))?.cursor).toBe(5);
+    failSecond = false;
+    calls.length = 0;
+    await pullAll(ctx);
+    expect(calls.some((c) => c.path.startsWith('/api/sync/products') && c.path.includes('cursor=5&'))).toBe(true);
+    expect(calls.some((c) => c.path.startsWith('/api/sync/products') && c.path.includes('cursor=0&'))).toBe(false);
+    expect((await searchProducts('breton', 10, ctx.db)).map((p) => p.sku)).toEqual(['TEE-1']);
+    expect((await searchProducts('mug-1', 10, ctx.db)).map((p) => p.sku)).toEqual(['MUG-1']);
+    expect(await searchProducts('stone mu', 10, ctx.db)).toHaveLength(1);
+  });
+
+  it('applies a page twice harmlessly and forgets deleted keys', async () => {
+    const ctx = context();
+    const stock = { dataset: 'stock', items: [{ sku: 'TEE', stock_id: 2, salable: '5' }], deleted: [], cursor: 3, has_more: false };
+    await applyPage(ctx.db, 'stock', stock);
+    await applyPage(ctx.db, 'stock', stock);
+    expect(await ctx.db.stock.toArray()).toEqual([{ key: 'TEE@2', sku: 'TEE', stock_id: 2, salable: '5' }]);
+    await applyPage(ctx.db, 'stock', { ...stock, items: [], deleted: ['TEE@2'], cursor: 4 });
+    expect(await ctx.db.stock.count()).toBe(0);
+    expect((await ctx.db.cursors.get('stock'))?.cursor).toBe(4);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from 1 s up to a minute, with jitter', () => {
+    const mid = () => 0.5;
+    expect([0, 1, 2, 3, 10].map((a) => backoffMs(a, mid))).toEqual([1000, 2000, 4000, 8000, 60000]);
+    expect(backoffMs(2, () => 0)).toBe(3200);
+    expect(backoffMs(2, () => 1)).toBe(4800);
+  });
+});

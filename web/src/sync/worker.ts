@@ -1,0 +1,191 @@
+/// <reference lib="webworker" />
+/**
+ * The sync worker: pulls, pushes and listens to live events off the main thread, so a long
+ * first sync never makes the till stutter. The page tells it who is signed in; it reports status.
+ */
+import { NetworkError } from '../api/client';
+import { db, getMeta } from '../data/db';
+import { AuthExpired, type SyncContext, applyPage, backoffMs, pullAll, pushOutbox, readEvents } from './engine';
+import type { FromWorker, SyncStatus, ToWorker, WorkerConfig } from './messages';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const PERIODIC_MS = 30_000;
+const status: SyncStatus = {
+  online: self.navigator.onLine,
+  syncing: false,
+  live: false,
+  lastSyncAt: null,
+  lastError: null,
+  authExpired: false,
+  nextRetryAt: null,
+};
+let config: WorkerConfig | null = null;
+let running = false;
+let again = false;
+let attempt = 0;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+let liveAbort: AbortController | null = null;
+let wantPull = true;
+
+const post = (message: FromWorker) => self.postMessage(message);
+const report = () => post({ type: 'status', status: { ...status } });
+
+function context(): SyncContext | null {
+  if (!config || !config.token) return null;
+  return {
+    db: db(),
+    creds: { baseUrl: config.baseUrl, token: config.token },
+    location: config.location,
+    registerCode: config.registerCode,
+  };
+}
+
+/** Run one round (pull if due, then push); rounds never overlap; a request during one queues another. */
+async function round(): Promise<void> {
+  if (running) {
+    again = true;
+    return;
+  }
+  const ctx = context();
+  if (!ctx) return;
+  running = true;
+  status.syncing = true;
+  report();
+  try {
+    if (wantPull) {
+      const firstSync = !(await getMeta(ctx.db, 'firstSyncDone'));
+      let lastProgress = 0;
+      const items = await pullAll(ctx, (progress) => {
+        // A few updates a second are enough for a progress bar; each one re-renders the page.
+        const now = Date.now();
+        if (progress.done || now - lastProgress > 250) {
+          lastProgress = now;
+          post({ type: 'progress', progress });
+        }
+      });
+      if (firstSync) await ctx.db.meta.put({ key: 'firstSyncDone', value: new Date().toISOString() });
+      wantPull = false;
+      post({ type: 'pulled', items, firstSync });
+    }
+    const pushed = await navigator.locks.request('till-outbox', () => pushOutbox(ctx));
+    if (pushed.accepted + pushed.duplicate + pushed.rejected > 0) post({ type: 'pushed', ...pushed });
+    attempt = 0;
+    status.online = true;
+    status.lastError = null;
+    status.authExpired = false;
+    status.nextRetryAt = null;
+    status.lastSyncAt = new Date().toISOString();
+    ensureLive();
+  } catch (error) {
+    if (error instanceof AuthExpired) {
+      status.authExpired = true;
+      status.lastError = 'Signed out by the server: sign in again to send sales.';
+    } else {
+      if (error instanceof NetworkError) status.online = false;
+      status.lastError = error instanceof Error ? error.message : String(error);
+      scheduleRetry();
+    }
+  } finally {
+    running = false;
+    status.syncing = false;
+    report();
+  }
+  if (again) {
+    again = false;
+    void round();
+  }
+}
+
+function scheduleRetry(): void {
+  if (retryTimer) clearTimeout(retryTimer);
+  const delay = backoffMs(attempt++);
+  status.nextRetryAt = new Date(Date.now() + delay).toISOString();
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    void round();
+  }, delay);
+}
+
+/** Keep one live stream open while online; on any end, pull from the cursors and reconnect. */
+function ensureLive(): void {
+  const ctx = context();
+  if (!ctx || liveAbort) return;
+  const abort = new AbortController();
+  liveAbort = abort;
+  void (async () => {
+    try {
+      await readEvents(
+        ctx,
+        async (event, data) => {
+          if (event === 'ready') {
+            status.live = true;
+            report();
+            return;
+          }
+          if (event !== 'stock' && event !== 'prices') return;
+          // Live items are applied without moving the cursor: the next pull re-reads them anyway.
+          await applyPage(ctx.db, event, { dataset: event, items: [JSON.parse(data)], deleted: [], cursor: 0, has_more: false }, false);
+        },
+        abort.signal,
+      );
+    } catch (error) {
+      if (error instanceof AuthExpired) status.authExpired = true;
+    } finally {
+      status.live = false;
+      if (liveAbort === abort) liveAbort = null;
+      report();
+      if (!abort.signal.aborted) {
+        wantPull = true;
+        setTimeout(() => void round(), backoffMs(Math.min(attempt, 4)));
+      }
+    }
+  })();
+}
+
+function stopLive(): void {
+  liveAbort?.abort();
+  liveAbort = null;
+}
+
+self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.type === 'configure') {
+    const changed = !config || config.token !== message.config.token || config.location !== message.config.location;
+    config = message.config;
+    if (changed) {
+      stopLive();
+      wantPull = true;
+      attempt = 0;
+    }
+    void round();
+  } else if (message.type === 'flush') {
+    attempt = 0;
+    void round();
+  } else if (message.type === 'pull') {
+    wantPull = true;
+    void round();
+  } else if (message.type === 'stop') {
+    config = null;
+    stopLive();
+  }
+});
+
+self.addEventListener('online', () => {
+  status.online = true;
+  attempt = 0;
+  wantPull = true;
+  report();
+  void round();
+});
+self.addEventListener('offline', () => {
+  status.online = false;
+  stopLive();
+  report();
+});
+
+setInterval(() => {
+  wantPull = true;
+  void round();
+}, PERIODIC_MS);
+report();

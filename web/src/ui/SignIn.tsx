@@ -1,0 +1,112 @@
+/** Staff sign-in by PIN: against the server when it answers, else against the cached verifier. */
+import { Alert, Box, Button, Grid, Paper, Stack, Typography } from '@mui/material';
+import { useState } from 'react';
+import { ApiError, NetworkError, type SessionOut, call } from '../api/client';
+import { db } from '../data/db';
+import { useLive } from './hooks';
+import { checkOfflinePin } from './pin';
+import { type Device, ROLE_DISCOUNT_LIMIT, ROLE_PERMISSIONS, type Session, sessionFrom } from './session';
+
+export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (session: Session, pin: string) => void }) {
+  const staff = useLive(() => db().staff.toArray(), [], []);
+  const [username, setUsername] = useState<string | null>(null);
+  const [pin, setPin] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const member = staff.find((s) => s.username === username) ?? null;
+
+  async function submit() {
+    if (!member) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const signed = await call<SessionOut>({ baseUrl: location.origin, deviceToken: device.deviceToken }, 'POST', '/api/auth/pin', { username: member.username, pin }, { timeoutMs: 5000 });
+      onSignedIn(sessionFrom(signed), pin);
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) {
+        setError(e.status === 423 ? e.detail : 'Wrong PIN.');
+      } else if (e instanceof NetworkError || e instanceof ApiError) {
+        // No server: the PIN is checked against the verifier synced for offline sign-in.
+        if (await checkOfflinePin(member.pin_offline, pin)) {
+          onSignedIn(
+            {
+              staffId: member.id,
+              username: member.username,
+              name: member.name,
+              role: member.role,
+              permissions: ROLE_PERMISSIONS[member.role] ?? [],
+              maxDiscountPercent: member.discount_limit ?? ROLE_DISCOUNT_LIMIT[member.role] ?? '0',
+              token: null,
+              offline: true,
+            },
+            pin,
+          );
+        } else {
+          setError('Wrong PIN.');
+        }
+      }
+    } finally {
+      setBusy(false);
+      setPin('');
+    }
+  }
+
+  const press = (key: string) => setPin((p) => (key === '⌫' ? p.slice(0, -1) : p.length < 8 ? p + key : p));
+
+  return (
+    <Box sx={{ display: 'grid', placeItems: 'center', p: 2 }}>
+      <Paper sx={{ p: 3, width: '100%', maxWidth: 440 }}>
+        <Typography variant="h5" gutterBottom>
+          Who is at the till?
+        </Typography>
+        {staff.length === 0 && <Alert severity="info">Waiting for the staff list from the first sync…</Alert>}
+        <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap" sx={{ mb: 2 }}>
+          {staff.map((s) => (
+            <Button key={s.id} variant={s.username === username ? 'contained' : 'outlined'} onClick={() => setUsername(s.username)} data-testid={`staff-${s.username}`}>
+              {s.name}
+            </Button>
+          ))}
+        </Stack>
+        {member && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submit();
+            }}
+          >
+            <input
+              aria-label="PIN"
+              data-testid="pin-input"
+              type="password"
+              inputMode="numeric"
+              autoComplete="off"
+              value={pin}
+              onChange={(e) => setPin(e.target.value.replace(/\D/g, '').slice(0, 8))}
+              style={{ fontSize: 28, width: '100%', letterSpacing: 8, textAlign: 'center', padding: 8, marginBottom: 12 }}
+              autoFocus
+            />
+            <Grid container spacing={1}>
+              {['1', '2', '3', '4', '5', '6', '7', '8', '9', '⌫', '0'].map((key) => (
+                <Grid size={4} key={key}>
+                  <Button fullWidth variant="outlined" sx={{ fontSize: 22, minHeight: 56 }} onClick={() => press(key)}>
+                    {key}
+                  </Button>
+                </Grid>
+              ))}
+              <Grid size={4}>
+                <Button fullWidth type="submit" variant="contained" sx={{ minHeight: 56 }} disabled={busy || pin.length < 4} data-testid="pin-submit">
+                  OK
+                </Button>
+              </Grid>
+            </Grid>
+            {error && (
+              <Alert severity="error" sx={{ mt: 2 }}>
+                {error}
+              </Alert>
+            )}
+          </form>
+        )}
+      </Paper>
+    </Box>
+  );
+}
