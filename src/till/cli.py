@@ -266,6 +266,9 @@ def worker(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    from till.magento.worker import install as install_magento
+
+    install_magento(engine)
 
     async def main() -> None:
         stop = asyncio.Event()
