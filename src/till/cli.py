@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -27,6 +29,27 @@ magento_app = typer.Typer(
 )
 app.add_typer(magento_app, name="magento")
 console = Console()
+
+
+@contextmanager
+def phase_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display with a bar per phase; yields `report(phase, done, total)`
+    (a total of 0 means not known yet)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total or None)
+            progress.update(tasks[phase], completed=done, total=total or None)
+
+        yield report
 
 
 def _engine() -> Engine:
@@ -115,20 +138,7 @@ def seed(
         raise typer.BadParameter("choose small, medium or large")
     engine = _engine()
     upgrade(engine)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def report(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = progress.add_task(phase, total=total)
-            progress.update(tasks[phase], completed=done, total=total)
-
+    with phase_bars() as report:
         counts = seed_profile(engine, profile_name(profile), report)
     console.print(f"[green]seeded {profile}[/]: {counts}")
 
@@ -529,19 +539,7 @@ def magento_pull(
     engine = _engine()
     upgrade(engine)
     client = _magento_client()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def report(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = progress.add_task(phase, total=total or None)
-            progress.update(tasks[phase], completed=done, total=total or None)
+    with phase_bars() as report:
 
         async def go() -> PullReport:
             async with client:
