@@ -260,6 +260,30 @@ app.add_typer(jobs_app, name="jobs")
 
 
 @app.command()
+def up(
+    app_processes: Annotated[int, typer.Option(min=1, help="stateless app processes (uvicorn)")] = 2,
+    workers: Annotated[int, typer.Option(min=0, help="`till worker` processes")] = 1,
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """The production topology on this machine: app processes and workers, supervised.
+
+    Point TILL_DATABASE_URL at PostgreSQL or MariaDB and set TILL_QUEUE_TRANSPORT=rabbitmq
+    (TILL_AMQP_URL) for production; docs/deploy.md shows the same parts across machines.
+    """
+    from till.supervisor import Topology
+
+    settings = get_settings()
+    upgrade(make_engine(settings.database_url))
+    topology = Topology(app_processes, workers, host or settings.host, port or settings.port)
+    console.print(
+        f"[green]Till[/] at http://{topology.host}:{topology.port}/ with {app_processes} app processes and "
+        f"{workers} workers on {settings.database_url.split('@')[-1]} ({settings.queue_transport} queue)"
+    )
+    raise typer.Exit(topology.run(console.print))
+
+
+@app.command()
 def worker(
     relay: Annotated[bool, typer.Option(help="relay the outbox to the transport")] = True,
     consume: Annotated[bool, typer.Option(help="run the consumers")] = True,
