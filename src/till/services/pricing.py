@@ -13,7 +13,7 @@ from till.domain.customers import CustomerGroup
 from till.domain.locations import Location
 from till.domain.money import round_money
 from till.domain.orders import OrderError, Sale
-from till.domain.promotions import CartRule, PromotionResult, cart_subtotal, select_discounts
+from till.domain.promotions import CartRule, PromotionResult, select_discounts
 from till.domain.tax import TaxRate, TaxRule, applicable_rates
 from till.domain.totals import CartDiscount, CartInput, CartLine, CartTotals, TaxConfig, compute_totals
 from till.storage.uow import UnitOfWork
@@ -133,16 +133,21 @@ def price_sale(
             )
         )
     cart = CartInput(tuple(lines))
+    # The totals before cart discounts give the subtotal rule conditions compare against, and
+    # are the answer itself for the many sales no cart discount applies to.
+    undiscounted = compute_totals(cart, context.config)
     promotion = select_discounts(
         context.cart_rules,
         coupon_code=sale.coupon_code,
         on=day,
         customer_group_id=group_id,
-        subtotal=cart_subtotal(cart, context.config),
+        subtotal=undiscounted.subtotal,
         skus=[line.sku for line in sale.lines],
     )
     discounts = list(promotion.discounts)
     if sale.cart_discount_percent is not None:
         discounts.append(CartDiscount("by_percent", sale.cart_discount_percent, MANUAL_DISCOUNT_LABEL))
-    totals = compute_totals(CartInput(cart.lines, tuple(discounts)), context.config)
+    totals = (
+        compute_totals(CartInput(cart.lines, tuple(discounts)), context.config) if discounts else undiscounted
+    )
     return PricedSale(totals, catalog_prices, promotion)
