@@ -1,7 +1,7 @@
 """Sales storage: orders, their lines and payments, refunds, flags and rejected sales.
 
-A sale is inserted under a savepoint; the unique idempotency key decides who wins a race,
-and the loser reads the winner's order instead of making a second one.
+A batch of sales is inserted skipping rows that clash with a unique key: the idempotency key
+decides who wins a race, and the loser reads the winner's order instead of making a second one.
 """
 
 from __future__ import annotations
