@@ -80,7 +80,9 @@ def _export_through_queue(engine: Engine, magento: MagentoDouble) -> int:
         for row in waiting:
             if row.topic in exporter.topics:
                 await exporter.export(row.message_id, row.topic, dict(row.payload))
-                store.complete(engine, Message(row.message_id, row.topic, dict(row.payload), EXPORT_QUEUE), 5.0)
+                store.complete(
+                    engine, Message(row.message_id, row.topic, dict(row.payload), EXPORT_QUEUE), 5.0
+                )
                 done += 1
 
     run(go())
@@ -173,7 +175,12 @@ def test_metrics_show_export_depth_pull_age_call_latency_and_differences(
     finally:
         unregister_exporter("magento")
     after = magento_snapshot(engine, configured=True)
-    assert after["export"] == {"queue": EXPORT_QUEUE, "waiting": 0, "oldest_waiting_age_seconds": None, "dead": 0}
+    assert after["export"] == {
+        "queue": EXPORT_QUEUE,
+        "waiting": 0,
+        "oldest_waiting_age_seconds": None,
+        "dead": 0,
+    }
     exported = after["calls"]["export"]
     assert exported["calls"] >= 3 and exported["errors"] == 0  # order, invoice, stock
     assert after["calls"]["reconcile"]["calls"] > 0
