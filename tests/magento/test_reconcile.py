@@ -211,3 +211,47 @@ def test_a_dead_export_is_neither_waiting_nor_drift(engine: Engine, magento: Mag
     report = _reconcile(engine, magento)
     assert report.differences == [] and report.pending == ["24-MB01"]
     assert [letter["queue"] for letter in store.dead_letters(engine)] == [EXPORT_QUEUE]
+
+
+def test_till_status_shows_the_connector(engine: Engine, magento: MagentoDouble) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.queue.test_cli import ROOT
+    from till.magento.monitoring import record_calls
+
+    seed_till_shop(engine)
+
+    async def go() -> None:
+        async with client_for(magento, locations=WEB_STOCK) as client:
+            await pull(engine, client, full=True)
+            record_calls(engine, "pull", client.stats)
+
+    run(go())
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "TILL_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TILL_MAGENTO_BASE_URL": magento.url,  # type: ignore[attr-defined]
+    }
+
+    def status(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "till.cli", "status", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    data = json.loads(status("--json"))["magento"]
+    assert data["configured"] is True and data["calls"]["pull"]["errors"] == 0
+    assert data["pulls"]["stock"]["last_error"] is None
+    shown = status()
+    assert "magento exports waiting: 0" in shown and "stock differences open: 0" in shown
+    assert "Magento pulls" in shown and "customers" in shown
