@@ -9,18 +9,26 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tests.integration.helpers import make_sale
-from tests.magento.conftest import connector_settings
+from tests.magento.conftest import client_for, connector_settings, run
 from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
 from tests.queue.conftest import queue_settings, start_worker, wait_for
 from till.magento.export import ext_order_id
+from till.magento.monitoring import EXPORT_QUEUE, magento_snapshot
+from till.magento.pull import pull
 from till.magento.worker import install
+from till.queue import store
 from till.queue.export import unregister_exporter
 from till.queue.scheduler import change_job, list_jobs
 from till.services.sales import place_sales
 from till.storage.uow import UnitOfWork
 
 __all__ = ["start_worker"]  # the fixture, used by name below
+
+
+def _orders_of(magento: MagentoDouble, order_id: str) -> list[dict[str, Any]]:
+    """Magento's orders made from one Till order."""
+    return [o for o in magento.orders.values() if o.get("ext_order_id") == ext_order_id(order_id)]
 
 
 def test_a_worker_pulls_magento_on_schedule_and_exports_each_sale_once(
@@ -53,11 +61,7 @@ def test_a_worker_pulls_magento_on_schedule_and_exports_each_sale_once(
         assert result.status == "accepted" and result.order_id
 
         def exported() -> list[dict[str, Any]]:
-            return [
-                o
-                for o in magento.orders.values()
-                if o.get("ext_order_id") == ext_order_id(result.order_id or "")
-            ]
+            return _orders_of(magento, result.order_id or "")
 
         [order] = wait_for(exported, what="the queue to export the sale to Magento")
         # Replaying the outbox (a second export of every message) makes no second order.
@@ -74,10 +78,6 @@ def test_a_dead_magento_export_is_replayed_by_retry_exports_and_makes_one_order(
 ) -> None:
     """The queue's generic `retry-exports` job covers `export.magento`: Magento away long enough
     for the sale's export to die, then back; the nightly-style retry makes exactly one order."""
-    from tests.magento.conftest import client_for, run
-    from till.magento.monitoring import EXPORT_QUEUE, magento_snapshot
-    from till.magento.pull import pull
-    from till.queue import store
 
     async def full_pull() -> None:
         async with client_for(magento) as client:
@@ -110,11 +110,7 @@ def test_a_dead_magento_export_is_replayed_by_retry_exports_and_makes_one_order(
         change_job(engine, "retry-exports", run_now=True)
 
         def exported() -> list[dict[str, Any]]:
-            return [
-                o
-                for o in magento.orders.values()
-                if o.get("ext_order_id") == ext_order_id(result.order_id or "")
-            ]
+            return _orders_of(magento, result.order_id or "")
 
         wait_for(exported, what="the replayed export to reach Magento")
         wait_for(

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from till.magento.client import MagentoClient
 from till.magento.export import TOPICS, MagentoExporter
@@ -25,6 +27,8 @@ from till.magento.reconcile import reconcile
 from till.magento.settings import MagentoSettings, get_magento_settings
 from till.queue.export import register_exporter
 from till.queue.scheduler import JobContext, add_job, job_kind, list_jobs
+
+log = logging.getLogger("till.magento.worker")
 
 #: (name, kind, schedule, params) of the connector's jobs, made once; people change them after.
 MAGENTO_JOBS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
@@ -54,10 +58,18 @@ class QueuedMagentoExporter:
         try:
             await self._exporter.export(message_id, topic, payload)
         except Exception:
-            await asyncio.to_thread(self._meter.flush, stats, force=True)
+            await _quietly(self._meter.flush, stats, force=True)
             raise
         # Saved at most every few seconds: a busy queue costs one small UPDATE per batch.
-        await asyncio.to_thread(self._meter.flush, stats)
+        await _quietly(self._meter.flush, stats)
+
+
+async def _quietly(function: Callable[..., None], *args: Any, **options: Any) -> None:
+    """Save call statistics without letting a failed save fail (and repeat) the work itself."""
+    try:
+        await asyncio.to_thread(function, *args, **options)
+    except SQLAlchemyError:
+        log.exception("could not save the Magento call statistics")
 
 
 #: The store `install` connected this process to (the environment's, unless given).
@@ -73,7 +85,7 @@ async def _pull_job(context: JobContext, params: dict[str, Any]) -> str:
         try:
             report = await pull(context.engine, client, full=bool(params.get("full")))
         finally:
-            await asyncio.to_thread(record_calls, context.engine, "pull", client.stats)
+            await _quietly(record_calls, context.engine, "pull", client.stats)
     changed = {name: n for name, n in report.changed.items() if n}
     return f"changed {changed}" if changed else "nothing changed"
 
@@ -89,7 +101,7 @@ async def _reconcile_job(context: JobContext, params: dict[str, Any]) -> str:
         try:
             report = await reconcile(context.engine, client, policy=policy)
         finally:
-            await asyncio.to_thread(record_calls, context.engine, "reconcile", client.stats)
+            await _quietly(record_calls, context.engine, "reconcile", client.stats)
     return report.summary()
 
 
