@@ -16,13 +16,13 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, and_, exists, func, insert, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.magento.client import CallStats
@@ -43,9 +43,15 @@ EXPORT_QUEUE = "export.magento"
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"[:80]
 
 
-def unexported(*, dead: bool = False) -> Any:
-    """Outbox rows of Magento's topics the exporter has not applied (dead letters only when
-    `dead`; otherwise the ones still waiting or being tried)."""
+#: A relayed message is applied, dead-lettered or still retried within the queue's retry budget
+#: (8 tries, at most 10 minutes apart, by default): older relayed rows need not be looked at,
+#: which keeps a scrape cheap with a week of outbox rows. Unrelayed rows count at any age.
+LOOKBACK = timedelta(hours=6)
+
+
+def waiting(now: datetime | None = None) -> Any:
+    """Outbox rows of Magento's topics the exporter has not applied yet and that are not dead."""
+    since = (now or datetime.now(UTC)) - LOOKBACK
     applied = exists().where(
         and_(
             processed_messages.c.queue == EXPORT_QUEUE, processed_messages.c.message_id == outbox.c.message_id
@@ -58,7 +64,17 @@ def unexported(*, dead: bool = False) -> Any:
             queue_messages.c.status == store.DEAD,
         )
     )
-    return and_(outbox.c.topic.in_(sorted(TOPICS)), ~applied, died if dead else ~died)
+    return and_(
+        or_(outbox.c.published_at.is_(None), outbox.c.published_at >= since),
+        outbox.c.topic.in_(sorted(TOPICS)),
+        ~applied,
+        ~died,
+    )
+
+
+def dead() -> Any:
+    """Dead letters of the Magento export queue (both transports keep them in `queue_messages`)."""
+    return and_(queue_messages.c.queue == EXPORT_QUEUE, queue_messages.c.status == store.DEAD)
 
 
 # --- call statistics ---------------------------------------------------------------------------
@@ -134,13 +150,12 @@ def magento_snapshot(engine: Engine, *, configured: bool, now: datetime | None =
     """The connector's figures for `/metrics`, the monitoring page and `till status`."""
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
-        waiting, oldest = (0, None)
-        dead = 0
+        count, oldest = (0, None)
         if configured:
-            waiting, oldest = conn.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(unexported())
+            count, oldest = conn.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(waiting(now))
             ).one()
-            dead = conn.execute(select(func.count()).where(unexported(dead=True))).scalar_one()
+        died = conn.execute(select(func.count()).where(dead())).scalar_one()
         pulls = {
             row.dataset: {
                 "last_success_at": None
@@ -187,9 +202,9 @@ def magento_snapshot(engine: Engine, *, configured: bool, now: datetime | None =
         "configured": configured,
         "export": {
             "queue": EXPORT_QUEUE,
-            "waiting": int(waiting),
+            "waiting": int(count),
             "oldest_waiting_age_seconds": _age(now, oldest),
-            "dead": int(dead),
+            "dead": int(died),
         },
         "pulls": pulls,
         "calls": dict(sorted(calls.items())),

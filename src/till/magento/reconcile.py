@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from till.magento.client import MagentoClient
 from till.magento.links import in_flight
-from till.magento.monitoring import unexported
+from till.magento.monitoring import dead, waiting
 from till.magento.pull import pull_stock_of, salable_quantities
 from till.storage import tables as t
 from till.storage.stock import StockRepository
@@ -81,9 +81,9 @@ def pending_skus(conn: Connection) -> set[str]:
     order_ids: set[str] = set()
     refund_ids: set[str] = set()
     skus: set[str] = {sku for sku, _ in in_flight(conn)}
-    for topic, payload in conn.execute(
-        select(t.outbox.c.topic, t.outbox.c.payload).where(unexported() | unexported(dead=True))
-    ):
+    waiting_rows = select(t.outbox.c.topic, t.outbox.c.payload).where(waiting())
+    dead_rows = select(t.queue_messages.c.topic, t.queue_messages.c.payload).where(dead())
+    for topic, payload in [*conn.execute(waiting_rows), *conn.execute(dead_rows)]:
         data = dict(payload or {})
         if topic == "sale.placed":
             order_ids.add(str(data.get("order_id")))
