@@ -255,3 +255,43 @@ def test_till_status_shows_the_connector(engine: Engine, magento: MagentoDouble)
     shown = status()
     assert "magento exports waiting: 0" in shown and "stock differences open: 0" in shown
     assert "Magento pulls" in shown and "customers" in shown
+
+
+def test_export_depth_counts_unrelayed_rows_at_any_age_and_relayed_ones_while_they_can_wait(
+    engine: Engine,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    now = datetime.now(UTC)
+
+    def row(message_id: str, made_hours_ago: float, relayed: bool) -> dict[str, Any]:
+        made = now - timedelta(hours=made_hours_ago)
+        return {
+            "message_id": message_id,
+            "topic": "sale.placed",
+            "payload": {"order_id": message_id},
+            "created_at": made,
+            "published_at": made if relayed else None,
+        }
+
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.outbox),
+            [
+                row("worker-was-down", 30, relayed=False),  # waits, however old
+                row("being-retried", 1, relayed=True),  # waits
+                row("long-applied", 30, relayed=True),  # its dedupe row purged: not looked at
+                row("applied", 0.5, relayed=True),
+            ],
+        )
+        conn.execute(
+            insert(t.outbox).values(**{**row("a-customer", 0.2, relayed=True), "topic": "till.other"})
+        )
+    store.complete(engine, Message("applied", "sale.placed", {}, EXPORT_QUEUE), 3.0)
+    figures = magento_snapshot(engine, configured=True, now=now)["export"]
+    assert figures["waiting"] == 2
+    # MariaDB keeps whole seconds of a plain DATETIME: the age is right to the second.
+    assert abs(figures["oldest_waiting_age_seconds"] - 30 * 3600) < 1
+    assert magento_snapshot(engine, configured=False, now=now)["export"]["waiting"] == 0
