@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -17,6 +17,8 @@ from till.storage.db import make_engine
 from till.storage.migrate import upgrade
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from till.magento.client import MagentoClient
 
 app = typer.Typer(help="Till: an offline-first point of sale for Magento retailers.", no_args_is_help=True)
