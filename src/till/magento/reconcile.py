@@ -21,8 +21,9 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from till.magento.client import MagentoClient
 from till.magento.links import in_flight
-from till.magento.monitoring import dead, waiting
+from till.magento.monitoring import EXPORT_QUEUE, waiting
 from till.magento.pull import pull_stock_of, salable_quantities
+from till.queue import store
 from till.storage import tables as t
 from till.storage.stock import StockRepository
 
@@ -82,8 +83,12 @@ def pending_skus(conn: Connection) -> set[str]:
     refund_ids: set[str] = set()
     skus: set[str] = {sku for sku, _ in in_flight(conn)}
     waiting_rows = select(t.outbox.c.topic, t.outbox.c.payload).where(waiting())
-    dead_rows = select(t.queue_messages.c.topic, t.queue_messages.c.payload).where(dead())
-    for topic, payload in [*conn.execute(waiting_rows), *conn.execute(dead_rows)]:
+    # Dead letters at any age, and (database transport) replayed ones being tried again.
+    queued_rows = select(t.queue_messages.c.topic, t.queue_messages.c.payload).where(
+        t.queue_messages.c.queue == EXPORT_QUEUE,
+        t.queue_messages.c.status.in_([store.READY, store.RUNNING, store.DEAD]),
+    )
+    for topic, payload in [*conn.execute(waiting_rows), *conn.execute(queued_rows)]:
         data = dict(payload or {})
         if topic == "sale.placed":
             order_ids.add(str(data.get("order_id")))
