@@ -19,6 +19,8 @@ from till.storage.db import make_engine
 from till.storage.migrate import upgrade
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from till.magento.client import MagentoClient
 
 app = typer.Typer(help="Till: an offline-first point of sale for Magento retailers.", no_args_is_help=True)
@@ -322,10 +324,14 @@ def worker(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Queues, outbox, sales per minute, sync lag per register, workers and flags."""
+    from till.magento.monitoring import magento_snapshot
+    from till.magento.settings import get_magento_settings
     from till.queue.metrics import snapshot
 
     settings = get_settings()
-    data = snapshot(_engine(), settings.queue_transport)
+    engine = _engine()
+    data = snapshot(engine, settings.queue_transport)
+    data["magento"] = magento_snapshot(engine, configured=get_magento_settings().configured)
     if as_json:
         print(json.dumps(data, indent=2))
         return
@@ -368,6 +374,38 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     console.print(sync)
     if data["flags"]:
         console.print("open flags: " + ", ".join(f"{k} {v}" for k, v in sorted(data["flags"].items())))
+    _print_magento(data["magento"])
+
+
+def _print_magento(data: dict[str, Any]) -> None:
+    """The connector's part of `till status`."""
+    if not data["configured"] and not data["pulls"]:
+        return
+    export = data["export"]
+    oldest = export["oldest_waiting_age_seconds"]
+    calls = data["calls"]
+    total = sum(c["calls"] for c in calls.values())
+    errors = sum(c["errors"] for c in calls.values())
+    seconds = sum(c["seconds"] for c in calls.values())
+    console.print(
+        f"magento exports waiting: [bold]{export['waiting']}[/]"
+        + ("" if oldest is None else f" (oldest {oldest:.0f} s)")
+        + f"   dead: [bold]{export['dead']}[/]"
+        + f"   calls: [bold]{total}[/]"
+        + (f" (mean {seconds * 1000 / total:.0f} ms, errors {errors / total:.1%})" if total else "")
+        + f"   stock differences open: [bold]{data['reconcile']['open']}[/]"
+    )
+    pulls = Table("data set", "last success", "age", "items", "last error", title="Magento pulls")
+    for dataset, state in data["pulls"].items():
+        age = state["age_seconds"]
+        pulls.add_row(
+            dataset,
+            state["last_success_at"] or "never",
+            "-" if age is None else f"{age:.0f} s",
+            str(state["items"]),
+            state["last_error"] or "",
+        )
+    console.print(pulls)
 
 
 @deadletters_app.command("list")

@@ -216,3 +216,42 @@ def test_price_change_and_schedule_over_the_api(live: Live) -> None:
         assert (
             manager.get("/api/admin/price-schedules").json()[0]["starts_at"].startswith("2030-01-01T08:00:00")
         )
+
+
+def test_magento_differences_and_monitoring_over_http(live: Live) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from till.storage.tables import magento_stock_differences
+
+    now = datetime.now(UTC)
+    with live.engine.begin() as conn:
+        conn.execute(
+            insert(magento_stock_differences).values(
+                sku="24-MB01",
+                stock_id=1,
+                till_quantity=Decimal("110"),
+                magento_quantity=Decimal("107.5"),
+                state="open",
+                found_at=now,
+                checked_at=now,
+            )
+        )
+    with live.sign_in("grace") as manager, live.sign_in("maya") as cashier:
+        [found] = manager.get("/api/admin/magento/differences").json()
+        assert (found["sku"], found["till_quantity"], found["magento_quantity"], found["difference"]) == (
+            "24-MB01",
+            "110.0000",
+            "107.5000",
+            "2.5000",
+        )
+        assert manager.get("/api/admin/magento/differences", params={"state": "pulled"}).json() == []
+        assert manager.get("/api/admin/magento/differences", params={"state": "gone"}).status_code == 422
+        assert cashier.get("/api/admin/magento/differences").status_code == 403
+        magento = manager.get("/api/admin/monitoring").json()["magento"]
+    assert magento["reconcile"]["open"] == 1 and magento["export"]["waiting"] == 0
+    with live.client() as scraper:
+        text = scraper.get("/metrics").text
+    assert 'till_magento_stock_differences{state="open"} 1.0' in text
+    assert "till_magento_export_waiting 0.0" in text

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 from starlette.routing import Match
 
+from till.magento.monitoring import MagentoCollector
+from till.magento.settings import get_magento_settings
 from till.queue.metrics import DatabaseCollector
 
 
@@ -29,6 +31,8 @@ def install_metrics(app: FastAPI, transport: str) -> None:
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )
     registry.register(DatabaseCollector(app.state.engine, transport))
+    magento = MagentoCollector(app.state.engine, get_magento_settings().configured)
+    registry.register(magento)
 
     @app.middleware("http")
     async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -47,6 +51,7 @@ def install_metrics(app: FastAPI, transport: str) -> None:
             scrape = CollectorRegistry()
             multiprocess.MultiProcessCollector(scrape)  # type: ignore[no-untyped-call]
             scrape.register(DatabaseCollector(app.state.engine, transport))
+            scrape.register(magento)
             return Response(generate_latest(scrape), media_type=CONTENT_TYPE_LATEST)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

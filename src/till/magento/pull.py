@@ -1175,6 +1175,21 @@ async def pull_customer_ids(engine: Engine, client: MagentoClient, ids: Sequence
     return report
 
 
+async def salable_quantities(
+    client: MagentoClient, stock_ids: list[int], skus: list[str]
+) -> dict[tuple[str, int], Decimal]:
+    """Magento's salable quantity per (sku, stock); pairs Magento does not sell are left out."""
+    return await _salable(client, stock_ids, skus, None)
+
+
+async def pull_stock_of(engine: Engine, client: MagentoClient, skus: Sequence[str]) -> PullReport:
+    """Re-read the source items and salable quantities of a few skus (Till follows Magento)."""
+    report = PullReport()
+    await _pull_stock(engine, client, _Context(), False, report, None, only_skus=skus)
+    stamp_pending(engine)
+    return report
+
+
 def pull_states(engine: Engine) -> list[dict[str, Any]]:
     """Every data set's pull state, for `till magento check` and monitoring."""
     with engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,10 @@ class MagentoSettings(BaseSettings):
     overlap_seconds: int = Field(default=300, ge=0)
     #: Shared secret a Magento webhook extension signs its pushes with (HMAC-SHA256); empty = off.
     webhook_secret: str = ""
+    #: What the `magento_reconcile` job does with a stock difference: `report` it only, or
+    #: `pull` (Till re-reads those skus and follows Magento). Pushing Till's figure to Magento
+    #: is not offered: see docs/magento.md ("Reconciliation").
+    reconcile_policy: Literal["report", "pull"] = "report"
 
     @property
     def configured(self) -> bool:

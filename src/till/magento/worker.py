@@ -3,28 +3,38 @@
 `install(engine)` is called by the worker command when `TILL_MAGENTO_BASE_URL` is set: outbox
 messages of the exporter's topics go to the `export.magento` queue (retries with backoff, then a
 dead letter a person can replay), and two scheduled jobs keep Till current with Magento:
-a delta pull every 15 seconds and a full re-sync at night. Without Magento nothing is installed.
+a delta pull every 15 seconds and a full re-sync at night; a third compares stock with
+Magento every 10 minutes (`magento_reconcile`, see till.magento.reconcile). Without Magento
+nothing is installed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from till.magento.client import MagentoClient
 from till.magento.export import TOPICS, MagentoExporter
+from till.magento.monitoring import CallMeter, record_calls
 from till.magento.pull import pull
+from till.magento.reconcile import reconcile
 from till.magento.settings import MagentoSettings, get_magento_settings
 from till.queue.export import register_exporter
 from till.queue.scheduler import JobContext, add_job, job_kind, list_jobs
+
+log = logging.getLogger("till.magento.worker")
 
 #: (name, kind, schedule, params) of the connector's jobs, made once; people change them after.
 MAGENTO_JOBS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("magento-pull", "magento_pull", "@every 15s", {}),
     ("magento-full-pull", "magento_pull", "15 2 * * *", {"full": True}),
+    ("magento-reconcile", "magento_reconcile", "*/10 * * * *", {}),
 )
 
 
@@ -38,12 +48,28 @@ class QueuedMagentoExporter:
         self.engine = engine
         self.settings = settings
         self._exporter: MagentoExporter | None = None
+        self._meter = CallMeter(engine, "export")
 
     async def export(self, message_id: str, topic: str, payload: dict[str, Any]) -> None:
         """Export one message to Magento (idempotent; raises to be retried)."""
         if self._exporter is None:
             self._exporter = MagentoExporter(self.engine, MagentoClient(self.settings))
-        await self._exporter.export(message_id, topic, payload)
+        stats = self._exporter.client.stats
+        try:
+            await self._exporter.export(message_id, topic, payload)
+        except Exception:
+            await _quietly(self._meter.flush, stats, force=True)
+            raise
+        # Saved at most every few seconds: a busy queue costs one small UPDATE per batch.
+        await _quietly(self._meter.flush, stats)
+
+
+async def _quietly(function: Callable[..., None], *args: Any, **options: Any) -> None:
+    """Save call statistics without letting a failed save fail (and repeat) the work itself."""
+    try:
+        await asyncio.to_thread(function, *args, **options)
+    except SQLAlchemyError:
+        log.exception("could not save the Magento call statistics")
 
 
 #: The store `install` connected this process to (the environment's, unless given).
@@ -56,9 +82,27 @@ async def _pull_job(context: JobContext, params: dict[str, Any]) -> str:
     if not settings.configured:
         return "Magento is not configured (TILL_MAGENTO_BASE_URL)"
     async with MagentoClient(settings) as client:
-        report = await pull(context.engine, client, full=bool(params.get("full")))
+        try:
+            report = await pull(context.engine, client, full=bool(params.get("full")))
+        finally:
+            await _quietly(record_calls, context.engine, "pull", client.stats)
     changed = {name: n for name, n in report.changed.items() if n}
     return f"changed {changed}" if changed else "nothing changed"
+
+
+@job_kind("magento_reconcile")
+async def _reconcile_job(context: JobContext, params: dict[str, Any]) -> str:
+    """Till's salable quantities against Magento's: differences stored, corrected by the policy."""
+    settings = _installed or get_magento_settings()
+    if not settings.configured:
+        return "Magento is not configured (TILL_MAGENTO_BASE_URL)"
+    policy = str(params.get("policy") or settings.reconcile_policy)
+    async with MagentoClient(settings) as client:
+        try:
+            report = await reconcile(context.engine, client, policy=policy)
+        finally:
+            await _quietly(record_calls, context.engine, "reconcile", client.stats)
+    return report.summary()
 
 
 def install(engine: Engine, settings: MagentoSettings | None = None) -> bool:

@@ -762,3 +762,32 @@ magento_source_items = Table(
     Column("status", Integer, nullable=False),
     timestamp("updated_at"),
 )
+
+#: Stock differences the `magento_reconcile` job found between Till's salable quantity and
+#: Magento's, one row per (sku, stock) as of the last run that looked at it.
+magento_stock_differences = Table(
+    "magento_stock_differences",
+    metadata,
+    Column("sku", String(SKU), primary_key=True),
+    Column("stock_id", Integer, primary_key=True),
+    qty("till_quantity"),
+    qty("magento_quantity"),
+    #: `open` (still differs), `pulled` (Till re-read Magento and now agrees).
+    Column("state", String(12), nullable=False),
+    timestamp("found_at"),
+    timestamp("checked_at"),
+)
+
+#: Magento REST calls per worker process and kind of work (pull, export, reconcile): running
+#: totals each process adds to after a batch, so any app process can show latency and errors.
+magento_call_stats = Table(
+    "magento_call_stats",
+    metadata,
+    Column("worker", String(80), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("calls", BigInteger, nullable=False, default=0),
+    Column("errors", BigInteger, nullable=False, default=0),
+    Column("retries", BigInteger, nullable=False, default=0),
+    Column("seconds", Numeric(20, 6), nullable=False, default=0),
+    timestamp("updated_at"),
+)

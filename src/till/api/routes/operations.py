@@ -16,6 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
 from till.api.schemas import Money
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, PermissionDenied, Role
+from till.magento import reconcile
+from till.magento.monitoring import magento_snapshot
+from till.magento.settings import get_magento_settings
 from till.queue import deadletters, metrics, scheduler, store, webhooks
 from till.services import prices
 from till.services.auth import Principal, add_staff
@@ -45,7 +48,21 @@ def monitoring(engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
     """Queues (waiting, in flight, dead, failures, mean times), outbox, sales per minute,
     sync lag per register, live workers, open flags: one snapshot from the database."""
     require_manager(principal)
-    return metrics.snapshot(engine, settings.queue_transport)
+    data = metrics.snapshot(engine, settings.queue_transport)
+    data["magento"] = magento_snapshot(engine, configured=get_magento_settings().configured)
+    return data
+
+
+@router.get("/magento/differences")
+def magento_differences(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    state: Annotated[str | None, Query(pattern="^(open|pulled)$", description="open or pulled")] = None,
+) -> list[dict[str, Any]]:
+    """Stock differences Till vs Magento the `magento_reconcile` job found (quantities as
+    decimal strings; `difference` = Till − Magento)."""
+    require_manager(principal)
+    return reconcile.differences(engine, state=state)
 
 
 @router.get("/flags")
