@@ -50,6 +50,8 @@ export function Monitoring({ api }: { api: AdminApi }) {
 
   const latest: MonitoringSnapshot | undefined = samples.at(-1)?.snapshot;
   const now = samples.at(-1)?.t ?? 0;
+  // The x axis grows with the history held, from one minute up to the whole window.
+  const span = Math.min(SPAN_MS, Math.max(60_000, now - (samples[0]?.t ?? now)));
   const charts = useMemo(() => {
     const queues = names(samples, (s) => s.queues);
     const registers = names(samples, (s) => s.sync);
@@ -59,7 +61,7 @@ export function Monitoring({ api }: { api: AdminApi }) {
       ...seriesBy(samples, [q], (s) => s.queues[q]?.mean_ms_total).map((s) => ({ ...s, name: `${q} · total` })),
     ]);
     return {
-      waiting: perQueue('waiting'),
+      waiting: [...seriesBy(samples, ['outbox (unsent)'], (s) => s.outbox.unsent), ...perQueue('waiting')],
       inFlight: perQueue('in_flight'),
       dead: perQueue('dead'),
       failures: perQueue('failures'),
@@ -89,13 +91,13 @@ export function Monitoring({ api }: { api: AdminApi }) {
         <Alert severity="info">No worker has reported in the last 30 s: messages wait until `till worker` runs.</Alert>
       )}
       <Box sx={{ display: 'grid', gap: 1.5, gridTemplateColumns: { xs: '1fr', md: '1fr 1fr', xl: '1fr 1fr 1fr' } }}>
-        <LineChart title="Sales per minute" series={charts.sales} spanMs={SPAN_MS} now={now} testId="chart-sales" />
-        <LineChart title="Messages waiting" series={charts.waiting} spanMs={SPAN_MS} now={now} testId="chart-waiting" />
-        <LineChart title="In flight" series={charts.inFlight} spanMs={SPAN_MS} now={now} testId="chart-in-flight" />
-        <LineChart title="Dead-lettered" series={charts.dead} spanMs={SPAN_MS} now={now} testId="chart-dead" />
-        <LineChart title="Processing time, current (5 min) vs total mean" unit="ms" series={charts.means} spanMs={SPAN_MS} now={now} testId="chart-mean" />
-        <LineChart title="Failures" series={charts.failures} spanMs={SPAN_MS} now={now} testId="chart-failures" />
-        <LineChart title="Sync lag per register" unit="s" series={charts.lag} spanMs={SPAN_MS} now={now} testId="chart-lag" />
+        <LineChart title="Sales per minute" series={charts.sales} spanMs={span} now={now} testId="chart-sales" />
+        <LineChart title="Messages waiting" series={charts.waiting} spanMs={span} now={now} testId="chart-waiting" />
+        <LineChart title="In flight" series={charts.inFlight} spanMs={span} now={now} testId="chart-in-flight" />
+        <LineChart title="Dead-lettered" series={charts.dead} spanMs={span} now={now} testId="chart-dead" />
+        <LineChart title="Processing time, current (5 min) vs total mean" unit="ms" series={charts.means} spanMs={span} now={now} testId="chart-mean" />
+        <LineChart title="Failures" series={charts.failures} spanMs={span} now={now} testId="chart-failures" />
+        <LineChart title="Sync lag per register" unit="s" series={charts.lag} spanMs={span} now={now} testId="chart-lag" />
       </Box>
     </Stack>
   );

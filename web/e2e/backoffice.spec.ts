@@ -1,0 +1,77 @@
+/**
+ * The back office in real Chromium against the real server: a manager watches the live
+ * monitoring page while a cashier on another register sells; the manager runs a built-in
+ * report and exports it; the cashier never sees the back office.
+ */
+import { readFileSync } from 'node:fs';
+import { addBySku, expect, openShift, pay, setUpTill, shot, signInByPin, skipWithoutChromium, test } from './fixtures';
+
+skipWithoutChromium();
+
+interface Snapshot {
+  sales_last_minute: number;
+}
+
+test('a manager watches a sale arrive on the live monitoring page, runs a report; a cashier sees no back office', async ({ browser, till }) => {
+  test.setTimeout(240_000);
+  // The cashier sells on NYC1: the offline test in till.spec.ts counts NYC2's orders exactly.
+  const manager = await setUpTill(browser, till, 'NYC2');
+  const cashier = await setUpTill(browser, till, 'NYC1');
+
+  // The cashier's till: no back-office tab (and the server refuses the JSON anyway).
+  await cashier.page.getByTestId('sign-out').click();
+  await signInByPin(cashier.page, 'maya', '1357');
+  await expect(cashier.page.getByTestId('nav-shift')).toBeVisible();
+  await expect(cashier.page.getByTestId('nav-office')).toHaveCount(0);
+  await openShift(cashier.page);
+
+  // Sales made earlier (other tests on this server) leave the one-minute window first, so the
+  // sale below is the only one the figure can count.
+  await expect.poll(async () => (await till.api<Snapshot>('GET', '/api/admin/monitoring')).sales_last_minute, { timeout: 75_000, intervals: [2_000] }).toBe(0);
+
+  const page = manager.page;
+  await page.getByTestId('nav-office').click();
+  await expect(page.getByTestId('office-monitoring')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('sales-per-minute')).toHaveText('0');
+  await expect(page.getByTestId('chart-sales-sales')).toHaveText('0');
+  // The manager's role sees no admin-only pages.
+  await expect(page.getByTestId('office-webhooks')).toHaveCount(0);
+
+  await addBySku(cashier.page, 'ACC-TOTE-CANVAS');
+  await pay(cashier.page, [['cash', null]]);
+  await cashier.page.getByTestId('new-sale').click();
+  await expect(cashier.page.getByTestId('sync-badge')).toContainText('0 unsent');
+
+  // The page polls every few seconds: the figure and the chart's newest point both show the sale.
+  await expect(page.getByTestId('sales-per-minute')).toHaveText('1', { timeout: 15_000 });
+  await expect(page.getByTestId('chart-sales-sales')).toHaveText('1');
+  await expect(page.getByTestId('chart-sales').getByRole('img')).toHaveAttribute('aria-label', /Sales per minute: sales 1/);
+  await expect(page.getByTestId('chart-lag').getByTestId('chart-lag-NYC1')).toBeVisible();
+  await shot(page, 'monitoring');
+
+  // A built-in report, run with no parameters, has the day's sale; CSV export downloads it.
+  await page.getByTestId('office-reports').click();
+  await page.getByTestId('report-select').selectOption('sales-by-day');
+  await page.getByTestId('run-report').click();
+  await expect(page.getByTestId('report-row').first()).toBeVisible();
+  const expected = await till.api<{ rows: (string | number | null)[][] }>('GET', '/api/reports/sales-by-day');
+  expect(expected.rows.length).toBeGreaterThan(0);
+  await expect(page.getByTestId('report-count')).toHaveText(`${expected.rows.length} row${expected.rows.length === 1 ? '' : 's'}`);
+  const shown = await page.getByTestId('report-row').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+  expect(shown).toEqual(expected.rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell)))));
+  await shot(page, 'reports');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  expect(download.suggestedFilename()).toBe('sales-by-day.csv');
+  const csv = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+  const headers = await page.getByTestId('report-table').locator('thead th').allTextContents();
+  expect(csv[0]).toBe(headers.join(','));
+  expect(csv.length).toBe(1 + (await page.getByTestId('report-row').count()));
+
+  // Offline, the back office says it needs the network instead of showing stale figures.
+  await manager.context.setOffline(true);
+  await expect(page.getByTestId('office-offline')).toContainText('needs the network');
+  await manager.context.setOffline(false);
+
+  await manager.context.close();
+  await cashier.context.close();
+});
