@@ -75,3 +75,43 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   await manager.context.close();
   await cashier.context.close();
 });
+
+test('an admin adds a webhook endpoint and switches it off, and adds a member of staff', async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'WH1');
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'admin', '9012');
+  await page.getByTestId('nav-office').click();
+
+  await page.getByTestId('office-webhooks').click();
+  await page.getByTestId('webhook-name').fill('Accounting');
+  await page.getByTestId('webhook-url').fill('http://127.0.0.1:9/accounting');
+  await page.getByTestId('webhook-topics').fill('sale.placed, refund.made');
+  await page.getByTestId('webhook-add').click();
+  // The signing secret is shown once, and it is the one the server keeps (not listed again).
+  await expect(page.getByTestId('webhook-secret')).not.toBeEmpty();
+  await page.getByRole('button', { name: 'Done' }).click();
+  const row = page.getByTestId('webhook-table').getByRole('row').filter({ hasText: 'Accounting' });
+  await expect(row).toContainText('refund.made, sale.placed');
+  await row.getByLabel('Accounting active').click();
+  await expect(row).toContainText('off');
+  const endpoints = await till.api<{ name: string; active: boolean; topics: string[]; secret?: string }[]>('GET', '/api/admin/webhooks');
+  const made = endpoints.find((e) => e.name === 'Accounting');
+  expect(made?.active).toBe(false);
+  expect([...(made?.topics ?? [])].sort()).toEqual(['refund.made', 'sale.placed']);
+  expect(made?.secret).toBeUndefined();
+
+  await page.getByTestId('office-dead-letters').click();
+  await expect(page.getByTestId('dead-letters')).toBeVisible();
+
+  await page.getByTestId('office-staff').click();
+  await page.getByTestId('staff-username').fill('lena');
+  await page.getByTestId('staff-name').fill('Lena Park');
+  await page.getByTestId('staff-password').fill('lena-demo-pass');
+  await page.getByTestId('staff-pin').fill('4826');
+  await page.getByTestId('staff-locations').fill('WH');
+  await page.getByTestId('staff-add').click();
+  await expect(page.getByTestId('staff-table')).toContainText('Lena Park');
+  const staff = await till.api<{ username: string; role: string; locations: string[] }[]>('GET', '/api/admin/staff');
+  expect(staff.find((m) => m.username === 'lena')).toMatchObject({ role: 'cashier', locations: ['WH'] });
+  await context.close();
+});

@@ -81,7 +81,14 @@ export function Staff({ api, isAdmin, notify }: { api: AdminApi; isAdmin: boolea
     }
   };
   const field = (key: 'username' | 'name' | 'password' | 'pin', label: string, type = 'text') => (
-    <TextField label={label} type={type} required value={form[key]} onChange={(e) => setForm((f) => ({ ...f, [key]: e.target.value }))} />
+    <TextField
+      label={label}
+      type={type}
+      required
+      value={form[key]}
+      onChange={(e) => setForm((f) => ({ ...f, [key]: e.target.value }))}
+      slotProps={{ htmlInput: { 'data-testid': `staff-${key}`, inputMode: key === 'pin' ? 'numeric' : undefined } }}
+    />
   );
   return (
     <Stack spacing={3}>
@@ -111,8 +118,14 @@ export function Staff({ api, isAdmin, notify }: { api: AdminApi; isAdmin: boolea
           </TextField>
           {field('password', 'Password', 'password')}
           {field('pin', 'PIN', 'password')}
-          <TextField label="Locations (codes, comma-separated; empty = all)" value={locations} onChange={(e) => setLocations(e.target.value)} sx={{ minWidth: 320 }} />
-          <Button type="submit" variant="contained">
+          <TextField
+            label="Locations (codes, comma-separated; empty = all)"
+            value={locations}
+            onChange={(e) => setLocations(e.target.value)}
+            sx={{ minWidth: 320 }}
+            slotProps={{ htmlInput: { 'data-testid': 'staff-locations' } }}
+          />
+          <Button type="submit" variant="contained" data-testid="staff-add">
             Add
           </Button>
           {error && <Alert severity="error" sx={{ width: '100%' }}>{error}</Alert>}
@@ -177,7 +190,7 @@ export function Webhooks({ api, notify }: { api: AdminApi; notify: Notify }) {
               w.queue,
               <FormControlLabel
                 key="on"
-                control={<Switch checked={w.active} onChange={() => void toggle(w)} slotProps={{ input: { 'aria-label': `${w.name} on` } }} />}
+                control={<Switch checked={w.active} onChange={() => void toggle(w)} slotProps={{ input: { 'aria-label': `${w.name} active` } }} />}
                 label={w.active ? 'on' : 'off'}
               />,
             ])}
@@ -189,10 +202,17 @@ export function Webhooks({ api, notify }: { api: AdminApi; notify: Notify }) {
         <Typography variant="h6" component="h3" sx={{ width: '100%' }}>
           Add an endpoint
         </Typography>
-        <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} />
-        <TextField label="URL" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} sx={{ minWidth: 320 }} />
-        <TextField label="Topics (comma-separated, * for all)" required value={topics} onChange={(e) => setTopics(e.target.value)} sx={{ minWidth: 280 }} />
-        <Button type="submit" variant="contained">
+        <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} slotProps={{ htmlInput: { 'data-testid': 'webhook-name' } }} />
+        <TextField label="URL" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} sx={{ minWidth: 320 }} slotProps={{ htmlInput: { 'data-testid': 'webhook-url' } }} />
+        <TextField
+          label="Topics (comma-separated, * for all)"
+          required
+          value={topics}
+          onChange={(e) => setTopics(e.target.value)}
+          sx={{ minWidth: 280 }}
+          slotProps={{ htmlInput: { 'data-testid': 'webhook-topics' } }}
+        />
+        <Button type="submit" variant="contained" data-testid="webhook-add">
           Add
         </Button>
         {error && <Alert severity="error" sx={{ width: '100%' }}>{error}</Alert>}
@@ -201,7 +221,7 @@ export function Webhooks({ api, notify }: { api: AdminApi; notify: Notify }) {
         <DialogTitle id="secret-title">Signing secret for {made?.name}</DialogTitle>
         <DialogContent>
           <Typography gutterBottom>Copy it now: it is shown only this once.</Typography>
-          <Box component="code" sx={{ display: 'block', p: 1, bgcolor: 'grey.100', wordBreak: 'break-all' }}>
+          <Box component="code" sx={{ display: 'block', p: 1, bgcolor: 'grey.100', wordBreak: 'break-all' }} data-testid="webhook-secret">
             {made?.secret}
           </Box>
         </DialogContent>
