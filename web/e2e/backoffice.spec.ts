@@ -67,6 +67,13 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   expect(csv[0]).toBe(headers.join(','));
   expect(csv.length).toBe(1 + (await page.getByTestId('report-row').count()));
 
+  // Locations with their registers, and the flags list, for the manager's locations.
+  await page.getByTestId('office-locations').click();
+  await expect(page.getByTestId('location-NYC')).toContainText('NYC1');
+  await expect(page.getByTestId('location-NYC')).toContainText('NYC2');
+  await page.getByTestId('office-flags').click();
+  await expect(page.getByTestId('flags-table')).toBeVisible();
+
   // Offline, the back office says it needs the network instead of showing stale figures.
   await manager.context.setOffline(true);
   await expect(page.getByTestId('office-offline')).toContainText('needs the network');

@@ -31,6 +31,11 @@ export function Monitoring({ api }: { api: AdminApi }) {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
+      // A hidden tab asks nothing: the charts resume when the manager looks again.
+      if (document.visibilityState === 'hidden') {
+        timer = setTimeout(() => void poll(), POLL_MS);
+        return;
+      }
       try {
         const snapshot = await api.monitoring();
         if (stopped) return;
