@@ -39,11 +39,6 @@ export function seriesBy(
   return keys.map((name) => ({ name, points: window.map((s) => ({ t: s.t, v: value(s.snapshot, name) ?? null })) }));
 }
 
-/** Sum a queue figure over all queues. */
-export function total(snapshot: MonitoringSnapshot, field: 'waiting' | 'in_flight' | 'dead' | 'failures' | 'processed'): number {
-  return Object.values(snapshot.queues).reduce((sum, q) => sum + q[field], 0);
-}
-
 export interface Scale {
   min: number;
   max: number;
