@@ -22,6 +22,7 @@ import type { Bootstrap, PullProgress } from '../sync/engine';
 import { configureSync, onWorker, send } from '../sync/client';
 import type { SyncStatus, WorkerConfig } from '../sync/messages';
 import { useLive } from './hooks';
+import { OfficeBoundary } from './OfficeBoundary';
 import { Orders } from './Orders';
 import { Sell } from './Sell';
 import { type Device, type Session, TillContext, can, sessionFrom } from './session';
@@ -217,9 +218,11 @@ export function App() {
             {screen === 'orders' && <Orders />}
             {screen === 'shift' && <ShiftScreen />}
             {screen === 'office' && can(session, 'reports') && (
-              <Suspense fallback={<LinearProgress aria-label="Loading the back office" />}>
-                <BackOffice session={session} online={online} notify={notify} />
-              </Suspense>
+              <OfficeBoundary>
+                <Suspense fallback={<LinearProgress aria-label="Loading the back office" />}>
+                  <BackOffice session={session} online={online} notify={notify} />
+                </Suspense>
+              </OfficeBoundary>
             )}
           </Box>
         </TillContext.Provider>
