@@ -1,7 +1,8 @@
 /**
  * The back office in real Chromium against the real server: a manager watches the live
  * monitoring page while a cashier on another register sells; the manager runs a built-in
- * report and exports it; the cashier never sees the back office.
+ * report and exports it; the cashier never sees the back office; an admin manages webhooks,
+ * dead letters (with a real `till worker`) and staff.
  */
 import { readFileSync } from 'node:fs';
 import { addBySku, expect, openShift, pay, setUpTill, shot, signInByPin, skipWithoutChromium, test } from './fixtures';
@@ -83,7 +84,7 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   await cashier.context.close();
 });
 
-test('an admin adds a webhook endpoint and switches it off, and adds a member of staff', async ({ browser, till }) => {
+test('an admin adds a webhook endpoint and switches it off, handles a dead letter, and adds a member of staff', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'WH1');
   await page.getByTestId('sign-out').click();
   await signInByPin(page, 'admin', '9012');
@@ -107,8 +108,38 @@ test('an admin adds a webhook endpoint and switches it off, and adds a member of
   expect([...(made?.topics ?? [])].sort()).toEqual(['refund.made', 'sale.placed']);
   expect(made?.secret).toBeUndefined();
 
-  await page.getByTestId('office-dead-letters').click();
-  await expect(page.getByTestId('dead-letters')).toBeVisible();
+  // A webhook receiver that is not there: with one try allowed, the worker dead-letters the
+  // price change it was sent; the admin inspects it, replays it (dead again), then discards it.
+  const unreachable = await till.api<{ id: number }>('POST', '/api/admin/webhooks', { name: 'Gone', url: 'http://127.0.0.1:9/gone', topics: ['price.changed'] });
+  const stopWorker = till.startWorker({ TILL_QUEUE_MAX_ATTEMPTS: '1' });
+  try {
+    await till.api('PUT', '/api/admin/prices/ACC-TOTE-CANVAS', { price: '39.00' });
+    await expect
+      .poll(async () => (await till.api<{ id: number; queue: string }[]>('GET', '/api/admin/dead-letters')).filter((l) => l.queue.endsWith(`webhook.${unreachable.id}`)).length, {
+        timeout: 60_000,
+      })
+      .toBe(1);
+    await page.getByTestId('office-dead-letters').click();
+    const letter = page.getByTestId('dead-letters').getByRole('row').filter({ hasText: 'price.changed' });
+    await expect(letter).toHaveCount(1);
+    await letter.getByRole('button', { name: 'Inspect' }).click();
+    await expect(page.getByRole('dialog')).toContainText('ACC-TOTE-CANVAS');
+    await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
+    await expect(page.getByTestId('toast')).toContainText('sent to its queue again');
+    // Replayed with fresh tries, refused again by the missing receiver: dead once more.
+    await expect
+      .poll(async () => (await till.api<{ queue: string }[]>('GET', '/api/admin/dead-letters')).filter((l) => l.queue.endsWith(`webhook.${unreachable.id}`)).length, {
+        timeout: 60_000,
+      })
+      .toBe(1);
+    await page.getByTestId('office-staff').click();
+    await page.getByTestId('office-dead-letters').click();
+    await letter.getByRole('button', { name: 'Discard' }).click();
+    await expect(letter).toHaveCount(0);
+    expect(await till.api<unknown[]>('GET', '/api/admin/dead-letters')).toHaveLength(0);
+  } finally {
+    stopWorker();
+  }
 
   await page.getByTestId('office-staff').click();
   await page.getByTestId('staff-username').fill('lena');
