@@ -15,6 +15,8 @@ interface Snapshot {
 
 test('a manager watches a sale arrive on the live monitoring page, runs a report; a cashier sees no back office', async ({ browser, till }) => {
   test.setTimeout(240_000);
+  // A worker relays the outbox, so the queue charts move too (it is stopped at the end).
+  const stopWorker = till.startWorker();
   // The cashier sells on NYC1: the offline test in till.spec.ts counts NYC2's orders exactly.
   const manager = await setUpTill(browser, till, 'NYC2');
   const cashier = await setUpTill(browser, till, 'NYC1');
@@ -48,6 +50,9 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   await expect(page.getByTestId('chart-sales-sales')).toHaveText('1');
   await expect(page.getByTestId('chart-sales').getByRole('img')).toHaveAttribute('aria-label', /Sales per minute: sales 1/);
   await expect(page.getByTestId('chart-lag').getByTestId('chart-lag-NYC1')).toBeVisible();
+  // The worker's heartbeat, and the sale's stock event handled on the live queue: it has a mean time.
+  await expect(page.getByTestId('workers')).toHaveText('1', { timeout: 45_000 });
+  await expect(page.getByTestId('chart-mean-live · total')).toHaveText(/^\d/, { timeout: 30_000 });
   await shot(page, 'monitoring');
 
   // A built-in report, run with no parameters, has the day's sale; CSV export downloads it.
@@ -80,6 +85,7 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   await expect(page.getByTestId('office-offline')).toContainText('needs the network');
   await manager.context.setOffline(false);
 
+  stopWorker();
   await manager.context.close();
   await cashier.context.close();
 });

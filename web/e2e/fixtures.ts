@@ -78,15 +78,20 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
+  const workers = new Set<ChildProcess>();
   const startWorker = (env: Record<string, string> = {}) => {
     const worker = spawn(command, [...args, 'worker'], { cwd: REPO, env: { ...process.env, TILL_DATABASE_URL: databaseUrl, ...env }, stdio: 'ignore' });
+    workers.add(worker);
     return () => {
       worker.kill('SIGTERM');
+      workers.delete(worker);
     };
   };
   return {
     server: { url, api, startWorker },
     stop: () => {
+      // A test that failed before stopping its worker: stop it with the server.
+      for (const worker of workers) worker.kill('SIGTERM');
       child.kill('SIGTERM');
       rmSync(folder, { recursive: true, force: true });
     },
