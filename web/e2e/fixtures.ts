@@ -31,6 +31,8 @@ async function freePort(): Promise<number> {
 
 export interface TillServer {
   url: string;
+  /** Start `till worker` on the server's database (extra env, e.g. TILL_QUEUE_MAX_ATTEMPTS); call the answer to stop it. */
+  startWorker(env?: Record<string, string>): () => void;
   /** Call the API as the demo admin. */
   api<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -40,9 +42,10 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
   const port = await freePort();
   const venvTill = join(REPO, '.venv/bin/till');
   const [command, args] = existsSync(venvTill) ? [venvTill, []] : ['uv', ['run', 'till']];
+  const databaseUrl = `sqlite:///${join(folder, 'till.db')}`;
   const child: ChildProcess = spawn(command, [...args, 'demo', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: REPO,
-    env: { ...process.env, TILL_DATABASE_URL: `sqlite:///${join(folder, 'till.db')}`, TILL_WEB_DIST: join(REPO, 'web/dist') },
+    env: { ...process.env, TILL_DATABASE_URL: databaseUrl, TILL_WEB_DIST: join(REPO, 'web/dist') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -75,9 +78,20 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
+  const workers = new Set<ChildProcess>();
+  const startWorker = (env: Record<string, string> = {}) => {
+    const worker = spawn(command, [...args, 'worker'], { cwd: REPO, env: { ...process.env, TILL_DATABASE_URL: databaseUrl, ...env }, stdio: 'ignore' });
+    workers.add(worker);
+    return () => {
+      worker.kill('SIGTERM');
+      workers.delete(worker);
+    };
+  };
   return {
-    server: { url, api },
+    server: { url, api, startWorker },
     stop: () => {
+      // A test that failed before stopping its worker: stop it with the server.
+      for (const worker of workers) worker.kill('SIGTERM');
       child.kill('SIGTERM');
       rmSync(folder, { recursive: true, force: true });
     },

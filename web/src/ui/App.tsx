@@ -15,16 +15,17 @@ import {
   Typography,
   createTheme,
 } from '@mui/material';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type SessionOut, call } from '../api/client';
 import { db, getMeta } from '../data/db';
 import type { Bootstrap, PullProgress } from '../sync/engine';
 import { configureSync, onWorker, send } from '../sync/client';
 import type { SyncStatus, WorkerConfig } from '../sync/messages';
 import { useLive } from './hooks';
+import { OfficeBoundary } from './OfficeBoundary';
 import { Orders } from './Orders';
 import { Sell } from './Sell';
-import { type Device, type Session, TillContext, sessionFrom } from './session';
+import { type Device, type Session, TillContext, can, sessionFrom } from './session';
 import { Setup } from './Setup';
 import { ShiftScreen } from './Shift';
 import { SignIn } from './SignIn';
@@ -39,7 +40,10 @@ const theme = createTheme({
   },
 });
 
-type Screen = 'sell' | 'orders' | 'shift';
+// Online-only pages for managers and admins, in their own chunk: the till's first load stays small.
+const BackOffice = lazy(() => import('./admin/BackOffice'));
+
+type Screen = 'sell' | 'orders' | 'shift' | 'office';
 
 export function App() {
   const [loaded, setLoaded] = useState(false);
@@ -172,6 +176,7 @@ export function App() {
               <Tab value="sell" label="Sell" data-testid="nav-sell" />
               <Tab value="orders" label="Orders" data-testid="nav-orders" />
               <Tab value="shift" label="Shift" data-testid="nav-shift" />
+              {can(session, 'reports') && <Tab value="office" label="Back office" data-testid="nav-office" />}
             </Tabs>
           )}
           <Box sx={{ flex: 1 }} />
@@ -212,6 +217,13 @@ export function App() {
             {screen === 'sell' && <Sell onNeedShift={() => setScreen('shift')} />}
             {screen === 'orders' && <Orders />}
             {screen === 'shift' && <ShiftScreen />}
+            {screen === 'office' && can(session, 'reports') && (
+              <OfficeBoundary>
+                <Suspense fallback={<LinearProgress aria-label="Loading the back office" />}>
+                  <BackOffice session={session} online={online} notify={notify} />
+                </Suspense>
+              </OfficeBoundary>
+            )}
           </Box>
         </TillContext.Provider>
       )}

@@ -1,0 +1,110 @@
+/** Saved reports: pick one, fill its parameters, run it, read the table, export CSV. */
+import { Alert, Box, Button, Stack, TextField, Typography } from '@mui/material';
+import { useCallback, useState } from 'react';
+import type { AdminApi, ReportInfo, ReportResult } from '../../api/admin';
+import { LoadState, SimpleTable, errorText, useLoad } from './common';
+
+const INPUT_TYPE: Record<string, string> = { date: 'date', int: 'number', decimal: 'text', text: 'text' };
+
+export function Reports({ api }: { api: AdminApi }) {
+  const list = useLoad(useCallback(() => api.reports(), [api]));
+  return <LoadState state={list}>{(reports) => <ReportRunner api={api} reports={reports} />}</LoadState>;
+}
+
+function ReportRunner({ api, reports }: { api: AdminApi; reports: ReportInfo[] }) {
+  const [name, setName] = useState(reports[0]?.name ?? '');
+  const [params, setParams] = useState<Record<string, string>>({});
+  const [result, setResult] = useState<ReportResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const report = reports.find((r) => r.name === name);
+
+  const run = async () => {
+    if (!report) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await api.runReport(report.name, params));
+    } catch (e) {
+      setResult(null);
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exportCsv = async () => {
+    if (!report) return;
+    try {
+      const blob = await api.reportCsv(report.name, params);
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(blob);
+      link.download = `${report.name}.csv`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+
+  if (reports.length === 0) return <Alert severity="info">No reports your role may run.</Alert>;
+  return (
+    <Stack spacing={2}>
+      <TextField
+        select
+        label="Report"
+        value={name}
+        sx={{ maxWidth: 420 }}
+        onChange={(e) => {
+          setName(e.target.value);
+          setParams({});
+          setResult(null);
+          setError(null);
+        }}
+        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'report-select' } }}
+      >
+        {reports.map((r) => (
+          <option key={r.name} value={r.name}>
+            {r.title}
+          </option>
+        ))}
+      </TextField>
+      {report?.description && <Typography color="text.secondary">{report.description}</Typography>}
+      <Box component="form" sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, alignItems: 'center' }} onSubmit={(e) => { e.preventDefault(); void run(); }}>
+        {Object.entries(report?.params ?? {}).map(([param, type]) => (
+          <TextField
+            key={param}
+            label={param.replaceAll('_', ' ')}
+            type={INPUT_TYPE[type] ?? 'text'}
+            value={params[param] ?? ''}
+            onChange={(e) => setParams((p) => ({ ...p, [param]: e.target.value }))}
+            slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': `param-${param}`, inputMode: type === 'decimal' ? 'decimal' : undefined } }}
+            helperText={`${type}, optional`}
+          />
+        ))}
+        <Button type="submit" variant="contained" disabled={busy || !report} data-testid="run-report">
+          Run
+        </Button>
+        <Button variant="outlined" disabled={busy || !report} onClick={() => void exportCsv()} data-testid="export-csv">
+          Export CSV
+        </Button>
+      </Box>
+      {error && <Alert severity="error">{error}</Alert>}
+      {result && (
+        <>
+          <Typography aria-live="polite" data-testid="report-count">
+            {result.rows.length} row{result.rows.length === 1 ? '' : 's'}
+            {result.truncated ? ' (cut at the row limit)' : ''}
+          </Typography>
+          <SimpleTable
+            caption={report?.title ?? result.name}
+            head={result.columns}
+            rows={result.rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell))))}
+            testId="report-table"
+            rowTestId="report-row"
+          />
+        </>
+      )}
+    </Stack>
+  );
+}
