@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import round_qty
+from till.storage.db import update_or_insert
 from till.storage.tables import (
     magento_links,
     magento_pull_state,
@@ -109,11 +110,7 @@ def save_pull_state(
         values["updated_since"] = updated_since
         if full:
             values["last_full_at"] = now
-    changed = conn.execute(
-        update(magento_pull_state).where(magento_pull_state.c.dataset == dataset).values(**values)
-    ).rowcount
-    if not changed:
-        conn.execute(insert(magento_pull_state).values(dataset=dataset, **values))
+    update_or_insert(conn, magento_pull_state, {"dataset": dataset}, values)
 
 
 # --- stock push ledger --------------------------------------------------------------------------------
@@ -182,17 +179,12 @@ def baselines(
 def save_baseline(conn: Connection, sku: str, source_code: str, quantity: Decimal, status: int) -> None:
     """Remember Magento's quantity of a source item (after a pull read it or a push wrote it)."""
     now = datetime.now(UTC)
-    changed = conn.execute(
-        update(magento_source_items)
-        .where(magento_source_items.c.sku == sku, magento_source_items.c.source_code == source_code)
-        .values(quantity=quantity, status=status, updated_at=now)
-    ).rowcount
-    if not changed:
-        conn.execute(
-            insert(magento_source_items).values(
-                sku=sku, source_code=source_code, quantity=quantity, status=status, updated_at=now
-            )
-        )
+    update_or_insert(
+        conn,
+        magento_source_items,
+        {"sku": sku, "source_code": source_code},
+        {"quantity": quantity, "status": status, "updated_at": now},
+    )
 
 
 def in_flight(conn: Connection) -> set[tuple[str, str]]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 from sqlalchemy.exc import IntegrityError
 
 from till.queue.messages import Message, RetryPolicy, Route
+from till.storage.db import update_or_insert
 from till.storage.tables import (
     outbox,
     processed_messages,
@@ -375,17 +376,12 @@ def heartbeat(engine: Engine, worker: str, counts: dict[str, tuple[int, int | No
     now = utcnow()
     with engine.begin() as conn:
         for queue, (in_flight, waiting) in sorted(counts.items()):
-            changed = conn.execute(
-                update(worker_heartbeats)
-                .where(worker_heartbeats.c.worker == worker, worker_heartbeats.c.queue == queue)
-                .values(in_flight=in_flight, waiting=waiting, seen_at=now)
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(worker_heartbeats).values(
-                        worker=worker, queue=queue, in_flight=in_flight, waiting=waiting, seen_at=now
-                    )
-                )
+            update_or_insert(
+                conn,
+                worker_heartbeats,
+                {"worker": worker, "queue": queue},
+                {"in_flight": in_flight, "waiting": waiting, "seen_at": now},
+            )
 
 
 def forget_worker(engine: Engine, worker: str) -> None:

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event, insert, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
@@ -79,3 +79,10 @@ def insert_skipping_clashes(conn: Connection, table: Table) -> Insert:
     statement = mysql.insert(table)
     key = next(iter(table.primary_key.columns))
     return statement.on_duplicate_key_update({key.name: key})
+
+
+def update_or_insert(conn: Connection, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:
+    """Set `values` on the row with these primary-key `keys`, inserting it if there is none."""
+    where = [table.c[name] == value for name, value in keys.items()]
+    if not conn.execute(update(table).where(*where).values(**values)).rowcount:
+        conn.execute(insert(table).values(**keys, **values))
