@@ -372,8 +372,15 @@ class _Listener:
                         event = line[len("event:") :].strip()
                     elif line.startswith("data:"):
                         data = json.loads(line[len("data:") :].strip() or "{}")
+                        # A `changes` event carries every entity of a dataset changed since
+                        # the last one: keep each as (dataset, entity, arrival).
+                        heard = (
+                            [(data["dataset"], item) for item in data["items"]]
+                            if event == "changes"
+                            else [(event, data)]
+                        )
                         with self.changed:
-                            self.events.append((event, data, time.monotonic()))
+                            self.events.extend((kind, item, time.monotonic()) for kind, item in heard)
                             self.changed.notify_all()
                         if event == "ready":
                             self.ready.set()

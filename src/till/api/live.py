@@ -2,7 +2,9 @@
 and price changes out to the event streams connected to this process.
 
 The feed lives in the database, so every process hears every change whichever process made
-it; nothing a till needs is held only in one process's memory.
+it; nothing a till needs is held only in one process's memory. What one poll finds for a
+location is encoded once, as one Server-Sent Events frame per dataset, and the same bytes go to
+every stream: with a thousand tills open, the cost of a change must not grow with the tills.
 """
 
 from __future__ import annotations
@@ -31,15 +33,15 @@ class LiveHub:
     def __init__(self, engine: Engine, interval: float = 0.25) -> None:
         self.engine = engine
         self.interval = interval
-        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, location: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        """A queue of events for one location, for as long as the stream is open."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+    async def subscribe(self, location: str) -> AsyncIterator[asyncio.Queue[bytes]]:
+        """A queue of encoded event frames for one location, for as long as the stream is open."""
+        queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10_000)
         if not self._subscribers.get(location):
             # A location's first listener hears what changes from now on.
             position = await run_in_threadpool(self._position)
@@ -83,11 +85,12 @@ class LiveHub:
                             pull, self.engine, dataset, self._cursors[key], 1000, location
                         )
                         self._cursors[key] = page.cursor
-                        for item in page.items:
-                            message = {"event": dataset, "id": str(page.cursor), "data": json.dumps(item)}
-                            for queue in list(queues):
-                                with contextlib.suppress(asyncio.QueueFull):
-                                    queue.put_nowait(message)
+                        if not page.items:
+                            continue
+                        frame = changes_frame(dataset, page.cursor, page.items)
+                        for queue in list(queues):
+                            with contextlib.suppress(asyncio.QueueFull):
+                                queue.put_nowait(frame)
             except Exception:  # a passing database error must not end live updates for good
                 log.exception("live poller failed; retrying")
             assert self._wake is not None
@@ -98,3 +101,15 @@ class LiveHub:
     def _position(self) -> int:
         with UnitOfWork(self.engine) as uow:
             return latest_seq(uow.conn)
+
+
+def changes_frame(dataset: str, cursor: int, items: list[dict[str, Any]]) -> bytes:
+    """One `changes` event: every entity of a dataset that changed since the last poll."""
+    data = json.dumps({"dataset": dataset, "items": items}, separators=(",", ":"))
+    return f"event: changes\nid: {cursor}\ndata: {data}\n\n".encode()
+
+
+#: The first frame of a stream: from here on the till hears every change.
+READY_FRAME = b"event: ready\ndata: {}\n\n"
+#: A comment line that keeps proxies from closing an idle stream.
+PING_FRAME = b": ping\n\n"

@@ -123,9 +123,12 @@ function ensureLive(): void {
             report();
             return;
           }
-          if (event !== 'stock' && event !== 'prices') return;
-          // Live items are applied without moving the cursor: the next pull re-reads them anyway.
-          await applyPage(ctx.db, event, { dataset: event, items: [JSON.parse(data)], deleted: [], cursor: 0, has_more: false }, false);
+          if (event !== 'changes') return;
+          // One event holds every entity of a dataset that changed since the last one. Live
+          // items are applied without moving the cursor: the next pull re-reads them anyway.
+          const changes = JSON.parse(data) as { dataset: string; items: Record<string, unknown>[] };
+          if (changes.dataset !== 'stock' && changes.dataset !== 'prices') return;
+          await applyPage(ctx.db, changes.dataset, { dataset: changes.dataset, items: changes.items, deleted: [], cursor: 0, has_more: false }, false);
         },
         abort.signal,
       );

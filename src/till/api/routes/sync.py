@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
-from sse_starlette.sse import EventSourceResponse
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from till.api.convert import pushed_sale
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
+from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut
 from till.domain.customers import Customer, CustomerError
 from till.domain.staff import Permission
@@ -24,6 +26,8 @@ from till.storage.tables import attribute_set_members, settings
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
+#: Seconds of quiet after which a live stream gets a ping.
+PING_SECONDS = 15.0
 
 
 @router.get("/bootstrap")
@@ -149,25 +153,37 @@ def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: Pri
     )
 
 
+def _location_exists(engine: Engine, code: str) -> bool:
+    with UnitOfWork(engine) as uow:
+        return uow.reference.location(code) is not None
+
+
 @router.get("/events", summary="Live stock and price changes for a location (Server-Sent Events)")
 async def events(
     request: Request,
     engine: EngineDep,
     principal: PrincipalDep,
     location: Annotated[str, Query(min_length=1, max_length=32)],
-) -> EventSourceResponse:
-    """Each event is `stock` or `prices` with the entity as it is now, and its feed sequence."""
+) -> StreamingResponse:
+    """Each `changes` event carries `{"dataset": "stock"|"prices", "items": [...]}`: every entity
+    of that dataset that changed since the last event, as a pull would return it; its `id` is
+    the feed sequence. A `ready` event opens the stream; comment lines keep it alive."""
     principal.staff.require(Permission.SELL, location)
     hub = request.app.state.live
-    with UnitOfWork(engine) as uow:
-        if uow.reference.location(location) is None:
-            raise NotFound(f"no location {location}")
+    if not await run_in_threadpool(_location_exists, engine, location):
+        raise NotFound(f"no location {location}")
 
-    async def stream() -> AsyncIterator[dict[str, Any]]:
+    async def stream() -> AsyncIterator[bytes]:
         async with hub.subscribe(location) as queue:
-            yield {"event": "ready", "data": "{}"}
+            yield READY_FRAME
             while True:
-                message = await queue.get()
-                yield message
+                try:
+                    yield await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
+                except TimeoutError:
+                    yield PING_FRAME
 
-    return EventSourceResponse(stream(), ping=15)
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
