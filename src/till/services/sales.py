@@ -187,8 +187,11 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
     left half-done by a crash. The oversell check reads salable quantity after the source rows
     are locked and changed, so of two tills racing for the last unit, the one that went below
     zero is flagged; the answer carries the flag.
+
+    The change feed is stamped by its readers (the live poller within 250 ms, or a till's next
+    pull), not here: a busy shop's pushes would otherwise queue on the one sequencer row.
     """
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, stamp=False) as uow:
         keys = [p.idempotency_key for p in pushed]
         context = PricingContext.load(uow)
         # One catalog read for the whole batch, not one per sale.
@@ -285,8 +288,10 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
         )
         for p in placed
     ]
-    uow.stock.append_reservations([r for _, _, reservations in held for r in reservations])
-    _hand_over(uow, held)
+    compensations = _hand_over(uow, held)
+    # Holds and their compensations in one call: they net to nothing per sku, so a sale handed
+    # over at once never touches (or locks) the reservation totals that every till's sale shares.
+    uow.stock.append_reservations([r for _, _, reservations in held for r in reservations] + compensations)
     salable: dict[int, dict[str, Decimal]] = {}
     for stock_id in {p.location.stock_id for p in placed}:
         skus = {line.sku for p in placed if p.location.stock_id == stock_id for line in p.order.lines}
@@ -432,13 +437,14 @@ def fulfil_orders(engine: Engine, limit: int = 500) -> int:
             ).all()
             held = sale_reservations(location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id)
             claimed.append((order_id, location, held))
-        _hand_over(uow, claimed)
+        uow.stock.append_reservations(_hand_over(uow, claimed))
         uow.commit()
     return len(claimed)
 
 
-def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservation]]]) -> None:
-    """Deduct sold units from each sale's source and compensate its reservations, the MSI way."""
+def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservation]]]) -> list[Reservation]:
+    """Deduct sold units from each sale's source; returns the compensations of its holds (MSI's
+    `shipment_created`) for the caller to append with the holds."""
     per_source: dict[tuple[str, str], Decimal] = {}
     compensations: list[Reservation] = []
     uow.events.publish_many(
@@ -472,6 +478,6 @@ def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservatio
             )
     # Sorted: every writer locks source items in the same order, so none deadlock.
     uow.stock.deduct_many(sorted((source, sku, qty) for (source, sku), qty in per_source.items()))
-    uow.stock.append_reservations(compensations)
     stocks = {source: uow.stock.stocks_of_source(source) for source in {source for source, _ in per_source}}
     uow.stock_changed((sku, stock_id) for (source, sku) in per_source for stock_id in stocks[source])
+    return compensations

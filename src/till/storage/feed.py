@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, insert, null, select, update
+from sqlalchemy import Connection, Engine, case, insert, null, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from till.storage.tables import change_log, feed_sequencer
@@ -119,10 +119,15 @@ def stamp_pending(engine: Engine) -> int:
         # Numbers follow `last` densely in id order. Only rows locked above are stamped: a row
         # that commits after the SELECT waits for the next stamping, so no number is handed out
         # at or under `last`, behind a reader's cursor.
-        conn.execute(
-            update(change_log).where(change_log.c.id == bindparam("b_id")).values(seq=bindparam("b_seq")),
-            [{"b_id": row_id, "b_seq": int(last) + n} for n, row_id in enumerate(pending, start=1)],
-        )
+        # One statement per thousand rows, not one per row: the sequencer lock is held meanwhile.
+        numbered = list(enumerate(pending, start=int(last) + 1))
+        for start in range(0, len(numbered), 1000):
+            chunk = numbered[start : start + 1000]
+            conn.execute(
+                update(change_log)
+                .where(change_log.c.id.in_([row_id for _, row_id in chunk]))
+                .values(seq=case({row_id: seq for seq, row_id in chunk}, value=change_log.c.id))
+            )
         conn.execute(
             update(feed_sequencer).where(feed_sequencer.c.id == 1).values(last_seq=int(last) + len(pending))
         )

@@ -20,13 +20,15 @@ from till.storage.stock import StockRepository
 class UnitOfWork:
     """`with UnitOfWork(engine) as uow: …; uow.commit()` — nothing is kept without commit.
 
-    After a commit that recorded changes, the change feed is stamped so tills see them.
+    After a commit that recorded changes, the change feed is stamped so tills see them, unless
+    `stamp=False`: then the next reader stamps (every pull and every live poll does, first).
     """
 
     conn: Connection
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, stamp: bool = True) -> None:
         self.engine = engine
+        self._stamp = stamp
         self._committed = False
         self._changed = False
         self._after_commit: list[Callable[[], None]] = []
@@ -57,7 +59,7 @@ class UnitOfWork:
         finally:
             self.conn.close()
         if self._committed:
-            if self._changed:
+            if self._changed and self._stamp:
                 stamp_pending(self.engine)
             for hook in self._after_commit:
                 hook()
