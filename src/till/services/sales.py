@@ -288,10 +288,13 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
         )
         for p in placed
     ]
-    compensations = _hand_over(uow, held)
+    deductions, compensations = _hand_over(uow, held)
     # Holds and their compensations in one call: they net to nothing per sku, so a sale handed
     # over at once never touches (or locks) the reservation totals that every till's sale shares.
     uow.stock.append_reservations([r for _, _, reservations in held for r in reservations] + compensations)
+    # Last before the oversell check and commit: source items and their feed rows are shared by
+    # every till selling the same goods, so they are locked for as short a time as can be.
+    _deduct(uow, deductions)
     salable: dict[int, dict[str, Decimal]] = {}
     for stock_id in {p.location.stock_id for p in placed}:
         skus = {line.sku for p in placed if p.location.stock_id == stock_id for line in p.order.lines}
@@ -437,14 +440,18 @@ def fulfil_orders(engine: Engine, limit: int = 500) -> int:
             ).all()
             held = sale_reservations(location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id)
             claimed.append((order_id, location, held))
-        uow.stock.append_reservations(_hand_over(uow, claimed))
+        deductions, compensations = _hand_over(uow, claimed)
+        uow.stock.append_reservations(compensations)
+        _deduct(uow, deductions)
         uow.commit()
     return len(claimed)
 
 
-def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservation]]]) -> list[Reservation]:
-    """Deduct sold units from each sale's source; returns the compensations of its holds (MSI's
-    `shipment_created`) for the caller to append with the holds."""
+def _hand_over(
+    uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservation]]]
+) -> tuple[dict[tuple[str, str], Decimal], list[Reservation]]:
+    """Announce the hand-over of each sale's goods; returns what to deduct per (source, sku) and
+    the compensations of the sales' holds (MSI's `shipment_created`), for the caller to write."""
     per_source: dict[tuple[str, str], Decimal] = {}
     compensations: list[Reservation] = []
     uow.events.publish_many(
@@ -476,8 +483,12 @@ def _hand_over(uow: UnitOfWork, sales: list[tuple[str, Location, list[Reservatio
                     order_id,
                 )
             )
+    return per_source, compensations
+
+
+def _deduct(uow: UnitOfWork, per_source: dict[tuple[str, str], Decimal]) -> None:
+    """Take sold units out of their sources and tell the change feed."""
+    stocks = {source: uow.stock.stocks_of_source(source) for source in {source for source, _ in per_source}}
     # Sorted: every writer locks source items in the same order, so none deadlock.
     uow.stock.deduct_many(sorted((source, sku, qty) for (source, sku), qty in per_source.items()))
-    stocks = {source: uow.stock.stocks_of_source(source) for source in {source for source, _ in per_source}}
     uow.stock_changed((sku, stock_id) for (source, sku) in per_source for stock_id in stocks[source])
-    return compensations

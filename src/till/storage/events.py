@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from till.storage.db import insert_rows
 from till.storage.tables import audit_log, outbox
 
 
@@ -31,7 +32,8 @@ class EventRepository:
         """Write several outbox events (topic, payload) in one statement."""
         if events:
             now = datetime.now(UTC)
-            self.conn.execute(
+            insert_rows(
+                self.conn,
                 insert(outbox),
                 [
                     {"message_id": str(uuid.uuid4()), "topic": topic, "payload": payload, "created_at": now}

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, case, insert, null, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from till.storage.db import insert_rows
 from till.storage.tables import change_log, feed_sequencer
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "staff")
@@ -55,7 +56,8 @@ def record_changes(
     if dialect in ("postgresql", "sqlite"):
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert_(change_log)
-        conn.execute(
+        insert_rows(
+            conn,
             statement.on_conflict_do_update(
                 index_elements=["dataset", "entity_key"],
                 set_={
@@ -69,7 +71,8 @@ def record_changes(
         )
     else:
         upsert = mysql.insert(change_log)
-        conn.execute(
+        insert_rows(
+            conn,
             upsert.on_duplicate_key_update(
                 seq=null(),
                 op=upsert.inserted.op,

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.inventory import InventoryError, Reservation
 from till.domain.money import round_qty
-from till.storage.db import insert_skipping_clashes
+from till.storage.db import insert_rows, insert_skipping_clashes
 from till.storage.tables import (
     reservation_totals,
     reservations,
@@ -56,7 +57,8 @@ class StockRepository:
         if not items:
             return
         now = datetime.now(UTC)
-        self.conn.execute(
+        insert_rows(
+            self.conn,
             insert(reservations),
             [
                 {
@@ -77,7 +79,8 @@ class StockRepository:
         changed = sorted((key, qty) for key, qty in net.items() if qty != 0)
         if not changed:
             return
-        self.conn.execute(
+        insert_rows(
+            self.conn,
             insert_skipping_clashes(self.conn, reservation_totals),
             [{"stock_id": stock_id, "sku": sku, "quantity": 0} for (stock_id, sku), _ in changed],
         )
@@ -179,21 +182,37 @@ class StockRepository:
         if not items:
             return
         now = datetime.now(UTC)
-        self.conn.execute(
-            insert_skipping_clashes(self.conn, source_items),
-            [
-                {"sku": sku, "source_code": source, "quantity": 0, "in_stock": False, "updated_at": now}
-                for source, sku, _ in items
-            ],
-        )
-        self.conn.execute(
-            update(source_items)
-            .where(
-                source_items.c.sku == bindparam("b_sku"), source_items.c.source_code == bindparam("b_source")
+        # One multi-row upsert: these rows are shared by every till selling the same goods, so
+        # each is locked once, in the given order, and for one statement's round trip.
+        rows = [
+            {"sku": sku, "source_code": source, "quantity": -qty, "in_stock": False, "updated_at": now}
+            for source, sku, qty in items
+        ]
+        dialect = self.conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = insert_(source_items)
+            insert_rows(
+                self.conn,
+                statement.on_conflict_do_update(
+                    index_elements=["sku", "source_code"],
+                    set_={
+                        "quantity": source_items.c.quantity + statement.excluded.quantity,
+                        "updated_at": statement.excluded.updated_at,
+                    },
+                ),
+                rows,
             )
-            .values(quantity=source_items.c.quantity - bindparam("b_qty"), updated_at=now),
-            [{"b_sku": sku, "b_source": source, "b_qty": qty} for source, sku, qty in items],
-        )
+        else:
+            upsert = mysql.insert(source_items)
+            insert_rows(
+                self.conn,
+                upsert.on_duplicate_key_update(
+                    quantity=source_items.c.quantity + upsert.inserted.quantity,
+                    updated_at=upsert.inserted.updated_at,
+                ),
+                rows,
+            )
 
     def _back_in_stock(self, sku: str, source_code: str) -> None:
         # Magento's automatic stock status: a sold-out item that receives units is in stock again.
