@@ -111,6 +111,18 @@ def demo_engine(engine: Engine) -> Engine:
 
 
 @pytest.fixture
+def pg_demo_engine(database_urls: dict[str, str]) -> Engine:
+    """The demo store on PostgreSQL only: for behaviour that does not depend on the database
+    (run once, not once per database)."""
+    from till.demo.store import seed_demo
+
+    engine = _engine_for("postgresql", database_urls)
+    reset(engine)
+    seed_demo(engine)
+    return engine
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Engine:
     """A fresh SQLite database file for tests that need only the embedded default."""
     engine = make_engine(f"sqlite:///{tmp_path / 'till.sqlite3'}")

@@ -162,19 +162,6 @@ def start_worker() -> Iterator[Callable[..., WorkerThread]]:
         thread.stop()
 
 
-@pytest.fixture
-def pg_demo_engine(database_urls: dict[str, str]) -> Engine:
-    """The demo store on PostgreSQL only: for tests of the broker, whose behaviour does not
-    depend on the database (run once, not once per database)."""
-    from tests.conftest import _engine_for, reset
-    from till.demo.store import seed_demo
-
-    engine = _engine_for("postgresql", database_urls)
-    reset(engine)
-    seed_demo(engine)
-    return engine
-
-
 def _broker_answers() -> str | None:
     try:
         with socket.create_connection(("127.0.0.1", 5672), timeout=2):

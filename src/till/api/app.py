@@ -27,6 +27,7 @@ from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
 from till.services.reports import ReportRefused
+from till.services.sale_writer import SaleWriter
 from till.settings import Settings, get_settings
 from till.storage.db import make_engine
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = live
+    app.state.sale_writer = SaleWriter(engine)
     for module in (admin, auth, catalog, sales, shifts, sync, operations, reports):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from till.services.auth import Principal, authenticate
 from till.services.errors import AuthFailed
+from till.services.sale_writer import SaleWriter
 from till.settings import Settings
 
 
@@ -32,6 +33,12 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return authorization[7:].strip()
 
 
+def get_sale_writer(request: Request) -> SaleWriter:
+    """The process's sale writer (group commit of pushed sales)."""
+    writer: SaleWriter = request.app.state.sale_writer
+    return writer
+
+
 async def current_principal(
     engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
 ) -> Principal:
@@ -42,3 +49,4 @@ async def current_principal(
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+SaleWriterDep = Annotated[SaleWriter, Depends(get_sale_writer)]

@@ -44,7 +44,7 @@ def pull(engine: Engine, dataset: str, cursor: int, limit: int, location_code: s
     if cursor < 0:
         raise ValueError("a cursor is zero or a number a previous page gave")
     # Stamp here too: a writer that died between commit and stamping leaves rows unseen.
-    stamp_pending(engine)
+    stamp_pending(engine, wait=False)
     with UnitOfWork(engine) as uow:
         location = uow.reference.location(location_code)
         if location is None:

@@ -96,19 +96,28 @@ def has_unstamped(conn: Connection) -> bool:
     )
 
 
-def stamp_pending(engine: Engine) -> int:
+def stamp_pending(engine: Engine, *, wait: bool = True) -> int:
     """Give every committed, unstamped change a sequence number; returns how many.
 
     Runs in its own transaction after the writers' commits. Holding the sequencer row lock
-    makes the stamping steps run one at a time, across processes and machines.
+    makes the stamping steps run one at a time, across processes and machines. With
+    `wait=False` (readers: pulls and live polls) a step already running is left to do the
+    work instead of being queued behind: a hundred tills pulling at once would otherwise line
+    up on that one row. What it does not stamp, the next step does.
     """
     with engine.connect() as probe:
         if not has_unstamped(probe):
             return 0
     with engine.begin() as conn:
         last = conn.execute(
-            select(feed_sequencer.c.last_seq).where(feed_sequencer.c.id == 1).with_for_update()
-        ).scalar_one()
+            select(feed_sequencer.c.last_seq)
+            .where(feed_sequencer.c.id == 1)
+            .with_for_update(skip_locked=not wait)
+        ).scalar()
+        if last is None:
+            if wait:
+                raise RuntimeError("the change feed has no sequencer row: run `till migrate`")
+            return 0  # another step holds the sequencer and is stamping
         # Rows a writer holds right now (it is un-stamping them again) are skipped, not waited
         # for: the writer locks its rows in key order and the stamper in table order, so
         # waiting could deadlock. A skipped row is stamped by a later step, with a higher number.

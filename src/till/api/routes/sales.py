@@ -9,13 +9,12 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
-from till.api.deps import EngineDep, PrincipalDep
+from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
 from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut
 from till.domain.orders import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
 from till.services.errors import NotFound
-from till.services.sales import place_sales
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["orders"])
@@ -30,10 +29,10 @@ router = APIRouter(prefix="/api", tags=["orders"])
         422: {"model": Problem, "description": "the sale was refused and recorded"},
     },
 )
-def create_order(body: SaleIn, engine: EngineDep, principal: PrincipalDep, response: Response) -> Any:
+def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, response: Response) -> Any:
     """Place one sale, idempotently: the same idempotency key never makes a second sale."""
     principal.staff.require(Permission.SELL, body.location_code)
-    [result] = place_sales(engine, [pushed_sale(body)])
+    [result] = writer.place([pushed_sale(body)])
     if result.status == "rejected":
         return JSONResponse(status_code=422, content={"detail": result.reason})
     if result.status == "duplicate":

@@ -12,14 +12,13 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from till.api.convert import pushed_sale
-from till.api.deps import EngineDep, PrincipalDep, SettingsDep
+from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
 from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut
 from till.domain.customers import Customer, CustomerError
 from till.domain.staff import Permission
 from till.services.customers import add_customer
 from till.services.errors import NotFound
-from till.services.sales import place_sales
 from till.services.sync import DATASETS, pull
 from till.storage.feed import latest_seq
 from till.storage.tables import attribute_set_members, settings
@@ -116,7 +115,9 @@ for _dataset in DATASETS:
 
 
 @router.post("/push", response_model=PushOut)
-def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep) -> Any:
+def push(
+    body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep, writer: SaleWriterDep
+) -> Any:
     """Push a batch from the outbox. Every item gets a result; replaying any part of any batch
     returns the same results and creates nothing new. A sale is never refused for stock."""
     if len(body.sales) > settings_.max_batch_sales:
@@ -136,7 +137,7 @@ def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: Pri
                     CustomerResultOut(client_key=item.client_key, customer_id=customer_id, created=created)
                 )
             uow.commit()
-    results = place_sales(engine, [pushed_sale(s) for s in body.sales]) if body.sales else []
+    results = writer.place([pushed_sale(s) for s in body.sales])
     return PushOut(
         customers=customer_results,
         sales=[
