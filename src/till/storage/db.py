@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,21 +79,6 @@ def insert_skipping_clashes(conn: Connection, table: Table) -> Insert:
     statement = mysql.insert(table)
     key = next(iter(table.primary_key.columns))
     return statement.on_duplicate_key_update({key.name: key})
-
-
-#: Rows per multi-row INSERT: well under every database's limit of bound parameters.
-ROWS_PER_INSERT = 500
-
-
-def insert_rows(conn: Connection, statement: Insert, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows as multi-row `VALUES` statements.
-
-    A driver's executemany runs the statement once per row on the server; one statement with
-    many rows is parsed, planned and locked once, which the sale path needs at a thousand sales
-    a second.
-    """
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        conn.execute(statement.values(list(rows[start : start + ROWS_PER_INSERT])))
 
 
 def update_or_insert(conn: Connection, table: Table, keys: dict[str, Any], values: dict[str, Any]) -> None:

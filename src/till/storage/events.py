@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from till.storage.db import insert_rows
 from till.storage.tables import audit_log, outbox
 
 
@@ -32,8 +31,7 @@ class EventRepository:
         """Write several outbox events (topic, payload) in one statement."""
         if events:
             now = datetime.now(UTC)
-            insert_rows(
-                self.conn,
+            self.conn.execute(
                 insert(outbox),
                 [
                     {"message_id": str(uuid.uuid4()), "topic": topic, "payload": payload, "created_at": now}

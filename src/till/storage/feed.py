@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, case, insert, null, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from till.storage.db import insert_rows
 from till.storage.tables import change_log, feed_sequencer
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "staff")
@@ -56,8 +55,7 @@ def record_changes(
     if dialect in ("postgresql", "sqlite"):
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert_(change_log)
-        insert_rows(
-            conn,
+        conn.execute(
             statement.on_conflict_do_update(
                 index_elements=["dataset", "entity_key"],
                 set_={
@@ -71,8 +69,7 @@ def record_changes(
         )
     else:
         upsert = mysql.insert(change_log)
-        insert_rows(
-            conn,
+        conn.execute(
             upsert.on_duplicate_key_update(
                 seq=null(),
                 op=upsert.inserted.op,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import round_money, round_qty
 from till.domain.orders import Order, OrderLine, OrderState, Payment, PaymentMethod
-from till.storage.db import insert_rows, insert_skipping_clashes
+from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
     order_flags,
     order_lines,
@@ -87,13 +87,12 @@ class SalesRepository:
             }
             for order, extra in entries
         ]
-        insert_rows(self.conn, insert_skipping_clashes(self.conn, orders), rows)
+        self.conn.execute(insert_skipping_clashes(self.conn, orders), rows)
         return self.ids_for_keys([order.idempotency_key for order, _ in entries])
 
     def add_details(self, placed: Sequence[Order]) -> None:
         """Insert the lines and payments of sales that `add_many` stored."""
-        insert_rows(
-            self.conn,
+        self.conn.execute(
             insert(order_lines),
             [
                 {
@@ -122,14 +121,13 @@ class SalesRepository:
             for n, p in enumerate(order.payments, start=1)
         ]
         if payments:
-            insert_rows(self.conn, insert(order_payments), payments)
+            self.conn.execute(insert(order_payments), payments)
 
     def flag_many(self, flags: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         """Record flags of new sales whose `flags` column already names them."""
         if flags:
             now = datetime.now(UTC)
-            insert_rows(
-                self.conn,
+            self.conn.execute(
                 insert(order_flags),
                 [
                     {

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from till.domain.inventory import InventoryError, Reservation
 from till.domain.money import round_qty
-from till.storage.db import insert_rows, insert_skipping_clashes
+from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
     reservation_totals,
     reservations,
@@ -57,8 +57,7 @@ class StockRepository:
         if not items:
             return
         now = datetime.now(UTC)
-        insert_rows(
-            self.conn,
+        self.conn.execute(
             insert(reservations),
             [
                 {
@@ -79,8 +78,7 @@ class StockRepository:
         changed = sorted((key, qty) for key, qty in net.items() if qty != 0)
         if not changed:
             return
-        insert_rows(
-            self.conn,
+        self.conn.execute(
             insert_skipping_clashes(self.conn, reservation_totals),
             [{"stock_id": stock_id, "sku": sku, "quantity": 0} for (stock_id, sku), _ in changed],
         )
@@ -182,8 +180,8 @@ class StockRepository:
         if not items:
             return
         now = datetime.now(UTC)
-        # One multi-row upsert: these rows are shared by every till selling the same goods, so
-        # each is locked once, in the given order, and for one statement's round trip.
+        # An upsert, not an insert-if-missing then an update: these rows are shared by every
+        # till selling the same goods, so each is touched once, in the given order.
         rows = [
             {"sku": sku, "source_code": source, "quantity": -qty, "in_stock": False, "updated_at": now}
             for source, sku, qty in items
@@ -192,8 +190,7 @@ class StockRepository:
         if dialect in ("postgresql", "sqlite"):
             insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
             statement = insert_(source_items)
-            insert_rows(
-                self.conn,
+            self.conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=["sku", "source_code"],
                     set_={
@@ -205,8 +202,7 @@ class StockRepository:
             )
         else:
             upsert = mysql.insert(source_items)
-            insert_rows(
-                self.conn,
+            self.conn.execute(
                 upsert.on_duplicate_key_update(
                     quantity=source_items.c.quantity + upsert.inserted.quantity,
                     updated_at=upsert.inserted.updated_at,
