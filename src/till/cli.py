@@ -71,6 +71,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="app processes (stateless; share the database)")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="log every request (the load balancer usually does)")
+    ] = False,
 ) -> None:
     """Run the API server (and the built PWA at /)."""
     import uvicorn
@@ -83,6 +86,10 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
+        # Tills keep their connection between pushes; a load balancer's idle timeout (60 s
+        # on the common ones) should end it first, not the app after uvicorn's default 5 s.
+        timeout_keep_alive=75,
     )
 
 

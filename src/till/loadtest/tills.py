@@ -11,6 +11,7 @@ the PWA does, so retries after errors are part of the load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -369,9 +370,18 @@ async def run_tills(
 ) -> Outcome:
     """Run every till against the server; returns when all outboxes are empty or time is up."""
     rng = random.Random(options.seed)
-    limits = httpx.Limits(max_connections=options.tills * 2 + 20, max_keepalive_connections=options.tills * 2)
     timeout = httpx.Timeout(30.0, connect=10.0)
-    async with httpx.AsyncClient(base_url=options.url, limits=limits, timeout=timeout) as client:
+    # One client per till, as each is its own device: a single shared pool of hundreds of
+    # connections spends the generator's CPU choosing connections (httpcore scans the pool).
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    async with contextlib.AsyncExitStack() as clients:
+
+        def own_client() -> httpx.AsyncClient:
+            client = httpx.AsyncClient(base_url=options.url, limits=limits, timeout=timeout)
+            clients.push_async_callback(client.aclose)
+            return client
+
+        client = own_client()
         sessions = max(1, min(options.sessions, options.tills))
         tokens = [await sign_in(client, recorder, plan.cashier[0], plan.cashier[1]) for _ in range(sessions)]
         manager = await sign_in(client, recorder, plan.manager[0], plan.manager[1])
@@ -386,7 +396,7 @@ async def run_tills(
                 register,
                 plan,
                 options,
-                client,
+                own_client(),
                 tokens[n % sessions],
                 manager,
                 recorder,
