@@ -16,15 +16,18 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from till.services.sync import pull
-from till.storage.feed import latest_seq
+from till.storage.feed import FEED_CHANNEL, latest_seq
 from till.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LIVE_DATASETS = ("stock", "prices")
+#: Shortest time between two polls of the feed, however often commits wake the poller.
+MIN_POLL_GAP = 0.02
 
 
 class LiveHub:
@@ -36,6 +39,7 @@ class LiveHub:
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
 
     @contextlib.asynccontextmanager
@@ -59,19 +63,36 @@ class LiveHub:
             self._wake.set()
 
     async def start(self) -> None:
-        """Start polling (once per process)."""
+        """Start polling (once per process); on PostgreSQL, also listen for committed changes."""
         if self._wake is None:
             self._wake = asyncio.Event()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
+        if self._listener is None and self.engine.dialect.name == "postgresql":
+            self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
-        """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop polling and listening."""
+        for task in (self._task, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._listener = None
+
+    async def _listen(self) -> None:
+        """Wake the poller whenever a commit anywhere changed the feed (PostgreSQL NOTIFY)."""
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {FEED_CHANNEL}")
+                    async for _ in conn.notifies():
+                        self.wake()
+            except (psycopg.Error, OSError) as exc:
+                # The interval poll carries on meanwhile: a lost listener only slows delivery.
+                log.warning("live listener lost the database (%s); listening again in 2 s", exc)
+                await asyncio.sleep(2)
 
     async def _run(self) -> None:
         while True:
@@ -95,8 +116,11 @@ class LiveHub:
                 log.exception("live poller failed; retrying")
             assert self._wake is not None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             self._wake.clear()
+            # Commits can come hundreds a second: what arrives meanwhile waits for one poll.
+            await asyncio.sleep(MIN_POLL_GAP)
 
     def _position(self) -> int:
         with UnitOfWork(self.engine) as uow:

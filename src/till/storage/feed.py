@@ -20,6 +20,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from till.storage.tables import change_log, feed_sequencer
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "staff")
+#: PostgreSQL's notification channel: a commit that changed the feed says so on it.
+FEED_CHANNEL = "till_feed"
 
 
 @dataclass(frozen=True, slots=True)

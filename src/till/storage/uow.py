@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from till.storage.catalog import CatalogRepository
 from till.storage.events import EventRepository
-from till.storage.feed import record_changes, stamp_pending
+from till.storage.feed import FEED_CHANNEL, record_changes, stamp_pending
 from till.storage.people import CustomerRepository, DeviceRepository, StaffRepository
 from till.storage.reference import ReferenceRepository
 from till.storage.sales import SalesRepository
@@ -84,6 +84,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make the work permanent."""
+        if self._changed and self.conn.dialect.name == "postgresql":
+            # Delivered at commit, once however many changes: every app process's live poller
+            # wakes now instead of at its next interval (api/live.py).
+            self.conn.execute(text(f"NOTIFY {FEED_CHANNEL}"))
         self.conn.commit()
         self._committed = True
 

@@ -179,9 +179,11 @@ async def events(
             yield READY_FRAME
             while True:
                 try:
-                    yield await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
+                    async with asyncio.timeout(PING_SECONDS):  # no task per frame, as wait_for makes
+                        frame = await queue.get()
                 except TimeoutError:
-                    yield PING_FRAME
+                    frame = PING_FRAME
+                yield frame
 
     return StreamingResponse(
         stream(),
