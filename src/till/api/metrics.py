@@ -11,9 +11,10 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from till.magento.monitoring import MagentoCollector
 from till.magento.settings import get_magento_settings
@@ -34,16 +35,12 @@ def install_metrics(app: FastAPI, transport: str) -> None:
     magento = MagentoCollector(app.state.engine, get_magento_settings().configured)
     registry.register(magento)
 
-    @app.middleware("http")
-    async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_of(app, request)
+    async def observe(scope: Scope, started: float, status: int) -> None:
+        route = _route_of(app, scope)
         if route != "/metrics":
-            latency.labels(request.method, route, str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
-        return response
+            latency.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+
+    app.add_middleware(_Timed, observe=observe)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -56,13 +53,38 @@ def install_metrics(app: FastAPI, transport: str) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _route_of(app: FastAPI, request: Request) -> str:
+class _Timed:
+    """Times each request to its response's headers (a stream's first byte, not its end).
+
+    Plain ASGI rather than `@app.middleware("http")`: that wraps every response body in a
+    task and a memory stream, which a thousand open event streams pay for on every frame.
+    """
+
+    def __init__(self, app: ASGIApp, observe: Callable[[Scope, float, int], Awaitable[None]]) -> None:
+        self.app = app
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self.observe(scope, started, int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+def _route_of(app: FastAPI, scope: Scope) -> str:
     """The route's template (`/api/products/{sku}`), so labels stay few."""
-    route = request.scope.get("route")  # set by the router on the way in
+    route = scope.get("route")  # set by the router on the way in
     if route is not None:
         return str(getattr(route, "path", "unmatched"))
     for candidate in app.router.routes:  # a mount (/graphql) or no route at all
-        match, _ = candidate.matches(request.scope)
+        match, _ = candidate.matches(scope)
         if match is Match.FULL:
             return str(getattr(candidate, "path", "unmatched"))
     return "unmatched"
