@@ -90,6 +90,9 @@ def serve(
         # Tills keep their connection between pushes; a load balancer's idle timeout (60 s
         # on the common ones) should end it first, not the app after uvicorn's default 5 s.
         timeout_keep_alive=75,
+        # uvicorn kills a worker that answers no health check within this: its default of 5 s
+        # kills busy workers on a loaded machine (and a starting one, still importing).
+        timeout_worker_healthcheck=60,
     )
 
 
