@@ -197,6 +197,7 @@ def staff_add(
 ) -> None:
     """Add a member of staff."""
     from till.services.auth import add_staff
+    from till.storage.events import Actor
 
     staff_id = add_staff(
         _engine(),
@@ -206,6 +207,7 @@ def staff_add(
         password=password,
         pin=pin,
         locations=location or [],
+        by=Actor.command_line("till staff add"),
     )
     console.print(f"added {username} (id {staff_id})")
 
@@ -249,15 +251,14 @@ def staff_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 @staff_app.command("deactivate")
 def staff_deactivate(username: str) -> None:
     """Deactivate a member: their tokens stop working and tills forget them."""
-    from till.storage.uow import UnitOfWork
+    from till.services.auth import change_staff
+    from till.services.errors import NotFound
+    from till.storage.events import Actor
 
-    with UnitOfWork(_engine()) as uow:
-        found = uow.staff.by_username(username)
-        if found is None:
-            raise typer.BadParameter(f"no staff member {username}")
-        uow.staff.update(found[0].id, active=False)
-        uow.changed("staff", [str(found[0].id)])
-        uow.commit()
+    try:
+        change_staff(_engine(), username, active=False, by=Actor.command_line("till staff deactivate"))
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from None
     console.print(f"deactivated {username}")
 
 
@@ -469,6 +470,7 @@ def deadletters_replay(
     from till.queue import store
     from till.queue.deadletters import replay
     from till.services.errors import NotFound
+    from till.storage.events import Actor
 
     engine = _engine()
     ids = list(letter_ids or [])
@@ -481,7 +483,9 @@ def deadletters_replay(
         task = progress.add_task("replay", total=len(ids))
         for letter_id in ids:
             try:
-                asyncio.run(replay(engine, settings, letter_id))
+                asyncio.run(
+                    replay(engine, settings, letter_id, by=Actor.command_line("till deadletters replay"))
+                )
             except NotFound as exc:
                 console.print(f"[yellow]{exc}[/]")
             progress.advance(task)
@@ -493,11 +497,12 @@ def deadletters_discard(letter_ids: list[int]) -> None:
     """Give up on dead letters for good."""
     from till.queue.deadletters import discard
     from till.services.errors import NotFound
+    from till.storage.events import Actor
 
     engine = _engine()
     for letter_id in letter_ids:
         try:
-            discard(engine, letter_id)
+            discard(engine, letter_id, by=Actor.command_line("till deadletters discard"))
         except NotFound as exc:
             raise typer.BadParameter(str(exc)) from None
     console.print(f"discarded {len(letter_ids)}")
@@ -511,9 +516,10 @@ def webhooks_add(
 ) -> None:
     """Add a webhook endpoint; prints its signing secret once."""
     from till.queue.webhooks import add_endpoint
+    from till.storage.events import Actor
 
     try:
-        endpoint = add_endpoint(_engine(), name, url, topic)
+        endpoint = add_endpoint(_engine(), name, url, topic, by=Actor.command_line("till webhooks add"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"endpoint {endpoint['id']} added; signing secret (shown once): {endpoint['secret']}")
@@ -536,8 +542,13 @@ def webhooks_list() -> None:
 def webhooks_remove(endpoint_id: int) -> None:
     """Delete a webhook endpoint."""
     from till.queue.webhooks import remove_endpoint
+    from till.services.errors import NotFound
+    from till.storage.events import Actor
 
-    remove_endpoint(_engine(), endpoint_id)
+    try:
+        remove_endpoint(_engine(), endpoint_id, by=Actor.command_line("till webhooks remove"))
+    except NotFound as exc:
+        raise typer.BadParameter(str(exc)) from None
     console.print(f"removed {endpoint_id}")
 
 
@@ -572,11 +583,14 @@ def jobs_set(
 ) -> None:
     """Change a job's schedule, switch it on or off, or make it due now."""
     from till.queue.scheduler import change_job, ensure_default_jobs
+    from till.storage.events import Actor
 
     engine = _engine()
     ensure_default_jobs(engine)
     try:
-        job = change_job(engine, name, when=schedule, enabled=enable, run_now=now)
+        job = change_job(
+            engine, name, when=schedule, enabled=enable, run_now=now, by=Actor.command_line("till jobs set")
+        )
     except (ValueError, LookupError) as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"{job['name']}: {job['schedule']}, next run {job['next_run_at']}")

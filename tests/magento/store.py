@@ -11,6 +11,7 @@ from tests.magento.double import MagentoDouble
 from till.domain.staff import Role
 from till.services.auth import add_staff
 from till.storage import tables as t
+from till.storage.events import Actor
 from till.storage.feed import ensure_sequencer
 
 STAMP = "2026-11-20 10:00:00"
@@ -379,6 +380,7 @@ def seed_till_shop(engine: Engine) -> dict[str, int]:
         password="casey-secret",
         pin="1234",
         locations=["NYC"],
+        by=Actor.command_line("tests"),
     )
     manager = add_staff(
         engine,
@@ -388,6 +390,7 @@ def seed_till_shop(engine: Engine) -> dict[str, int]:
         password="morgan-secret",
         pin="5678",
         locations=["NYC"],
+        by=Actor.command_line("tests"),
     )
     return {"cashier": cashier, "manager": manager}
 

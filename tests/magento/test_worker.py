@@ -21,6 +21,7 @@ from till.queue import store
 from till.queue.export import unregister_exporter
 from till.queue.scheduler import change_job, list_jobs
 from till.services.sales import place_sales
+from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
 
 __all__ = ["start_worker"]  # the fixture, used by name below
@@ -38,7 +39,7 @@ def test_a_worker_pulls_magento_on_schedule_and_exports_each_sale_once(
     try:
         assert install(engine, connector_settings(magento))
         assert {"magento-pull", "magento-full-pull"} <= {job["name"] for job in list_jobs(engine)}
-        change_job(engine, "magento-pull", run_now=True)
+        change_job(engine, "magento-pull", run_now=True, by=Actor(via="tests"))
         start_worker(engine, queue_settings(engine))
 
         def pulled() -> bool:
@@ -65,7 +66,7 @@ def test_a_worker_pulls_magento_on_schedule_and_exports_each_sale_once(
 
         [order] = wait_for(exported, what="the queue to export the sale to Magento")
         # Replaying the outbox (a second export of every message) makes no second order.
-        change_job(engine, "magento-pull", run_now=True)
+        change_job(engine, "magento-pull", run_now=True, by=Actor(via="tests"))
         wait_for(lambda: len(list_jobs(engine)) > 0, what="jobs")
     finally:
         unregister_exporter("magento")
@@ -107,7 +108,7 @@ def test_a_dead_magento_export_is_replayed_by_retry_exports_and_makes_one_order(
         assert magento_snapshot(engine, configured=True)["export"]["dead"] == 1
         assert not [o for o in magento.orders.values() if o.get("ext_order_id")]
         wait_for(lambda: "retry-exports" in {j["name"] for j in list_jobs(engine)}, what="default jobs")
-        change_job(engine, "retry-exports", run_now=True)
+        change_job(engine, "retry-exports", run_now=True, by=Actor(via="tests"))
 
         def exported() -> list[dict[str, Any]]:
             return _orders_of(magento, result.order_id or "")

@@ -22,6 +22,7 @@ from tests.queue.tcp_proxy import TcpProxy
 from till.queue import deadletters, store, webhooks
 from till.queue.export import register_exporter, unregister_exporter
 from till.services.sales import place_sales
+from till.storage.events import Actor
 from till.storage.tables import outbox
 
 
@@ -69,7 +70,7 @@ def test_webhook_retried_through_the_broker_arrives_once_signed(
 ) -> None:
     engine = pg_engine
     receiver.script = [500, 500, 500]
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
     start_worker(
         engine, queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix), schedule=False
     )
@@ -98,7 +99,7 @@ def test_dead_letter_exchange_then_replay(
 ) -> None:
     engine = pg_engine
     receiver.default = 500
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
     settings = queue_settings(
         engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix, queue_max_attempts=2
     )
@@ -114,7 +115,7 @@ def test_dead_letter_exchange_then_replay(
     assert len(receiver.deliveries) == 2
 
     receiver.default = 200
-    asyncio.run(deadletters.replay(engine, settings, letter["id"]))
+    asyncio.run(deadletters.replay(engine, settings, letter["id"], by=Actor(via="tests")))
     wait_for(lambda: receiver.accepted(), what="the replayed delivery")
     wait_for(lambda: store.is_processed(engine, queue, letter["message_id"]), what="processed")
     assert store.dead_letters(engine, queue) == []
@@ -178,7 +179,7 @@ def test_a_switched_off_endpoint_hears_nothing_until_switched_on(
     pg_engine: Engine, receiver: Receiver, start_worker: Callable[..., WorkerThread], amqp_prefix: str
 ) -> None:
     engine = pg_engine
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
     start_worker(
         engine, queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix), schedule=False
     )
@@ -197,12 +198,12 @@ def test_a_switched_off_endpoint_hears_nothing_until_switched_on(
 
     first = sell(1)
     wait_for(lambda: len(receiver.accepted()) == 1, what="the first delivery")
-    webhooks.change_endpoint(engine, endpoint["id"], active=False)
+    webhooks.change_endpoint(engine, endpoint["id"], active=False, by=Actor(via="tests"))
     time.sleep(1.5)  # the worker's refresh (0.5 s in tests) unbinds the queue
     sell(2)
     wait_for(lambda: _unsent(engine) == 0, what="the relay")
     time.sleep(1.0)
-    webhooks.change_endpoint(engine, endpoint["id"], active=True)
+    webhooks.change_endpoint(engine, endpoint["id"], active=True, by=Actor(via="tests"))
     time.sleep(1.5)
     third = sell(3)
     wait_for(lambda: len(receiver.accepted()) == 2, what="the delivery after switching on")

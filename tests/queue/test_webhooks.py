@@ -14,6 +14,7 @@ from tests.integration.helpers import make_sale, sellable_skus
 from tests.queue.conftest import Receiver, WorkerThread, queue_settings, wait_for
 from till.queue import store, webhooks
 from till.services.sales import place_sales
+from till.storage.events import Actor
 
 pytestmark = pytest.mark.db
 
@@ -56,7 +57,7 @@ def test_a_receiver_failing_three_times_gets_the_sale_once(
 ) -> None:
     engine = demo_engine
     receiver.script = [500, 503, 502]
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
     start_worker(engine, queue_settings(engine), schedule=False)
     [order_id] = _sell(engine)
 
@@ -82,7 +83,7 @@ def test_the_last_failure_is_a_dead_letter_a_person_replays(
 ) -> None:
     engine = demo_engine
     receiver.default = 500
-    endpoint = webhooks.add_endpoint(engine, "crm", receiver.url, ["*"])
+    endpoint = webhooks.add_endpoint(engine, "crm", receiver.url, ["*"], by=Actor(via="tests"))
     worker = start_worker(engine, queue_settings(engine, queue_max_attempts=3), schedule=False)
     _sell(engine, prefix="dead")
     queue = f"webhook.{endpoint['id']}"
@@ -100,8 +101,8 @@ def test_the_last_failure_is_a_dead_letter_a_person_replays(
 
     from till.queue import deadletters
 
-    asyncio.run(deadletters.replay(engine, worker.worker.settings, replayed["id"]))
-    deadletters.discard(engine, discarded["id"])
+    asyncio.run(deadletters.replay(engine, worker.worker.settings, replayed["id"], by=Actor(via="tests")))
+    deadletters.discard(engine, discarded["id"], by=Actor(via="tests"))
     wait_for(lambda: receiver.accepted(), what="the replayed delivery")
     wait_for(lambda: store.is_processed(engine, queue, replayed["message_id"]), what="the processed mark")
     assert [json.loads(d.body)["topic"] for d in receiver.accepted()] == ["sale.placed"]

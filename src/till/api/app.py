@@ -22,7 +22,7 @@ from till import __version__
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
-from till.api.routes import admin, auth, catalog, operations, reports, sales, shifts, sync
+from till.api.routes import admin, audit, auth, catalog, operations, reports, sales, shifts, sync
 from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.live = live
     app.state.sale_writer = SaleWriter(engine)
-    for module in (admin, auth, catalog, sales, shifts, sync, operations, reports):
+    for module in (admin, auth, catalog, sales, shifts, sync, operations, reports, audit):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)
     install_metrics(app, settings.queue_transport)

@@ -10,8 +10,9 @@ from till.domain.totals import LineDiscount
 from till.services.sales import PushedSale
 
 
-def pushed_sale(item: SaleIn | InvalidSale) -> PushedSale:
-    """A wire sale as the sale service takes it; a malformed one keeps its reason."""
+def pushed_sale(item: SaleIn | InvalidSale, *, device_id: str | None = None) -> PushedSale:
+    """A wire sale as the sale service takes it (from the registered till `device_id`); a
+    malformed one keeps its reason."""
     if isinstance(item, InvalidSale):
         raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
         key = str(raw.get("idempotency_key") or "")
@@ -49,11 +50,17 @@ def pushed_sale(item: SaleIn | InvalidSale) -> PushedSale:
             customer_id=item.customer_id,
             coupon_code=item.coupon_code,
             cart_discount_percent=item.cart_discount_percent,
+            approved_by=item.approved_by,
         )
     except (OrderError, ValueError) as exc:
         return PushedSale(item.idempotency_key, item.register_code, payload, error=str(exc))
     return PushedSale(
-        item.idempotency_key, item.register_code, payload, sale=sale, customer_key=item.customer_key
+        item.idempotency_key,
+        item.register_code,
+        payload,
+        sale=sale,
+        customer_key=item.customer_key,
+        device_id=device_id,
     )
 
 

@@ -252,6 +252,11 @@ class SaleIn(Strict):
     customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
     coupon_code: Annotated[str, Field(max_length=64)] | None = None
     cart_discount_percent: Percent | None = None
+    approved_by: int | None = Field(
+        default=None,
+        description="staff id of the manager who approved a discount over the cashier's limit or a "
+        "typed price at the till; kept in the audit log with the sale",
+    )
 
 
 class InvalidSale(BaseModel):

@@ -113,6 +113,8 @@ class Sale:
     customer_id: int | None = None
     coupon_code: str | None = None
     cart_discount_percent: Decimal | None = None
+    #: The manager who approved a discount over the cashier's limit or a typed price, if any.
+    approved_by: int | None = None
 
     def __post_init__(self) -> None:
         check_idempotency_key(self.idempotency_key)

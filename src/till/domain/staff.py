@@ -33,6 +33,8 @@ class Permission(StrEnum):
     REPORTS = "reports"
     MANAGE_STAFF = "manage_staff"
     MANAGE_DEVICES = "manage_devices"
+    #: Read the audit log: admins only, since it records what managers did too.
+    AUDIT = "audit"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -45,7 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMER_CREATE,
         }
     ),
-    Role.MANAGER: frozenset(set(Permission) - {Permission.MANAGE_STAFF}),
+    Role.MANAGER: frozenset(set(Permission) - {Permission.MANAGE_STAFF, Permission.AUDIT}),
     Role.ADMIN: frozenset(Permission),
 }
 

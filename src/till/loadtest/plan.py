@@ -23,6 +23,7 @@ from till.domain.orders import ClientTotals, Sale, SaleLine
 from till.domain.staff import Role
 from till.services.auth import add_staff
 from till.services.pricing import PricingContext, price_sale
+from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
 
 #: Register codes are at most 12 characters: a run tag of 4 and a number of 4.
@@ -95,6 +96,7 @@ def prepare(
             password=password,
             pin="".join(rng.choice("0123456789") for _ in range(6)),
             locations=[location],
+            by=Actor.command_line("till loadtest"),
         )
         people[role] = (username, password, staff_id)
     with UnitOfWork(engine) as uow:

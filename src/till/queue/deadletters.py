@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from till.queue import store
 from till.queue.transport import make_transport
 from till.services.errors import NotFound
+from till.storage.events import Actor, EventRepository
 
 
 def inspect(engine: Engine, row_id: int) -> dict[str, Any]:
@@ -24,8 +25,12 @@ def inspect(engine: Engine, row_id: int) -> dict[str, Any]:
     return found
 
 
-async def replay(engine: Engine, settings: Any, row_id: int) -> dict[str, Any]:
-    """Send a dead letter to its queue again; answers the letter as it was."""
+async def replay(engine: Engine, settings: Any, row_id: int, *, by: Actor) -> dict[str, Any]:
+    """Send a dead letter to its queue again; answers the letter as it was.
+
+    The audit line is written once the transport has taken the letter back (with RabbitMQ
+    that is a broker publish, outside any database transaction), so it never claims a
+    replay that did not happen."""
     import asyncio
 
     letter = await asyncio.to_thread(inspect, engine, row_id)
@@ -34,10 +39,26 @@ async def replay(engine: Engine, settings: Any, row_id: int) -> dict[str, Any]:
         await transport.replay(letter)
     finally:
         await transport.close()
+    await asyncio.to_thread(_audit_replay, engine, letter, by)
     return letter
 
 
-def discard(engine: Engine, row_id: int) -> None:
+def _audit_replay(engine: Engine, letter: dict[str, Any], by: Actor) -> None:
+    with engine.begin() as conn:
+        EventRepository(conn).audit(
+            "deadletter.replayed",
+            {
+                "id": letter["id"],
+                "queue": letter["queue"],
+                "message_id": letter["message_id"],
+                "topic": letter["topic"],
+                "attempts": letter["attempts"],
+            },
+            by,
+        )
+
+
+def discard(engine: Engine, row_id: int, *, by: Actor) -> None:
     """Give up on a dead letter."""
-    if not store.discard_dead(engine, row_id):
+    if not store.discard_dead(engine, row_id, by=by):
         raise NotFound(f"no dead letter {row_id}")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from till.queue import schedule, store
 from till.services.errors import NotFound
+from till.storage.events import Actor, EventRepository
 from till.storage.tables import job_runs, scheduled_jobs
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def change_job(
     enabled: bool | None = None,
     params: dict[str, Any] | None = None,
     run_now: bool = False,
+    by: Actor,
 ) -> dict[str, Any]:
     """Change a job's schedule, switch it on or off, or make it due now."""
     values: dict[str, Any] = {}
@@ -128,6 +130,11 @@ def change_job(
             ).rowcount
         ):
             raise NotFound(f"no job {name}")
+        if values:
+            asked = {"schedule": when, "enabled": enabled, "params": params, "run_now": run_now or None}
+            EventRepository(conn).audit(
+                "job.changed", {"job": name, **{k: v for k, v in asked.items() if v is not None}}, by
+            )
     return get_job(engine, name)
 
 

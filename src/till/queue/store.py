@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from till.queue.messages import Message, RetryPolicy, Route
 from till.storage.db import update_or_insert
+from till.storage.events import Actor, EventRepository
 from till.storage.tables import (
     outbox,
     processed_messages,
@@ -346,16 +347,29 @@ def requeue_dead(engine: Engine, row_id: int) -> bool:
         )
 
 
-def discard_dead(engine: Engine, row_id: int) -> bool:
-    """Give up on a dead letter for good (the row stays, marked discarded)."""
+def discard_dead(engine: Engine, row_id: int, *, by: Actor) -> bool:
+    """Give up on a dead letter for good (the row stays, marked discarded), audited as `by`'s."""
     with engine.begin() as conn:
-        return bool(
-            conn.execute(
+        letter = conn.execute(
+            select(queue_messages.c.queue, queue_messages.c.message_id, queue_messages.c.topic).where(
+                queue_messages.c.id == row_id, queue_messages.c.status == DEAD
+            )
+        ).first()
+        if (
+            letter is None
+            or not conn.execute(
                 update(queue_messages)
                 .where(queue_messages.c.id == row_id, queue_messages.c.status == DEAD)
                 .values(status=DISCARDED)
             ).rowcount
+        ):
+            return False
+        EventRepository(conn).audit(
+            "deadletter.discarded",
+            {"id": row_id, "queue": letter.queue, "message_id": letter.message_id, "topic": letter.topic},
+            by,
         )
+        return True
 
 
 def forget_dead(engine: Engine, row_id: int) -> bool:

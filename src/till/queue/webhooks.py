@@ -26,6 +26,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from till.queue.messages import Message, Route, webhook_queue
 from till.services.errors import NotFound
+from till.storage.events import Actor, EventRepository
 from till.storage.tables import webhook_endpoints
 
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -139,9 +140,9 @@ def get_endpoint(engine: Engine, endpoint_id: int, *, with_secret: bool = False)
 
 
 def add_endpoint(
-    engine: Engine, name: str, url: str, topics: list[str], secret: str | None = None
+    engine: Engine, name: str, url: str, topics: list[str], secret: str | None = None, *, by: Actor
 ) -> dict[str, Any]:
-    """Add an endpoint; answers it with its signing secret (shown this once)."""
+    """Add an endpoint; answers it with its signing secret (shown this once, never audited)."""
     _check(url, topics)
     with engine.begin() as conn:
         result = conn.execute(
@@ -156,10 +157,15 @@ def add_endpoint(
         )
         key = result.inserted_primary_key
         assert key is not None
+        EventRepository(conn).audit(
+            "webhook.created",
+            {"endpoint_id": int(key[0]), "name": name, "url": url, "topics": sorted(set(topics))},
+            by,
+        )
     return get_endpoint(engine, int(key[0]), with_secret=True)
 
 
-def change_endpoint(engine: Engine, endpoint_id: int, **changes: Any) -> dict[str, Any]:
+def change_endpoint(engine: Engine, endpoint_id: int, *, by: Actor, **changes: Any) -> dict[str, Any]:
     """Change an endpoint's name, url, topics or active flag (None leaves a field alone)."""
     current = get_endpoint(engine, endpoint_id)
     values = {k: v for k, v in changes.items() if v is not None}
@@ -171,14 +177,29 @@ def change_endpoint(engine: Engine, endpoint_id: int, **changes: Any) -> dict[st
             conn.execute(
                 update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id).values(**values)
             )
+            EventRepository(conn).audit(
+                "webhook.changed",
+                {
+                    "endpoint_id": endpoint_id,
+                    "name": current["name"],
+                    "changes": {k: [current[k], v] for k, v in values.items() if current[k] != v},
+                },
+                by,
+            )
     return get_endpoint(engine, endpoint_id)
 
 
-def remove_endpoint(engine: Engine, endpoint_id: int) -> None:
+def remove_endpoint(engine: Engine, endpoint_id: int, *, by: Actor) -> None:
     """Delete an endpoint (its undelivered messages stay in its queue as they are)."""
+    current = get_endpoint(engine, endpoint_id)
     with engine.begin() as conn:
         if not conn.execute(delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)).rowcount:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
+        EventRepository(conn).audit(
+            "webhook.deleted",
+            {"endpoint_id": endpoint_id, "name": current["name"], "url": current["url"]},
+            by,
+        )
 
 
 def active_endpoints(engine: Engine) -> dict[int, dict[str, Any]]:

@@ -74,7 +74,7 @@ def change_price(
         raise ValueError("give a price, a special price or clear_special")
     with UnitOfWork(engine) as uow:
         event = _write(uow, sku, values, "changed")
-        uow.events.audit("price.changed", event, staff_id=by.staff.id)
+        uow.events.audit("price.changed", event, by.actor())
         uow.commit()
     return event
 
@@ -113,7 +113,14 @@ def schedule_special_price(
         key = result.inserted_primary_key
         assert key is not None
         uow.events.audit(
-            "price.scheduled", {"sku": sku, "special_price": str(special_price)}, staff_id=by.staff.id
+            "price.scheduled",
+            {
+                "sku": sku,
+                "special_price": str(special_price),
+                "starts_at": starts_at.isoformat(),
+                "ends_at": None if ends_at is None else ends_at.isoformat(),
+            },
+            by.actor(),
         )
         uow.commit()
     return {"id": int(key[0]), "sku": sku, "status": "pending"}

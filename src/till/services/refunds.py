@@ -160,7 +160,9 @@ def _refund(
         }
         uow.events.publish("refund.created", payload)
         uow.events.audit(
-            "refund", payload, staff_id=by.staff.id, location_code=location.code, register_code=register_code
+            "refund.created",
+            {**payload, "receipt_number": order.receipt_number, "reason": reason},
+            by.actor(location.code, register_code),
         )
         uow.commit()
     return refund_id, True

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from till.domain.staff import Role
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
+from till.storage.events import EventRepository
 from till.storage.tables import saved_reports
 
 PARAM_TYPES = ("date", "int", "text", "decimal")
@@ -246,6 +247,11 @@ def save_report(engine: Engine, by: Principal, report: Report) -> Report:
                     created_at=datetime.now(UTC),
                 )
             )
+            EventRepository(conn).audit(
+                "report.saved",
+                {"name": report.name, "title": report.title, "roles": roles, "sql": report.sql},
+                by.actor(),
+            )
     except IntegrityError:
         raise Conflict(f"a report named {report.name} exists; delete it first") from None
     return get_report(engine, report.name)
@@ -259,6 +265,7 @@ def delete_report(engine: Engine, by: Principal, name: str) -> None:
     with engine.begin() as conn:
         if not conn.execute(delete(saved_reports).where(saved_reports.c.name == name)).rowcount:
             raise NotFound(f"no report {name}")
+        EventRepository(conn).audit("report.deleted", {"name": name}, by.actor())
 
 
 def _require_admin(by: Principal) -> None:

@@ -25,6 +25,7 @@ from till.domain.refunds import change_due
 from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 from till.services.pricing import PricingContext, price_sale
+from till.storage.events import Actor
 from till.storage.tables import order_lines, orders
 from till.storage.uow import UnitOfWork
 
@@ -53,6 +54,9 @@ class PushedSale:
     sale: Sale | None = None
     error: str | None = None
     customer_key: str | None = None
+    #: The registered till that pushed it (the audit log's "where"; batches from several
+    #: tills are placed together).
+    device_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -91,6 +95,7 @@ class _Placement:
     member: StaffMember
     extra: dict[str, Any]
     flags: dict[str, dict[str, Any]]
+    approver: StaffMember | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +191,8 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
     deducted, the reservation compensated) is written in the same transaction: no sale is ever
     left half-done by a crash. The oversell check reads salable quantity after the source rows
     are locked and changed, so of two tills racing for the last unit, the one that went below
-    zero is flagged; the answer carries the flag.
+    zero is flagged; the answer carries the flag. A discount over the seller's limit and a
+    typed price are written to the audit log in the same transaction (one statement a batch).
 
     The change feed is stamped by its readers (the live poller within 250 ms, or a till's next
     pull), not here: a busy shop's pushes would otherwise queue on the one sequencer row.
@@ -199,7 +205,11 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
             line.sku for p in pushed if p.sale is not None for line in p.sale.lines
         )
         batch = _Batch(
-            uow, context, _Lookups(uow), uow.sales.ids_for_keys(keys), uow.sales.rejections_for(keys)
+            uow,
+            context,
+            _Lookups(uow),
+            uow.sales.ids_for_keys(keys),
+            uow.sales.rejections_for(keys),
         )
         for item in pushed:
             batch.consider(item)
@@ -247,7 +257,9 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
     change = change_due(sale.client_totals.grand_total, sale.payments)
 
     order = _order_from(sale, priced.totals, customer_id)
-    flags = _flags(check, member, sale, priced.catalog_prices)
+    # An approval is the till's word, like the seller's id: an unknown approver approves nothing.
+    approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
+    flags = _flags(check, member, sale, priced.catalog_prices, approver)
     order.flags = set(flags)
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
@@ -261,7 +273,7 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
     }
     # A second sale with this key later in the same batch is a replay of this one.
     batch.known[sale.idempotency_key] = order.id
-    return _Placement(item, order, location, member, extra, flags)
+    return _Placement(item, order, location, member, extra, flags, approver)
 
 
 def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
@@ -271,15 +283,20 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
     uow.sales.add_details([p.order for p in placed])
     uow.sales.flag_many([(p.order.id, name, detail) for p in placed for name, detail in p.flags.items()])
     uow.events.publish_many([("sale.placed", _sale_event(p.order, p.location)) for p in placed])
-    for p in placed:
-        if "over_limit" in p.flags or "price_override" in p.flags:
-            uow.events.audit(
-                "sale.exception",
-                {"order_id": p.order.id, "flags": sorted(p.flags)},
-                staff_id=p.member.id,
-                location_code=p.location.code,
-                register_code=p.order.register_code,
+    uow.events.audit_many(
+        [
+            (
+                _AUDITED[name],
+                {"order_id": p.order.id, "receipt_number": p.order.receipt_number, **detail},
+                Actor(
+                    p.member.id, p.member.username, p.item.device_id, p.location.code, p.order.register_code
+                ),
             )
+            for p in placed
+            for name, detail in sorted(p.flags.items())
+            if name in _AUDITED
+        ]
+    )
     held = [
         (
             p.order.id,
@@ -346,11 +363,29 @@ def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None) -> Orde
     )
 
 
+#: Flags of a sale that are also sensitive actions, and their audit-log action.
+_AUDITED = {"over_limit": "discount.over_limit", "price_override": "price.override"}
+
+
+def _approval(approver: StaffMember | None, sale: Sale, allowed: bool) -> dict[str, Any]:
+    """Who approved an exception at the till and whether their role covers it."""
+    if sale.approved_by is None:
+        return {}
+    return {
+        "approved_by": {
+            "staff_id": sale.approved_by,
+            "username": None if approver is None else approver.username,
+        },
+        "approved": allowed,
+    }
+
+
 def _flags(
     check: TotalsCheck,
     member: StaffMember,
     sale: Sale,
     catalog_prices: dict[str, Decimal],
+    approver: StaffMember | None = None,
 ) -> dict[str, dict[str, Any]]:
     flags: dict[str, dict[str, Any]] = {}
     if check.mismatch:
@@ -377,7 +412,12 @@ def _flags(
         if any(line.price_override for line in sale.lines if line.sku == sku)
     }
     if overridden:
-        flags["price_override"] = {"lines": overridden, "allowed": member.can(Permission.PRICE_OVERRIDE)}
+        approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        flags["price_override"] = {
+            "lines": overridden,
+            "allowed": member.can(Permission.PRICE_OVERRIDE) or approves,
+            **_approval(approver, sale, approves),
+        }
     stale = {sku: d for sku, d in differs.items() if sku not in overridden}
     if stale:
         flags["price_differs"] = {"lines": stale}
@@ -389,9 +429,15 @@ def _flags(
     if sale.cart_discount_percent is not None:
         worst = max(worst, sale.cart_discount_percent)
     if worst > member.max_discount_percent:
+        approves = (
+            approver is not None
+            and approver.can(Permission.DISCOUNT, sale.location_code)
+            and worst <= approver.max_discount_percent
+        )
         flags["over_limit"] = {
             "percent": str(worst.quantize(Decimal("0.01"))),
             "limit": str(member.max_discount_percent),
+            **_approval(approver, sale, approves),
         }
     return flags
 

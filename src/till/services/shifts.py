@@ -45,9 +45,7 @@ def open_shift(engine: Engine, by: Principal, register_code: str, opening_float:
         uow.events.audit(
             "shift.opened",
             {"shift_id": shift_id, "float": str(opening_float)},
-            staff_id=by.staff.id,
-            location_code=location,
-            register_code=register_code,
+            by.actor(location, register_code),
         )
         uow.commit()
     return shift_id
@@ -64,10 +62,8 @@ def move_cash(engine: Engine, by: Principal, register_code: str, movement: CashM
         uow.shifts.add_movement(shift["id"], movement, by.staff.id)
         uow.events.audit(
             f"cash.{movement.kind}",
-            {"amount": str(movement.amount), "reason": movement.reason},
-            staff_id=by.staff.id,
-            location_code=location,
-            register_code=register_code,
+            {"shift_id": shift["id"], "amount": str(movement.amount), "reason": movement.reason},
+            by.actor(location, register_code),
         )
         uow.commit()
 
@@ -135,10 +131,13 @@ def close_shift(engine: Engine, by: Principal, register_code: str, counted_cash:
         )
         uow.events.audit(
             "shift.closed",
-            {"shift_id": shift["id"], "difference": str(report.difference)},
-            staff_id=by.staff.id,
-            location_code=location,
-            register_code=register_code,
+            {
+                "shift_id": shift["id"],
+                "counted": str(counted_cash),
+                "expected": str(report.expected_cash),
+                "difference": str(report.difference),
+            },
+            by.actor(location, register_code),
         )
         uow.commit()
     return report

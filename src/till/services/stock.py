@@ -84,10 +84,10 @@ def adjust_stock(engine: Engine, by: Principal, adjustment: StockAdjustment) -> 
             "note": adjustment.note,
         }
         uow.events.publish("stock.adjusted", payload)
+        # One action per kind (stock.receive, .transfer, .damage, .count, …) to filter on.
         uow.events.audit(
-            "stock.adjusted",
+            f"stock.{adjustment.reason}",
             payload,
-            staff_id=by.staff.id,
-            location_code=locations[0].code if locations else None,
+            by.actor(locations[0].code if locations else None),
         )
         uow.commit()

@@ -551,6 +551,9 @@ outbox = Table(
     Index("ix_outbox_published", "published_at"),
 )
 
+#: The audit log: who did what, when and where. Append-only: the database itself refuses an
+#: UPDATE or DELETE of a row (triggers, migration d4e5f6a7b8c9; docs/trust.md). Who is kept as
+#: the staff id and the username at the time, so a line reads the same for ever.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -561,6 +564,11 @@ audit_log = Table(
     Column("register_code", String(12), nullable=True),
     Column("action", String(64), nullable=False),
     Column("detail", JSON, nullable=False),
+    Column("username", String(64), nullable=True),
+    Column("device_id", String(36), nullable=True),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_staff", "staff_id", "id"),
+    Index("ix_audit_log_action", "action", "id"),
 )
 
 # --- async integration: queues, webhooks, scheduler, saved reports ----------------------------------

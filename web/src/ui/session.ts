@@ -41,7 +41,7 @@ export function useTill(): TillContextValue {
 export const ROLE_PERMISSIONS: Record<string, string[]> = {
   cashier: ['sell', 'discount', 'shift_open', 'cash_movement', 'customer_create'],
   manager: ['sell', 'refund', 'discount', 'price_override', 'stock_adjust', 'shift_open', 'shift_close', 'cash_movement', 'customer_create', 'reports', 'manage_devices'],
-  admin: ['sell', 'refund', 'discount', 'price_override', 'stock_adjust', 'shift_open', 'shift_close', 'cash_movement', 'customer_create', 'reports', 'manage_staff', 'manage_devices'],
+  admin: ['sell', 'refund', 'discount', 'price_override', 'stock_adjust', 'shift_open', 'shift_close', 'cash_movement', 'customer_create', 'reports', 'manage_staff', 'manage_devices', 'audit'],
 };
 export const ROLE_DISCOUNT_LIMIT: Record<string, string> = { cashier: '10', manager: '50', admin: '100' };
 

@@ -7,6 +7,7 @@ The admin pages of the web app are built on these (see docs/queue.md for every s
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -20,6 +21,7 @@ from till.magento import reconcile
 from till.magento.monitoring import magento_snapshot
 from till.magento.settings import get_magento_settings
 from till.queue import deadletters, metrics, scheduler, store, webhooks
+from till.services import auth as auth_service
 from till.services import prices
 from till.services.auth import Principal, add_staff
 from till.storage.uow import UnitOfWork
@@ -187,8 +189,49 @@ def create_staff(body: StaffIn, engine: EngineDep, principal: PrincipalDep) -> d
         password=body.password,
         pin=body.pin,
         locations=body.locations,
+        by=principal.actor(),
     )
     return {"id": staff_id, "username": body.username}
+
+
+class StaffChange(BaseModel):
+    """Fields of a member to change (absent ones stay); `active: false` deactivates."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    role: Role | None = None
+    locations: list[str] | None = None
+    discount_limit_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = Field(
+        default=None, description="this member's own discount limit, in percent (a decimal string)"
+    )
+    active: bool | None = None
+
+
+@router.patch("/staff/{username}")
+def change_staff(
+    username: str, body: StaffChange, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Change a member of staff or deactivate them (manage_staff: admins); audited with the
+    fields before and after. A deactivated member's tokens stop working at once."""
+    principal.staff.require(Permission.MANAGE_STAFF)
+    member = auth_service.change_staff(
+        engine,
+        username,
+        by=principal.actor(),
+        name=body.name,
+        role=body.role,
+        locations=body.locations,
+        discount_limit=body.discount_limit_percent,
+        active=body.active,
+    )
+    return {
+        "id": member.id,
+        "username": member.username,
+        "name": member.name,
+        "role": member.role.value,
+        "locations": sorted(member.locations),
+        "active": member.active,
+        "discount_limit_percent": str(member.max_discount_percent),
+    }
 
 
 # --- webhook endpoints ------------------------------------------------------------------------
@@ -222,7 +265,7 @@ def list_webhooks(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, 
 def create_webhook(body: WebhookIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Add an endpoint; the answer holds its signing secret, this once."""
     require_admin(principal)
-    return webhooks.add_endpoint(engine, body.name, body.url, body.topics)
+    return webhooks.add_endpoint(engine, body.name, body.url, body.topics, by=principal.actor())
 
 
 @router.get("/webhooks/{endpoint_id}")
@@ -238,14 +281,14 @@ def change_webhook(
 ) -> dict[str, Any]:
     """Change an endpoint's name, url, topics, or switch it off and on."""
     require_admin(principal)
-    return webhooks.change_endpoint(engine, endpoint_id, **body.model_dump())
+    return webhooks.change_endpoint(engine, endpoint_id, by=principal.actor(), **body.model_dump())
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_webhook(endpoint_id: int, engine: EngineDep, principal: PrincipalDep) -> None:
     """Delete an endpoint."""
     require_admin(principal)
-    webhooks.remove_endpoint(engine, endpoint_id)
+    webhooks.remove_endpoint(engine, endpoint_id, by=principal.actor())
 
 
 # --- dead letters -----------------------------------------------------------------------------
@@ -276,7 +319,7 @@ async def replay_dead_letter(
 ) -> dict[str, Any]:
     """Put a dead letter back in its queue with fresh tries."""
     require_admin(principal)
-    letter = await deadletters.replay(engine, settings, letter_id)
+    letter = await deadletters.replay(engine, settings, letter_id, by=principal.actor())
     return {"replayed": letter["id"], "queue": letter["queue"], "message_id": letter["message_id"]}
 
 
@@ -284,7 +327,7 @@ async def replay_dead_letter(
 def discard_dead_letter(letter_id: int, engine: EngineDep, principal: PrincipalDep) -> None:
     """Give up on a dead letter for good."""
     require_admin(principal)
-    deadletters.discard(engine, letter_id)
+    deadletters.discard(engine, letter_id, by=principal.actor())
 
 
 # --- scheduled jobs ---------------------------------------------------------------------------
@@ -319,7 +362,13 @@ def change_job(name: str, body: JobChange, engine: EngineDep, principal: Princip
     """Change a job (admins)."""
     require_admin(principal)
     return scheduler.change_job(
-        engine, name, when=body.schedule, enabled=body.enabled, params=body.params, run_now=body.run_now
+        engine,
+        name,
+        when=body.schedule,
+        enabled=body.enabled,
+        params=body.params,
+        run_now=body.run_now,
+        by=principal.actor(),
     )
 
 

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api", tags=["orders"])
 def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, response: Response) -> Any:
     """Place one sale, idempotently: the same idempotency key never makes a second sale."""
     principal.staff.require(Permission.SELL, body.location_code)
-    [result] = writer.place([pushed_sale(body)])
+    [result] = writer.place([pushed_sale(body, device_id=principal.device_id)])
     if result.status == "rejected":
         return JSONResponse(status_code=422, content={"detail": result.reason})
     if result.status == "duplicate":
