@@ -159,3 +159,29 @@ test('an admin adds a webhook endpoint and switches it off, handles a dead lette
   expect(staff.find((m) => m.username === 'lena')).toMatchObject({ role: 'cashier', locations: ['WH'] });
   await context.close();
 });
+
+test("an admin finds a cashier's cash movement in the audit log", async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC1');
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'maya', '1357');
+  await openShift(page);
+  await page.getByTestId('nav-shift').click();
+  await page.getByLabel('Amount').fill('12.5');
+  await page.getByLabel('Reason').fill('change from the bank');
+  await page.getByRole('button', { name: 'Cash in' }).click();
+  await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
+
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'admin', '9012');
+  await page.getByTestId('nav-office').click();
+  await page.getByTestId('office-audit').click();
+  await page.getByTestId('audit-action').selectOption('cash');
+  await page.getByTestId('audit-apply').click();
+  const row = page.getByTestId('audit-row').filter({ hasText: 'change from the bank' });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('maya');
+  await expect(row).toContainText('NYC · NYC1');
+  await expect(row).toContainText('$12.50 into the drawer');
+  await shot(page, 'audit-log');
+  await context.close();
+});

@@ -1,8 +1,39 @@
 /**
- * The back office's view of `/api/admin/*` and `/api/reports`. The server answers these as
- * untyped JSON objects in its OpenAPI, so the shapes are written here from docs/queue.md §6–8.
+ * The back office's view of `/api/admin/*` and `/api/reports`. Most of these the server answers
+ * as untyped JSON objects in its OpenAPI, so their shapes are written here from docs/queue.md
+ * §6–8; the audit log's come from the generated types.
  */
-import { type Credentials, ApiError, NetworkError, call } from './client';
+import { type Credentials, type Schemas, ApiError, NetworkError, call } from './client';
+
+export type AuditEntry = Schemas['AuditEntryOut'];
+export type AuditPage = Schemas['AuditPageOut'];
+
+/** Filters of the audit log; empty ones are left out. Times are ISO moments with their zone. */
+export interface AuditFilters {
+  from?: string;
+  to?: string;
+  staffId?: string;
+  action?: string;
+  location?: string;
+  register?: string;
+}
+
+/** The query string of an audit-log page (or its CSV export, which has no paging). */
+export function auditQuery(filters: AuditFilters, beforeId?: number | null): string {
+  const query = new URLSearchParams();
+  const named: [string, string | undefined][] = [
+    ['from', filters.from],
+    ['to', filters.to],
+    ['staff_id', filters.staffId],
+    ['action', filters.action],
+    ['location', filters.location],
+    ['register', filters.register],
+  ];
+  for (const [key, value] of named) if (value && value.trim() !== '') query.set(key, value.trim());
+  if (beforeId != null) query.set('before_id', String(beforeId));
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
 
 export interface QueueFigures {
   waiting: number;
@@ -133,6 +164,20 @@ export function reportQuery(params: Record<string, string>, format?: 'csv'): str
 /** Typed calls for the back office, all with the signed-in member's bearer token. */
 export function adminApi(creds: Credentials) {
   const get = <T>(path: string) => call<T>(creds, 'GET', path);
+  /** A file the server writes (CSV), as a blob. */
+  const download = async (path: string): Promise<Blob> => {
+    let response: Response;
+    try {
+      response = await fetch(`${creds.baseUrl}${path}`, {
+        headers: creds.token ? { Authorization: `Bearer ${creds.token}` } : {},
+        cache: 'no-store',
+      });
+    } catch (error) {
+      throw new NetworkError(error instanceof Error ? error.message : String(error));
+    }
+    if (!response.ok) throw new ApiError(response.status, (await response.text()) || response.statusText);
+    return response.blob();
+  };
   return {
     monitoring: () => get<MonitoringSnapshot>('/api/admin/monitoring'),
     flags: (kind?: string) => get<Flag[]>(`/api/admin/flags${kind ? `?kind=${encodeURIComponent(kind)}` : ''}`),
@@ -150,19 +195,10 @@ export function adminApi(creds: Credentials) {
     reports: () => get<ReportInfo[]>('/api/reports'),
     runReport: (name: string, params: Record<string, string>) => get<ReportResult>(`/api/reports/${encodeURIComponent(name)}${reportQuery(params)}`),
     /** The report as the server writes it in CSV (one source of truth for quoting). */
-    reportCsv: async (name: string, params: Record<string, string>): Promise<Blob> => {
-      let response: Response;
-      try {
-        response = await fetch(`${creds.baseUrl}/api/reports/${encodeURIComponent(name)}${reportQuery(params, 'csv')}`, {
-          headers: creds.token ? { Authorization: `Bearer ${creds.token}` } : {},
-          cache: 'no-store',
-        });
-      } catch (error) {
-        throw new NetworkError(error instanceof Error ? error.message : String(error));
-      }
-      if (!response.ok) throw new ApiError(response.status, (await response.text()) || response.statusText);
-      return response.blob();
-    },
+    reportCsv: (name: string, params: Record<string, string>) => download(`/api/reports/${encodeURIComponent(name)}${reportQuery(params, 'csv')}`),
+    /** A page of the audit log, newest first; pass the last page's `next_before_id` for the next. */
+    audit: (filters: AuditFilters, beforeId?: number | null) => get<AuditPage>(`/api/admin/audit${auditQuery(filters, beforeId)}`),
+    auditCsv: (filters: AuditFilters) => download(`/api/admin/audit.csv${auditQuery(filters)}`),
   };
 }
 

@@ -828,6 +828,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/staff/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change Staff
+         * @description Change a member of staff or deactivate them (manage_staff: admins); audited with the
+         *     fields before and after. A deactivated member's tokens stop working at once.
+         */
+        patch: operations["change_staff_api_admin_staff__username__patch"];
+        trace?: never;
+    };
     "/api/admin/webhooks": {
         parameters: {
             query?: never;
@@ -1097,6 +1118,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description The audit log, newest first, filtered (admins).
+         */
+        get: operations["audit_log_api_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Csv
+         * @description Every matching line as CSV, newest first (admins). The export itself is audited.
+         */
+        get: operations["audit_csv_api_admin_audit_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/magento/webhook": {
         parameters: {
             query?: never;
@@ -1121,6 +1182,64 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AuditEntryOut
+         * @description One line of the audit log.
+         */
+        AuditEntryOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             * @description when the server kept the line (UTC)
+             */
+            at: string;
+            /**
+             * Staff Id
+             * @description who: the member of staff; null for the command line
+             */
+            staff_id: number | null;
+            /**
+             * Username
+             * @description their username at the time
+             */
+            username: string | null;
+            /**
+             * Device Id
+             * @description the registered till it came from, if any
+             */
+            device_id: string | null;
+            /** Location Code */
+            location_code: string | null;
+            /** Register Code */
+            register_code: string | null;
+            /**
+             * Action
+             * @description e.g. refund.created, cash.out, discount.over_limit, signin.failed
+             */
+            action: string;
+            /**
+             * Detail
+             * @description what: amounts as decimal strings, ids, reasons; `via` names a command-line user
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * AuditPageOut
+         * @description A page of the audit log, newest first.
+         */
+        AuditPageOut: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntryOut"][];
+            /**
+             * Next Before Id
+             * @description pass as before_id for the next, older page; null when there is none
+             */
+            next_before_id: number | null;
+        };
         /** CashMovementIn */
         CashMovementIn: {
             /**
@@ -1733,6 +1852,11 @@ export interface components {
             coupon_code?: string | null;
             /** Cart Discount Percent */
             cart_discount_percent?: string | null;
+            /**
+             * Approved By
+             * @description staff id of the manager who approved a discount over the cashier's limit or a typed price at the till; kept in the audit log with the sale
+             */
+            approved_by?: number | null;
         };
         /** SaleLineIn */
         SaleLineIn: {
@@ -1892,6 +2016,24 @@ export interface components {
             quantity: string;
             /** In Stock */
             in_stock: boolean;
+        };
+        /**
+         * StaffChange
+         * @description Fields of a member to change (absent ones stay); `active: false` deactivates.
+         */
+        StaffChange: {
+            /** Name */
+            name?: string | null;
+            role?: components["schemas"]["Role"] | null;
+            /** Locations */
+            locations?: string[] | null;
+            /**
+             * Discount Limit Percent
+             * @description this member's own discount limit, in percent (a decimal string)
+             */
+            discount_limit_percent?: number | string | null;
+            /** Active */
+            active?: boolean | null;
         };
         /**
          * StaffIn
@@ -3603,6 +3745,45 @@ export interface operations {
             };
         };
     };
+    change_staff_api_admin_staff__username__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_webhooks_api_admin_webhooks_get: {
         parameters: {
             query?: never;
@@ -4256,6 +4437,133 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    audit_log_api_admin_audit_get: {
+        parameters: {
+            query?: {
+                /** @description from this moment (with zone) */
+                from?: string | null;
+                /** @description before this moment (with zone) */
+                to?: string | null;
+                /** @description only this member of staff */
+                staff_id?: number | null;
+                /** @description an action, or a family: `cash` is cash.in and cash.out */
+                action?: string | null;
+                /** @description location code */
+                location?: string | null;
+                /** @description register code */
+                register?: string | null;
+                /** @description lines older than this id */
+                before_id?: number | null;
+                limit?: number;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageOut"];
+                };
+            };
+            /** @description not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only admins read the audit log (permission `audit`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    audit_csv_api_admin_audit_csv_get: {
+        parameters: {
+            query?: {
+                /** @description from this moment (with zone) */
+                from?: string | null;
+                /** @description before this moment (with zone) */
+                to?: string | null;
+                /** @description only this member of staff */
+                staff_id?: number | null;
+                /** @description an action, or a family: `cash` is cash.in and cash.out */
+                action?: string | null;
+                /** @description location code */
+                location?: string | null;
+                /** @description register code */
+                register?: string | null;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the matching lines, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only admins read the audit log (permission `audit`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -1,17 +1,20 @@
 /**
  * The back office for managers and admins: live monitoring, reports, flags, locations, staff,
- * and (admins) webhooks and dead letters. Online only: it reads the server, never IndexedDB.
- * Loaded lazily (React.lazy in App.tsx) so the till's first load does not carry it.
+ * and (admins) webhooks, dead letters and the audit log. Online only: it reads the server, never
+ * IndexedDB. Loaded lazily (React.lazy in App.tsx) so the till's first load does not carry it;
+ * the audit log, for admins only, is a chunk of its own.
  */
-import { Alert, Box, Tab, Tabs } from '@mui/material';
-import { useMemo, useState } from 'react';
+import { Alert, Box, LinearProgress, Tab, Tabs } from '@mui/material';
+import { Suspense, lazy, useMemo, useState } from 'react';
 import { adminApi } from '../../api/admin';
 import type { Session } from '../session';
 import { Monitoring } from './Monitoring';
 import { DeadLetters, Flags, Locations, Staff, Webhooks } from './Pages';
 import { Reports } from './Reports';
 
-type Page = 'monitoring' | 'reports' | 'flags' | 'locations' | 'staff' | 'webhooks' | 'dead-letters';
+const Audit = lazy(() => import('./Audit'));
+
+type Page = 'monitoring' | 'reports' | 'flags' | 'locations' | 'staff' | 'webhooks' | 'dead-letters' | 'audit';
 
 const PAGES: { page: Page; label: string; adminOnly?: boolean }[] = [
   { page: 'monitoring', label: 'Monitoring' },
@@ -21,6 +24,7 @@ const PAGES: { page: Page; label: string; adminOnly?: boolean }[] = [
   { page: 'staff', label: 'Staff' },
   { page: 'webhooks', label: 'Webhooks', adminOnly: true },
   { page: 'dead-letters', label: 'Dead letters', adminOnly: true },
+  { page: 'audit', label: 'Audit log', adminOnly: true },
 ];
 
 interface Props {
@@ -61,6 +65,11 @@ export default function BackOffice({ session, online, notify }: Props) {
       {page === 'staff' && <Staff api={api} isAdmin={isAdmin} notify={notify} />}
       {page === 'webhooks' && isAdmin && <Webhooks api={api} notify={notify} />}
       {page === 'dead-letters' && isAdmin && <DeadLetters api={api} notify={notify} />}
+      {page === 'audit' && isAdmin && (
+        <Suspense fallback={<LinearProgress aria-label="Loading the audit log" />}>
+          <Audit api={api} />
+        </Suspense>
+      )}
     </Box>
   );
 }
