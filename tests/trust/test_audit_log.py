@@ -277,6 +277,8 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
     _find(entries, "deadletter.discarded", id=letters[1], message_id="dead-2")
     assert _find(entries, "shift.closed", counted="110.00")["username"] == "grace"
     _find(entries, "signout")
+    # 29 kinds of action, 39 lines: 4 sign-ins, 8 refused sign-ins, one line for everything else.
+    assert len(entries) == 39 and len({e["action"] for e in entries}) == 29
     # Who: an id and a name on every line a person made; when: the server's clock.
     assert all(e["username"] for e in entries)
     assert all(started <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC) for e in entries)

@@ -250,7 +250,8 @@ def test_a_backup_taken_while_tills_sell_restores_exactly_the_sales_before_it(tm
         final.dispose()
     print(
         f"\nbackup figures: {before} sales accepted before it began, {accepted_by_end} by its end "
-        f"({accepted_by_end - k} of them after its snapshot), {k} restored, {len(later)} made after"
+        f"({accepted_by_end - k} of them after its snapshot), {len(accepted)} when pushing stopped, "
+        f"{k} restored, {len(later)} made after, {len(live_orders)} in the store it replaced"
     )
 
 
