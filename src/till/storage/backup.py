@@ -133,14 +133,14 @@ def backup_sqlite(
         revision = _revision(source, database)
         copy = sqlite3.connect(partial, isolation_level=None)
         try:
-            source.backup(
-                copy,
-                pages=pages_per_step,
-                progress=lambda _status, remaining, total: progress("copy", total - remaining, total),
-            )
-        finally:
-            source.execute("COMMIT")
-        try:
+            try:
+                source.backup(
+                    copy,
+                    pages=pages_per_step,
+                    progress=lambda _status, remaining, total: progress("copy", total - remaining, total),
+                )
+            finally:
+                source.execute("COMMIT")
             # One self-contained file, whatever journal mode the store runs in.
             copy.execute("PRAGMA journal_mode=DELETE")
             counts, digests = _fingerprint(copy, progress)
