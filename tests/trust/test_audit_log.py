@@ -287,8 +287,8 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
 
 def test_a_batch_of_sales_writes_its_audit_lines_with_one_statement(live: Live) -> None:
     """The sale path stays cheap: 40 sales over the cashier's limit or at a typed price in one
-    push add 40 audit lines with a single INSERT into audit_log, in the sale's transaction; a
-    replay of the batch adds none."""
+    push add 40 audit lines with a single INSERT into audit_log (one executemany), in the
+    sale's transaction; a replay of the batch adds none."""
     line = _catalog_line(live)
     sales = [
         _sale(
@@ -315,7 +315,7 @@ def test_a_batch_of_sales_writes_its_audit_lines_with_one_statement(live: Live) 
             event.remove(live.engine, "before_cursor_execute", count)
     assert [s["status"] for s in answer.json()["sales"]] == ["accepted"] * 40
     assert [s["status"] for s in replay.json()["sales"]] == ["duplicate"] * 40
-    assert len(inserts) == 1, "one multi-row INSERT for the batch, none for its replay"
+    assert len(inserts) == 1, "one INSERT (executemany) for the batch, none for its replay"
     lines = [e for e in _lines(live.engine) if e["action"] in ("discount.over_limit", "price.override")]
     assert sorted(e["action"] for e in lines) == ["discount.over_limit"] * 20 + ["price.override"] * 20
     assert {e["username"] for e in lines} == {"maya"}

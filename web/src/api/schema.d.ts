@@ -691,7 +691,9 @@ export interface paths {
         };
         /**
          * Live stock and price changes for a location (Server-Sent Events)
-         * @description Each event is `stock` or `prices` with the entity as it is now, and its feed sequence.
+         * @description Each `changes` event carries `{"dataset": "stock"|"prices", "items": [...]}`: every entity
+         *     of that dataset that changed since the last event, as a pull would return it; its `id` is
+         *     the feed sequence. A `ready` event opens the stream; comment lines keep it alive.
          */
         get: operations["events_api_sync_events_get"];
         put?: never;
