@@ -96,6 +96,9 @@ def demo(
     from till.demo.store import SeedError, seed_demo
 
     settings = get_settings()
+    if settings.production:
+        console.print("[red]the demo store and its printed passwords are not for production[/]")
+        raise typer.Exit(1)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:

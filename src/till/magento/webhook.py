@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from till.api.schemas import Problem
 from till.magento.client import MagentoClient
 from till.magento.pull import pull_customer_ids, pull_skus
 from till.magento.settings import MagentoSettings, get_magento_settings
@@ -65,7 +66,16 @@ def _settings(request: Request) -> MagentoSettings:
     return found if isinstance(found, MagentoSettings) else get_magento_settings()
 
 
-@router.post("/api/magento/webhook", status_code=202)
+@router.post(
+    "/api/magento/webhook",
+    status_code=202,
+    responses={
+        401: {"model": Problem, "description": "the signature is missing, wrong or too old"},
+        404: {"model": Problem, "description": "Magento webhooks are off (no secret set)"},
+        413: {"model": Problem, "description": "the body is over the size limit"},
+        422: {"model": Problem, "description": "the body is not a list of events"},
+    },
+)
 async def magento_webhook(
     request: Request,
     tasks: BackgroundTasks,

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from till.domain.staff import Permission, Role, StaffMember
-from till.security import hash_secret, new_token, offline_pin_verifier, token_digest, verify_secret
+from till.security import (
+    demo_password,
+    hash_secret,
+    new_token,
+    offline_pin_verifier,
+    token_digest,
+    verify_secret,
+)
 from till.services.errors import AuthFailed, Locked, NotFound
 from till.settings import Settings
 from till.storage.uow import UnitOfWork
@@ -64,6 +71,9 @@ def sign_in(
             raise Locked(f"{username} is locked until {locked:%H:%M} UTC after repeated failures")
         if not member.active:
             raise AuthFailed(f"{username} is deactivated")
+        if settings.production and not by_pin and secret == demo_password(username):
+            # The demo store's passwords are printed in the README: never a way in for real.
+            raise AuthFailed("the demo password is refused in production; an admin sets a new one")
         stored = secrets_row["pin_hash" if by_pin else "password_hash"]
         if not verify_secret(stored, secret):
             now_locked = uow.staff.record_failure(
@@ -109,6 +119,36 @@ def authenticate(engine: Engine, token: str) -> Principal:
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
         return Principal(member, row["device_id"], row["register_code"])
+
+
+def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
+    """Swap a live token for a new one with a fresh expiry; the old one stops working at once.
+
+    The old token is revoked by a conditional update in the same transaction, so of two
+    refreshes racing with one token only one gets a new token.
+    """
+    with UnitOfWork(engine) as uow:
+        digest = token_digest(token)
+        row = uow.devices.token(digest)
+        if row is None:
+            raise AuthFailed("sign in again: the token is unknown, expired or revoked")
+        member = uow.staff.by_id(row["staff_id"])
+        if member is None or not member.active:
+            raise AuthFailed("this member of staff is no longer active")
+        if not uow.devices.spend_token(digest):
+            raise AuthFailed("this token was refreshed a moment ago; sign in again")
+        fresh = new_token()
+        expires = uow.devices.add_token(
+            token_digest(fresh), member.id, row["device_id"], timedelta(hours=settings.token_ttl_hours)
+        )
+        uow.events.audit(
+            "token.refreshed",
+            {"username": member.username},
+            staff_id=member.id,
+            register_code=row["register_code"],
+        )
+        uow.commit()
+    return SignedIn(fresh, expires, Principal(member, row["device_id"], row["register_code"]))
 
 
 def sign_out(engine: Engine, token: str) -> None:

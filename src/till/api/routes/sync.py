@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from till.api.convert import pushed_sale
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
-from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut
+from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.customers import Customer, CustomerError
 from till.domain.staff import Permission
 from till.services.customers import add_customer
@@ -87,7 +87,7 @@ def _pull_route(dataset: str) -> None:
         settings_: SettingsDep,
         principal: PrincipalDep,
         location: Annotated[str, Query(min_length=1, max_length=32, description="the till's location")],
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
         limit: Annotated[int | None, Query(ge=1, le=5000)] = None,
     ) -> Any:
         principal.staff.require(Permission.SELL, location)
@@ -100,6 +100,7 @@ def _pull_route(dataset: str) -> None:
         pull_dataset,
         methods=["GET"],
         response_model=PullOut,
+        responses=problems(403, 404),
         name=f"pull_{dataset}",
         summary=f"Changes of {dataset} after a cursor",
         description="Each changed entity once, as it is now; `deleted` lists keys to forget. "
@@ -111,7 +112,7 @@ for _dataset in DATASETS:
     _pull_route(_dataset)
 
 
-@router.post("/push", response_model=PushOut)
+@router.post("/push", response_model=PushOut, responses=problems(403))
 def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep) -> Any:
     """Push a batch from the outbox. Every item gets a result; replaying any part of any batch
     returns the same results and creates nothing new. A sale is never refused for stock."""
@@ -149,7 +150,14 @@ def push(body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: Pri
     )
 
 
-@router.get("/events", summary="Live stock and price changes for a location (Server-Sent Events)")
+@router.get(
+    "/events",
+    summary="Live stock and price changes for a location (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses=problems(
+        403, 404, also={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}}
+    ),
+)
 async def events(
     request: Request,
     engine: EngineDep,
