@@ -33,6 +33,21 @@ app.add_typer(magento_app, name="magento")
 console = Console()
 
 
+@app.callback()
+def _settings_first() -> None:
+    """Read the settings before any command, so a bad one stops Till with its reason."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            console.print(f"[red]settings: {where + ': ' if where else ''}{message}[/]")
+        raise typer.Exit(2) from None
+
+
 @contextmanager
 def phase_bars() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress display with a bar per phase; yields `report(phase, done, total)`

@@ -322,10 +322,47 @@ def run_report(
         raise PermissionDenied(f"a {principal.staff.role.value} may not run {name}")
     check_sql(report.sql, report.params)
     values = parse_params(report, raw_params)
+    _keep_to_their_locations(engine, principal, report, values)
     columns, rows = run_read_only(engine, report.sql, values, timeout_ms=timeout_ms, limit=row_limit + 1)
     return ReportResult(
         name, columns, [[_plain(v) for v in row] for row in rows[:row_limit]], len(rows) > row_limit
     )
+
+
+def _keep_to_their_locations(
+    engine: Engine, principal: Principal, report: Report, values: dict[str, Any]
+) -> None:
+    """A member tied to some locations reads only theirs: a built-in report's `location` (or
+    `register`) must be one of theirs (their only location is the default); a saved report's
+    SQL is not scoped to locations, so it needs a member of every location."""
+    from till.domain.staff import PermissionDenied
+    from till.storage.uow import UnitOfWork
+
+    member = principal.staff
+    if not member.locations:
+        return
+    with UnitOfWork(engine) as uow:
+        everywhere = {loc.code for loc in uow.reference.locations()}
+        if everywhere <= member.locations:
+            return
+        if not report.builtin:
+            raise PermissionDenied(
+                f"{report.name} reads every location and {member.username} works at "
+                f"{', '.join(sorted(member.locations))} only"
+            )
+        if "location" in report.params:
+            location = values.get("location")
+            if location is None and len(member.locations) == 1:
+                values["location"] = location = next(iter(member.locations))
+            if location is None or not member.works_at(str(location)):
+                raise PermissionDenied(
+                    f"name a location {member.username} works at: {', '.join(sorted(member.locations))}"
+                )
+        if "register" in report.params:
+            code = values.get("register")
+            register = None if code is None else uow.reference.register(str(code))
+            if register is None or not member.works_at(register.location_code):
+                raise PermissionDenied(f"name a register at {', '.join(sorted(member.locations))}")
 
 
 def run_read_only(

@@ -55,4 +55,10 @@ def rejected_sales(engine: EngineDep, principal: PrincipalDep) -> list[dict[str,
     """Sales the server refused, kept whole with the reason."""
     principal.staff.require(Permission.REPORTS)
     with UnitOfWork(engine) as uow:
-        return uow.sales.rejections()
+        at = {r.code: r.location_code for r in uow.reference.registers()}
+        return [
+            r
+            for r in uow.sales.rejections()
+            # A refused sale may name no register that exists: only staff of every location see it.
+            if principal.staff.works_at(at.get(r["register_code"], ""))
+        ]

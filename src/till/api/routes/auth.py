@@ -117,10 +117,15 @@ def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) 
 
 @router.get("/devices", response_model=list[DeviceOut], tags=["devices"], responses=problems(403))
 def list_devices(engine: EngineDep, principal: PrincipalDep) -> list[DeviceOut]:
-    """Registered devices, revoked ones too."""
+    """Registered devices at the member's locations, revoked ones too."""
     principal.staff.require(Permission.MANAGE_DEVICES)
     with UnitOfWork(engine) as uow:
-        return [DeviceOut.model_validate(d) for d in uow.devices.all()]
+        at = {r.code: r.location_code for r in uow.reference.registers()}
+        return [
+            DeviceOut.model_validate(d)
+            for d in uow.devices.all()
+            if principal.staff.works_at(at.get(d["register_code"], ""))
+        ]
 
 
 @router.delete(
