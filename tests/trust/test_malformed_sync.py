@@ -17,51 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
 
 from tests.e2e.conftest import Live, priced, sale_payload
 from tests.e2e.conftest import live as live  # the server fixture, shared with the e2e tests
+from tests.trust.db_snapshot import changes, snapshot
 from till.api.app import MAX_BODY_BYTES
-from till.storage.tables import metadata
-
-#: Tables a sign-in writes (tokens, the audit of it, the failure count): not part of a push.
-SIGN_IN_TABLES = {"auth_tokens", "staff", "audit_log"}
-
-Row = tuple[tuple[str, str], ...]
-Snapshot = dict[str, Counter[Row]]
 
 
 def _key(what: str) -> str:
     return f"{what}-{uuid.uuid4()}"
-
-
-def snapshot(engine: Engine) -> Snapshot:
-    """Every row of every table, as comparable values."""
-    found: Snapshot = {}
-    with engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            rows = conn.execute(select(table)).mappings().all()
-            found[table.name] = Counter(
-                tuple(sorted((k, json.dumps(v, sort_keys=True, default=str)) for k, v in row.items()))
-                for row in rows
-            )
-    return found
-
-
-def changes(
-    before: Snapshot, after: Snapshot
-) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """Per table that changed: (rows added, rows removed), each row as a dict of JSON values."""
-    found = {}
-    for name in before:
-        added = after[name] - before[name]
-        removed = before[name] - after[name]
-        if added or removed:
-            found[name] = (
-                [{k: json.loads(v) for k, v in row} for row in added.elements()],
-                [{k: json.loads(v) for k, v in row} for row in removed.elements()],
-            )
-    return found
 
 
 def _sku_and_price(live: Live) -> tuple[str, str]:

@@ -56,9 +56,11 @@ def rejected_sales(engine: EngineDep, principal: PrincipalDep) -> list[dict[str,
     principal.staff.require(Permission.REPORTS)
     with UnitOfWork(engine) as uow:
         at = {r.code: r.location_code for r in uow.reference.registers()}
+        everywhere = {loc.code for loc in uow.reference.locations()}
+        theirs = set(principal.staff.locations) or everywhere
         return [
             r
             for r in uow.sales.rejections()
-            # A refused sale may name no register that exists: only staff of every location see it.
-            if principal.staff.works_at(at.get(r["register_code"], ""))
+            # A refused sale may name a register that does not exist: staff of every location see it.
+            if (at[r["register_code"]] in theirs if r["register_code"] in at else everywhere <= theirs)
         ]
