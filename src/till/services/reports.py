@@ -36,6 +36,13 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _READS = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 _FORBIDDEN = re.compile(r"\binto\s+(outfile|dumpfile)\b|\bfor\s+update\b|\bload_file\s*\(", re.IGNORECASE)
+#: Statements that change something, anywhere in the text (a WITH clause can hold a DELETE).
+_WRITES = re.compile(
+    r"\b(insert|update|delete|merge|upsert|drop|alter|create|truncate|grant|revoke|"
+    r"rename|lock|call|do|handler|load|copy|vacuum|reindex|attach|detach|pragma)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
 #: MySQL/MariaDB run the text of `/*! … */` and `/*M! … */`: the comment stripping below
 #: would hide it from the check.
 _EXECUTABLE_COMMENT = re.compile(r"/\*\s*M?!")
@@ -185,6 +192,9 @@ def check_sql(sql: str, params: Mapping[str, str]) -> None:
         raise ReportRefused("a report is one SELECT (or WITH … SELECT); it cannot change data")
     if ";" in body:
         raise ReportRefused("a report is a single statement: remove the ';'")
+    written = _WRITES.search(_QUOTED.sub("''", body))
+    if written:
+        raise ReportRefused(f"a report reads: {written.group(1).upper()} is not allowed in it")
     if _FORBIDDEN.search(body):
         raise ReportRefused("a report reads: INTO OUTFILE, LOAD_FILE and FOR UPDATE are not allowed")
     used = set(_PARAM.findall(body))
