@@ -86,8 +86,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_error_answers(app)
     _document_error_answers(app)
     _serve_pwa(app, settings.web_dist)
-    # Outermost last: CORS answers preflights, then every answer gets the security headers,
-    # then bodies are counted (and checked for NUL) before any route reads them.
+    # Each middleware added wraps the ones before: the body is read and checked (size, NUL)
+    # before any route, CORS answers preflights, and the security headers, outermost, go on
+    # every answer (a 413 and a preflight too).
     app.add_middleware(RequestLimits, max_bytes=MAX_BODY_BYTES)
     if settings.allowed_origins:
         app.add_middleware(
