@@ -176,6 +176,9 @@ def _malformed(live: Live, good: dict[str, Any], sku: str) -> dict[str, dict[str
         ),
         "an unknown payment method": sale("NYC1-000113", payments=[{"method": "cheque", "amount": total}]),
         "an unknown register": sale("NOPE1-000001", register_code="NOPE1"),
+        "a register code longer than any register's": sale(
+            "NYC1-NEXT-DOOR-1", register_code="NYC1-NEXT-DOOR"
+        ),
         "a register of another location": sale("WH1-000114", register_code="WH1"),
         "a receipt number of another register": sale("NYC2-000115"),
         "an unknown member of staff": sale("NYC1-000116", staff_id=9999),

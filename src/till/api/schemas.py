@@ -105,6 +105,9 @@ Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
 Day = Annotated[date, BeforeValidator(_iso_date)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
+#: A register's code: as long as the database keeps it (a longer one could be stored nowhere,
+#: not even as a refused sale).
+RegisterCode = Annotated[str, Field(min_length=1, max_length=12)]
 Key = Annotated[str, Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -146,7 +149,7 @@ class SessionOut(BaseModel):
 
 class DeviceIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    register_code: Code
+    register_code: RegisterCode
 
 
 class DeviceOut(BaseModel):
@@ -276,7 +279,7 @@ class SaleIn(Strict):
     """A sale as a till records it (offline or not)."""
 
     idempotency_key: Key
-    register_code: Code
+    register_code: RegisterCode
     receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
     location_code: Code
     staff_id: RowId
@@ -388,7 +391,7 @@ class RefundLineIn(Strict):
 
 class RefundIn(Strict):
     idempotency_key: Key
-    register_code: Code
+    register_code: RegisterCode
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
     method: Literal["cash", "card", "other"] = "cash"
     reason: Annotated[str, Field(max_length=255)] = ""
