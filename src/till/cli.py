@@ -35,6 +35,21 @@ app.add_typer(magento_app, name="magento")
 console = Console()
 
 
+@app.callback()
+def _settings_first() -> None:
+    """Read the settings before any command, so a bad one stops Till with its reason."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            console.print(f"[red]settings: {where + ': ' if where else ''}{message}[/]")
+        raise typer.Exit(2) from None
+
+
 @contextmanager
 def phase_bars() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress display with a bar per phase; yields `report(phase, done, total)`
@@ -108,6 +123,9 @@ def demo(
     from till.demo.store import SeedError, seed_demo
 
     settings = get_settings()
+    if settings.production:
+        console.print("[red]the demo store and its printed passwords are not for production[/]")
+        raise typer.Exit(1)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:

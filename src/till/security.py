@@ -58,6 +58,11 @@ def check_offline_pin(verifier: str, pin: str) -> bool:
     return secrets.compare_digest(digest.hex(), hash_hex)
 
 
+def demo_password(username: str) -> str:
+    """The password the demo store gives each member; refused at sign-in in production."""
+    return f"{username}-demo"
+
+
 def new_token() -> str:
     """A random bearer token (256 bits)."""
     return secrets.token_urlsafe(32)

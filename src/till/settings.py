@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The secret key of a development checkout; production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "till-development-secret"  # noqa: S105 (public on purpose: refused in production)
 
 
 class Settings(BaseSettings):
@@ -18,8 +22,19 @@ class Settings(BaseSettings):
         default="sqlite:///var/till.sqlite3",
         description="SQLAlchemy URL: sqlite:///path, postgresql+psycopg://…, mysql+pymysql://…",
     )
-    environment: str = Field(default="development", description="development or production")
-    secret_key: str = Field(default="till-development-secret", description="signs nothing yet")
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses default secrets and demo passwords, and sends HSTS",
+    )
+    secret_key: str = Field(
+        default=DEVELOPMENT_SECRET_KEY,
+        description="the deployment's own secret (32+ characters in production); signs nothing yet",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="browser origins allowed to call the API, comma-separated "
+        "(e.g. https://office.example.com); none by default: the till is served from the same origin",
+    )
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -45,6 +60,28 @@ class Settings(BaseSettings):
     exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
     report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
     report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "TILL_ENVIRONMENT=production refuses to start with the development TILL_SECRET_KEY "
+                "(or one shorter than 32 characters): set a secret of your own, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return self
+
+    @property
+    def production(self) -> bool:
+        """True when running for real (TILL_ENVIRONMENT=production)."""
+        return self.environment == "production"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The CORS origins, parsed (no trailing slashes)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
 
 @lru_cache

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from till import __version__
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
 from till.api.routes import admin, audit, auth, catalog, operations, reports, sales, shifts, sync
+from till.api.schemas import PROBLEMS, Problem
 from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
 from till.services.errors import AuthFailed, Conflict, Locked, NotFound
@@ -81,8 +86,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_metrics(app, settings.queue_transport)
     app.include_router(magento_webhook.router)
     _add_error_answers(app)
-    _limit_body_size(app)
+    _document_error_answers(app)
     _serve_pwa(app, settings.web_dist)
+    # Each middleware added wraps the ones before: the body is read and checked (size, NUL)
+    # before any route, CORS answers preflights, and the security headers, outermost, go on
+    # every answer (a 413 and a preflight too).
+    app.add_middleware(RequestLimits, max_bytes=MAX_BODY_BYTES)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Device-Token"],
+            expose_headers=["Retry-After", "X-Truncated"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.production)
     return app
 
 
@@ -141,15 +160,178 @@ def _add_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation)
 
 
-def _limit_body_size(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _problem(
-                413, f"the request body is over {MAX_BODY_BYTES // 1024 // 1024} MiB; send smaller batches"
-            )
-        return await call_next(request)
+def _document_error_answers(app: FastAPI) -> None:
+    """Make the OpenAPI tell the truth about the error answers every route shares.
+
+    Derived from each operation itself: one that needs a token can answer 401, one that takes a
+    body 413 (the size limit) and 400 (a body that is not UTF-8), every one 422 (with `Problem`,
+    the shape the handlers above send, not FastAPI's default), and any that reads the database
+    503.
+    Route-specific statuses (403, 404, 409, …) are declared on the routes.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        problem = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for path, methods in document.get("paths", {}).items():
+            for operation in methods.values():
+                answers = operation.setdefault("responses", {})
+                codes = {503} if path != "/api/magento/webhook" else set()
+                if operation.get("security"):
+                    codes.add(401)
+                if "requestBody" in operation:
+                    codes |= {400, 413}
+                # Any request can be malformed, if only by a NUL in its query (RequestLimits).
+                codes.add(422)
+                if "HTTPValidationError" in json.dumps(answers.get("422", {})):
+                    del answers["422"]  # FastAPI's default shape; ours is Problem
+                for code in sorted(codes):
+                    answers.setdefault(str(code), {"description": PROBLEMS[code], **problem})
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        shape = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(shape.pop("$defs", {}))
+        schemas.setdefault("Problem", shape)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class RequestLimits:
+    """What every route may rely on before it runs: a body of at most `max_bytes` (else 413) and
+    no NUL character anywhere in the URL or the JSON body (else 422; PostgreSQL cannot store
+    one in text, so it would otherwise fail deep inside as a 500).
+
+    The size is checked by Content-Length or, for a chunked body (no Content-Length), by
+    counting bytes as they arrive: the body is read (up to the limit) before the route runs.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before the body was complete: nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _holds_nul(scope, body):
+            await _problem(422, "text may not contain NUL (\\u0000) characters")(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = _problem(
+            413, f"the request body is over {self.max_bytes // 1024 // 1024} MiB; send smaller batches"
+        )
+        answer.headers["Connection"] = "close"
+        await answer(scope, receive, send)
+
+
+def _holds_nul(scope: Scope, body: bytes) -> bool:
+    """True if the path, the query or a string of the JSON body holds a NUL character."""
+    query: bytes = scope.get("query_string", b"")
+    if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+        return True
+    if b"\\u0000" not in body.lower():
+        return False
+    # Only now parse: the escape might sit inside a string as literal text ("\\u0000").
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False  # not JSON: the route answers that itself
+
+    def walk(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(walk(k) or walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return False
+
+    return walk(document)
+
+
+#: For the PWA at `/`: its own scripts, workers and API only; MUI (emotion) injects <style>
+#: elements at run time and index.html carries inline styles, hence 'unsafe-inline' for styles
+#: (never for scripts).
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; "
+    "manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: For the API docs (/docs, /redoc): Swagger UI and ReDoc load from a CDN with an inline script.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers on every answer: CSP, no MIME sniffing, no framing, no referrer leaving the
+    till, and in production HSTS (the till must only ever be reached over HTTPS)."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        csp = DOCS_CSP if path in ("/docs", "/redoc") else APP_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", csp)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _serve_pwa(app: FastAPI, dist: Path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -26,11 +27,17 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+#: Declares the bearer scheme in the OpenAPI; a missing or malformed header is our own 401.
+_bearer = HTTPBearer(auto_error=False, description="the token from sign-in (or refresh)")
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
     """The token of an `Authorization: Bearer …` header."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None or not credentials.credentials.strip():
         raise AuthFailed("sign in first: send Authorization: Bearer <token>")
-    return authorization[7:].strip()
+    return credentials.credentials.strip()
 
 
 def get_sale_writer(request: Request) -> SaleWriter:
@@ -50,3 +57,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SaleWriterDep = Annotated[SaleWriter, Depends(get_sale_writer)]
+#: A row id in a path: an integer column's range, else 422 (never an overflow in the driver).
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: The same for a 64-bit id column (dead letters).
+BigIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+TokenDep = Annotated[str, Depends(bearer_token)]

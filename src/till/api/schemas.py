@@ -5,11 +5,12 @@ Money and quantities travel as decimal strings; a JSON float for money is refuse
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -29,6 +30,33 @@ def _no_float(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected a decimal string")
     return value
+
+
+def _iso_time(value: Any) -> Any:
+    """Times travel as ISO 8601 strings; a bare number (a Unix time to pydantic) is refused."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "give a time as an ISO 8601 string with its zone, e.g. 2026-11-25T15:04:05+00:00"
+        ) from None
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates travel as ISO 8601 strings (2026-11-25), never as numbers."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError("give a date as an ISO 8601 string, e.g. 2026-11-25") from None
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC, so say so on the wire.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _as_str(value: Decimal) -> str:
@@ -67,8 +95,19 @@ Percent = Annotated[
 DecimalOut = Annotated[
     Decimal, PlainSerializer(_as_str, return_type=str, when_used="json"), _decimal_string(4, signed=True)
 ]
+#: A row id as the database stores it (32-bit): a bigger or non-positive number is malformed (422).
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+#: A time in an answer: always with its zone (UTC when the database kept none).
+TimeOut = Annotated[datetime, AfterValidator(_utc)]
+#: A time with its zone, as an ISO 8601 string.
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+#: A date, as an ISO 8601 string.
+Day = Annotated[date, BeforeValidator(_iso_date)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
+#: A register's code: as long as the database keeps it (a longer one could be stored nowhere,
+#: not even as a refused sale).
+RegisterCode = Annotated[str, Field(min_length=1, max_length=12)]
 Key = Annotated[str, Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -103,22 +142,22 @@ class StaffOut(BaseModel):
 
 class SessionOut(BaseModel):
     token: str
-    expires_at: datetime
+    expires_at: TimeOut
     staff: StaffOut
     register_code: str | None
 
 
 class DeviceIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    register_code: Code
+    register_code: RegisterCode
 
 
 class DeviceOut(BaseModel):
     id: str
     name: str
     register_code: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: TimeOut
+    revoked_at: TimeOut | None
 
 
 class DeviceRegistered(BaseModel):
@@ -189,7 +228,7 @@ class CustomerIn(Strict):
     firstname: Annotated[str, Field(min_length=1, max_length=128)]
     lastname: Annotated[str, Field(min_length=1, max_length=128)]
     phone: Annotated[str, Field(max_length=32)] | None = None
-    group_id: int = 1
+    group_id: Annotated[int, Field(ge=0, le=2**31 - 1)] = 1
     client_key: Key | None = Field(
         default=None, description="the till's key: a retry creates no second customer"
     )
@@ -240,15 +279,15 @@ class SaleIn(Strict):
     """A sale as a till records it (offline or not)."""
 
     idempotency_key: Key
-    register_code: Code
+    register_code: RegisterCode
     receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
     location_code: Code
-    staff_id: int
-    created_at: AwareDatetime
+    staff_id: RowId
+    created_at: Time
     lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=500)]
     payments: Annotated[list[PaymentIn], Field(max_length=20)]
     totals: ClientTotalsIn
-    customer_id: int | None = None
+    customer_id: RowId | None = None
     customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
     coupon_code: Annotated[str, Field(max_length=64)] | None = None
     cart_discount_percent: Percent | None = None
@@ -336,7 +375,7 @@ class OrderOut(BaseModel):
     location_code: str
     staff_id: int
     customer_id: int | None
-    created_at: datetime
+    created_at: TimeOut
     state: str
     subtotal: DecimalOut
     discount: DecimalOut
@@ -350,14 +389,14 @@ class OrderOut(BaseModel):
 
 
 class RefundLineIn(Strict):
-    line_no: Annotated[int, Field(ge=1)]
+    line_no: Annotated[int, Field(ge=1, le=10_000)]
     qty: Quantity
     restock: bool = True
 
 
 class RefundIn(Strict):
     idempotency_key: Key
-    register_code: Code
+    register_code: RegisterCode
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
     method: Literal["cash", "card", "other"] = "cash"
     reason: Annotated[str, Field(max_length=255)] = ""
@@ -405,8 +444,8 @@ class CloseShiftIn(Strict):
 class ShiftReportOut(BaseModel):
     kind: Literal["X", "Z"]
     register_code: str
-    opened_at: datetime
-    closed_at: datetime | None
+    opened_at: TimeOut
+    closed_at: TimeOut | None
     opening_float: DecimalOut
     sales_count: int
     refunds_count: int
@@ -439,7 +478,41 @@ class PullOut(BaseModel):
     has_more: bool
 
 
-class Problem(BaseModel):
-    """Every error answer: a message a person can act on."""
+class FieldError(BaseModel):
+    """One field a request got wrong: where (`["body", "sales", 0, "qty"]`), what, and its kind."""
 
-    detail: str | list[Any]
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every error answer: a message a person can act on, or (422) the fields that were wrong."""
+
+    detail: str | list[FieldError]
+
+
+#: What each error status means, as the OpenAPI documents it.
+PROBLEMS: dict[int, str] = {
+    400: "the request cannot be read or run as written (a body that is not UTF-8; a report that "
+    "would write or has bad parameters)",
+    401: "not signed in, or the token is unknown, expired or revoked",
+    403: "the member's role or locations do not allow this",
+    404: "no such thing (or not at the member's locations)",
+    409: "it clashes with the current state (e.g. a second open shift, a name in use)",
+    413: "the request body is over the size limit (5 MiB); send smaller batches",
+    422: "the request is malformed: a list of field errors, or a message",
+    423: "the member is locked after repeated failed sign-ins",
+    503: "the database is not answering; keep the request and retry after Retry-After seconds",
+}
+
+
+def problems(
+    *codes: int, also: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: these error statuses, each with the Problem body, and `also`."""
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": Problem, "description": PROBLEMS[code]} for code in codes
+    }
+    answers.update(also or {})
+    return answers

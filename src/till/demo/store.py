@@ -36,7 +36,7 @@ from till.domain.catalog import (
 )
 from till.domain.customers import Customer, CustomerGroup
 from till.domain.staff import Role
-from till.security import hash_secret, offline_pin_verifier
+from till.security import demo_password, hash_secret, offline_pin_verifier
 from till.storage import tables as t
 from till.storage.feed import ensure_sequencer, record_changes, stamp_pending
 
@@ -961,7 +961,7 @@ def seed_demo(engine: Engine, *, today: date | None = None) -> DemoStore:
     customers = _demo_customers()
     # argon2 is slow on purpose: hash before taking the write lock, not while holding it.
     staff = tuple(
-        DemoStaff(i, username, name, role, f"{username}-demo", pin, locations)
+        DemoStaff(i, username, name, role, demo_password(username), pin, locations)
         for i, (username, name, role, pin, locations) in enumerate(_STAFF, start=1)
     )
     staff_rows = [

@@ -5,7 +5,8 @@ and the headers `Till-Message-Id`, `Till-Topic`, `Till-Timestamp` (Unix seconds)
 `Till-Signature: t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
 A receiver recomputes the HMAC over the exact bytes it got, compares in constant time and
 refuses a timestamp older than its tolerance (five minutes by default): a captured request
-replayed later fails. Any 2xx is success; anything else (or no answer) is retried with
+replayed later fails. `verify_signature` does exactly that (standard library only, so a
+receiver may copy it). Any 2xx is success; anything else (or no answer) is retried with
 backoff and jitter, then dead-lettered. `Till-Message-Id` stays the same across retries,
 so a receiver can drop a repeat.
 """
@@ -36,10 +37,45 @@ class WebhookFailed(Exception):
     """The endpoint did not take the event (a retry follows)."""
 
 
+class InvalidSignature(ValueError):
+    """A webhook request that must be refused: the message says why."""
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The `Till-Signature` header value for a body sent at `timestamp`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(
+    secret: str,
+    header: str | None,
+    body: bytes,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> None:
+    """Check a `Till-Signature` header against the exact raw body received; raise
+    InvalidSignature unless it was made with `secret` over these bytes within `tolerance`
+    seconds of now (either way: a clock ahead is as suspect as a replay).
+
+    A receiver calls it before parsing the body::
+
+        try:
+            verify_signature(SECRET, request.headers.get("Till-Signature"), raw_body)
+        except InvalidSignature as exc:
+            return 401, str(exc)
+    """
+    parts = dict(part.strip().split("=", 1) for part in (header or "").split(",") if "=" in part)
+    stamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not stamp.isdigit() or not given:
+        raise InvalidSignature("the signature header must be t=<unix seconds>,v1=<hex HMAC-SHA256>")
+    timestamp = int(stamp)
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        raise InvalidSignature(f"the signature is more than {tolerance} s old (or ahead of the clock)")
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, given):
+        raise InvalidSignature("the signature does not match the body")
 
 
 def verify(
@@ -52,14 +88,10 @@ def verify(
 ) -> bool:
     """True if the signature header matches the raw body and is fresh (what a receiver does)."""
     try:
-        parts = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+        verify_signature(secret, header, body, tolerance=tolerance, now=now)
+    except InvalidSignature:
         return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    return True
 
 
 def body_of(message: Message) -> bytes:

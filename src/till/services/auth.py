@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from till.domain.staff import Permission, Role, StaffMember
-from till.security import hash_secret, new_token, offline_pin_verifier, token_digest, verify_secret
+from till.security import (
+    demo_password,
+    hash_secret,
+    new_token,
+    offline_pin_verifier,
+    token_digest,
+    verify_secret,
+)
 from till.services.errors import AuthFailed, Locked, NotFound
 from till.settings import Settings
 from till.storage.events import Actor
@@ -108,6 +115,13 @@ def sign_in(
             )
         if not member.active:
             raise refuse(AuthFailed(f"{username} is deactivated"), "deactivated", who)
+        if settings.production and not by_pin and secret == demo_password(username):
+            # The demo store's passwords are printed in the README: never a way in for real.
+            raise refuse(
+                AuthFailed("the demo password is refused in production; an admin sets a new one"),
+                "demo password in production",
+                who,
+            )
         stored = secrets_row["pin_hash" if by_pin else "password_hash"]
         if not verify_secret(stored, secret):
             now_locked = uow.staff.record_failure(
@@ -155,6 +169,32 @@ def authenticate(engine: Engine, token: str) -> Principal:
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
         return Principal(member, row["device_id"], row["register_code"])
+
+
+def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
+    """Swap a live token for a new one with a fresh expiry; the old one stops working at once.
+
+    The old token is revoked by a conditional update in the same transaction, so of two
+    refreshes racing with one token only one gets a new token.
+    """
+    with UnitOfWork(engine) as uow:
+        digest = token_digest(token)
+        row = uow.devices.token(digest)
+        if row is None:
+            raise AuthFailed("sign in again: the token is unknown, expired or revoked")
+        member = uow.staff.by_id(row["staff_id"])
+        if member is None or not member.active:
+            raise AuthFailed("this member of staff is no longer active")
+        if not uow.devices.spend_token(digest):
+            raise AuthFailed("this token was refreshed a moment ago; sign in again")
+        fresh = new_token()
+        expires = uow.devices.add_token(
+            token_digest(fresh), member.id, row["device_id"], timedelta(hours=settings.token_ttl_hours)
+        )
+        principal = Principal(member, row["device_id"], row["register_code"])
+        uow.events.audit("token.refreshed", {}, principal.actor())
+        uow.commit()
+    return SignedIn(fresh, expires, principal)
 
 
 def sign_out(engine: Engine, token: str) -> None:

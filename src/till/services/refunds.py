@@ -81,16 +81,17 @@ def _refund(
     reason: str,
 ) -> tuple[str, bool]:
     with UnitOfWork(engine) as uow:
+        register = uow.reference.register(register_code)
+        if register is None:
+            raise NotFound(f"no register {register_code}")
+        # Permission first: a replayed key must not show a refund to someone who may not refund.
+        by.staff.require(Permission.REFUND, register.location_code)
         existing = uow.sales.refund_id_for_key(key)
         if existing is not None:
             return existing, False
         order = uow.sales.get(order_id)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        register = uow.reference.register(register_code)
-        if register is None:
-            raise NotFound(f"no register {register_code}")
-        by.staff.require(Permission.REFUND, register.location_code)
         location = uow.reference.location(register.location_code)
         assert location is not None
         if len({r.line_no for r in requests}) != len(requests):

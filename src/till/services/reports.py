@@ -2,10 +2,12 @@
 
 A report runs in a read-only transaction with a statement timeout and a row limit:
 PostgreSQL `SET TRANSACTION READ ONLY` + `SET LOCAL statement_timeout`; MariaDB
-`START TRANSACTION READ ONLY` with `max_statement_time`; SQLite `PRAGMA query_only` with a
-progress handler as the clock. The text is also checked before it runs (one statement that
-reads), because MariaDB commits implicitly before DDL: the database's refusal is the proof,
-the check the first fence. Values are bound parameters, never pasted into the SQL.
+`START TRANSACTION READ ONLY` with `max_statement_time`, in a session set to read-only too
+(MariaDB commits implicitly before DDL, and only a read-only session makes the transaction
+after that commit refuse the DDL); SQLite `PRAGMA query_only` with a progress handler as the
+clock. The text is also checked before it runs (one statement that reads, no executable
+comments): the check is the first fence, the database's refusal the proof. Values are bound
+parameters, never pasted into the SQL.
 Optional parameters use `COALESCE(:param, column) = column`, which types the parameter on
 every database.
 """
@@ -34,7 +36,17 @@ PARAM_TYPES = ("date", "int", "text", "decimal")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _READS = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
-_FORBIDDEN = re.compile(r"\binto\s+(outfile|dumpfile)\b|\bfor\s+update\b", re.IGNORECASE)
+_FORBIDDEN = re.compile(r"\binto\s+(outfile|dumpfile)\b|\bfor\s+update\b|\bload_file\s*\(", re.IGNORECASE)
+#: Statements that change something, anywhere in the text (a WITH clause can hold a DELETE).
+_WRITES = re.compile(
+    r"\b(insert|update|delete|merge|upsert|drop|alter|create|truncate|grant|revoke|"
+    r"rename|lock|call|do|handler|load|copy|vacuum|reindex|attach|detach|pragma)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
+#: MySQL/MariaDB run the text of `/*! … */` and `/*M! … */`: the comment stripping below
+#: would hide it from the check.
+_EXECUTABLE_COMMENT = re.compile(r"/\*\s*M?!")
 
 
 class ReportRefused(ValueError):
@@ -174,13 +186,18 @@ ORDER BY sh.closed_at DESC""",
 
 def check_sql(sql: str, params: Mapping[str, str]) -> None:
     """Refuse what is not one reading statement, or uses undeclared parameters."""
+    if _EXECUTABLE_COMMENT.search(sql):
+        raise ReportRefused("a report may not use executable comments (/*! … */)")
     body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL).strip().rstrip(";").strip()
     if not _READS.match(body):
         raise ReportRefused("a report is one SELECT (or WITH … SELECT); it cannot change data")
     if ";" in body:
         raise ReportRefused("a report is a single statement: remove the ';'")
+    written = _WRITES.search(_QUOTED.sub("''", body))
+    if written:
+        raise ReportRefused(f"a report reads: {written.group(1).upper()} is not allowed in it")
     if _FORBIDDEN.search(body):
-        raise ReportRefused("a report reads: INTO OUTFILE and FOR UPDATE are not allowed")
+        raise ReportRefused("a report reads: INTO OUTFILE, LOAD_FILE and FOR UPDATE are not allowed")
     used = set(_PARAM.findall(body))
     undeclared = sorted(used - set(params))
     if undeclared:
@@ -329,10 +346,47 @@ def run_report(
         raise PermissionDenied(f"a {principal.staff.role.value} may not run {name}")
     check_sql(report.sql, report.params)
     values = parse_params(report, raw_params)
+    _keep_to_their_locations(engine, principal, report, values)
     columns, rows = run_read_only(engine, report.sql, values, timeout_ms=timeout_ms, limit=row_limit + 1)
     return ReportResult(
         name, columns, [[_plain(v) for v in row] for row in rows[:row_limit]], len(rows) > row_limit
     )
+
+
+def _keep_to_their_locations(
+    engine: Engine, principal: Principal, report: Report, values: dict[str, Any]
+) -> None:
+    """A member tied to some locations reads only theirs: a built-in report's `location` (or
+    `register`) must be one of theirs (their only location is the default); a saved report's
+    SQL is not scoped to locations, so it needs a member of every location."""
+    from till.domain.staff import PermissionDenied
+    from till.storage.uow import UnitOfWork
+
+    member = principal.staff
+    if not member.locations:
+        return
+    with UnitOfWork(engine) as uow:
+        everywhere = {loc.code for loc in uow.reference.locations()}
+        if everywhere <= member.locations:
+            return
+        if not report.builtin:
+            raise PermissionDenied(
+                f"{report.name} reads every location and {member.username} works at "
+                f"{', '.join(sorted(member.locations))} only"
+            )
+        if "location" in report.params:
+            location = values.get("location")
+            if location is None and len(member.locations) == 1:
+                values["location"] = location = next(iter(member.locations))
+            if location is None or not member.works_at(str(location)):
+                raise PermissionDenied(
+                    f"name a location {member.username} works at: {', '.join(sorted(member.locations))}"
+                )
+        if "register" in report.params:
+            code = values.get("register")
+            register = None if code is None else uow.reference.register(str(code))
+            if register is None or not member.works_at(register.location_code):
+                raise PermissionDenied(f"name a register at {', '.join(sorted(member.locations))}")
 
 
 def run_read_only(
@@ -353,14 +407,21 @@ def run_read_only(
                 finally:
                     conn.rollback()
             conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
+            conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
             conn.exec_driver_sql("START TRANSACTION READ ONLY")
             try:
                 result = conn.execute(text(sql), dict(values))
                 return list(result.keys()), result.fetchmany(limit)
             finally:
-                conn.rollback()
-                conn.exec_driver_sql("SET SESSION max_statement_time = 0")
-                conn.commit()
+                try:
+                    conn.rollback()
+                    conn.exec_driver_sql("SET SESSION TRANSACTION READ WRITE")
+                    conn.exec_driver_sql("SET SESSION max_statement_time = 0")
+                    conn.commit()
+                except DBAPIError:
+                    # A pooled connection left read-only must never serve a sale: drop it.
+                    conn.invalidate()
+                    raise
     except DBAPIError as exc:
         raise _explain(exc) from None
 

@@ -202,6 +202,16 @@ class DeviceRepository:
             return None
         return dict(row._mapping)
 
+    def spend_token(self, token_hash: str) -> bool:
+        """Revoke a live token; False if it was revoked already (by a racing refresh)."""
+        return bool(
+            self.conn.execute(
+                update(auth_tokens)
+                .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            ).rowcount
+        )
+
     def revoke_token(self, token_hash: str) -> None:
         """Sign a token out."""
         self.conn.execute(

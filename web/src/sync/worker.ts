@@ -78,7 +78,10 @@ async function round(): Promise<void> {
     status.lastSyncAt = new Date().toISOString();
     ensureLive();
   } catch (error) {
-    if (error instanceof AuthExpired) {
+    if (error instanceof AuthExpired && config?.token && config.token !== ctx.creds.token) {
+      // The page swapped the token for a new one mid-round (the old one ends at once): go again.
+      again = true;
+    } else if (error instanceof AuthExpired) {
       status.authExpired = true;
       status.lastError = 'Signed out by the server: sign in again to send sales.';
     } else {
@@ -133,7 +136,7 @@ function ensureLive(): void {
         abort.signal,
       );
     } catch (error) {
-      if (error instanceof AuthExpired) status.authExpired = true;
+      if (error instanceof AuthExpired && ctx.creds.token === config?.token) status.authExpired = true;
     } finally {
       status.live = false;
       if (liveAbort === abort) liveAbort = null;

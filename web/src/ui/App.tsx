@@ -45,6 +45,8 @@ const BackOffice = lazy(() => import('./admin/BackOffice'));
 
 type Screen = 'sell' | 'orders' | 'shift' | 'office';
 
+const REFRESH_RETRY_MS = 5 * 60_000;
+
 export function App() {
   const [loaded, setLoaded] = useState(false);
   const [device, setDevice] = useState<Device | null>(null);
@@ -123,6 +125,26 @@ export function App() {
         if (error instanceof ApiError) notify(`Could not renew the session: ${error.detail}`, 'warning');
       });
   }, [browserOnline, device, session, notify]);
+
+  // Swap the token for a new one halfway through its life (the server revokes the old one at
+  // once and the effect above hands the new one to the sync worker); retry every few minutes
+  // while the server cannot be reached.
+  useEffect(() => {
+    if (!session?.token || !session.expiresAt) return;
+    const token = session.token;
+    let timer: ReturnType<typeof setTimeout>;
+    const refresh = () => {
+      call<SessionOut>({ baseUrl: location.origin, token }, 'POST', '/api/auth/refresh')
+        .then((signed) => setSession((current) => (current?.token === token ? { ...current, token: signed.token, expiresAt: signed.expires_at } : current)))
+        .catch((error: unknown) => {
+          // 401: the session is over (status.authExpired tells the user); otherwise try again.
+          if (!(error instanceof ApiError && error.status === 401)) timer = setTimeout(refresh, REFRESH_RETRY_MS);
+        });
+    };
+    const halfLife = (Date.parse(session.expiresAt) - Date.now()) / 2;
+    timer = setTimeout(refresh, Math.max(halfLife, 0));
+    return () => clearTimeout(timer);
+  }, [session?.token, session?.expiresAt]);
 
   // A session the server ended (status.authExpired) while a PIN is still known: renew it.
   useEffect(() => {

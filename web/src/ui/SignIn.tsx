@@ -37,6 +37,7 @@ export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (se
               permissions: ROLE_PERMISSIONS[member.role] ?? [],
               maxDiscountPercent: member.discount_limit ?? ROLE_DISCOUNT_LIMIT[member.role] ?? '0',
               token: null,
+              expiresAt: null,
               offline: true,
             },
             pin,

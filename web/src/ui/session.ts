@@ -19,6 +19,8 @@ export interface Session {
   maxDiscountPercent: string;
   /** null when signed in offline by PIN; the sync keeps the till's last server token. */
   token: string | null;
+  /** When the server ends the token (ISO time); the till swaps it for a new one well before. */
+  expiresAt: string | null;
   offline: boolean;
 }
 
@@ -56,6 +58,7 @@ export function sessionFrom(signed: SessionOut): Session {
     permissions: signed.staff.permissions,
     maxDiscountPercent: signed.staff.max_discount_percent,
     token: signed.token,
+    expiresAt: signed.expires_at,
     offline: false,
   };
 }

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from till import __version__
 from till.api.deps import EngineDep, PrincipalDep
+from till.api.schemas import problems
 from till.domain.staff import Permission
 from till.storage.uow import UnitOfWork
 
@@ -41,7 +42,7 @@ def locations(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]
         ]
 
 
-@router.get("/flags", tags=["monitoring"])
+@router.get("/flags", tags=["monitoring"], responses=problems(403))
 def flags(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Sales flagged for a manager: oversold, totals mismatch, price differs, over limit."""
     principal.staff.require(Permission.REPORTS)
@@ -49,9 +50,17 @@ def flags(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
         return [f for f in uow.sales.flags() if principal.staff.works_at(f["location_code"])]
 
 
-@router.get("/rejected-sales", tags=["monitoring"])
+@router.get("/rejected-sales", tags=["monitoring"], responses=problems(403))
 def rejected_sales(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Sales the server refused, kept whole with the reason."""
     principal.staff.require(Permission.REPORTS)
     with UnitOfWork(engine) as uow:
-        return uow.sales.rejections()
+        at = {r.code: r.location_code for r in uow.reference.registers()}
+        everywhere = {loc.code for loc in uow.reference.locations()}
+        theirs = set(principal.staff.locations) or everywhere
+        return [
+            r
+            for r in uow.sales.rejections()
+            # A refused sale may name a register that does not exist: staff of every location see it.
+            if (at[r["register_code"]] in theirs if r["register_code"] in at else everywhere <= theirs)
+        ]

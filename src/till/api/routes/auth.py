@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, status
 
-from till.api.deps import EngineDep, PrincipalDep, SettingsDep, bearer_token
+from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep
 from till.api.schemas import (
     DeviceIn,
     DeviceOut,
@@ -15,6 +15,7 @@ from till.api.schemas import (
     SessionOut,
     SignInIn,
     StaffOut,
+    problems,
 )
 from till.domain.staff import ROLE_PERMISSIONS, Permission
 from till.services import auth
@@ -45,7 +46,12 @@ def _session(signed: auth.SignedIn) -> SessionOut:
     )
 
 
-@router.post("/auth/sign-in", response_model=SessionOut, summary="Sign in with username and password")
+@router.post(
+    "/auth/sign-in",
+    response_model=SessionOut,
+    summary="Sign in with username and password",
+    responses=problems(401, 423),
+)
 def sign_in(
     body: SignInIn,
     engine: EngineDep,
@@ -56,7 +62,12 @@ def sign_in(
     return _session(auth.sign_in(engine, settings, body.username, body.password, device_token=x_device_token))
 
 
-@router.post("/auth/pin", response_model=SessionOut, summary="Switch staff with a PIN on a registered till")
+@router.post(
+    "/auth/pin",
+    response_model=SessionOut,
+    summary="Switch staff with a PIN on a registered till",
+    responses=problems(401, 423),
+)
 def pin_sign_in(
     body: PinIn,
     engine: EngineDep,
@@ -70,9 +81,16 @@ def pin_sign_in(
 
 
 @router.post("/auth/sign-out", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out(engine: EngineDep, authorization: Annotated[str | None, Header()] = None) -> None:
+def sign_out(engine: EngineDep, token: TokenDep) -> None:
     """End this token's session."""
-    auth.sign_out(engine, bearer_token(authorization))
+    auth.sign_out(engine, token)
+
+
+@router.post("/auth/refresh", response_model=SessionOut, summary="Swap the token for a new one")
+def refresh(engine: EngineDep, settings: SettingsDep, token: TokenDep) -> SessionOut:
+    """A new token with a fresh expiry (`token_ttl_hours`) for the same member and till; the
+    token sent stops working at once. A till refreshes well before `expires_at`."""
+    return _session(auth.refresh(engine, settings, token))
 
 
 @router.get("/auth/me", response_model=StaffOut)
@@ -82,7 +100,11 @@ def me(principal: PrincipalDep) -> StaffOut:
 
 
 @router.post(
-    "/devices", response_model=DeviceRegistered, status_code=status.HTTP_201_CREATED, tags=["devices"]
+    "/devices",
+    response_model=DeviceRegistered,
+    status_code=status.HTTP_201_CREATED,
+    tags=["devices"],
+    responses=problems(403, 404),
 )
 def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) -> DeviceRegistered:
     """Register a till to a register (manager or admin); its token is shown once."""
@@ -90,15 +112,25 @@ def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) 
     return DeviceRegistered(device_id=device_id, device_token=token)
 
 
-@router.get("/devices", response_model=list[DeviceOut], tags=["devices"])
+@router.get("/devices", response_model=list[DeviceOut], tags=["devices"], responses=problems(403))
 def list_devices(engine: EngineDep, principal: PrincipalDep) -> list[DeviceOut]:
-    """Registered devices, revoked ones too."""
+    """Registered devices at the member's locations, revoked ones too."""
     principal.staff.require(Permission.MANAGE_DEVICES)
     with UnitOfWork(engine) as uow:
-        return [DeviceOut.model_validate(d) for d in uow.devices.all()]
+        at = {r.code: r.location_code for r in uow.reference.registers()}
+        return [
+            DeviceOut.model_validate(d)
+            for d in uow.devices.all()
+            if principal.staff.works_at(at.get(d["register_code"], ""))
+        ]
 
 
-@router.delete("/devices/{device_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["devices"])
+@router.delete(
+    "/devices/{device_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["devices"],
+    responses=problems(403, 404),
+)
 def revoke_device(device_id: str, engine: EngineDep, principal: PrincipalDep) -> None:
     """Revoke a till: its device token and every sign-in on it stop working at once."""
     auth.revoke_device(engine, principal, device_id)

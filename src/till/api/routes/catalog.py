@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from till.api.deps import EngineDep, PrincipalDep
-from till.api.schemas import CustomerIn, CustomerOut, ProductOut, StockAdjustmentIn, StockOut
+from till.api.deps import EngineDep, IdPath, PrincipalDep
+from till.api.schemas import CustomerIn, CustomerOut, ProductOut, StockAdjustmentIn, StockOut, problems
 from till.domain.customers import Customer
 from till.domain.inventory import StockAdjustment
 from till.domain.staff import Permission
@@ -30,7 +30,9 @@ def search_products(engine: EngineDep, principal: PrincipalDep, q: Search, limit
         return [product_json(p) for p in uow.catalog.search(q, limit)]
 
 
-@router.get("/products/by-barcode/{barcode}", response_model=ProductOut, tags=["catalog"])
+@router.get(
+    "/products/by-barcode/{barcode}", response_model=ProductOut, tags=["catalog"], responses=problems(404)
+)
 def product_by_barcode(barcode: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     """The product a scanned barcode belongs to."""
     with UnitOfWork(engine) as uow:
@@ -41,7 +43,7 @@ def product_by_barcode(barcode: str, engine: EngineDep, principal: PrincipalDep)
         return product_json(next(iter(found.values())))
 
 
-@router.get("/products/{sku}", response_model=ProductOut, tags=["catalog"])
+@router.get("/products/{sku}", response_model=ProductOut, tags=["catalog"], responses=problems(404))
 def get_product(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     """One product with its EAV attributes and prices."""
     with UnitOfWork(engine) as uow:
@@ -51,13 +53,18 @@ def get_product(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
         return product_json(found[sku])
 
 
-@router.get("/stock/{sku}", response_model=StockOut, tags=["stock"])
+@router.get("/stock/{sku}", response_model=StockOut, tags=["stock"], responses=problems(404))
 def get_stock(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     """A sku's quantity at every source and salable quantity at every location."""
     return stock_of(engine, sku)
 
 
-@router.post("/stock/adjustments", status_code=status.HTTP_204_NO_CONTENT, tags=["stock"])
+@router.post(
+    "/stock/adjustments",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["stock"],
+    responses=problems(403, 404),
+)
 def post_adjustment(body: StockAdjustmentIn, engine: EngineDep, principal: PrincipalDep) -> None:
     """Count, damage, receive, correct or transfer stock, with a reason (stock_adjust permission)."""
     adjust_stock(engine, principal, StockAdjustment(**body.model_dump()))
@@ -70,8 +77,10 @@ def search_customers(engine: EngineDep, principal: PrincipalDep, q: Search, limi
         return [customer_json(row) for row in uow.customers.search(q, limit)]
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerOut, tags=["customers"])
-def get_customer(customer_id: int, engine: EngineDep, principal: PrincipalDep) -> Any:
+@router.get(
+    "/customers/{customer_id}", response_model=CustomerOut, tags=["customers"], responses=problems(404)
+)
+def get_customer(customer_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> Any:
     """One customer."""
     with UnitOfWork(engine) as uow:
         row = uow.customers.get(customer_id)
@@ -81,7 +90,13 @@ def get_customer(customer_id: int, engine: EngineDep, principal: PrincipalDep) -
 
 
 @router.post(
-    "/customers", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, tags=["customers"]
+    "/customers",
+    response_model=CustomerOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["customers"],
+    responses=problems(
+        403, 409, also={200: {"model": CustomerOut, "description": "a replay: the customer exists already"}}
+    ),
 )
 def create_customer(body: CustomerIn, response: Response, engine: EngineDep, principal: PrincipalDep) -> Any:
     """Create a customer at the till (201); a retry with the same client_key answers it again (200)."""

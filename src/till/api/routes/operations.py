@@ -6,16 +6,15 @@ The admin pages of the web app are built on these (see docs/queue.md for every s
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from till.api.deps import EngineDep, PrincipalDep, SettingsDep
-from till.api.schemas import Money
+from till.api.deps import BigIdPath, EngineDep, IdPath, PrincipalDep, SettingsDep
+from till.api.schemas import Day, Money, Time, problems
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, PermissionDenied, Role
 from till.magento import reconcile
 from till.magento.monitoring import magento_snapshot
@@ -26,7 +25,8 @@ from till.services import prices
 from till.services.auth import Principal, add_staff
 from till.storage.uow import UnitOfWork
 
-router = APIRouter(prefix="/api/admin", tags=["back office"])
+#: Every back-office route is for managers or admins: any may answer 403.
+router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems(403))
 
 
 def require_manager(principal: Principal) -> None:
@@ -177,7 +177,7 @@ class StaffIn(BaseModel):
     locations: list[str] = Field(default_factory=list)
 
 
-@router.post("/staff", status_code=status.HTTP_201_CREATED)
+@router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problems(404))
 def create_staff(body: StaffIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Add a member of staff (manage_staff: admins)."""
     principal.staff.require(Permission.MANAGE_STAFF)
@@ -268,24 +268,24 @@ def create_webhook(body: WebhookIn, engine: EngineDep, principal: PrincipalDep) 
     return webhooks.add_endpoint(engine, body.name, body.url, body.topics, by=principal.actor())
 
 
-@router.get("/webhooks/{endpoint_id}")
-def get_webhook(endpoint_id: int, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/webhooks/{endpoint_id}", responses=problems(404))
+def get_webhook(endpoint_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """One endpoint."""
     require_admin(principal)
     return webhooks.get_endpoint(engine, endpoint_id)
 
 
-@router.patch("/webhooks/{endpoint_id}")
+@router.patch("/webhooks/{endpoint_id}", responses=problems(404))
 def change_webhook(
-    endpoint_id: int, body: WebhookChange, engine: EngineDep, principal: PrincipalDep
+    endpoint_id: IdPath, body: WebhookChange, engine: EngineDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Change an endpoint's name, url, topics, or switch it off and on."""
     require_admin(principal)
     return webhooks.change_endpoint(engine, endpoint_id, by=principal.actor(), **body.model_dump())
 
 
-@router.delete("/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_webhook(endpoint_id: int, engine: EngineDep, principal: PrincipalDep) -> None:
+@router.delete("/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def delete_webhook(endpoint_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> None:
     """Delete an endpoint."""
     require_admin(principal)
     webhooks.remove_endpoint(engine, endpoint_id, by=principal.actor())
@@ -306,16 +306,16 @@ def list_dead_letters(
     return store.dead_letters(engine, queue, limit)
 
 
-@router.get("/dead-letters/{letter_id}")
-def get_dead_letter(letter_id: int, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/dead-letters/{letter_id}", responses=problems(404))
+def get_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """One dead letter."""
     require_admin(principal)
     return deadletters.inspect(engine, letter_id)
 
 
-@router.post("/dead-letters/{letter_id}/replay")
+@router.post("/dead-letters/{letter_id}/replay", responses=problems(404, 409))
 async def replay_dead_letter(
-    letter_id: int, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+    letter_id: BigIdPath, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Put a dead letter back in its queue with fresh tries."""
     require_admin(principal)
@@ -323,8 +323,10 @@ async def replay_dead_letter(
     return {"replayed": letter["id"], "queue": letter["queue"], "message_id": letter["message_id"]}
 
 
-@router.delete("/dead-letters/{letter_id}", status_code=status.HTTP_204_NO_CONTENT)
-def discard_dead_letter(letter_id: int, engine: EngineDep, principal: PrincipalDep) -> None:
+@router.delete(
+    "/dead-letters/{letter_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409)
+)
+def discard_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: PrincipalDep) -> None:
     """Give up on a dead letter for good."""
     require_admin(principal)
     deadletters.discard(engine, letter_id, by=principal.actor())
@@ -349,7 +351,7 @@ def list_jobs(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]
     return scheduler.list_jobs(engine)
 
 
-@router.get("/jobs/{name}/runs")
+@router.get("/jobs/{name}/runs", responses=problems(404))
 def job_runs(name: str, engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """A job's recent runs."""
     require_manager(principal)
@@ -357,7 +359,7 @@ def job_runs(name: str, engine: EngineDep, principal: PrincipalDep) -> list[dict
     return scheduler.job_history(engine, name)
 
 
-@router.patch("/jobs/{name}")
+@router.patch("/jobs/{name}", responses=problems(404))
 def change_job(name: str, body: JobChange, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Change a job (admins)."""
     require_admin(principal)
@@ -380,8 +382,8 @@ class PriceIn(BaseModel):
 
     price: Money | None = None
     special_price: Money | None = None
-    special_from: date | None = None
-    special_to: date | None = None
+    special_from: Day | None = None
+    special_to: Day | None = None
     clear_special: bool = False
 
 
@@ -390,11 +392,11 @@ class PriceScheduleIn(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64)
     special_price: Money
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Time
+    ends_at: Time | None = None
 
 
-@router.put("/prices/{sku}")
+@router.put("/prices/{sku}", responses=problems(404))
 def put_price(sku: str, body: PriceIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Change a price now (tills hear it through the feed and the live stream)."""
     return prices.change_price(engine, principal, sku, **body.model_dump())
@@ -407,7 +409,7 @@ def list_price_schedules(engine: EngineDep, principal: PrincipalDep) -> list[dic
     return prices.price_schedule_list(engine)
 
 
-@router.post("/price-schedules", status_code=status.HTTP_201_CREATED)
+@router.post("/price-schedules", status_code=status.HTTP_201_CREATED, responses=problems(404))
 async def schedule_price(body: PriceScheduleIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Plan a special price; the `special-prices` job starts and ends it."""
     return await run_in_threadpool(

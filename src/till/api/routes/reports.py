@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
+from till.api.schemas import problems
 from till.services import reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -33,20 +34,34 @@ def list_reports(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, A
     return [r.json() for r in reports.list_reports(engine, principal)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problems(400, 403, 409))
 def save_report(body: ReportIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Save a report (admins). A statement that is not one SELECT is refused with 400."""
     report = reports.Report(body.name, body.title, body.sql, body.params, tuple(body.roles), body.description)
     return reports.save_report(engine, principal, report).json()
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
 def delete_report(name: str, engine: EngineDep, principal: PrincipalDep) -> None:
     """Delete a saved report (admins)."""
     reports.delete_report(engine, principal, name)
 
 
-@router.get("/{name}", response_model=None)
+@router.get(
+    "/{name}",
+    response_model=None,
+    responses=problems(
+        400,
+        403,
+        404,
+        also={
+            200: {
+                "description": "the rows (JSON), or with format=csv a CSV file",
+                "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+            }
+        },
+    ),
+)
 async def run_report(
     name: str,
     request: Request,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
-from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut
+from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut, Time, problems
 from till.domain.orders import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
@@ -24,10 +23,13 @@ router = APIRouter(prefix="/api", tags=["orders"])
     "/orders",
     response_model=SaleResultOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"model": SaleResultOut, "description": "a replay: the sale exists already"},
-        422: {"model": Problem, "description": "the sale was refused and recorded"},
-    },
+    responses=problems(
+        403,
+        also={
+            200: {"model": SaleResultOut, "description": "a replay: the sale exists already"},
+            422: {"model": Problem, "description": "malformed, or the sale was refused and recorded"},
+        },
+    ),
 )
 def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, response: Response) -> Any:
     """Place one sale, idempotently: the same idempotency key never makes a second sale."""
@@ -51,14 +53,14 @@ def _result(result: Any) -> SaleResultOut:
     )
 
 
-@router.get("/orders", response_model=list[OrderOut])
+@router.get("/orders", response_model=list[OrderOut], responses=problems(403))
 def list_orders(
     engine: EngineDep,
     principal: PrincipalDep,
     location_code: str | None = None,
     register_code: str | None = None,
     receipt_number: str | None = None,
-    before: datetime | None = None,
+    before: Annotated[Time | None, Query(description="sales before this time (paging)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[Any]:
     """Recent sales, newest first; staff tied to locations see only theirs."""
@@ -81,7 +83,7 @@ def list_orders(
         return [order_out(o) for o in found if member.works_at(o.location_code)]
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=problems(404))
 def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     """One sale with its lines, payments and what was refunded."""
     with UnitOfWork(engine) as uow:
@@ -95,7 +97,9 @@ def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     "/orders/{order_id}/refunds",
     response_model=RefundOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": RefundOut, "description": "a replay: the refund exists already"}},
+    responses=problems(
+        403, 404, also={200: {"model": RefundOut, "description": "a replay: the refund exists already"}}
+    ),
 )
 def create_refund(
     order_id: str, body: RefundIn, engine: EngineDep, principal: PrincipalDep, response: Response
@@ -119,7 +123,7 @@ def create_refund(
         return refund_out(refund, duplicate=not created)
 
 
-@router.get("/orders/{order_id}/refunds", response_model=list[RefundOut])
+@router.get("/orders/{order_id}/refunds", response_model=list[RefundOut], responses=problems(404))
 def list_refunds(order_id: str, engine: EngineDep, principal: PrincipalDep) -> list[Any]:
     """Refunds of a sale."""
     with UnitOfWork(engine) as uow:

@@ -6,8 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from till.api.deps import EngineDep, PrincipalDep
-from till.api.schemas import CashMovementIn, CloseShiftIn, OpenShiftIn, ShiftOpened, ShiftReportOut
+from till.api.deps import EngineDep, IdPath, PrincipalDep
+from till.api.schemas import (
+    CashMovementIn,
+    CloseShiftIn,
+    OpenShiftIn,
+    ShiftOpened,
+    ShiftReportOut,
+    problems,
+)
 from till.domain.shifts import CashMovement
 from till.services import shifts
 
@@ -15,7 +22,10 @@ router = APIRouter(prefix="/api", tags=["shifts"])
 
 
 @router.post(
-    "/registers/{register_code}/shift", response_model=ShiftOpened, status_code=status.HTTP_201_CREATED
+    "/registers/{register_code}/shift",
+    response_model=ShiftOpened,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(403, 404, 409),
 )
 def open_shift(register_code: str, body: OpenShiftIn, engine: EngineDep, principal: PrincipalDep) -> Any:
     """Open the register's shift with the cash float in the drawer."""
@@ -23,13 +33,19 @@ def open_shift(register_code: str, body: OpenShiftIn, engine: EngineDep, princip
     return ShiftOpened(shift_id=shift_id, register_code=register_code)
 
 
-@router.get("/registers/{register_code}/shift", response_model=ShiftReportOut)
+@router.get(
+    "/registers/{register_code}/shift", response_model=ShiftReportOut, responses=problems(403, 404, 409)
+)
 def x_report(register_code: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     """The X report: running figures of the open shift."""
     return shifts.x_report(engine, principal, register_code)
 
 
-@router.post("/registers/{register_code}/shift/cash", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/registers/{register_code}/shift/cash",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404, 409),
+)
 def cash_movement(
     register_code: str, body: CashMovementIn, engine: EngineDep, principal: PrincipalDep
 ) -> None:
@@ -37,13 +53,17 @@ def cash_movement(
     shifts.move_cash(engine, principal, register_code, CashMovement(body.kind, body.amount, body.reason))
 
 
-@router.post("/registers/{register_code}/shift/close", response_model=ShiftReportOut)
+@router.post(
+    "/registers/{register_code}/shift/close",
+    response_model=ShiftReportOut,
+    responses=problems(403, 404, 409),
+)
 def close_shift(register_code: str, body: CloseShiftIn, engine: EngineDep, principal: PrincipalDep) -> Any:
     """Close the shift with the counted cash; answers the Z report."""
     return shifts.close_shift(engine, principal, register_code, body.counted_cash)
 
 
-@router.get("/shifts/{shift_id}/z-report", response_model=ShiftReportOut)
-def z_report(shift_id: int, engine: EngineDep, principal: PrincipalDep) -> Any:
+@router.get("/shifts/{shift_id}/z-report", response_model=ShiftReportOut, responses=problems(403, 404))
+def z_report(shift_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> Any:
     """The stored Z report of a closed shift."""
     return shifts.z_report(engine, principal, shift_id)

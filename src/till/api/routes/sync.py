@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from till.api.convert import pushed_sale
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
 from till.api.live import PING_FRAME, READY_FRAME
-from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut
+from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.customers import Customer, CustomerError
 from till.domain.staff import Permission
 from till.services.customers import add_customer
@@ -90,7 +90,7 @@ def _pull_route(dataset: str) -> None:
         settings_: SettingsDep,
         principal: PrincipalDep,
         location: Annotated[str, Query(min_length=1, max_length=32, description="the till's location")],
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
         limit: Annotated[int | None, Query(ge=1, le=5000)] = None,
     ) -> Any:
         principal.staff.require(Permission.SELL, location)
@@ -103,6 +103,7 @@ def _pull_route(dataset: str) -> None:
         pull_dataset,
         methods=["GET"],
         response_model=PullOut,
+        responses=problems(403, 404),
         name=f"pull_{dataset}",
         summary=f"Changes of {dataset} after a cursor",
         description="Each changed entity once, as it is now; `deleted` lists keys to forget. "
@@ -114,7 +115,7 @@ for _dataset in DATASETS:
     _pull_route(_dataset)
 
 
-@router.post("/push", response_model=PushOut)
+@router.post("/push", response_model=PushOut, responses=problems(403))
 def push(
     body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep, writer: SaleWriterDep
 ) -> Any:
@@ -159,7 +160,14 @@ def _location_exists(engine: Engine, code: str) -> bool:
         return uow.reference.location(code) is not None
 
 
-@router.get("/events", summary="Live stock and price changes for a location (Server-Sent Events)")
+@router.get(
+    "/events",
+    summary="Live stock and price changes for a location (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses=problems(
+        403, 404, also={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}}
+    ),
+)
 async def events(
     request: Request,
     engine: EngineDep,
