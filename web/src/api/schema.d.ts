@@ -5388,6 +5388,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the request body is over the size limit (5 MiB); send smaller batches */
             413: {
                 headers: {
@@ -6813,9 +6822,9 @@ export interface operations {
     audit_log_api_admin_audit_get: {
         parameters: {
             query?: {
-                /** @description from this moment (with zone) */
+                /** @description from this moment (ISO 8601, with zone) */
                 from?: string | null;
-                /** @description before this moment (with zone) */
+                /** @description before this moment (ISO 8601, with zone) */
                 to?: string | null;
                 /** @description only this member of staff */
                 staff_id?: number | null;
@@ -6885,9 +6894,9 @@ export interface operations {
     audit_csv_api_admin_audit_csv_get: {
         parameters: {
             query?: {
-                /** @description from this moment (with zone) */
+                /** @description from this moment (ISO 8601, with zone) */
                 from?: string | null;
-                /** @description before this moment (with zone) */
+                /** @description before this moment (ISO 8601, with zone) */
                 to?: string | null;
                 /** @description only this member of staff */
                 staff_id?: number | null;

@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Engine
 
 from till.api.deps import EngineDep, PrincipalDep
-from till.api.schemas import Problem
+from till.api.schemas import Problem, Time
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.storage.events import AuditQuery
@@ -76,9 +76,9 @@ def _query(
     return AuditQuery(since, until, staff_id, action, location, register, before_id)
 
 
-Since = Annotated[AwareDatetime | None, Query(alias="from", description="from this moment (with zone)")]
-Until = Annotated[AwareDatetime | None, Query(alias="to", description="before this moment (with zone)")]
-StaffId = Annotated[int | None, Query(description="only this member of staff")]
+Since = Annotated[Time | None, Query(alias="from", description="from this moment (ISO 8601, with zone)")]
+Until = Annotated[Time | None, Query(alias="to", description="before this moment (ISO 8601, with zone)")]
+StaffId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="only this member of staff")]
 Action = Annotated[
     str | None,
     Query(max_length=64, description="an action, or a family: `cash` is cash.in and cash.out"),
@@ -101,7 +101,9 @@ def audit_log(
     action: Action = None,
     location: Location = None,
     register: Register = None,
-    before_id: Annotated[int | None, Query(ge=1, description="lines older than this id")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="lines older than this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPageOut:
     """The audit log, newest first, filtered (admins)."""

@@ -206,7 +206,7 @@ class StaffChange(BaseModel):
     active: bool | None = None
 
 
-@router.patch("/staff/{username}")
+@router.patch("/staff/{username}", responses=problems(404))
 def change_staff(
     username: str, body: StaffChange, engine: EngineDep, principal: PrincipalDep
 ) -> dict[str, Any]:
