@@ -28,6 +28,7 @@ from till.queue.messages import Message
 from till.queue.webhooks import InvalidSignature, deliver, sign, verify_signature
 from till.services.auth import add_staff
 from till.settings import DEVELOPMENT_SECRET_KEY, Settings
+from till.storage.events import Actor
 from till.storage.tables import staff
 
 with warnings.catch_warnings():
@@ -128,6 +129,7 @@ def test_production_refuses_the_demo_passwords(sqlite_engine: Engine) -> None:
         password="an owner's own password",
         pin="7391",
         locations=[],
+        by=Actor(via="test"),
     )
     production = _client(sqlite_engine, environment="production", secret_key=A_SECRET)
     development = _client(sqlite_engine)
