@@ -40,6 +40,9 @@ class TcpProxy:
                 client.close()
                 continue
             upstream.settimeout(None)
+            # Forward each small write at once (no Nagle delay): a database speaks in many.
+            for s in (client, upstream):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.sockets.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
