@@ -167,7 +167,9 @@ class Worker:
                 log.warning("relay: the transport did not take the outbox (%s); it stays and is retried", exc)
                 sent = 0
             if sent < 500:
-                wait = self.settings.queue_poll_seconds if failures == 0 else min(30.0, 0.5 * 2**failures)
+                # While the broker is away, try again at most 5 s apart (its client reconnects at the
+                # same pace): the outbox drains within seconds of its return, not half a minute.
+                wait = self.settings.queue_poll_seconds if failures == 0 else min(5.0, 0.5 * 2**failures)
                 await _pause(stop, wait)
 
     async def scheduler_loop(self, stop: asyncio.Event) -> None:
