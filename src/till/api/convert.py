@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
@@ -10,9 +11,11 @@ from till.domain.totals import LineDiscount
 from till.services.sales import PushedSale
 
 
-def pushed_sale(item: SaleIn | InvalidSale, *, device_id: str | None = None) -> PushedSale:
-    """A wire sale as the sale service takes it (from the registered till `device_id`); a
-    malformed one keeps its reason."""
+def pushed_sale(
+    item: SaleIn | InvalidSale, *, device_id: str | None = None, till_clock: datetime | None = None
+) -> PushedSale:
+    """A wire sale as the sale service takes it (from the registered till `device_id`, whose
+    clock read `till_clock` when it sent the sale); a malformed one keeps its reason."""
     if isinstance(item, InvalidSale):
         raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
         key = str(raw.get("idempotency_key") or "")
@@ -61,6 +64,7 @@ def pushed_sale(item: SaleIn | InvalidSale, *, device_id: str | None = None) -> 
         sale=sale,
         customer_key=item.customer_key,
         device_id=device_id,
+        till_clock=till_clock,
     )
 
 

@@ -323,6 +323,11 @@ class PushIn(Strict):
 
     customers: Annotated[list[CustomerIn], Field(max_length=500)] = []
     sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []
+    sent_at: AwareDatetime | None = Field(
+        default=None,
+        description="the till's clock when it sent this batch: sale times of a till whose clock is "
+        "off are placed on the server's clock (flag clock_skew)",
+    )
 
 
 class SaleResultOut(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -21,7 +21,9 @@ PaymentMethod = Literal["cash", "card", "other"]
 PAYMENT_METHODS: tuple[PaymentMethod, ...] = ("cash", "card", "other")
 OrderState = Literal["complete", "closed"]
 #: Flags a manager must see; a sale with a flag is still a sale.
-SaleFlag = Literal["oversold", "totals_mismatch", "price_differs"]
+SaleFlag = Literal["oversold", "totals_mismatch", "price_differs", "clock_skew"]
+#: How far a till's clock may be from the server's before the server corrects its sale times.
+CLOCK_TOLERANCE = timedelta(minutes=2)
 
 RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
@@ -125,6 +127,23 @@ class Sale:
             raise OrderError("a sale's time must carry its time zone")
         if self.cart_discount_percent is not None and not (0 < self.cart_discount_percent <= 100):
             raise OrderError("a cart discount is a percent above 0 and at most 100")
+
+
+def sale_moment(made_at: datetime, received_at: datetime, till_clock: datetime | None) -> datetime:
+    """When a sale was made, on the server's clock.
+
+    `made_at` is the till's clock when the sale was made; `till_clock` the till's clock when it
+    sent the sale, which arrived at `received_at` on the server's clock. A till more than
+    CLOCK_TOLERANCE off has its sale times moved by its offset. A sale that would still be later
+    than its arrival (no reading, or the clock was changed since) is placed at its arrival. An
+    earlier time with no reading stands: a sale made offline hours ago looks just like that.
+    """
+    moment = made_at
+    if till_clock is not None and abs(received_at - till_clock) > CLOCK_TOLERANCE:
+        moment = made_at + (received_at - till_clock)
+    if moment > received_at + CLOCK_TOLERANCE:
+        moment = received_at
+    return moment
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, update
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
-from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck
+from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck, sale_moment
 from till.domain.refunds import change_due
 from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
@@ -57,6 +57,9 @@ class PushedSale:
     #: The registered till that pushed it (the audit log's "where"; batches from several
     #: tills are placed together).
     device_id: str | None = None
+    #: The till's clock when it sent the sale, if it said: sale times of a till whose clock is
+    #: off are placed on the server's clock (`sale_moment`), flagged `clock_skew`.
+    till_clock: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +117,8 @@ class _Batch:
     lookups: _Lookups
     known: dict[str, str]
     refused: dict[str, str]
+    #: The server's clock when the batch arrived.
+    received_at: datetime
     #: One entry per pushed sale, in order.
     outcomes: list[SaleResult | _Placement | _Replay] = field(default_factory=list)
 
@@ -197,6 +202,7 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
     The change feed is stamped by its readers (the live poller within 250 ms, or a till's next
     pull), not here: a busy shop's pushes would otherwise queue on the one sequencer row.
     """
+    received_at = datetime.now(UTC)
     with UnitOfWork(engine, stamp=False) as uow:
         keys = [p.idempotency_key for p in pushed]
         context = PricingContext.load(uow)
@@ -210,6 +216,7 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
             _Lookups(uow),
             uow.sales.ids_for_keys(keys),
             uow.sales.rejections_for(keys),
+            received_at,
         )
         for item in pushed:
             batch.consider(item)
@@ -251,15 +258,22 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         group_id = int(customer["group_id"])
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
-    day = location.business_day(sale.created_at)
+    # Ordered, priced and reported by when it happened on the server's clock, not the till's.
+    moment = sale_moment(sale.created_at, batch.received_at, item.till_clock)
+    day = location.business_day(moment)
     priced = price_sale(context, sale, products, location, group_id, day)
     check = TotalsCheck(priced.totals, sale.client_totals)
     change = change_due(sale.client_totals.grand_total, sale.payments)
 
-    order = _order_from(sale, priced.totals, customer_id)
+    order = _order_from(sale, priced.totals, customer_id, moment)
     # An approval is the till's word, like the seller's id: an unknown approver approves nothing.
     approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
     flags = _flags(check, member, sale, priced.catalog_prices, approver)
+    if moment != sale.created_at:
+        flags["clock_skew"] = {
+            "till_time": sale.created_at.isoformat(),
+            "moved_by_seconds": round((moment - sale.created_at).total_seconds()),
+        }
     order.flags = set(flags)
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
@@ -326,7 +340,7 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
     return oversold
 
 
-def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None) -> Order:
+def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None, moment: datetime) -> Order:
     lines = [
         OrderLine(
             line_no=n,
@@ -350,7 +364,7 @@ def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None) -> Orde
         register_code=sale.register_code,
         location_code=sale.location_code,
         staff_id=sale.staff_id,
-        created_at=sale.created_at.astimezone(UTC),
+        created_at=moment.astimezone(UTC),
         state="complete",
         subtotal=totals.subtotal,
         discount=totals.discount,

@@ -1706,6 +1706,11 @@ export interface components {
              * @default []
              */
             sales: components["schemas"]["SaleIn"][];
+            /**
+             * Sent At
+             * @description the till's clock when it sent this batch: sale times of a till whose clock is off are placed on the server's clock (flag clock_skew)
+             */
+            sent_at?: string | null;
         };
         /** PushOut */
         PushOut: {

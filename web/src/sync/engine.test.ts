@@ -119,8 +119,13 @@ describe('pushing the outbox', () => {
     const ctx = context();
     const receipt = await sell(ctx);
     handler = accept('accepted');
+    const before = Date.now();
     const report = await pushOutbox(ctx);
     expect(report.accepted).toBe(1);
+    // The batch carries the till's clock at sending, so the server can tell how far off it is.
+    const sentAt = Date.parse((calls[0].body as { sent_at: string }).sent_at);
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThanOrEqual(Date.now());
     expect(await ctx.db.outbox.count()).toBe(0);
     expect(await ctx.db.receipts.get(receipt.key)).toMatchObject({ status: 'accepted', orderId: 'order-0' });
   });

@@ -195,6 +195,8 @@ async function pushBatch(ctx: SyncContext, entries: OutboxEntry[], report: PushR
   const body: PushIn = {
     customers: entries.filter((e) => e.kind === 'customer').map((e) => e.body as CustomerIn),
     sales: entries.filter((e) => e.kind === 'sale').map((e) => e.body as SaleIn),
+    // The till's clock now: the server measures how far off it is and places the sales on its own.
+    sent_at: new Date().toISOString(),
   };
   const answer = await authed<PushOut>(ctx, 'POST', '/api/sync/push', body);
   const { db: database } = ctx;

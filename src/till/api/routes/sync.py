@@ -138,7 +138,9 @@ def push(
                     CustomerResultOut(client_key=item.client_key, customer_id=customer_id, created=created)
                 )
             uow.commit()
-    results = writer.place([pushed_sale(s, device_id=principal.device_id) for s in body.sales])
+    results = writer.place(
+        [pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at) for s in body.sales]
+    )
     return PushOut(
         customers=customer_results,
         sales=[

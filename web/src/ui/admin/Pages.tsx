@@ -314,6 +314,7 @@ const FLAG_KINDS = [
   ['oversold', 'Oversold'],
   ['totals_mismatch', 'Totals mismatch'],
   ['price_differs', 'Price differs'],
+  ['clock_skew', 'Till clock off'],
 ] as const;
 
 export function Flags({ api }: { api: AdminApi }) {
