@@ -124,6 +124,11 @@ export function skipWithoutChromium(): void {
 /** Set up a fresh browser context as a till on a register (manager sign-in) and wait for the first sync. */
 export async function setUpTill(browser: Browser, till: TillServer, register: string, shotName?: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
+  return { context, page: await setUpTillIn(context, till, register, shotName) };
+}
+
+/** Set up a till on a register in this browser context (manager sign-in) and wait for the first sync. */
+export async function setUpTillIn(context: BrowserContext, till: TillServer, register: string, shotName?: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${register}] page error:`, error));
   await page.goto(till.url);
@@ -142,7 +147,7 @@ export async function setUpTill(browser: Browser, till: TillServer, register: st
   });
   if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();
   await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
-  return { context, page };
+  return page;
 }
 
 /** Sign in by PIN on the lock screen (works with or without the network). */
