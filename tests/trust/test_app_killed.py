@@ -94,8 +94,8 @@ def _app_waits_for_a_lock(engine: Engine) -> bool:
     with engine.connect() as conn:
         waiting = conn.execute(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                "AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = :name AND wait_event_type = 'Lock'"
             ),
             {"name": APP_NAME},
         )

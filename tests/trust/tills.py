@@ -21,10 +21,8 @@ from sqlalchemy import Engine, func, select
 
 from tests.e2e.conftest import Live, priced, sale_payload
 from tests.integration.helpers import make_sale, salable, sellable_skus
+from till.demo.store import NYC_STOCK_ID
 from till.storage.tables import order_lines, orders, outbox
-
-#: The demo store's Manhattan stock, where NYC's registers sell.
-NYC_STOCK = 2
 
 
 def make_sales(
@@ -171,7 +169,7 @@ def sold(sales: list[dict[str, Any]]) -> Counter[str]:
 
 def stock_now(engine: Engine, skus: list[str]) -> dict[str, Decimal]:
     """Salable quantities at the Manhattan store now."""
-    return salable(engine, NYC_STOCK, skus)
+    return salable(engine, NYC_STOCK_ID, skus)
 
 
 def assert_stock_moved_once(engine: Engine, start: dict[str, Decimal], sales: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ interface Order {
 
 const SOLD = ['ACC-TOTE-CANVAS', 'ACC-BACKPACK-WAX', 'ACC-MARKET-BASKET', 'ACC-TOTE-CANVAS'];
 const REPRICED = 'ACC-CROSSBODY';
+const NEW_PRICE = '77.77';
 
 test('closing the browser in the middle of a push and of a pull loses and doubles no sale', async ({ till, playwright, launchOptions }) => {
   const profile = mkdtempSync(join(tmpdir(), 'till-profile-'));
@@ -51,9 +52,10 @@ test('closing the browser in the middle of a push and of a pull loses and double
       await page.getByTestId('new-sale').click();
     }
     await expect(badge()).toContainText(`Offline · ${SOLD.length} unsent`);
-    const before = await till.api<{ price: string }[]>('GET', `/api/products?q=${REPRICED}&limit=1`);
-    const newPrice = (Number(before[0].price) + 7).toFixed(2);
-    await till.api('PUT', `/api/admin/prices/${REPRICED}`, { price: newPrice });
+    const found = await till.api<{ sku: string; price: string }[]>('GET', `/api/products?q=${REPRICED}`);
+    const oldPrice = found.find((p) => p.sku === REPRICED)!.price;
+    expect(oldPrice).not.toBe(NEW_PRICE);
+    await till.api('PUT', `/api/admin/prices/${REPRICED}`, { price: NEW_PRICE });
 
     // Back online, the till pulls, then pushes its outbox. The server stores the batch, and the
     // browser is closed before its answer reaches the till.
@@ -86,7 +88,7 @@ test('closing the browser in the middle of a push and of a pull loses and double
     await page.goto(till.url);
     await signInByPin(page, 'maya', '1357');
     await page.getByTestId('search').fill(REPRICED);
-    await expect(page.getByTestId(`product-${REPRICED}`)).toContainText(newPrice, { timeout: 30_000 });
+    await expect(page.getByTestId(`product-${REPRICED}`)).toContainText(NEW_PRICE, { timeout: 30_000 });
     await expect(badge()).toContainText('Online · 0 unsent', { timeout: 30_000 });
     const resumed = new URL(pulls[0]);
     expect(Number(resumed.searchParams.get('cursor'))).toBeGreaterThan(0);
@@ -112,7 +114,7 @@ test('closing the browser in the middle of a push and of a pull loses and double
     }
     const all = await till.api<Order[]>('GET', '/api/orders?register_code=NYC1&limit=200');
     expect(all.filter((o) => receipts.includes(o.receipt_number))).toHaveLength(SOLD.length);
-    await till.api('PUT', `/api/admin/prices/${REPRICED}`, { price: before[0].price });
+    await till.api('PUT', `/api/admin/prices/${REPRICED}`, { price: oldPrice });
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
