@@ -13,7 +13,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from tests.e2e.conftest import _free_port, live  # noqa: F401
-from tests.queue.conftest import amqp_prefix, pg_demo_engine, receiver, start_worker  # noqa: F401
+from tests.queue.conftest import amqp_prefix, receiver, start_worker  # noqa: F401
 from till.api.app import create_app
 from till.settings import Settings
 

@@ -3,54 +3,49 @@
 the PWA does; afterwards each sale is stored exactly once and salable stock is the start less
 what was sold.
 
-The kills land at the two moments that matter, not at random. The test holds a row lock the
-push needs, waits until the app is stuck behind it (pg_stat_activity, under the app's own
-application_name), kills it and lets go:
-- the Manhattan stock rows: the push has stored its orders but not committed; PostgreSQL rolls
-  the transaction back, the till hears nothing, and its retry stores the batch ("accepted");
-- the change feed's sequencer row, which the app stamps after its commit and before it answers:
-  the batch is committed and the till never heard; its retry must come back "duplicate", with
-  the orders already stored.
+The kills land at the two moments that matter, not at random. The app reaches PostgreSQL through
+a proxy that stops the push's transaction at its COMMIT, and the test kills the app there:
+- before the COMMIT reaches the database: the transaction is open with the orders written;
+  PostgreSQL rolls it back when the connection goes, the till hears nothing, and its retry to the
+  new process stores the batch ("accepted");
+- after the database committed, before the app heard: the batch is stored and the till never
+  heard; its retry must come back "duplicate", with the orders already stored.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, Select, select, text
+from sqlalchemy import Engine, select
 
 from tests.e2e.conftest import Live, _free_port
 from tests.queue.conftest import wait_for
+from tests.trust.db_proxy import DatabaseProxy
 from tests.trust.tills import Till, assert_stock_moved_once, batches, count_sales, make_sales, stock_now
-from till.demo.store import NYC_SOURCE, seed_demo
-from till.storage.tables import feed_sequencer, orders, source_items
+from till.demo.store import seed_demo
+from till.storage.tables import orders
 
 TILL = str(Path(sys.executable).parent / "till")
 SALES = 300
 BATCH = 25
-#: Where each kill lands: in the push's open write transaction ("writing"), or after its commit.
-KILLS = ("writing", "committed", "writing")
-APP_NAME = "till-kill-test"
+#: Where each kill lands: before the push's COMMIT reaches the database, or after it committed.
+KILLS = ("before commit", "after commit", "before commit")
 
 
 class App:
     """`till serve` as a child process on a fixed port, killed and started again at will."""
 
-    def __init__(self, engine: Engine, port: int, log: Path) -> None:
-        url = engine.url.update_query_dict({"application_name": APP_NAME})
+    def __init__(self, database_url: str, port: int, log: Path) -> None:
         self.env = {
             **os.environ,
-            "TILL_DATABASE_URL": url.render_as_string(hide_password=False),
+            "TILL_DATABASE_URL": database_url,
             "TILL_WEB_DIST": "/nonexistent",
             "TILL_QUEUE_TRANSPORT": "database",
         }
@@ -90,38 +85,19 @@ class App:
                 self.process.kill()
 
 
-def _app_waits_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        waiting = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND application_name = :name AND wait_event_type = 'Lock'"
-            ),
-            {"name": APP_NAME},
-        )
-        return bool(waiting.scalar_one())
-
-
-@contextlib.contextmanager
-def _holding(engine: Engine, lock: Select[Any]) -> Iterator[None]:
-    """Hold the rows `lock` selects FOR UPDATE until the block ends."""
-    with engine.connect() as conn:
-        conn.execute(lock)
-        yield
-
-
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_killing_the_app_mid_push_three_times_loses_and_doubles_no_sale(
     engine: Engine, tmp_path: Path
 ) -> None:
     store = seed_demo(engine)
-    app = App(engine, _free_port(), tmp_path / "serve.log")
+    proxy = DatabaseProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
+    through = engine.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = App(through, _free_port(), tmp_path / "serve.log")
     app.start()
     try:
         live = Live(app.url, engine, store)
         sales = make_sales(live, SALES, tag="kill")
-        skus = sorted({s["lines"][0]["sku"] for s in sales})
-        start = stock_now(engine, skus)
+        start = stock_now(engine, sorted({s["lines"][0]["sku"] for s in sales}))
         interrupted: list[tuple[int, bool]] = []
         with live.sign_in("maya") as client:
             # A killed app answers nothing; any answer but 200 (a 5xx) fails the test.
@@ -140,19 +116,13 @@ def test_killing_the_app_mid_push_three_times_loses_and_doubles_no_sale(
             for kill, moment in enumerate(KILLS, start=1):
                 before = kill * SALES // (len(KILLS) + 1)
                 wait_for(lambda n=before: len(till.answers) >= n, what=f"{before} sales before kill {kill}")
-                if moment == "writing":
-                    lock = select(source_items).where(
-                        source_items.c.source_code == NYC_SOURCE, source_items.c.sku.in_(skus)
-                    )
-                else:
-                    lock = select(feed_sequencer)
-                with _holding(engine, lock.with_for_update()):
-                    wait_for(
-                        lambda: till.in_flight.is_set() and _app_waits_for_a_lock(engine),
-                        what=f"a push stuck {moment}",
-                    )
-                    on_wire = list(till.sending)
-                    app.kill()
+                # The sales' keys go to the database whether or not the statement is a prepared one.
+                stopped = proxy.stop_at_commit(
+                    b"sale-kill-", committed=moment == "after commit", hang_up=False
+                )
+                wait_for(stopped.is_set, what=f"a push stopped {moment}")
+                on_wire = list(till.sending)
+                app.kill()
                 with engine.connect() as conn:
                     kept = conn.execute(
                         select(orders.c.id).where(orders.c.idempotency_key.in_(on_wire))
@@ -163,8 +133,9 @@ def test_killing_the_app_mid_push_three_times_loses_and_doubles_no_sale(
             assert not pusher.is_alive() and not failures, failures
     finally:
         app.stop()
+        proxy.close()
 
-    assert interrupted == [(BATCH, moment == "committed") for moment in KILLS]
+    assert interrupted == [(BATCH, moment == "after commit") for moment in KILLS]
     unanswered = sum(n for outcome, n in till.tries.items() if outcome not in ("200", "ConnectError"))
     assert unanswered >= len(KILLS), f"each kill cut a push off before its answer: {till.tries}"
     # The batch killed after its commit is replayed: its sales answer "duplicate", once each.

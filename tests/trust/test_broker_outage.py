@@ -26,6 +26,7 @@ from tests.queue.test_rabbitmq import Recorder
 from till.queue import webhooks
 from till.queue.export import register_exporter, unregister_exporter
 from till.services.sales import PushedSale, place_sales
+from till.storage.events import Actor
 from till.storage.tables import outbox
 
 OUTAGE_SECONDS = float(os.environ.get("TILL_TEST_BROKER_OUTAGE", "60"))
@@ -61,7 +62,7 @@ def test_broker_away_for_a_minute_under_a_stream_of_sales_delivers_each_event_on
     amqp_prefix: str,
 ) -> None:
     engine = pg_demo_engine
-    webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"])
+    webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
     proxy = TcpProxy("127.0.0.1", 5672)
     kinds = [
         make_sale(engine, key="sale-template", receipt="NYC1-0", lines=[(sku, Decimal(1))]).sale

@@ -9,9 +9,7 @@ keys make the retry a replay ("duplicate", same orders), not a second sale.
 
 from __future__ import annotations
 
-import contextlib
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.e2e.conftest import Live
-from tests.queue.tcp_proxy import TcpProxy
+from tests.trust.db_proxy import DatabaseProxy
 from tests.trust.tills import Till, assert_stock_moved_once, batches, count_sales, make_sales, stock_now
 from till.demo.store import seed_demo
 from till.storage.db import make_engine
@@ -28,61 +26,6 @@ from till.storage.tables import orders
 
 SALES = 300
 BATCH = 10
-
-
-class DatabaseProxy(TcpProxy):
-    """A cuttable proxy that can also swallow the database's answer to one COMMIT.
-
-    After `swallow_commit_answer(marker)`, the next transaction that sends `marker` has its
-    COMMIT delivered, the database's answer (the write is durable by then) thrown away and the
-    connection dropped: committed, and the app never hears it.
-    """
-
-    def __init__(self, host: str, port: int) -> None:
-        super().__init__(host, port)
-        self.marker: bytes | None = None
-        self.marked: set[int] = set()
-        self.committing: set[int] = set()
-        self.swallowed = threading.Event()
-
-    def swallow_commit_answer(self, marker: bytes) -> threading.Event:
-        """Arm for one transaction that sends `marker`; the event is set once its answer is gone."""
-        self.swallowed.clear()
-        self.marker = marker
-        return self.swallowed
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            toward_database = sink.getpeername()[:2] == self.target
-        except OSError:
-            toward_database = False
-        link = id(sink if toward_database else source)
-        try:
-            while chunk := source.recv(65536):
-                if toward_database:
-                    with self.lock:
-                        if self.marker is not None and self.marker in chunk:
-                            self.marker = None
-                            self.marked.add(link)
-                        if link in self.marked and chunk.rstrip(b"\x00").endswith(b"COMMIT"):
-                            self.marked.discard(link)
-                            self.committing.add(link)
-                elif link in self.committing:
-                    # The database's answer to that COMMIT: drop it and the connection with it.
-                    self.committing.discard(link)
-                    self.swallowed.set()
-                    break
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            with self.lock:
-                self.sockets.discard(source)
-                self.sockets.discard(sink)
 
 
 @pytest.fixture
@@ -158,9 +101,9 @@ def test_a_cut_after_commit_before_the_answer_is_replayed_not_doubled(
             return dict(rows.all())
 
     with live.sign_in("maya") as client:
-        swallowed = proxy.swallow_commit_answer(b"INSERT INTO orders")
+        stopped = proxy.stop_at_commit(b"sale-commit-cut-", committed=True, hang_up=True)
         first = client.post("/api/sync/push", json={"sales": sales})
-        assert swallowed.is_set(), "the database's answer to COMMIT was dropped"
+        assert stopped.is_set(), "the database's answer to COMMIT was dropped"
         assert first.status_code == 503, first.text
         assert first.headers["retry-after"]
         committed = stored()
