@@ -319,6 +319,10 @@ class Till:
         """
         if not self.options.first_sync:
             self.cursors = dict.fromkeys(datasets, feed_position)
+            # Tills that synced yesterday were not all switched on in the same second: their
+            # delta pulls are spread over the interval, not a burst of every till at once.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.rng.uniform(0, self.options.pull_every))
         while not stop.is_set():
             if not self.offline:
                 for dataset in datasets:
