@@ -27,7 +27,7 @@ from till.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 LIVE_DATASETS = ("stock", "prices")
 #: Shortest time between two polls of the feed, however often commits wake the poller.
-MIN_POLL_GAP = 0.02
+MIN_POLL_GAP = 0.1
 
 
 class LiveHub:
