@@ -37,10 +37,11 @@ SERVER_URLS = {
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
-def _fresh_database(kind: str) -> str:
-    """Create an empty database of our own on the server and return its URL."""
+def _fresh_database(kind: str, suffix: str = "") -> str:
+    """Create an empty database of our own on the server (named with `suffix`, if given, for
+    a second one) and return its URL."""
     server = make_url(SERVER_URLS[kind])
-    name = f"till_test_{CHECKOUT}_{WORKER}"
+    name = f"till_test_{CHECKOUT}_{WORKER}" + (f"_{suffix}" if suffix else "")
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

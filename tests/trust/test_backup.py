@@ -22,11 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import CHECKOUT, ON_CI, SERVER_URLS, WORKER
+from tests.conftest import ON_CI, _fresh_database
 from tests.e2e.conftest import Live, _free_port, priced, sale_payload
 from tests.integration.helpers import make_sale, sellable_skus
 from tests.queue.conftest import wait_for
@@ -388,25 +387,6 @@ def test_an_older_backup_is_migrated_forward_and_its_audit_log_made_append_only(
 # --- PostgreSQL and MariaDB: their own tools ------------------------------------------------------
 
 
-def _empty_database(kind: str, suffix: str) -> str:
-    server = make_url(SERVER_URLS[kind])
-    name = f"till_test_{CHECKOUT}_{WORKER}_{suffix}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if kind == "postgresql":
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            else:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-                conn.execute(
-                    text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-                )
-    finally:
-        admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.mark.parametrize("engine", ["postgresql", "mariadb"], indirect=True)
 def test_a_server_store_round_trips_through_its_own_dump_tool(engine: Engine, tmp_path: Path) -> None:
     """`till backup` runs pg_dump -Fc (PostgreSQL) or mariadb-dump --single-transaction
@@ -438,7 +418,7 @@ def test_a_server_store_round_trips_through_its_own_dump_tool(engine: Engine, tm
     refused = till(url, "restore", str(dump))
     assert refused.returncode == 1 and "already holds" in " ".join(refused.stdout.split())
 
-    target = _empty_database("postgresql" if engine.dialect.name == "postgresql" else "mariadb", "restored")
+    target = _fresh_database("postgresql" if engine.dialect.name == "postgresql" else "mariadb", "restored")
     done = till(target, "restore", str(dump))
     assert done.returncode == 0, done.stdout + done.stderr
     restored = make_engine(target)
