@@ -5,7 +5,7 @@ import type { CartRule } from '../domain/promotions';
 import type { TaxRate, TaxRule } from '../domain/tax';
 import { DEFAULT_CONFIG, type TaxConfig } from '../domain/totals';
 import { type TillDB, getMeta } from './db';
-import type { Bootstrap } from '../sync/engine';
+import type { Bootstrap } from './types';
 
 export async function loadPricingRules(database: TillDB, locationCode: string): Promise<PricingRules> {
   const boot = await getMeta<Bootstrap>(database, 'bootstrap');

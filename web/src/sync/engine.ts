@@ -13,6 +13,7 @@
 import { ApiError, type Credentials, type PullOut, type PushIn, type PushOut, type RefundIn, call } from '../api/client';
 import { type TillDB, setMeta, wordsOf } from '../data/db';
 import type {
+  Bootstrap,
   CashBody,
   Customer,
   OutboxEntry,
@@ -43,27 +44,6 @@ export interface SyncContext {
 
 /** The session lost its token (expired or revoked): someone must sign in again. */
 export class AuthExpired extends Error {}
-
-export interface Bootstrap {
-  store: Record<string, unknown>;
-  locations: {
-    code: string;
-    name: string;
-    source_code: string;
-    stock_id: number;
-    timezone: string;
-    currency: string;
-    country: string;
-    region: string;
-    postcode: string;
-  }[];
-  registers: { code: string; location_code: string; name: string }[];
-  categories: { id: number; name: string; parent_id: number | null; position: number }[];
-  customer_groups: { id: number; code: string; tax_class: string }[];
-  attributes: { code: string; label: string; options: { value: string; label: string }[] }[];
-  datasets: string[];
-  feed_position: number;
-}
 
 async function authed<T>(ctx: SyncContext, method: string, path: string, body?: unknown): Promise<T> {
   try {

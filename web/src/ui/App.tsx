@@ -18,7 +18,8 @@ import {
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type SessionOut, call } from '../api/client';
 import { db, getMeta } from '../data/db';
-import type { Bootstrap, PullProgress } from '../sync/engine';
+import type { Bootstrap } from '../data/types';
+import type { PullProgress } from '../sync/engine';
 import { configureSync, onWorker, send } from '../sync/client';
 import type { SyncStatus, WorkerConfig } from '../sync/messages';
 import { useLive } from './hooks';

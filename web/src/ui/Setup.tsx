@@ -3,7 +3,8 @@ import { Alert, Box, Button, LinearProgress, Paper, Stack, TextField, Typography
 import { useState } from 'react';
 import { ApiError, type SessionOut, call } from '../api/client';
 import { db, setMeta } from '../data/db';
-import { type Bootstrap, type PullProgress } from '../sync/engine';
+import type { Bootstrap } from '../data/types';
+import type { PullProgress } from '../sync/engine';
 import type { Device } from './session';
 
 export function Setup({ onDone, progress }: { onDone: (device: Device, session: SessionOut) => void; progress: PullProgress | null }) {
