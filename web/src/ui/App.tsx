@@ -25,7 +25,7 @@ import type { SyncStatus, WorkerConfig } from '../sync/messages';
 import { useLive } from './hooks';
 import { OfficeBoundary } from './OfficeBoundary';
 import { Orders } from './Orders';
-import { Sell } from './Sell';
+import { Sell } from './sell/Sell';
 import { type Device, type Session, TillContext, can, sessionFrom } from './session';
 import { Setup } from './Setup';
 import { ShiftScreen } from './Shift';
