@@ -26,8 +26,8 @@ export async function loadPricingRules(database: TillDB, locationCode: string): 
     .map((row) => ({
       code: String(row.code),
       country: String(row.country),
-      region: String(row.region ?? '*'),
-      postcode: String(row.postcode ?? '*'),
+      region: typeof row.region === 'string' ? row.region : '*',
+      postcode: typeof row.postcode === 'string' ? row.postcode : '*',
       percent: dec(String(row.percent)),
     }));
   const rules: TaxRule[] = rows

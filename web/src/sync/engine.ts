@@ -14,15 +14,12 @@ import { ApiError, type Credentials, type PullOut, type PushIn, type PushOut, ty
 import { type TillDB, setMeta, wordsOf } from '../data/db';
 import type {
   Bootstrap,
-  CashBody,
   Customer,
   OutboxEntry,
   PriceRow,
   Product,
   PromotionRow,
   RefundBody,
-  ShiftCloseBody,
-  ShiftOpenBody,
   StaffRow,
   StockRow,
   TaxRow,
@@ -227,13 +224,13 @@ async function pushOne(ctx: SyncContext, entry: OutboxEntry, report: PushReport)
     body = refund satisfies RefundIn;
   } else if (entry.kind === 'shift_open') {
     path = `/api/registers/${register}/shift`;
-    body = entry.body as ShiftOpenBody;
+    body = entry.body;
   } else if (entry.kind === 'cash') {
     path = `/api/registers/${register}/shift/cash`;
-    body = entry.body as CashBody;
+    body = entry.body;
   } else {
     path = `/api/registers/${register}/shift/close`;
-    body = entry.body as ShiftCloseBody;
+    body = entry.body;
   }
   try {
     const answer = await authed<unknown>(ctx, 'POST', path, body);

@@ -64,7 +64,7 @@ export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPic
       <DialogActions>
         <Button onClick={() => onPick(null)}>No customer</Button>
         {creating ? (
-          <Button variant="contained" onClick={create} disabled={!can(session, 'customer_create')}>
+          <Button variant="contained" onClick={() => void create()} disabled={!can(session, 'customer_create')}>
             Save customer
           </Button>
         ) : (

@@ -83,6 +83,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   }
 
   const totals = priced.value?.totals;
+  const storeName = typeof boot?.store?.name === 'string' ? boot.store.name : (location?.name ?? 'Till');
   const limit = dec(session.maxDiscountPercent);
 
   return (
@@ -126,7 +127,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         />
       )}
       {checkout && totals && <Checkout due={totals.grandTotal} onCancel={() => setCheckout(false)} onPaid={completeSale} />}
-      {receipt && <ReceiptDialog receipt={receipt} storeName={String(boot?.store?.name ?? location?.name ?? 'Till')} email={customer?.email} onClose={() => setReceipt(null)} />}
+      {receipt && <ReceiptDialog receipt={receipt} storeName={storeName} email={customer?.email} onClose={() => setReceipt(null)} />}
       {customerOpen && (
         <CustomerDialog
           onClose={() => setCustomerOpen(false)}
