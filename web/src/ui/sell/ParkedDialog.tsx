@@ -1,10 +1,9 @@
-/** The carts parked on this till, newest first; choosing one resumes it. */
+/** The carts parked on this till, newest first; choosing one resumes it (by its id). */
 import { Dialog, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Typography } from '@mui/material';
 import { db } from '../../data/db';
-import type { CartState } from '../../data/types';
 import { useLive } from '../hooks';
 
-export function ParkedDialog({ onClose, onResume }: { onClose: () => void; onResume: (cart: CartState) => void }) {
+export function ParkedDialog({ onClose, onResume }: { onClose: () => void; onResume: (parkedId: number) => void }) {
   const parked = useLive(() => db().parked.orderBy('parkedAt').reverse().toArray(), [], []);
   return (
     <Dialog open onClose={onClose} fullWidth maxWidth="xs">
@@ -15,10 +14,7 @@ export function ParkedDialog({ onClose, onResume }: { onClose: () => void; onRes
           {parked.map((p) => (
             <ListItemButton
               key={p.id}
-              onClick={() => {
-                void db().parked.delete(p.id!);
-                onResume(p.cart);
-              }}
+              onClick={() => onResume(p.id!)}
             >
               <ListItemText primary={p.label} secondary={new Date(p.parkedAt).toLocaleTimeString()} />
             </ListItemButton>

@@ -1,8 +1,9 @@
 /** The sell screen: find products (grid, search, scanner), build the cart, take payment. */
 import { Alert, Box, Button } from '@mui/material';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { businessDay } from '../../domain/cart';
 import { dec } from '../../domain/money';
+import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
 import { db, storageErrorMessage } from '../../data/db';
 import { currentShift, recordSale } from '../../data/sales';
 import { productByCode } from '../../data/search';
@@ -18,7 +19,7 @@ import { ParkedDialog } from './ParkedDialog';
 import { ProductFinder } from './ProductFinder';
 import { ReceiptDialog } from './ReceiptDialog';
 import { StockDialog } from './StockDialog';
-import { EMPTY_CART, useCart } from './useCart';
+import { useCart } from './useCart';
 import { useParking } from './useParking';
 import { usePricing } from './usePricing';
 import { useScanner } from './useScanner';
@@ -28,7 +29,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { device, session, boot, notify } = useTill();
   const database = db();
   const [error, setError] = useState<string | null>(null);
-  const { cart, edit } = useCart(database, `cart:${device.registerCode}`, setError);
+  const { cart, edit, adopt } = useCart(database, device.registerCode, setError);
   const [picker, setPicker] = useState<Product | null>(null);
   const [checkout, setCheckout] = useState(false);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
@@ -41,7 +42,16 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const day = businessDay(new Date(), location?.timezone ?? 'UTC');
   const customer = useLive(async () => (cart.customerKey ? ((await database.customers.get(cart.customerKey)) ?? null) : null), [cart.customerKey], null as Customer | null);
   const priced = usePricing(database, cart, customer, device.locationCode, day);
-  const { park, resume } = useParking(database, cart, customer, edit, notify, setError);
+  const { park, resume } = useParking(database, device.registerCode, cart, customer, adopt, notify, setError);
+
+  // A sale the browser completed but died before the cashier saw: show its receipt again.
+  useEffect(() => {
+    void unseenReceipt(database, device.registerCode).then((unseen) => unseen && setReceipt(unseen));
+  }, [database, device.registerCode]);
+  const closeReceipt = () => {
+    setReceipt(null);
+    receiptSeen(database, device.registerCode).catch((e: unknown) => setError(storageErrorMessage(e)));
+  };
 
   const add = useCallback(
     (product: Product) => {
@@ -73,7 +83,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         customer,
         payments,
       });
-      edit({ type: 'replace', cart: EMPTY_CART });
+      adopt(EMPTY_CART);
       setCheckout(false);
       setReceipt(done);
       void flushSoon();
@@ -127,7 +137,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         />
       )}
       {checkout && totals && <Checkout due={totals.grandTotal} onCancel={() => setCheckout(false)} onPaid={completeSale} />}
-      {receipt && <ReceiptDialog receipt={receipt} storeName={storeName} email={customer?.email} onClose={() => setReceipt(null)} />}
+      {receipt && <ReceiptDialog receipt={receipt} storeName={storeName} email={customer?.email} onClose={closeReceipt} />}
       {customerOpen && (
         <CustomerDialog
           onClose={() => setCustomerOpen(false)}
@@ -140,8 +150,8 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       {parkedOpen && (
         <ParkedDialog
           onClose={() => setParkedOpen(false)}
-          onResume={(resumed) => {
-            resume(resumed);
+          onResume={(parkedId) => {
+            void resume(parkedId);
             setParkedOpen(false);
           }}
         />

@@ -1,10 +1,9 @@
 /** The cart being rung up: its edits as a reducer, every change kept on the device at once. */
 import { useCallback, useEffect, useState } from 'react';
 import { type Decimal, dec, qtyStr } from '../../domain/money';
+import { EMPTY_CART, cartKeyOf } from '../../data/carts';
 import { type TillDB, getMeta, setMeta, storageErrorMessage } from '../../data/db';
 import type { CartLineState, CartState, Product } from '../../data/types';
-
-export const EMPTY_CART: CartState = { lines: [], customerKey: null, couponCode: null, cartDiscountPercent: null };
 
 export type CartEdit =
   /** One more of a product: a line of its own, or one more on its undiscounted line. */
@@ -14,9 +13,7 @@ export type CartEdit =
   | { type: 'lineDiscount'; lineKey: string; discount: CartLineState['discount'] }
   | { type: 'coupon'; code: string | null }
   | { type: 'cartDiscount'; percent: string | null }
-  | { type: 'customer'; customerKey: string | null }
-  /** A whole other cart: empty after a sale or a park, or a parked one resumed. */
-  | { type: 'replace'; cart: CartState };
+  | { type: 'customer'; customerKey: string | null };
 
 /** What one edit does to a cart (pure: the new line's key comes with the edit). */
 export function editCart(cart: CartState, edit: CartEdit): CartState {
@@ -43,16 +40,16 @@ export function editCart(cart: CartState, edit: CartEdit): CartState {
       return { ...cart, cartDiscountPercent: edit.percent };
     case 'customer':
       return { ...cart, customerKey: edit.customerKey };
-    case 'replace':
-      return edit.cart;
   }
 }
 
 /**
  * The register's cart, loaded from the device and written back on every edit, so a reload
- * never loses what was rung up. `onError` hears of a write that failed.
+ * never loses what was rung up. `onError` hears of a write that failed. `adopt` shows a cart
+ * a transaction has already stored (emptied by a sale or a park, a parked one resumed).
  */
-export function useCart(database: TillDB, cartKey: string, onError: (message: string) => void) {
+export function useCart(database: TillDB, registerCode: string, onError: (message: string) => void) {
+  const cartKey = cartKeyOf(registerCode);
   const [cart, setCart] = useState<CartState>(EMPTY_CART);
 
   useEffect(() => {
@@ -70,5 +67,5 @@ export function useCart(database: TillDB, cartKey: string, onError: (message: st
     [database, cartKey, onError],
   );
 
-  return { cart, edit };
+  return { cart, edit, adopt: setCart };
 }

@@ -1,35 +1,42 @@
-/** Park the cart to serve someone else, and resume a parked one. */
+/** Park the cart to serve someone else, and resume a parked one; each one transaction (data/carts.ts). */
 import { useCallback } from 'react';
+import { EMPTY_CART, parkCart, resumeParked } from '../../data/carts';
 import { type TillDB, storageErrorMessage } from '../../data/db';
 import type { CartState, Customer } from '../../data/types';
-import { type CartEdit, EMPTY_CART } from './useCart';
 
 export function useParking(
   database: TillDB,
+  registerCode: string,
   cart: CartState,
   customer: Customer | null,
-  edit: (change: CartEdit) => void,
+  adopt: (stored: CartState) => void,
   notify: (message: string, severity: 'success') => void,
   onError: (message: string) => void,
 ) {
   const park = useCallback(async () => {
     if (cart.lines.length === 0) return;
     try {
-      await database.parked.add({ parkedAt: new Date().toISOString(), label: `${cart.lines.length} items${customer ? ` · ${customer.firstname}` : ''}`, cart });
-      edit({ type: 'replace', cart: EMPTY_CART });
+      await parkCart(database, registerCode, cart, customer);
+      adopt(EMPTY_CART);
       notify('Cart parked', 'success');
     } catch (e) {
       onError(storageErrorMessage(e));
     }
-  }, [database, cart, customer, edit, notify, onError]);
+  }, [database, registerCode, cart, customer, adopt, notify, onError]);
 
-  /** The parked cart chosen (already taken off the parked list) becomes the cart; an open one is parked. */
+  /** The chosen parked cart becomes the cart; an open one with lines is parked in its place. */
   const resume = useCallback(
-    (resumed: CartState) => {
-      if (cart.lines.length > 0) void park();
-      edit({ type: 'replace', cart: resumed });
+    async (parkedId: number) => {
+      try {
+        const resumed = await resumeParked(database, registerCode, parkedId, cart, customer);
+        if (!resumed) return;
+        if (cart.lines.length > 0) notify('Cart parked', 'success');
+        adopt(resumed);
+      } catch (e) {
+        onError(storageErrorMessage(e));
+      }
     },
-    [cart.lines.length, park, edit],
+    [database, registerCode, cart, customer, adopt, notify, onError],
   );
 
   return { park, resume };
