@@ -95,6 +95,9 @@ def test_bootstrap_gives_the_tills_reference_data_for_its_locations(live: Live) 
     assert 1 in {g["id"] for g in boot["customer_groups"]}
     assert boot["store"]["currency"] == "USD"
     assert isinstance(boot["feed_position"], int) and boot["feed_position"] > 0
+    assert boot["roles"]["cashier"]["max_discount_percent"] == "10"
+    assert "sell" in boot["roles"]["cashier"]["permissions"]
+    assert "audit" in boot["roles"]["admin"]["permissions"]
     assert refused.status_code == 401
 
 

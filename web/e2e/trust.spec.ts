@@ -99,10 +99,10 @@ test('closing the browser in the middle of a push and of a pull loses and double
       () =>
         new Promise<{ receiptNumber: string; orderId: string | null; status: string }[]>((resolve, reject) => {
           const opening = indexedDB.open('till');
-          opening.onerror = () => reject(opening.error);
+          opening.onerror = () => reject(opening.error ?? new Error('indexedDB.open failed'));
           opening.onsuccess = () => {
             const all = opening.result.transaction('receipts').objectStore('receipts').getAll();
-            all.onerror = () => reject(all.error);
+            all.onerror = () => reject(all.error ?? new Error('getAll failed'));
             all.onsuccess = () => resolve(all.result);
           };
         }),

@@ -5,7 +5,7 @@ import type { CartRule } from '../domain/promotions';
 import type { TaxRate, TaxRule } from '../domain/tax';
 import { DEFAULT_CONFIG, type TaxConfig } from '../domain/totals';
 import { type TillDB, getMeta } from './db';
-import type { Bootstrap } from '../sync/engine';
+import type { Bootstrap } from './types';
 
 export async function loadPricingRules(database: TillDB, locationCode: string): Promise<PricingRules> {
   const boot = await getMeta<Bootstrap>(database, 'bootstrap');
@@ -26,8 +26,8 @@ export async function loadPricingRules(database: TillDB, locationCode: string): 
     .map((row) => ({
       code: String(row.code),
       country: String(row.country),
-      region: String(row.region ?? '*'),
-      postcode: String(row.postcode ?? '*'),
+      region: typeof row.region === 'string' ? row.region : '*',
+      postcode: typeof row.postcode === 'string' ? row.postcode : '*',
       percent: dec(String(row.percent)),
     }));
   const rules: TaxRule[] = rows

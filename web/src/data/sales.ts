@@ -7,6 +7,7 @@ import type { CustomerIn, SaleIn } from '../api/client';
 import { changeDue, refundLine, type RefundedSoFar } from '../domain/refunds';
 import { Decimal, ZERO, dec, moneyStr, qtyStr, sum } from '../domain/money';
 import type { PricedCart } from '../domain/cart';
+import { EMPTY_CART, cartKeyOf, unseenReceiptKeyOf } from './carts';
 import { type TillDB, getMeta, setMeta, wordsOf } from './db';
 import type { CartState, Customer, OutboxEntry, Receipt, ReceiptRefund } from './types';
 
@@ -46,7 +47,11 @@ export interface SaleInput {
   payments: { method: 'cash' | 'card' | 'other'; amount: Decimal }[];
 }
 
-/** Record a paid sale: receipt + outbox entry in one transaction. Returns the receipt. */
+/**
+ * Record a paid sale: receipt, outbox entry, the register's cart emptied and the receipt marked
+ * unseen, in one transaction; so a crash never leaves a sold cart to be rung up again, and the
+ * till reopens on the receipt the cashier never saw. Returns the receipt.
+ */
 export async function recordSale(database: TillDB, input: SaleInput): Promise<Receipt> {
   const { who, cart, priced, customer } = input;
   const totals = priced.totals;
@@ -120,6 +125,8 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
     };
     await database.receipts.add(receipt);
     await database.outbox.add(outbox('sale', key, who.registerCode, sale));
+    await setMeta(database, cartKeyOf(who.registerCode), EMPTY_CART);
+    await setMeta(database, unseenReceiptKeyOf(who.registerCode), key);
   });
   return receipt;
 }

@@ -173,3 +173,36 @@ export interface MetaRow {
   key: string;
   value: unknown;
 }
+
+/** One role's permissions and discount limit (percent), as the server's bootstrap gives them. */
+export interface RoleGrant {
+  permissions: string[];
+  max_discount_percent: string;
+}
+
+/** The small reference data the till keeps whole (GET /api/sync/bootstrap). */
+export interface Bootstrap {
+  store: Record<string, unknown>;
+  locations: {
+    code: string;
+    name: string;
+    source_code: string;
+    stock_id: number;
+    timezone: string;
+    currency: string;
+    country: string;
+    region: string;
+    postcode: string;
+  }[];
+  registers: { code: string; location_code: string; name: string }[];
+  categories: { id: number; name: string; parent_id: number | null; position: number }[];
+  customer_groups: { id: number; code: string; tax_class: string }[];
+  attributes: { code: string; label: string; options: { value: string; label: string }[] }[];
+  datasets: string[];
+  feed_position: number;
+  /**
+   * What each role may do and its discount limit (till.domain.staff), for signing staff in by
+   * PIN while offline. Absent only in a bootstrap a till stored before the server sent it.
+   */
+  roles?: Record<string, RoleGrant>;
+}

@@ -33,11 +33,16 @@ export async function configureSync(config: WorkerConfig): Promise<void> {
 }
 
 /** Ask for a push now, and (where supported) a Background Sync for when the network returns. */
+interface BackgroundSync {
+  register(tag: string): Promise<void>;
+}
+
 export async function flushSoon(): Promise<void> {
   send({ type: 'flush' });
   try {
     const registration = await navigator.serviceWorker?.getRegistration();
-    const sync = (registration as (ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }) | undefined)?.sync;
+    // Background Sync is not in TypeScript's DOM types: Chromium has it, Firefox and Safari do not.
+    const sync = registration && 'sync' in registration ? (registration.sync as BackgroundSync) : undefined;
     await sync?.register('till-outbox');
   } catch {
     // No Background Sync (iOS Safari, Firefox): the page's worker sends the outbox when it can.

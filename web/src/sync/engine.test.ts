@@ -21,15 +21,15 @@ const realFetch = globalThis.fetch;
 
 beforeEach(() => {
   calls.length = 0;
-  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(String(input));
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const body: unknown = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
     const path = url.pathname + url.search;
     calls.push({ method: init?.method ?? 'GET', path, body });
     const answer = handler(init?.method ?? 'GET', path, body);
-    if (answer === 'network') throw new TypeError('Failed to fetch');
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status });
-  }) as typeof fetch;
+    if (answer === 'network') return Promise.reject(new TypeError('Failed to fetch'));
+    return Promise.resolve(new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status }));
+  };
 });
 afterEach(() => {
   globalThis.fetch = realFetch;
@@ -64,8 +64,8 @@ const accept = (status: 'accepted' | 'duplicate' | 'rejected', reason: string | 
   status: 200,
   body: {
     customers: [],
-    sales: (body as PushIn).sales!.map((sale, i) => ({
-      idempotency_key: (sale as { idempotency_key: string }).idempotency_key,
+    sales: (body as PushIn).sales.map((sale, i) => ({
+      idempotency_key: sale.idempotency_key,
       status,
       order_id: status === 'rejected' ? null : `order-${i}`,
       receipt_number: null,
@@ -174,7 +174,7 @@ describe('pushing the outbox', () => {
       return {
         status: 200,
         body: {
-          customers: push.customers!.map((c) => ({ client_key: c.client_key, customer_id: 77, created: true })),
+          customers: push.customers.map((c) => ({ client_key: c.client_key, customer_id: 77, created: true })),
           sales: accept('accepted')(method, path, body).body.sales,
         },
       };

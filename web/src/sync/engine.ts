@@ -13,15 +13,13 @@
 import { ApiError, type Credentials, type PullOut, type PushIn, type PushOut, type RefundIn, call } from '../api/client';
 import { type TillDB, setMeta, wordsOf } from '../data/db';
 import type {
-  CashBody,
+  Bootstrap,
   Customer,
   OutboxEntry,
   PriceRow,
   Product,
   PromotionRow,
   RefundBody,
-  ShiftCloseBody,
-  ShiftOpenBody,
   StaffRow,
   StockRow,
   TaxRow,
@@ -43,27 +41,6 @@ export interface SyncContext {
 
 /** The session lost its token (expired or revoked): someone must sign in again. */
 export class AuthExpired extends Error {}
-
-export interface Bootstrap {
-  store: Record<string, unknown>;
-  locations: {
-    code: string;
-    name: string;
-    source_code: string;
-    stock_id: number;
-    timezone: string;
-    currency: string;
-    country: string;
-    region: string;
-    postcode: string;
-  }[];
-  registers: { code: string; location_code: string; name: string }[];
-  categories: { id: number; name: string; parent_id: number | null; position: number }[];
-  customer_groups: { id: number; code: string; tax_class: string }[];
-  attributes: { code: string; label: string; options: { value: string; label: string }[] }[];
-  datasets: string[];
-  feed_position: number;
-}
 
 async function authed<T>(ctx: SyncContext, method: string, path: string, body?: unknown): Promise<T> {
   try {
@@ -247,13 +224,13 @@ async function pushOne(ctx: SyncContext, entry: OutboxEntry, report: PushReport)
     body = refund satisfies RefundIn;
   } else if (entry.kind === 'shift_open') {
     path = `/api/registers/${register}/shift`;
-    body = entry.body as ShiftOpenBody;
+    body = entry.body;
   } else if (entry.kind === 'cash') {
     path = `/api/registers/${register}/shift/cash`;
-    body = entry.body as CashBody;
+    body = entry.body;
   } else {
     path = `/api/registers/${register}/shift/close`;
-    body = entry.body as ShiftCloseBody;
+    body = entry.body;
   }
   try {
     const answer = await authed<unknown>(ctx, 'POST', path, body);

@@ -8,6 +8,11 @@ import { db, getMeta } from '../data/db';
 import { AuthExpired, type SyncContext, applyPage, backoffMs, pullAll, pushOutbox, readEvents } from './engine';
 import type { FromWorker, SyncStatus, ToWorker, WorkerConfig } from './messages';
 
+/** navigator.locks.request, typed: the lib's answer is Promise<any>. */
+function withLock<T>(name: string, task: () => Promise<T>): Promise<T> {
+  return navigator.locks.request(name, task) as Promise<T>;
+}
+
 declare const self: DedicatedWorkerGlobalScope;
 
 const PERIODIC_MS = 30_000;
@@ -68,7 +73,8 @@ async function round(): Promise<void> {
       wantPull = false;
       post({ type: 'pulled', items, firstSync });
     }
-    const pushed = await navigator.locks.request('till-outbox', () => pushOutbox(ctx));
+    // One push at a time across this worker and the service worker's Background Sync.
+    const pushed = await withLock('till-outbox', () => pushOutbox(ctx));
     if (pushed.accepted + pushed.duplicate + pushed.rejected > 0) post({ type: 'pushed', ...pushed });
     attempt = 0;
     status.online = true;

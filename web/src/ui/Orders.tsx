@@ -158,7 +158,7 @@ function OrderDialog({ receipt, storeName, onClose }: { receipt: Receipt; storeN
           </Button>
         )}
         {refunding && (
-          <Button variant="contained" color="error" disabled={!preview || !!problem} onClick={refund} data-testid="confirm-refund">
+          <Button variant="contained" color="error" disabled={!preview || !!problem} onClick={() => void refund()} data-testid="confirm-refund">
             Refund {preview ? `$${preview}` : ''}
           </Button>
         )}

@@ -3,7 +3,8 @@ import { Alert, Box, Button, LinearProgress, Paper, Stack, TextField, Typography
 import { useState } from 'react';
 import { ApiError, type SessionOut, call } from '../api/client';
 import { db, setMeta } from '../data/db';
-import { type Bootstrap, type PullProgress } from '../sync/engine';
+import type { Bootstrap } from '../data/types';
+import type { PullProgress } from '../sync/engine';
 import type { Device } from './session';
 
 export function Setup({ onDone, progress }: { onDone: (device: Device, session: SessionOut) => void; progress: PullProgress | null }) {
@@ -72,7 +73,7 @@ export function Setup({ onDone, progress }: { onDone: (device: Device, session: 
         )}
         {error && <Alert severity="error" sx={{ mb: 2 }}>{error}</Alert>}
         {!session ? (
-          <form onSubmit={signIn}>
+          <form onSubmit={(event) => void signIn(event)}>
             <Stack spacing={2}>
               <TextField label="Manager username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus name="username" />
               <TextField label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} name="password" />
@@ -97,7 +98,7 @@ export function Setup({ onDone, progress }: { onDone: (device: Device, session: 
                 </option>
               ))}
             </TextField>
-            <Button variant="contained" size="large" onClick={registerTill} disabled={busy || !register}>
+            <Button variant="contained" size="large" onClick={() => void registerTill()} disabled={busy || !register}>
               Use this register
             </Button>
           </Stack>

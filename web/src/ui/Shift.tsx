@@ -40,7 +40,7 @@ export function ShiftScreen() {
             variant="contained"
             fullWidth
             disabled={!AMOUNT.test(float) || !can(session, 'shift_open')}
-            onClick={() => run(() => openShift(database, device.registerCode, session.name, dec(float)), 'Shift opened')}
+            onClick={() => void run(() => openShift(database, device.registerCode, session.name, dec(float)), 'Shift opened')}
             data-testid="open-shift"
           >
             Open shift
@@ -69,7 +69,7 @@ export function ShiftScreen() {
                 fullWidth
                 disabled={!AMOUNT.test(cash.amount) || dec(cash.amount).isZero() || !cash.reason || !can(session, 'cash_movement')}
                 onClick={() =>
-                  run(async () => {
+                  void run(async () => {
                     await moveCash(database, device.registerCode, kind, dec(cash.amount), cash.reason);
                     setCash({ amount: '', reason: '' });
                   }, `Cash ${kind} recorded`)
@@ -89,7 +89,7 @@ export function ShiftScreen() {
             color="warning"
             fullWidth
             disabled={!AMOUNT.test(counted) || !can(session, 'shift_close')}
-            onClick={() => run(() => closeShift(database, device.registerCode, dec(counted)), 'Shift closed: Z report below')}
+            onClick={() => void run(() => closeShift(database, device.registerCode, dec(counted)), 'Shift closed: Z report below')}
             data-testid="close-shift"
           >
             Close shift (Z report)

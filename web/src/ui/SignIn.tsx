@@ -2,10 +2,11 @@
 import { Alert, Box, Button, Grid, Paper, Stack, Typography } from '@mui/material';
 import { useState } from 'react';
 import { ApiError, NetworkError, type SessionOut, call } from '../api/client';
-import { db } from '../data/db';
+import { db, getMeta, setMeta } from '../data/db';
+import type { Bootstrap, RoleGrant } from '../data/types';
 import { useLive } from './hooks';
 import { checkOfflinePin } from './pin';
-import { type Device, ROLE_DISCOUNT_LIMIT, ROLE_PERMISSIONS, type Session, sessionFrom } from './session';
+import { type Device, type Session, grantOf, offlineSession, sessionFrom } from './session';
 
 export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (session: Session, pin: string) => void }) {
   const staff = useLive(() => db().staff.toArray(), [], []);
@@ -21,27 +22,20 @@ export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (se
     setError(null);
     try {
       const signed = await call<SessionOut>({ baseUrl: location.origin, deviceToken: device.deviceToken }, 'POST', '/api/auth/pin', { username: member.username, pin }, { timeoutMs: 5000 });
-      onSignedIn(sessionFrom(signed), pin);
+      const session = sessionFrom(signed);
+      // Kept for offline sign-in on a till whose stored bootstrap has no `roles` yet.
+      await setMeta(db(), `grant:${member.username}`, grantOf(session)).catch(() => undefined);
+      onSignedIn(session, pin);
     } catch (e) {
       if (e instanceof ApiError && e.status < 500) {
         setError(e.status === 423 ? e.detail : 'Wrong PIN.');
       } else if (e instanceof NetworkError || e instanceof ApiError) {
         // No server: the PIN is checked against the verifier synced for offline sign-in.
         if (await checkOfflinePin(member.pin_offline, pin)) {
-          onSignedIn(
-            {
-              staffId: member.id,
-              username: member.username,
-              name: member.name,
-              role: member.role,
-              permissions: ROLE_PERMISSIONS[member.role] ?? [],
-              maxDiscountPercent: member.discount_limit ?? ROLE_DISCOUNT_LIMIT[member.role] ?? '0',
-              token: null,
-              expiresAt: null,
-              offline: true,
-            },
-            pin,
-          );
+          const [boot, lastGrant] = await Promise.all([getMeta<Bootstrap>(db(), 'bootstrap'), getMeta<RoleGrant>(db(), `grant:${member.username}`)]);
+          const session = offlineSession(member, boot?.roles, lastGrant);
+          if (session) onSignedIn(session, pin);
+          else setError('This till does not yet know what you may do: sign in once while online.');
         } else {
           setError('Wrong PIN.');
         }

@@ -1,7 +1,7 @@
 /** Who is signed in on this till, and the till's own registration. */
 import { createContext, useContext } from 'react';
 import type { SessionOut } from '../api/client';
-import type { Bootstrap } from '../sync/engine';
+import type { Bootstrap, RoleGrant, StaffRow } from '../data/types';
 
 export interface Device {
   deviceId: string;
@@ -40,13 +40,6 @@ export function useTill(): TillContextValue {
   return value;
 }
 
-export const ROLE_PERMISSIONS: Record<string, string[]> = {
-  cashier: ['sell', 'discount', 'shift_open', 'cash_movement', 'customer_create'],
-  manager: ['sell', 'refund', 'discount', 'price_override', 'stock_adjust', 'shift_open', 'shift_close', 'cash_movement', 'customer_create', 'reports', 'manage_devices'],
-  admin: ['sell', 'refund', 'discount', 'price_override', 'stock_adjust', 'shift_open', 'shift_close', 'cash_movement', 'customer_create', 'reports', 'manage_staff', 'manage_devices', 'audit'],
-};
-export const ROLE_DISCOUNT_LIMIT: Record<string, string> = { cashier: '10', manager: '50', admin: '100' };
-
 export const can = (session: Session, permission: string) => session.permissions.includes(permission);
 
 export function sessionFrom(signed: SessionOut): Session {
@@ -63,3 +56,29 @@ export function sessionFrom(signed: SessionOut): Session {
   };
 }
 
+
+/** What a server session granted, kept per staff member for a till whose bootstrap predates `roles`. */
+export function grantOf(session: Session): RoleGrant {
+  return { permissions: session.permissions, max_discount_percent: session.maxDiscountPercent };
+}
+
+/**
+ * The session of a PIN checked offline: the role's permissions and limit as the server's
+ * bootstrap gave them, or else as this member's last online sign-in gave them; null when the
+ * till knows neither (it must sign this member in online once).
+ */
+export function offlineSession(member: StaffRow, roles: Bootstrap['roles'], lastGrant: RoleGrant | undefined): Session | null {
+  const grant = roles?.[member.role] ?? lastGrant;
+  if (!grant) return null;
+  return {
+    staffId: member.id,
+    username: member.username,
+    name: member.name,
+    role: member.role,
+    permissions: grant.permissions,
+    maxDiscountPercent: member.discount_limit ?? grant.max_discount_percent,
+    token: null,
+    expiresAt: null,
+    offline: true,
+  };
+}

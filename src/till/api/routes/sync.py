@@ -16,7 +16,7 @@ from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
 from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.customers import Customer, CustomerError
-from till.domain.staff import Permission
+from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission
 from till.services.customers import add_customer
 from till.services.errors import NotFound
 from till.services.sync import DATASETS, pull
@@ -81,6 +81,14 @@ def bootstrap(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
             ],
             "datasets": list(DATASETS),
             "feed_position": latest_seq(uow.conn),
+            # What each role may do, so a till can sign staff in by PIN while offline.
+            "roles": {
+                role.value: {
+                    "permissions": sorted(p.value for p in perms),
+                    "max_discount_percent": str(DISCOUNT_LIMITS[role]),
+                }
+                for role, perms in ROLE_PERMISSIONS.items()
+            },
         }
 
 

@@ -31,7 +31,13 @@ const ACTIONS: [string, string][] = [
 ];
 
 const money = (value: unknown) => (typeof value === 'string' && value !== '' ? `$${moneyStr(dec(value))}` : '–');
-const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
+/** A detail value as text: strings as they are, numbers and booleans printed, anything else as JSON. */
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
 
 /** What happened, in a sentence; amounts in dollars as everywhere in the till. */
 function summary(entry: AuditEntry): string {

@@ -9,8 +9,12 @@ import { Suspense, lazy, useMemo, useState } from 'react';
 import { adminApi } from '../../api/admin';
 import type { Session } from '../session';
 import { Monitoring } from './Monitoring';
-import { DeadLetters, Flags, Locations, Staff, Webhooks } from './Pages';
+import { DeadLetters } from './DeadLetters';
+import { Flags } from './Flags';
+import { Locations } from './Locations';
 import { Reports } from './Reports';
+import { Staff } from './Staff';
+import { Webhooks } from './Webhooks';
 
 const Audit = lazy(() => import('./Audit'));
 

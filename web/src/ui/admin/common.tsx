@@ -98,4 +98,6 @@ export function SimpleTable({ caption, head, rows, testId, rowTestId }: { captio
   );
 }
 
+export type Notify = (message: string, severity?: 'success' | 'info' | 'warning' | 'error') => void;
+
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '–');

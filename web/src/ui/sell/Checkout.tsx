@@ -1,0 +1,85 @@
+/** Payment: tenders (cash, card, quick notes) until the sale is paid, then change due. */
+import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Stack, TextField } from '@mui/material';
+import { useEffect, useState } from 'react';
+import { Decimal, ZERO, dec, moneyStr } from '../../domain/money';
+import { changeDue } from '../../domain/refunds';
+import { AMOUNT, Row, money } from './format';
+
+export type Tender = { method: 'cash' | 'card'; amount: Decimal };
+
+export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: () => void; onPaid: (payments: Tender[]) => Promise<void> }) {
+  const [payments, setPayments] = useState<Tender[]>([]);
+  const paid = payments.reduce((s, p) => s.plus(p.amount), ZERO);
+  const remaining = Decimal.max(ZERO, due.minus(paid));
+  const [amount, setAmount] = useState(moneyStr(due));
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setAmount(moneyStr(remaining)), [remaining.toFixed(2)]); // eslint-disable-line react-hooks/exhaustive-deps
+  let change: Decimal | null = null;
+  let problem: string | null = null;
+  try {
+    change = changeDue(due, payments);
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+  }
+  const addPayment = (method: 'cash' | 'card') => {
+    if (!AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
+    const value = dec(amount);
+    if (method === 'card' && value.gt(remaining)) return;
+    setPayments((p) => [...p, { method, amount: value }]);
+  };
+  return (
+    <Dialog open onClose={onCancel} fullWidth maxWidth="xs">
+      <DialogTitle>Pay {money(due)}</DialogTitle>
+      <DialogContent>
+        <TextField
+          fullWidth
+          label="Amount"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          slotProps={{ htmlInput: { inputMode: 'decimal', 'data-testid': 'pay-amount' } }}
+          sx={{ mt: 1 }}
+          error={!!amount && !AMOUNT.test(amount.trim())}
+        />
+        <Stack direction="row" spacing={1} sx={{ my: 1 }}>
+          <Button variant="outlined" fullWidth onClick={() => addPayment('cash')} data-testid="add-cash">
+            Cash
+          </Button>
+          <Button variant="outlined" fullWidth onClick={() => addPayment('card')} data-testid="add-card" disabled={remaining.isZero()}>
+            Card
+          </Button>
+        </Stack>
+        <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap">
+          {['10', '20', '50', '100'].map((note) => (
+            <Button key={note} size="small" variant="text" onClick={() => setPayments((p) => [...p, { method: 'cash', amount: dec(note) }])}>
+              ${note} cash
+            </Button>
+          ))}
+        </Stack>
+        <List dense>
+          {payments.map((p, i) => (
+            <ListItemButton key={i} onClick={() => setPayments((all) => all.filter((_, j) => j !== i))}>
+              <ListItemText primary={`${p.method} ${money(p.amount)}`} secondary="tap to remove" />
+            </ListItemButton>
+          ))}
+        </List>
+        <Row label="Still due" value={money(remaining)} />
+        {change !== null && <Row label="Change due" value={money(change)} strong testId="change-due" />}
+        {problem && payments.length > 0 && remaining.isZero() && <Alert severity="warning">{problem}</Alert>}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onCancel}>Back</Button>
+        <Button
+          variant="contained"
+          disabled={change === null || busy}
+          data-testid="complete-sale"
+          onClick={() => {
+            setBusy(true);
+            void onPaid(payments).finally(() => setBusy(false));
+          }}
+        >
+          Complete sale
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}

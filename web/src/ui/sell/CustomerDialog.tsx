@@ -1,0 +1,76 @@
+/** Find a customer for the sale (name, e-mail or phone words), or create one on this till. */
+import { Button, Dialog, DialogActions, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Stack, TextField } from '@mui/material';
+import { useState } from 'react';
+import { db, storageErrorMessage } from '../../data/db';
+import { createCustomer } from '../../data/sales';
+import type { Customer } from '../../data/types';
+import { flushSoon } from '../../sync/client';
+import { useLive } from '../hooks';
+import { can, useTill } from '../session';
+
+export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPick: (c: Customer | null) => void }) {
+  const { device, session, notify } = useTill();
+  const [query, setQuery] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [form, setForm] = useState({ firstname: '', lastname: '', email: '', phone: '' });
+  const found = useLive(
+    async () => {
+      const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+      if (words.length === 0) return [];
+      const [first, ...rest] = words;
+      const rows = await db().customers.where('words').startsWith(first).limit(60).toArray();
+      const unique = [...new Map(rows.map((r) => [r.key, r])).values()];
+      return unique.filter((c) => rest.every((w) => c.words?.some((x) => x.startsWith(w)))).slice(0, 20);
+    },
+    [query],
+    [] as Customer[],
+  );
+  async function create() {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(form.email) || !form.firstname || !form.lastname) {
+      notify('A first name, last name and a valid e-mail are needed', 'warning');
+      return;
+    }
+    try {
+      const customer = await createCustomer(db(), device.registerCode, { ...form, phone: form.phone || null, groupId: 1 });
+      void flushSoon();
+      onPick(customer);
+    } catch (e) {
+      notify(storageErrorMessage(e), 'error');
+    }
+  }
+  return (
+    <Dialog open onClose={onClose} fullWidth maxWidth="sm">
+      <DialogTitle>Customer</DialogTitle>
+      <DialogContent>
+        {!creating ? (
+          <>
+            <TextField fullWidth autoFocus label="Search name, e-mail or phone" value={query} onChange={(e) => setQuery(e.target.value)} sx={{ mt: 1 }} />
+            <List>
+              {found.map((c) => (
+                <ListItemButton key={c.key} onClick={() => onPick(c)}>
+                  <ListItemText primary={`${c.firstname} ${c.lastname}`} secondary={`${c.email}${c.id === null ? ' · not yet sent' : ''}`} />
+                </ListItemButton>
+              ))}
+            </List>
+          </>
+        ) : (
+          <Stack spacing={1} sx={{ mt: 1 }}>
+            {(['firstname', 'lastname', 'email', 'phone'] as const).map((field) => (
+              <TextField key={field} label={field} value={form[field]} onChange={(e) => setForm((f) => ({ ...f, [field]: e.target.value }))} />
+            ))}
+          </Stack>
+        )}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={() => onPick(null)}>No customer</Button>
+        {creating ? (
+          <Button variant="contained" onClick={() => void create()} disabled={!can(session, 'customer_create')}>
+            Save customer
+          </Button>
+        ) : (
+          <Button onClick={() => setCreating(true)}>New customer</Button>
+        )}
+      </DialogActions>
+    </Dialog>
+  );
+}

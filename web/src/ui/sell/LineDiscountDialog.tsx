@@ -1,0 +1,49 @@
+/** A discount on one cart line, in percent or an amount, within the cashier's limit. */
+import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField } from '@mui/material';
+import { useState } from 'react';
+import { discountPercentOfRow } from '../../domain/cart';
+import { type Decimal, dec } from '../../domain/money';
+import type { CartLineState } from '../../data/types';
+import { AMOUNT } from './format';
+
+export function LineDiscountDialog({
+  line,
+  row,
+  limit,
+  onClose,
+  onApply,
+}: {
+  line: CartLineState;
+  row: Decimal;
+  limit: Decimal;
+  onClose: () => void;
+  onApply: (discount: CartLineState['discount']) => void;
+}) {
+  const [kind, setKind] = useState<'percent' | 'amount'>(line.discount?.kind ?? 'percent');
+  const [value, setValue] = useState(line.discount?.value ?? '');
+  const valid = kind === 'percent' ? /^\d+(\.\d{1,4})?$/.test(value) : AMOUNT.test(value);
+  const over = valid && discountPercentOfRow(kind, dec(value), row).gt(limit);
+  return (
+    <Dialog open onClose={onClose}>
+      <DialogTitle>Discount on {line.name}</DialogTitle>
+      <DialogContent>
+        <Stack direction="row" spacing={1} sx={{ my: 1 }}>
+          <Button variant={kind === 'percent' ? 'contained' : 'outlined'} onClick={() => setKind('percent')}>
+            %
+          </Button>
+          <Button variant={kind === 'amount' ? 'contained' : 'outlined'} onClick={() => setKind('amount')}>
+            $
+          </Button>
+          <TextField value={value} onChange={(e) => setValue(e.target.value)} label={kind === 'percent' ? 'Percent' : 'Amount off the line'} />
+        </Stack>
+        {over && <Alert severity="error">Over your limit of {limit.toFixed()}%: ask a manager.</Alert>}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={() => onApply(null)}>Remove</Button>
+        <Button variant="contained" disabled={!valid || over || dec(value).isZero()} onClick={() => onApply({ kind, value })}>
+          Apply
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}

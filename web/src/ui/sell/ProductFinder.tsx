@@ -1,0 +1,90 @@
+/** The left of the sell screen: search (name, SKU or a typed barcode), top categories, the product grid. */
+import { Box, Chip, Stack, TextField, Typography } from '@mui/material';
+import { useMemo, useState } from 'react';
+import { db } from '../../data/db';
+import { productByCode } from '../../data/search';
+import type { Product } from '../../data/types';
+import { useLive } from '../hooks';
+import { useTill } from '../session';
+import { ProductTile } from './ProductTile';
+import { useSearch } from './useSearch';
+
+export function ProductFinder({ stockId, onAdd, onStock }: { stockId: number; onAdd: (product: Product) => void; onStock: (sku: string) => void }) {
+  const { boot } = useTill();
+  const database = db();
+  const [query, setQuery] = useState('');
+  const [category, setCategory] = useState<number | null>(null);
+  const results = useSearch(query);
+
+  const categories = useMemo(
+    () => (boot?.categories ?? []).filter((c) => c.parent_id !== null && boot?.categories.some((p) => p.id === c.parent_id && p.parent_id === null)),
+    [boot],
+  );
+  const browse = useLive(
+    async () => {
+      if (category === null) return [];
+      const rows = await database.products.where('category_ids').equals(category).limit(200).toArray();
+      return rows.filter((p) => p.enabled && p.parent_sku === null);
+    },
+    [category],
+    [] as Product[],
+  );
+  const shown = results ?? browse;
+  const stockBySku = useLive(
+    async () => {
+      const rows = await database.stock.bulkGet(shown.map((p) => `${p.sku}@${stockId}`));
+      return new Map(rows.filter((r) => r !== undefined).map((r) => [r.sku, r.salable]));
+    },
+    [shown, stockId],
+    new Map<string, string>(),
+  );
+
+  return (
+    <>
+      <TextField
+        fullWidth
+        label="Search name or SKU, or scan"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && query.trim()) {
+            void productByCode(query).then((exact) => {
+              if (exact) {
+                onAdd(exact);
+                setQuery('');
+              } else if (results && results.length === 1) {
+                onAdd(results[0]);
+                setQuery('');
+              }
+            });
+          }
+        }}
+        slotProps={{ htmlInput: { 'data-testid': 'search' } }}
+      />
+      <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap" sx={{ my: 1 }}>
+        {categories.map((c) => (
+          <Chip
+            key={c.id}
+            label={c.name}
+            color={category === c.id ? 'primary' : 'default'}
+            onClick={() => {
+              setQuery('');
+              setCategory(c.id);
+            }}
+            sx={{ height: 40, fontSize: 15 }}
+          />
+        ))}
+      </Stack>
+      <Box sx={{ display: 'grid', gap: 1, gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))' }} data-testid="product-grid">
+        {shown.map((p) => (
+          <ProductTile key={p.sku} product={p} salable={stockBySku.get(p.sku)} onAdd={onAdd} onStock={onStock} />
+        ))}
+        {shown.length === 0 && (
+          <Typography color="text.secondary" sx={{ p: 2 }}>
+            {query ? 'No products match.' : 'Pick a category or search.'}
+          </Typography>
+        )}
+      </Box>
+    </>
+  );
+}

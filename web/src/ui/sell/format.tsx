@@ -1,0 +1,27 @@
+/** Small shared pieces of the sell screen: money as the cashier reads it, a label–value row. */
+import { Stack, Typography } from '@mui/material';
+import { type Decimal, moneyStr } from '../../domain/money';
+import type { Receipt } from '../../data/types';
+
+export const money = (value: Decimal | string) => `$${typeof value === 'string' ? value : moneyStr(value)}`;
+
+/** An amount of money as typed: digits and at most two decimals. */
+export const AMOUNT = /^\d+(\.\d{1,2})?$/;
+
+export function Row({ label, value, strong, testId }: { label: string; value: string; strong?: boolean; testId?: string }) {
+  return (
+    <Stack direction="row" justifyContent="space-between">
+      <Typography fontWeight={strong ? 700 : 400} variant={strong ? 'h6' : 'body2'}>
+        {label}
+      </Typography>
+      <Typography fontWeight={strong ? 700 : 400} variant={strong ? 'h6' : 'body2'} data-testid={testId}>
+        {value}
+      </Typography>
+    </Stack>
+  );
+}
+
+export function receiptText(receipt: Receipt): string {
+  const lines = receipt.lines.map((l) => `${l.qty} × ${l.name}  ${l.rowGrandTotal}`);
+  return [`Receipt ${receipt.receiptNumber}`, ...lines, `Total ${receipt.grandTotal}`, `Tax ${receipt.tax}`].join('\n');
+}
