@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,9 @@ from till.api.live import LiveHub
 from till.api.metrics import install_metrics
 from till.api.routes import admin, audit, auth, catalog, operations, reports, sales, shifts, sync
 from till.api.schemas import PROBLEMS, Problem
+from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, TillError
 from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
-from till.services.errors import AuthFailed, Conflict, Locked, NotFound
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings, get_settings
@@ -105,30 +105,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def _problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": message}, headers=headers)
+def _problem(
+    status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
+) -> JSONResponse:
+    content: dict[str, str] = {"detail": message}
+    if code is not None:
+        content["code"] = code
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 def _add_error_answers(app: FastAPI) -> None:
-    """Each kind of failure answers one status with a message; none becomes a 500."""
+    """Each kind of Till error answers one status with its message and stable `code`.
 
-    async def not_found(_: Request, exc: Exception) -> Response:
-        return _problem(404, str(exc.args[0]) if exc.args else "not found")
+    Only a `DomainError` (a broken business rule) is a 422: any other exception, an accidental
+    `ValueError` included, is a defect and answers a 500 that is logged with its traceback.
+    """
 
-    async def conflict(_: Request, exc: Exception) -> Response:
-        return _problem(409, str(exc))
+    def answer(status: int, headers: dict[str, str] | None = None) -> Callable[[Request, Exception], Any]:
+        async def handle(_: Request, exc: Exception) -> Response:
+            code = exc.code if isinstance(exc, TillError) else None
+            if isinstance(exc, NotFound):
+                message = str(exc.args[0]) if exc.args else "not found"
+            else:
+                message = str(exc)
+            return _problem(status, message, headers, code)
 
-    async def auth_failed(_: Request, exc: Exception) -> Response:
-        return _problem(401, str(exc), {"WWW-Authenticate": "Bearer"})
-
-    async def locked(_: Request, exc: Exception) -> Response:
-        return _problem(423, str(exc))
-
-    async def denied(_: Request, exc: Exception) -> Response:
-        return _problem(403, str(exc))
-
-    async def invalid(_: Request, exc: Exception) -> Response:
-        return _problem(422, str(exc))
+        return handle
 
     async def unavailable(_: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", exc)
@@ -136,18 +138,20 @@ def _add_error_answers(app: FastAPI) -> None:
             503, "the database is not answering; the till keeps the sale and retries", {"Retry-After": "5"}
         )
 
-    app.add_exception_handler(NotFound, not_found)
-    app.add_exception_handler(Conflict, conflict)
-    app.add_exception_handler(AuthFailed, auth_failed)
-    app.add_exception_handler(Locked, locked)
-    app.add_exception_handler(PermissionDenied, denied)
-    app.add_exception_handler(ValueError, invalid)
-
-    async def refused(_: Request, exc: Exception) -> Response:
-        return _problem(400, str(exc))
-
-    app.add_exception_handler(ReportRefused, refused)
+    app.add_exception_handler(NotFound, answer(404))
+    app.add_exception_handler(Conflict, answer(409))
+    app.add_exception_handler(AuthFailed, answer(401, {"WWW-Authenticate": "Bearer"}))
+    app.add_exception_handler(Locked, answer(423))
+    app.add_exception_handler(PermissionDenied, answer(403))
+    app.add_exception_handler(DomainError, answer(422))
+    app.add_exception_handler(ReportRefused, answer(400))
     app.add_exception_handler(OperationalError, unavailable)
+
+    async def defect(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _problem(500, "internal error: the server could not answer this request", code="internal")
+
+    app.add_exception_handler(Exception, defect)
 
     async def validation(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

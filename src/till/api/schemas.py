@@ -495,6 +495,9 @@ class Problem(BaseModel):
     """Every error answer: a message a person can act on, or (422) the fields that were wrong."""
 
     detail: str | list[FieldError]
+    #: Stable for errors Till raises on purpose (`sale_invalid`, `not_found`, `conflict`...);
+    #: absent on field validation errors.
+    code: str | None = None
 
 
 #: What each error status means, as the OpenAPI documents it.

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from till.domain.errors import NotFound
 from till.queue import store
 from till.queue.transport import make_transport
-from till.services.errors import NotFound
 from till.storage.events import Actor, EventRepository
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from till.domain.errors import Invalid, NotFound
 from till.queue import schedule, store
-from till.services.errors import NotFound
 from till.storage.events import Actor, EventRepository
 from till.storage.tables import job_runs, scheduled_jobs
 
@@ -85,7 +85,7 @@ def add_job(
 ) -> None:
     """Store a job; its first run is the schedule's next moment."""
     if kind not in JOBS:
-        raise ValueError(f"no job kind {kind!r}; kinds: {', '.join(sorted(JOBS))}")
+        raise Invalid(f"no job kind {kind!r}; kinds: {', '.join(sorted(JOBS))}")
     schedule.check(when)
     with engine.begin() as conn:
         conn.execute(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.customers import Customer
+from till.domain.errors import Conflict
 from till.domain.staff import Role, StaffMember
 from till.storage.db import inserted_id
 from till.storage.tables import auth_tokens, customer_keys, customers, devices, staff
@@ -221,7 +222,7 @@ class DeviceRepository:
         )
 
 
-class EmailTaken(Exception):
+class EmailTaken(Conflict):
     """A customer with this e-mail was created by another transaction a moment ago."""
 
     def __init__(self, customer_id: int) -> None:
