@@ -420,22 +420,19 @@ def worker(
     import logging
     import signal
 
-    from till.queue.worker import Worker
+    from till.bootstrap import build_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    from till.magento.worker import install as install_magento
-
-    install_magento(engine)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        runner = Worker(engine, settings, relay=relay, consume=consume, schedule=schedule)
+        runner = build_worker(settings, engine, relay=relay, consume=consume, schedule=schedule)
         console.print(
             f"[green]worker {runner.name}[/] on {settings.queue_transport}; "
             f"exporters: {', '.join(e.name for e in runner.exporters) or 'none'}"
@@ -580,6 +577,7 @@ def deadletters_replay(
     """Put dead letters back in their queues with fresh tries."""
     import asyncio
 
+    from till.bootstrap import make_transport
     from till.queue import store
     from till.queue.deadletters import replay
     from till.services.errors import NotFound
@@ -597,7 +595,12 @@ def deadletters_replay(
         for letter_id in ids:
             try:
                 asyncio.run(
-                    replay(engine, settings, letter_id, by=Actor.command_line("till deadletters replay"))
+                    replay(
+                        engine,
+                        make_transport(engine, settings, "replay"),
+                        letter_id,
+                        by=Actor.command_line("till deadletters replay"),
+                    )
                 )
             except NotFound as exc:
                 console.print(f"[yellow]{exc}[/]")
@@ -668,7 +671,8 @@ def webhooks_remove(endpoint_id: int) -> None:
 @jobs_app.command("list")
 def jobs_list() -> None:
     """Scheduled jobs with next and last run."""
-    from till.queue.scheduler import ensure_default_jobs, list_jobs
+    from till.bootstrap import ensure_default_jobs
+    from till.queue.scheduler import list_jobs
 
     engine = _engine()
     ensure_default_jobs(engine)
@@ -695,7 +699,8 @@ def jobs_set(
     now: Annotated[bool, typer.Option("--now", help="make it due now")] = False,
 ) -> None:
     """Change a job's schedule, switch it on or off, or make it due now."""
-    from till.queue.scheduler import change_job, ensure_default_jobs
+    from till.bootstrap import ensure_default_jobs
+    from till.queue.scheduler import change_job
     from till.storage.events import Actor
 
     engine = _engine()

@@ -21,7 +21,7 @@ from tests.integration.helpers import sellable_skus
 from till.domain.staff import Role
 from till.queue import store
 from till.queue.messages import Message
-from till.queue.scheduler import ensure_default_jobs
+from till.bootstrap import ensure_default_jobs
 from till.services.auth import add_staff
 from till.services.pricing import PricingContext
 from till.storage.events import Actor

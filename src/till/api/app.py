@@ -23,6 +23,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from till import __version__
+from till.api.deps import Transports
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
@@ -33,8 +34,7 @@ from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
-from till.settings import Settings, get_settings
-from till.storage.db import make_engine
+from till.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,17 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app for these settings (the process's by default) and engine (made from them)."""
-    settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
-    live = LiveHub(engine)
+    """The app for these settings (the process's by default) and engine (made from them),
+    composed by the root (`till.bootstrap.create_app`); kept here for its many callers."""
+    from till import bootstrap
+
+    return bootstrap.create_app(settings, engine)
+
+
+def build_app(
+    settings: Settings, engine: Engine, *, sale_writer: SaleWriter, live: LiveHub, transports: Transports
+) -> FastAPI:
+    """The HTTP app on parts the composition root built: routes, error answers, the PWA."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +86,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = live
-    app.state.sale_writer = SaleWriter(engine)
+    app.state.sale_writer = sale_writer
+    app.state.transports = transports
     for module in (admin, auth, catalog, sales, shifts, sync, operations, reports, audit):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from till.api.deps import BigIdPath, EngineDep, IdPath, PrincipalDep, SettingsDep
+from till.api.deps import BigIdPath, EngineDep, IdPath, PrincipalDep, SettingsDep, TransportsDep
 from till.api.schemas import Day, Money, Time, problems
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, PermissionDenied, Role
 from till.magento import reconcile
@@ -315,11 +315,11 @@ def get_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: Principa
 
 @router.post("/dead-letters/{letter_id}/replay", responses=problems(404, 409))
 async def replay_dead_letter(
-    letter_id: BigIdPath, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+    letter_id: BigIdPath, engine: EngineDep, transports: TransportsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Put a dead letter back in its queue with fresh tries."""
     require_admin(principal)
-    letter = await deadletters.replay(engine, settings, letter_id, by=principal.actor())
+    letter = await deadletters.replay(engine, transports("replay"), letter_id, by=principal.actor())
     return {"replayed": letter["id"], "queue": letter["queue"], "message_id": letter["message_id"]}
 
 
