@@ -27,11 +27,28 @@ from till.api.deps import Transports
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
-from till.api.routes import admin, audit, auth, catalog, operations, reports, sales, shifts, sync
+from till.api.routes import (
+    audit,
+    auth,
+    catalog,
+    dead_letters,
+    flags,
+    health,
+    jobs,
+    locations,
+    magento,
+    monitoring,
+    prices,
+    reports,
+    sales,
+    shifts,
+    staff,
+    sync,
+    webhooks,
+)
 from till.api.schemas import PROBLEMS, Problem
 from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, TillError
 from till.domain.staff import PermissionDenied
-from till.magento import webhook as magento_webhook
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings
@@ -88,11 +105,18 @@ def build_app(
     app.state.live = live
     app.state.sale_writer = sale_writer
     app.state.transports = transports
-    for module in (admin, auth, catalog, sales, shifts, sync, operations, reports, audit):
+    app.include_router(health.router)
+    app.include_router(flags.store_router)
+    for module in (auth, catalog, sales, shifts, sync):
+        app.include_router(module.router)
+    # The back office, one module per resource.
+    for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
+        app.include_router(module.router)
+    for module in (reports, audit):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)
     install_metrics(app, settings.queue_transport)
-    app.include_router(magento_webhook.router)
+    app.include_router(magento.router)
     _add_error_answers(app)
     _document_error_answers(app)
     _serve_pwa(app, settings.web_dist)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from till.domain.errors import AuthFailed
+from till.domain.staff import Permission, PermissionDenied, Role
 from till.queue.transport import Transport
 from till.services.auth import Principal, authenticate
 from till.services.sale_writer import SaleWriter
@@ -64,6 +65,19 @@ async def current_principal(
 ) -> Principal:
     """The signed-in member of staff behind the request."""
     return await run_in_threadpool(authenticate, engine, token)
+
+
+def require_manager(principal: Principal) -> None:
+    """Managers and admins (the back office)."""
+    principal.staff.require(Permission.REPORTS)
+
+
+def require_admin(principal: Principal) -> None:
+    """Admins only."""
+    if principal.staff.role is not Role.ADMIN:
+        raise PermissionDenied(
+            f"only an admin may do this; {principal.staff.username} is a {principal.staff.role.value}"
+        )
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
