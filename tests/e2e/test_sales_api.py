@@ -91,7 +91,7 @@ def test_an_oversell_is_accepted_and_flagged(live: Live) -> None:
     assert result["status"] == "accepted"
     assert _salable(live, sku) == Decimal(-1)
     with live.sign_in("grace") as manager:
-        flags = manager.get("/api/flags").json()
+        flags = manager.get("/api/admin/flags").json()
     assert any(f["flag"] == "oversold" and f["order_id"] == result["order_id"] for f in flags)
 
 

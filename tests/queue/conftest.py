@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import ON_CI
+from till.bootstrap import build_worker
 from till.queue.worker import Worker
 from till.settings import Settings
 
@@ -153,7 +154,7 @@ def start_worker() -> Iterator[Callable[..., WorkerThread]]:
     def start(engine: Engine, settings: Settings, **options: Any) -> WorkerThread:
         options.setdefault("tick_seconds", 0.2)
         options.setdefault("refresh_seconds", 0.5)
-        thread = WorkerThread(Worker(engine, settings, **options)).start()
+        thread = WorkerThread(build_worker(settings, engine, **options)).start()
         running.append(thread)
         return thread
 

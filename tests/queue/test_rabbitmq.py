@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from tests.integration.helpers import make_sale, sellable_skus
 from tests.queue.conftest import Receiver, WorkerThread, queue_settings, wait_for
 from tests.queue.tcp_proxy import TcpProxy
+from till.bootstrap import make_transport
 from till.queue import deadletters, store, webhooks
 from till.queue.export import register_exporter, unregister_exporter
 from till.services.sales import place_sales
@@ -115,7 +116,11 @@ def test_dead_letter_exchange_then_replay(
     assert len(receiver.deliveries) == 2
 
     receiver.default = 200
-    asyncio.run(deadletters.replay(engine, settings, letter["id"], by=Actor(via="tests")))
+    asyncio.run(
+        deadletters.replay(
+            engine, make_transport(engine, settings, "replay"), letter["id"], by=Actor(via="tests")
+        )
+    )
     wait_for(lambda: receiver.accepted(), what="the replayed delivery")
     wait_for(lambda: store.is_processed(engine, queue, letter["message_id"]), what="processed")
     assert store.dead_letters(engine, queue) == []

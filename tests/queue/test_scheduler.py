@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.queue.conftest import queue_settings
+from till import bootstrap
 from till.queue import schedule, scheduler
 from till.queue.scheduler import JOBS, JobContext, Scheduler
 from till.storage.db import make_engine
@@ -99,6 +100,6 @@ def test_purge_and_reconcile_jobs(demo_engine: Engine) -> None:
         engine, [make_sale(engine, key="sale-recon-0001", receipt="NYC1-6001", lines=[(sku, Decimal(2))])]
     )
     context = JobContext(engine, queue_settings(engine))
-    result = asyncio.run(scheduler.reconcile_stock(context, {"older_than_minutes": 0}))
+    result = asyncio.run(bootstrap.reconcile_stock(context, {"older_than_minutes": 0}))
     assert "reservations cleaned 2" in result and "unbalanced 0" in result
     assert "outbox 0" in asyncio.run(scheduler.purge_outbox(context, {"retention_days": 0}))

@@ -99,9 +99,17 @@ def test_the_last_failure_is_a_dead_letter_a_person_replays(
     replayed, discarded = sorted(letters, key=lambda letter: letter["topic"] != "sale.placed")
     import asyncio
 
+    from till.bootstrap import make_transport
     from till.queue import deadletters
 
-    asyncio.run(deadletters.replay(engine, worker.worker.settings, replayed["id"], by=Actor(via="tests")))
+    asyncio.run(
+        deadletters.replay(
+            engine,
+            make_transport(engine, worker.worker.settings, "replay"),
+            replayed["id"],
+            by=Actor(via="tests"),
+        )
+    )
     deadletters.discard(engine, discarded["id"], by=Actor(via="tests"))
     wait_for(lambda: receiver.accepted(), what="the replayed delivery")
     wait_for(lambda: store.is_processed(engine, queue, replayed["message_id"]), what="the processed mark")

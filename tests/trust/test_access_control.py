@@ -133,7 +133,7 @@ def test_a_discount_past_the_members_limit_stands_flagged_for_a_manager(live: Li
     assert within["flags"] == []
     assert managed["flags"] == []
     with live.sign_in("grace") as manager:
-        flags = manager.get("/api/flags").json()
+        flags = manager.get("/api/admin/flags").json()
     [flag] = [f for f in flags if f["flag"] == "over_limit"]
     assert flag["order_id"] == over["order_id"]
     assert flag["detail"] == {"percent": "20.00", "limit": "10"}
@@ -149,7 +149,7 @@ def test_a_cashiers_price_override_is_flagged_not_allowed_and_catalog_prices_are
     manager = _sale(live, "NYC", "NYC1-000002", "grace", lines=[line])
     assert cashier["flags"] == manager["flags"] == ["price_override"]
     with live.sign_in("grace") as office:
-        overrides = {f["order_id"]: f["detail"] for f in office.get("/api/flags").json()}
+        overrides = {f["order_id"]: f["detail"] for f in office.get("/api/admin/flags").json()}
     assert overrides[cashier["order_id"]]["allowed"] is False
     assert overrides[manager["order_id"]]["allowed"] is True
     with live.sign_in("maya") as till:
@@ -205,7 +205,7 @@ def test_a_cashier_reads_only_their_own_locations_orders_stock_shifts_and_report
             "WH staff": till.get("/api/sync/staff", params={"location": "WH"}),
             "WH live events": till.get("/api/sync/events", params={"location": "WH"}),
             "a sales report": till.get("/api/reports/sales-by-day"),
-            "flags": till.get("/api/flags"),
+            "flags": till.get("/api/admin/flags"),
             "rejected sales": till.get("/api/rejected-sales"),
             "monitoring": till.get("/api/admin/monitoring"),
             "devices": till.get("/api/devices"),

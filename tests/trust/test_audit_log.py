@@ -18,10 +18,10 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.e2e.conftest import Live, live, priced, sale_payload
 from tests.integration.helpers import sellable_skus
+from till.bootstrap import ensure_default_jobs
 from till.domain.staff import Role
 from till.queue import store
 from till.queue.messages import Message
-from till.queue.scheduler import ensure_default_jobs
 from till.services.auth import add_staff
 from till.services.pricing import PricingContext
 from till.storage.events import Actor

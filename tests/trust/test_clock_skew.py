@@ -71,7 +71,7 @@ def _sales_by_day(client: httpx.Client) -> dict[str, int]:
 
 
 def _flag(client: httpx.Client, order_id: str) -> dict[str, Any]:
-    answer = client.get("/api/flags", params={"kind": "clock_skew"})
+    answer = client.get("/api/admin/flags", params={"kind": "clock_skew"})
     assert answer.status_code == 200, answer.text
     [flag] = [f for f in answer.json() if f["order_id"] == order_id]
     return dict(flag["detail"])

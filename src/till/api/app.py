@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,18 +23,35 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from till import __version__
+from till.api.deps import Transports
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
-from till.api.routes import admin, audit, auth, catalog, operations, reports, sales, shifts, sync
+from till.api.routes import (
+    audit,
+    auth,
+    catalog,
+    dead_letters,
+    flags,
+    health,
+    jobs,
+    locations,
+    magento,
+    monitoring,
+    prices,
+    reports,
+    sales,
+    shifts,
+    staff,
+    sync,
+    webhooks,
+)
 from till.api.schemas import PROBLEMS, Problem
+from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, TillError
 from till.domain.staff import PermissionDenied
-from till.magento import webhook as magento_webhook
-from till.services.errors import AuthFailed, Conflict, Locked, NotFound
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
-from till.settings import Settings, get_settings
-from till.storage.db import make_engine
+from till.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +60,17 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app for these settings (the process's by default) and engine (made from them)."""
-    settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
-    live = LiveHub(engine)
+    """The app for these settings (the process's by default) and engine (made from them),
+    composed by the root (`till.bootstrap.create_app`); kept here for its many callers."""
+    from till import bootstrap
+
+    return bootstrap.create_app(settings, engine)
+
+
+def build_app(
+    settings: Settings, engine: Engine, *, sale_writer: SaleWriter, live: LiveHub, transports: Transports
+) -> FastAPI:
+    """The HTTP app on parts the composition root built: routes, error answers, the PWA."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,12 +103,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = live
-    app.state.sale_writer = SaleWriter(engine)
-    for module in (admin, auth, catalog, sales, shifts, sync, operations, reports, audit):
+    app.state.sale_writer = sale_writer
+    app.state.transports = transports
+    app.include_router(health.router)
+    app.include_router(flags.store_router)
+    for module in (auth, catalog, sales, shifts, sync):
+        app.include_router(module.router)
+    # The back office, one module per resource.
+    for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
+        app.include_router(module.router)
+    for module in (reports, audit):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)
     install_metrics(app, settings.queue_transport)
-    app.include_router(magento_webhook.router)
+    app.include_router(magento.router)
     _add_error_answers(app)
     _document_error_answers(app)
     _serve_pwa(app, settings.web_dist)
@@ -105,30 +137,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def _problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": message}, headers=headers)
+def _problem(
+    status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
+) -> JSONResponse:
+    content: dict[str, str] = {"detail": message}
+    if code is not None:
+        content["code"] = code
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 def _add_error_answers(app: FastAPI) -> None:
-    """Each kind of failure answers one status with a message; none becomes a 500."""
+    """Each kind of Till error answers one status with its message and stable `code`.
 
-    async def not_found(_: Request, exc: Exception) -> Response:
-        return _problem(404, str(exc.args[0]) if exc.args else "not found")
+    Only a `DomainError` (a broken business rule) is a 422: any other exception, an accidental
+    `ValueError` included, is a defect and answers a 500 that is logged with its traceback.
+    """
 
-    async def conflict(_: Request, exc: Exception) -> Response:
-        return _problem(409, str(exc))
+    def answer(status: int, headers: dict[str, str] | None = None) -> Callable[[Request, Exception], Any]:
+        async def handle(_: Request, exc: Exception) -> Response:
+            code = exc.code if isinstance(exc, TillError) else None
+            if isinstance(exc, NotFound):
+                message = str(exc.args[0]) if exc.args else "not found"
+            else:
+                message = str(exc)
+            return _problem(status, message, headers, code)
 
-    async def auth_failed(_: Request, exc: Exception) -> Response:
-        return _problem(401, str(exc), {"WWW-Authenticate": "Bearer"})
-
-    async def locked(_: Request, exc: Exception) -> Response:
-        return _problem(423, str(exc))
-
-    async def denied(_: Request, exc: Exception) -> Response:
-        return _problem(403, str(exc))
-
-    async def invalid(_: Request, exc: Exception) -> Response:
-        return _problem(422, str(exc))
+        return handle
 
     async def unavailable(_: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", exc)
@@ -136,18 +170,20 @@ def _add_error_answers(app: FastAPI) -> None:
             503, "the database is not answering; the till keeps the sale and retries", {"Retry-After": "5"}
         )
 
-    app.add_exception_handler(NotFound, not_found)
-    app.add_exception_handler(Conflict, conflict)
-    app.add_exception_handler(AuthFailed, auth_failed)
-    app.add_exception_handler(Locked, locked)
-    app.add_exception_handler(PermissionDenied, denied)
-    app.add_exception_handler(ValueError, invalid)
-
-    async def refused(_: Request, exc: Exception) -> Response:
-        return _problem(400, str(exc))
-
-    app.add_exception_handler(ReportRefused, refused)
+    app.add_exception_handler(NotFound, answer(404))
+    app.add_exception_handler(Conflict, answer(409))
+    app.add_exception_handler(AuthFailed, answer(401, {"WWW-Authenticate": "Bearer"}))
+    app.add_exception_handler(Locked, answer(423))
+    app.add_exception_handler(PermissionDenied, answer(403))
+    app.add_exception_handler(DomainError, answer(422))
+    app.add_exception_handler(ReportRefused, answer(400))
     app.add_exception_handler(OperationalError, unavailable)
+
+    async def defect(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _problem(500, "internal error: the server could not answer this request", code="internal")
+
+    app.add_exception_handler(Exception, defect)
 
     async def validation(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

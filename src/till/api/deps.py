@@ -1,7 +1,8 @@
-"""Request dependencies: the engine, settings and the signed-in principal."""
+"""Request dependencies: the parts the composition root built, and the signed-in principal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -9,8 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from till.domain.errors import AuthFailed
+from till.domain.staff import Permission, PermissionDenied, Role
+from till.queue.transport import Transport
 from till.services.auth import Principal, authenticate
-from till.services.errors import AuthFailed
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings
 
@@ -46,6 +49,17 @@ def get_sale_writer(request: Request) -> SaleWriter:
     return writer
 
 
+#: Makes a transport for a named user of it (the root's `make_transport` with this process's
+#: engine and settings); the caller closes it.
+Transports = Callable[[str], Transport]
+
+
+def get_transports(request: Request) -> Transports:
+    """The process's transport factory (to replay a dead letter)."""
+    transports: Transports = request.app.state.transports
+    return transports
+
+
 async def current_principal(
     engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
 ) -> Principal:
@@ -53,10 +67,24 @@ async def current_principal(
     return await run_in_threadpool(authenticate, engine, token)
 
 
+def require_manager(principal: Principal) -> None:
+    """Managers and admins (the back office)."""
+    principal.staff.require(Permission.REPORTS)
+
+
+def require_admin(principal: Principal) -> None:
+    """Admins only."""
+    if principal.staff.role is not Role.ADMIN:
+        raise PermissionDenied(
+            f"only an admin may do this; {principal.staff.username} is a {principal.staff.role.value}"
+        )
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SaleWriterDep = Annotated[SaleWriter, Depends(get_sale_writer)]
+TransportsDep = Annotated[Transports, Depends(get_transports)]
 #: A row id in a path: an integer column's range, else 422 (never an overflow in the driver).
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: The same for a 64-bit id column (dead letters).

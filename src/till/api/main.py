@@ -1,5 +1,5 @@
 """The ASGI app for `uvicorn till.api.main:app`, built from the environment's settings."""
 
-from till.api.app import create_app
+from till.bootstrap import create_app
 
 app = create_app()

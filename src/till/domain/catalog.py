@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
+
 BackendType = Literal["varchar", "int", "decimal", "text", "datetime"]
 ProductType = Literal["simple", "configurable", "virtual"]
 AttributeValue = str | int | Decimal | datetime
@@ -21,8 +23,10 @@ AttributeValue = str | int | Decimal | datetime
 ALL_GROUPS: int | None = None
 
 
-class CatalogError(ValueError):
+class CatalogError(DomainError):
     """A catalog fact that breaks a rule, such as a variant without its options."""
+
+    code = "catalog_invalid"
 
 
 @dataclass(frozen=True, slots=True)

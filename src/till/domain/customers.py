@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from till.domain.errors import DomainError
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 #: Magento's built-in group for customers who are not signed in.
@@ -12,8 +14,10 @@ NOT_LOGGED_IN_GROUP = 0
 GENERAL_GROUP = 1
 
 
-class CustomerError(ValueError):
+class CustomerError(DomainError):
     """Customer details that cannot be saved as given."""
+
+    code = "customer_invalid"
 
 
 @dataclass(frozen=True, slots=True)

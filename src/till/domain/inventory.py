@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
+
 ReservationEvent = Literal[
     "order_placed",
     "order_canceled",
@@ -34,8 +36,10 @@ ADJUSTMENT_REASONS: tuple[AdjustmentReason, ...] = (
 )
 
 
-class InventoryError(ValueError):
+class InventoryError(DomainError):
     """A stock operation that cannot be done as asked."""
+
+    code = "inventory_invalid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from till.domain.errors import DomainError
 from till.domain.tax import Address
 
 REGISTER_CODE = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
-class LocationError(ValueError):
+class LocationError(DomainError):
     """A location or register fact that breaks a rule."""
+
+    code = "location_invalid"
 
 
 @dataclass(frozen=True, slots=True)

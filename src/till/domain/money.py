@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from till.domain.errors import DomainError
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -16,8 +18,10 @@ ZERO = Decimal("0.00")
 QTY_PLACES = Decimal("0.0001")
 
 
-class MoneyError(ValueError):
+class MoneyError(DomainError):
     """An amount that is not a finite decimal number."""
+
+    code = "money_invalid"
 
 
 def to_decimal(value: str | int | Decimal) -> Decimal:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
 from till.domain.money import ZERO, round_money
 from till.domain.totals import CartTotals, LineDiscount
 
@@ -29,8 +30,10 @@ RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
-class OrderError(ValueError):
+class OrderError(DomainError):
     """A sale or refund that cannot be accepted as given, with the reason."""
+
+    code = "sale_invalid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
 from till.domain.money import ZERO
 from till.domain.totals import (
     DEFAULT_CONFIG,
@@ -48,8 +49,10 @@ RejectionReason = Literal[
 ]
 
 
-class PromotionError(ValueError):
+class PromotionError(DomainError):
     """A cart rule that cannot be used as given (a negative amount, no customer group...)."""
+
+    code = "promotion_invalid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from till.domain.errors import DomainError
 from till.domain.money import ZERO, round_money, round_qty
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 CASH = "cash"
 
 
-class RefundError(ValueError):
+class RefundError(DomainError):
     """A refund that cannot be made as asked; `code` is stable, the message says what to fix."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -42,7 +43,7 @@ class RefundError(ValueError):
         self.code = code
 
 
-class TenderError(ValueError):
+class TenderError(DomainError):
     """Payments that cannot settle a sale as given; `code` is stable, the message says why."""
 
     def __init__(self, code: str, message: str) -> None:

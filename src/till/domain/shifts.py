@@ -13,13 +13,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
 from till.domain.money import ZERO, round_money
 
 CashMovementKind = Literal["in", "out"]
 
 
-class ShiftError(ValueError):
+class ShiftError(DomainError):
     """A shift operation that cannot be done in the shift's state."""
+
+    code = "shift_invalid"
 
 
 @dataclass(frozen=True, slots=True)

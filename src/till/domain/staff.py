@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from till.domain.errors import TillError
+
 
 class Role(StrEnum):
     """What a member of staff is trusted with."""
@@ -59,7 +61,7 @@ DISCOUNT_LIMITS: dict[Role, Decimal] = {
 }
 
 
-class PermissionDenied(PermissionError):
+class PermissionDenied(TillError, PermissionError):
     """A member of staff asked for something their role or location does not allow."""
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.errors import DomainError
+
 __all__ = [
     "Address",
     "AppliedRate",
@@ -45,8 +47,10 @@ _DIGITS = re.compile(r"^\d+$")
 _SUFFIX_LENGTH = {"US": 4, "PT": 3}
 
 
-class TaxError(ValueError):
+class TaxError(DomainError):
     """Tax data that cannot be used as given (a negative rate, a rule naming no rate...)."""
+
+    code = "tax_invalid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Literal
 
+from till.domain.errors import DomainError
 from till.domain.money import ZERO, round_money, round_qty
 from till.domain.tax import AppliedRate, RateGroup, combined_percent, group_rates
 
@@ -61,7 +62,7 @@ _SAME_RATE = Decimal("0.00001")
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 
-class TotalsError(ValueError):
+class TotalsError(DomainError):
     """A cart that cannot be totalled as given; `code` is stable, the message says what to fix."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
+from till.domain.errors import Invalid
 from till.magento.client import MagentoClient
 from till.magento.links import in_flight
 from till.magento.monitoring import EXPORT_QUEUE, waiting
@@ -126,7 +127,7 @@ async def reconcile(
     """Compare every sellable sku (or `skus`) in every stock a location sells from; store the
     differences and apply the policy."""
     if policy not in POLICIES:
-        raise ValueError(f"reconcile policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        raise Invalid(f"reconcile policy must be one of {', '.join(POLICIES)}, not {policy!r}")
     report = ReconcileReport(policy=policy)
     with engine.connect() as conn:
         report.stocks = sorted({int(s) for s in conn.execute(select(t.locations.c.stock_id)).scalars()})

@@ -1,5 +1,8 @@
 """The fast path: a Magento webhook extension tells Till what changed, Till re-reads it.
 
+The connector's side (signature, reading the notice, the re-read); the HTTP route is
+`till.api.routes.magento`.
+
 `POST /api/magento/webhook` with a JSON body such as
 `{"events": [{"entity": "product", "sku": "24-MB01"}, {"entity": "stock", "sku": "24-MB01"},
 {"entity": "customer", "id": 42}]}` and the header
@@ -18,23 +21,22 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
-from till.api.schemas import Problem
 from till.magento.client import MagentoClient
 from till.magento.pull import pull_customer_ids, pull_skus
-from till.magento.settings import MagentoSettings, get_magento_settings
+from till.magento.settings import MagentoSettings
 from till.queue.webhooks import InvalidSignature, verify_signature
 
 log = logging.getLogger("till.magento.webhook")
-router = APIRouter(tags=["magento"])
+
 TOLERANCE_SECONDS = 300
 ENTITIES = ("product", "stock", "customer")
+
+
+class BadNotice(ValueError):
+    """A webhook body that is not a list of known events."""
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -53,56 +55,21 @@ def verify(secret: str, header: str, body: bytes, now: float | None = None) -> s
     return None
 
 
-def _problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": message})
-
-
-def _settings(request: Request) -> MagentoSettings:
-    found = getattr(request.app.state, "magento_settings", None)
-    return found if isinstance(found, MagentoSettings) else get_magento_settings()
-
-
-@router.post(
-    "/api/magento/webhook",
-    status_code=202,
-    responses={
-        401: {"model": Problem, "description": "the signature is missing, wrong or too old"},
-        404: {"model": Problem, "description": "Magento webhooks are off (no secret set)"},
-        413: {"model": Problem, "description": "the body is over the size limit"},
-        422: {"model": Problem, "description": "the body is not a list of events"},
-    },
-)
-async def magento_webhook(
-    request: Request,
-    tasks: BackgroundTasks,
-    x_till_signature: Annotated[str | None, Header()] = None,
-) -> Any:
-    """Accept a signed change notice from Magento; re-read the named entities after answering."""
-    settings = _settings(request)
-    if not settings.configured or not settings.webhook_secret:
-        return _problem(404, "Magento webhooks are off: set TILL_MAGENTO_WEBHOOK_SECRET")
-    body = await request.body()
-    if not x_till_signature:
-        return _problem(401, "sign the request: X-Till-Signature header missing")
-    why = verify(settings.webhook_secret, x_till_signature, body)
-    if why is not None:
-        return _problem(401, why)
+def read_notice(body: bytes) -> tuple[list[str], list[int]]:
+    """The SKUs (products, stock) and customer ids a notice names; BadNotice if it is not one."""
     try:
         events = json.loads(body)["events"]
         skus = sorted({str(e["sku"]) for e in events if e["entity"] in ("product", "stock")})
         ids = sorted({int(e["id"]) for e in events if e["entity"] == "customer"})
         unknown = sorted({str(e["entity"]) for e in events} - set(ENTITIES))
     except (ValueError, KeyError, TypeError):
-        return _problem(
-            422,
+        raise BadNotice(
             'the body is {"events": [{"entity": "product"|"stock", "sku": …} | '
-            '{"entity": "customer", "id": …}]}',
-        )
+            '{"entity": "customer", "id": …}]}'
+        ) from None
     if unknown:
-        return _problem(422, f"unknown entities {unknown}; use {', '.join(ENTITIES)}")
-    engine: Engine = request.app.state.engine
-    tasks.add_task(run_in_threadpool, refresh, engine, settings, skus, ids)
-    return {"accepted": {"skus": skus, "customers": ids}}
+        raise BadNotice(f"unknown entities {unknown}; use {', '.join(ENTITIES)}")
+    return skus, ids
 
 
 def refresh(engine: Engine, settings: MagentoSettings, skus: list[str], customer_ids: list[int]) -> None:

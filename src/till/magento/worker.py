@@ -1,6 +1,7 @@
 """The connector plugged into `till worker`: the exporter on the queue, pulls on the scheduler.
 
-`install(engine)` is called by the worker command when `TILL_MAGENTO_BASE_URL` is set: outbox
+`install(engine)` is called by the composition root (till.bootstrap) when
+`TILL_MAGENTO_BASE_URL` is set: outbox
 messages of the exporter's topics go to the `export.magento` queue (retries with backoff, then a
 dead letter a person can replay), and two scheduled jobs keep Till current with Magento:
 a delta pull every 15 seconds and a full re-sync at night; a third compares stock with
@@ -26,7 +27,7 @@ from till.magento.pull import pull
 from till.magento.reconcile import reconcile
 from till.magento.settings import MagentoSettings, get_magento_settings
 from till.queue.export import register_exporter
-from till.queue.scheduler import JobContext, add_job, job_kind, list_jobs
+from till.queue.scheduler import JobContext, add_job, list_jobs, register_job
 
 log = logging.getLogger("till.magento.worker")
 
@@ -76,7 +77,6 @@ async def _quietly(function: Callable[..., None], *args: Any, **options: Any) ->
 _installed: MagentoSettings | None = None
 
 
-@job_kind("magento_pull")
 async def _pull_job(context: JobContext, params: dict[str, Any]) -> str:
     settings = _installed or get_magento_settings()
     if not settings.configured:
@@ -90,7 +90,6 @@ async def _pull_job(context: JobContext, params: dict[str, Any]) -> str:
     return f"changed {changed}" if changed else "nothing changed"
 
 
-@job_kind("magento_reconcile")
 async def _reconcile_job(context: JobContext, params: dict[str, Any]) -> str:
     """Till's salable quantities against Magento's: differences stored, corrected by the policy."""
     settings = _installed or get_magento_settings()
@@ -112,6 +111,8 @@ def install(engine: Engine, settings: MagentoSettings | None = None) -> bool:
     if not settings.configured:
         return False
     _installed = settings
+    register_job("magento_pull", _pull_job)
+    register_job("magento_reconcile", _reconcile_job)
     register_exporter(QueuedMagentoExporter(engine, settings))
     have = {job["name"] for job in list_jobs(engine)}
     for name, kind, when, params in MAGENTO_JOBS:

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from till.domain.errors import NotFound
 from till.queue import store
-from till.queue.transport import make_transport
-from till.services.errors import NotFound
+from till.queue.transport import Transport
 from till.storage.events import Actor, EventRepository
 
 
@@ -25,17 +25,17 @@ def inspect(engine: Engine, row_id: int) -> dict[str, Any]:
     return found
 
 
-async def replay(engine: Engine, settings: Any, row_id: int, *, by: Actor) -> dict[str, Any]:
-    """Send a dead letter to its queue again; answers the letter as it was.
+async def replay(engine: Engine, transport: Transport, row_id: int, *, by: Actor) -> dict[str, Any]:
+    """Send a dead letter to its queue again through `transport` (closed after); answers the
+    letter as it was.
 
     The audit line is written once the transport has taken the letter back (with RabbitMQ
     that is a broker publish, outside any database transaction), so it never claims a
     replay that did not happen."""
     import asyncio
 
-    letter = await asyncio.to_thread(inspect, engine, row_id)
-    transport = make_transport(engine, settings, "replay")
     try:
+        letter = await asyncio.to_thread(inspect, engine, row_id)
         await transport.replay(letter)
     finally:
         await transport.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from till.domain.errors import Invalid
+
 _EVERY = re.compile(r"^@every\s+(\d+)\s*([smh])$")
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 
 
-class BadSchedule(ValueError):
+class BadSchedule(Invalid):
     """A schedule that cannot be read."""
 
 

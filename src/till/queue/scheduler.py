@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from till.domain.errors import Invalid, NotFound
 from till.queue import schedule, store
-from till.services.errors import NotFound
 from till.storage.events import Actor, EventRepository
 from till.storage.tables import job_runs, scheduled_jobs
 
@@ -43,23 +43,21 @@ JobFunction = Callable[[JobContext, dict[str, Any]], Awaitable[str]]
 JOBS: dict[str, JobFunction] = {}
 
 
-def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
-    """Register a job kind."""
-
-    def register(function: JobFunction) -> JobFunction:
-        JOBS[name] = function
-        return function
-
-    return register
+#: (name, kind, schedule, params) of the jobs made on first start; people change them after.
+DEFAULT_JOBS: list[tuple[str, str, str, dict[str, Any]]] = []
 
 
-#: (name, kind, schedule, params): made on first start, then people change them.
-DEFAULT_JOBS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    ("special-prices", "special_prices", "@every 60s", {}),
-    ("reconcile-stock", "reconcile_stock", "*/15 * * * *", {"older_than_minutes": 5}),
-    ("retry-exports", "retry_exports", "@every 10m", {"limit": 500}),
-    ("purge-outbox", "purge_outbox", "30 3 * * *", {}),
-)
+def register_job(
+    kind: str, function: JobFunction, defaults: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+) -> None:
+    """Register a job kind and the jobs of that kind made on first start, each as
+    (name, schedule, params). The composition root (till.bootstrap) calls this for the core
+    jobs and integrations (the Magento connector) call it from their `install`: the queue knows
+    no job of its own but its housekeeping below."""
+    JOBS[kind] = function
+    for name, when, params in defaults:
+        if all(row[0] != name for row in DEFAULT_JOBS):
+            DEFAULT_JOBS.append((name, kind, when, params))
 
 
 def ensure_default_jobs(engine: Engine, now: datetime | None = None) -> None:
@@ -85,7 +83,7 @@ def add_job(
 ) -> None:
     """Store a job; its first run is the schedule's next moment."""
     if kind not in JOBS:
-        raise ValueError(f"no job kind {kind!r}; kinds: {', '.join(sorted(JOBS))}")
+        raise Invalid(f"no job kind {kind!r}; kinds: {', '.join(sorted(JOBS))}")
     schedule.check(when)
     with engine.begin() as conn:
         conn.execute(
@@ -272,29 +270,9 @@ class Scheduler:
             )
 
 
-# --- the jobs ---------------------------------------------------------------------------------
+# --- the queue's own housekeeping (registered by the composition root) ---------------------
 
 
-@job_kind("special_prices")
-async def special_prices(context: JobContext, params: dict[str, Any]) -> str:
-    """Start and end planned special prices (the change feed and `price.changed` follow)."""
-    from till.services.prices import apply_due_prices
-
-    done = await asyncio.to_thread(apply_due_prices, context.engine)
-    return f"started {done['started']}, ended {done['ended']}"
-
-
-@job_kind("reconcile_stock")
-async def reconcile_stock(context: JobContext, params: dict[str, Any]) -> str:
-    """Realign reservations with source quantities (see services.reconcile)."""
-    from till.services.reconcile import reconcile
-
-    minutes = int(params.get("older_than_minutes", 5))
-    found = await asyncio.to_thread(reconcile, context.engine, timedelta(minutes=minutes))
-    return ", ".join(f"{k} {v}" for k, v in found.items())
-
-
-@job_kind("retry_exports")
 async def retry_exports(context: JobContext, params: dict[str, Any]) -> str:
     """Replay dead-lettered exports (after Magento was away, say)."""
     if context.replay is None:
@@ -308,7 +286,6 @@ async def retry_exports(context: JobContext, params: dict[str, Any]) -> str:
     return f"replayed {replayed} exports"
 
 
-@job_kind("purge_outbox")
 async def purge_outbox(context: JobContext, params: dict[str, Any]) -> str:
     """Delete delivered outbox rows (and finished queue rows) after the retention period."""
     days = int(params.get("retention_days", context.settings.outbox_retention_days))

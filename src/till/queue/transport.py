@@ -173,23 +173,3 @@ class DatabaseTransport:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def make_transport(engine: Engine, settings: Any, worker: str) -> Transport:
-    """The transport the settings name."""
-    policy = RetryPolicy(
-        settings.queue_max_attempts, settings.queue_retry_base_seconds, settings.queue_retry_max_seconds
-    )
-    if settings.queue_transport == "rabbitmq":
-        from till.queue.rabbitmq import RabbitTransport
-
-        return RabbitTransport(engine, policy, worker, settings.amqp_url, prefix=settings.amqp_prefix)
-    if settings.queue_transport != "database":
-        raise ValueError(f"TILL_QUEUE_TRANSPORT={settings.queue_transport!r}: use database or rabbitmq")
-    return DatabaseTransport(
-        engine,
-        policy,
-        worker,
-        lease_seconds=settings.queue_lease_seconds,
-        poll_seconds=settings.queue_poll_seconds,
-    )

@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 import httpx
 from sqlalchemy import Engine, delete, insert, select, update
 
+from till.domain.errors import Invalid, NotFound
 from till.queue.messages import Message, Route, webhook_queue
-from till.services.errors import NotFound
 from till.storage.events import Actor, EventRepository
 from till.storage.tables import webhook_endpoints
 
@@ -134,9 +134,9 @@ async def deliver(
 def _check(url: str, topics: list[str]) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"webhook url {url!r}: give an absolute http(s) URL")
+        raise Invalid(f"webhook url {url!r}: give an absolute http(s) URL")
     if not topics or not all(isinstance(t, str) and t and len(t) <= 64 for t in topics):
-        raise ValueError("name at least one topic (or '*' for every topic)")
+        raise Invalid("name at least one topic (or '*' for every topic)")
 
 
 def endpoint_json(row: Any, *, with_secret: bool = False) -> dict[str, Any]:

@@ -23,10 +23,10 @@ import httpx
 from sqlalchemy import Engine
 
 from till.queue import store, webhooks
-from till.queue.export import Exporter, load_exporters
+from till.queue.export import Exporter
 from till.queue.messages import LIVE_QUEUE, LIVE_TOPICS, Message, Route, export_queue
 from till.queue.scheduler import JobContext, Scheduler, ensure_default_jobs
-from till.queue.transport import Consumer, Transport, make_transport
+from till.queue.transport import Consumer, Transport
 from till.storage.feed import stamp_pending
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,20 @@ class Worker:
         relay: bool = True,
         consume: bool = True,
         schedule: bool = True,
-        transport: Transport | None = None,
-        name: str | None = None,
+        transport: Transport,
+        exporters: list[Exporter] | None = None,
+        name: str,
         tick_seconds: float = 5.0,
         refresh_seconds: float = 5.0,
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.name = name or worker_name()
-        self.transport = transport or make_transport(engine, settings, self.name)
+        self.name = name
+        self.transport = transport
         self.do_relay, self.do_consume, self.do_schedule = relay, consume, schedule
         self.tick_seconds = tick_seconds
         self.refresh_seconds = refresh_seconds
-        self.exporters: list[Exporter] = load_exporters(settings.exporters)
+        self.exporters: list[Exporter] = list(exporters or [])
         self.endpoints: dict[int, dict[str, Any]] = {}
         self.in_flight: dict[str, int] = {}
         self.relayed = 0

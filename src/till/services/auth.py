@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from till.domain.errors import Invalid
 from till.domain.staff import Permission, Role, StaffMember
 from till.security import (
     demo_password,
@@ -268,12 +269,12 @@ def add_staff(
 ) -> int:
     """Create a member of staff (CLI and admin API); secrets are stored as argon2 hashes."""
     if len(password) < 8:
-        raise ValueError("a password needs at least 8 characters")
+        raise Invalid("a password needs at least 8 characters")
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise ValueError("a PIN is 4 to 8 digits")
+        raise Invalid("a PIN is 4 to 8 digits")
     with UnitOfWork(engine) as uow:
         if uow.staff.by_username(username) is not None:
-            raise ValueError(f"username {username!r} is taken")
+            raise Invalid(f"username {username!r} is taken")
         for code in locations:
             if uow.reference.location(code) is None:
                 raise NotFound(f"no location {code}")
@@ -325,7 +326,7 @@ def change_staff(
             if uow.reference.location(code) is None:
                 raise NotFound(f"no location {code}")
         if discount_limit is not None and not (0 <= discount_limit <= 100):
-            raise ValueError("a discount limit is a percent from 0 to 100")
+            raise Invalid("a discount limit is a percent from 0 to 100")
         before: dict[str, Any] = {
             "name": member.name,
             "role": member.role.value,

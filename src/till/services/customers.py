@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from till.domain.customers import Customer, CustomerError
 from till.services.errors import Conflict
-from till.storage.people import EmailTaken
+from till.storage.customers import EmailTaken
 from till.storage.uow import UnitOfWork
 
 

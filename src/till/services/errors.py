@@ -1,19 +1,8 @@
-"""Errors a use case raises; the API turns each into one HTTP status with its message."""
+"""Errors a use case raises: they live in `till.domain.errors` (so the queue, storage and the
+Magento connector can share them without importing services); kept here for existing imports."""
 
 from __future__ import annotations
 
+from till.domain.errors import AuthFailed, Conflict, DomainError, Invalid, Locked, NotFound
 
-class NotFound(LookupError):
-    """The thing asked for does not exist (404)."""
-
-
-class Conflict(Exception):
-    """The request clashes with the current state, such as a second open shift (409)."""
-
-
-class AuthFailed(Exception):
-    """Wrong, expired or revoked credentials (401)."""
-
-
-class Locked(Exception):
-    """Too many failed attempts: the account is locked for a while (423)."""
+__all__ = ["AuthFailed", "Conflict", "DomainError", "Invalid", "Locked", "NotFound"]

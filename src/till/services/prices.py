@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from till.domain.errors import Invalid
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
@@ -60,18 +61,18 @@ def change_price(
     values: dict[str, Any] = {}
     if price is not None:
         if price < 0:
-            raise ValueError("a price cannot be negative")
+            raise Invalid("a price cannot be negative")
         values["price"] = price
     if clear_special:
         values.update(special_price=None, special_from=None, special_to=None)
     elif special_price is not None:
         if special_price < 0:
-            raise ValueError("a special price cannot be negative")
+            raise Invalid("a special price cannot be negative")
         if special_from and special_to and special_to < special_from:
-            raise ValueError("special_to is before special_from")
+            raise Invalid("special_to is before special_from")
         values.update(special_price=special_price, special_from=special_from, special_to=special_to)
     if not values:
-        raise ValueError("give a price, a special price or clear_special")
+        raise Invalid("give a price, a special price or clear_special")
     with UnitOfWork(engine) as uow:
         event = _write(uow, sku, values, "changed")
         uow.events.audit("price.changed", event, by.actor())
@@ -90,11 +91,11 @@ def schedule_special_price(
     """Plan a special price from `starts_at` until `ends_at` (the scheduler applies it)."""
     by.staff.require(Permission.PRICE_OVERRIDE)
     if special_price < 0:
-        raise ValueError("a special price cannot be negative")
+        raise Invalid("a special price cannot be negative")
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
-        raise ValueError("give times with their zone")
+        raise Invalid("give times with their zone")
     if ends_at is not None and ends_at <= starts_at:
-        raise ValueError("ends_at must be after starts_at")
+        raise Invalid("ends_at must be after starts_at")
     with UnitOfWork(engine) as uow:
         if not uow.catalog.products([sku]):
             raise NotFound(f"no product {sku}")

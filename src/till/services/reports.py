@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from till.domain.errors import DomainError
 from till.domain.staff import Role
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
@@ -49,11 +50,11 @@ _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
 _EXECUTABLE_COMMENT = re.compile(r"/\*\s*M?!")
 
 
-class ReportRefused(ValueError):
+class ReportRefused(DomainError):
     """A report that may not run as written (a write, bad parameters): 400 with the reason."""
 
 
-class ReportTimeout(ValueError):
+class ReportTimeout(DomainError):
     """The report ran past its statement timeout."""
 
 

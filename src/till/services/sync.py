@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from till.domain.catalog import Product
+from till.domain.errors import Invalid
 from till.domain.locations import Location
 from till.domain.money import money_str
 from till.services.errors import NotFound
@@ -42,7 +43,7 @@ def pull(engine: Engine, dataset: str, cursor: int, limit: int, location_code: s
     if dataset not in DATASETS:
         raise NotFound(f"no data set {dataset!r}; there are {', '.join(DATASETS)}")
     if cursor < 0:
-        raise ValueError("a cursor is zero or a number a previous page gave")
+        raise Invalid("a cursor is zero or a number a previous page gave")
     # Stamp here too: a writer that died between commit and stamping leaves rows unseen.
     stamp_pending(engine, wait=False)
     with UnitOfWork(engine) as uow:

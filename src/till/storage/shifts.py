@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from till.domain.errors import Conflict
 from till.domain.money import ZERO
 from till.domain.shifts import CashMovement
 from till.storage.db import inserted_id
 from till.storage.tables import cash_movements, order_payments, orders, refunds, shifts
 
 
-class ShiftAlreadyOpen(Exception):
+class ShiftAlreadyOpen(Conflict):
     """The register already has an open shift."""
 
 

@@ -8,12 +8,14 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, text
 
 from till.storage.catalog import CatalogRepository
+from till.storage.customers import CustomerRepository
+from till.storage.devices import DeviceRepository
 from till.storage.events import EventRepository
 from till.storage.feed import FEED_CHANNEL, record_changes, stamp_pending
-from till.storage.people import CustomerRepository, DeviceRepository, StaffRepository
 from till.storage.reference import ReferenceRepository
 from till.storage.sales import SalesRepository
 from till.storage.shifts import ShiftRepository
+from till.storage.staff import StaffRepository
 from till.storage.stock import StockRepository
 
 

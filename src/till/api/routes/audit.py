@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from till.api.deps import EngineDep, PrincipalDep
 from till.api.schemas import Problem, Time
+from till.domain.errors import Invalid
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.storage.events import AuditQuery
@@ -72,7 +73,7 @@ def _query(
     before_id: int | None = None,
 ) -> AuditQuery:
     if since is not None and until is not None and until <= since:
-        raise ValueError("`to` must be after `from`")
+        raise Invalid("`to` must be after `from`")
     return AuditQuery(since, until, staff_id, action, location, register, before_id)
 
 

@@ -16,6 +16,7 @@ from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
 from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.customers import Customer, CustomerError
+from till.domain.errors import Invalid
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission
 from till.services.customers import add_customer
 from till.services.errors import NotFound
@@ -130,7 +131,7 @@ def push(
     """Push a batch from the outbox. Every item gets a result; replaying any part of any batch
     returns the same results and creates nothing new. A sale is never refused for stock."""
     if len(body.sales) > settings_.max_batch_sales:
-        raise ValueError(f"send at most {settings_.max_batch_sales} sales in one batch")
+        raise Invalid(f"send at most {settings_.max_batch_sales} sales in one batch")
     customer_results = []
     if body.customers:
         principal.staff.require(Permission.CUSTOMER_CREATE)

@@ -1,0 +1,124 @@
+"""Staff and roles (back office): list, add, change a member; what each role may do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from till.api.deps import (
+    EngineDep,
+    PrincipalDep,
+    require_manager,
+)
+from till.api.schemas import problems
+from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
+from till.services import auth as auth_service
+from till.services.auth import add_staff
+from till.storage.uow import UnitOfWork
+
+#: Every back-office route is for managers or admins: any may answer 403.
+router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems(403))
+
+
+@router.get("/roles")
+def roles(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Each role's permissions and discount limit."""
+    require_manager(principal)
+    return [
+        {
+            "role": role.value,
+            "permissions": sorted(p.value for p in ROLE_PERMISSIONS[role]),
+            "discount_limit_percent": str(DISCOUNT_LIMITS[role]),
+        }
+        for role in Role
+    ]
+
+
+@router.get("/staff")
+def staff(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Members of staff (no secrets)."""
+    require_manager(principal)
+    with UnitOfWork(engine) as uow:
+        return [
+            {
+                "id": m.id,
+                "username": m.username,
+                "name": m.name,
+                "role": m.role.value,
+                "locations": sorted(m.locations),
+                "active": m.active,
+                "discount_limit_percent": str(m.max_discount_percent),
+            }
+            for m in uow.staff.all()
+        ]
+
+
+class StaffIn(BaseModel):
+    """A new member of staff."""
+
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=128)
+    role: Role
+    password: str = Field(min_length=8, max_length=200)
+    pin: str = Field(pattern=r"^\d{4,8}$")
+    locations: list[str] = Field(default_factory=list)
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problems(404))
+def create_staff(body: StaffIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Add a member of staff (manage_staff: admins)."""
+    principal.staff.require(Permission.MANAGE_STAFF)
+    staff_id = add_staff(
+        engine,
+        username=body.username,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        pin=body.pin,
+        locations=body.locations,
+        by=principal.actor(),
+    )
+    return {"id": staff_id, "username": body.username}
+
+
+class StaffChange(BaseModel):
+    """Fields of a member to change (absent ones stay); `active: false` deactivates."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    role: Role | None = None
+    locations: list[str] | None = None
+    discount_limit_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = Field(
+        default=None, description="this member's own discount limit, in percent (a decimal string)"
+    )
+    active: bool | None = None
+
+
+@router.patch("/staff/{username}", responses=problems(404))
+def change_staff(
+    username: str, body: StaffChange, engine: EngineDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Change a member of staff or deactivate them (manage_staff: admins); audited with the
+    fields before and after. A deactivated member's tokens stop working at once."""
+    principal.staff.require(Permission.MANAGE_STAFF)
+    member = auth_service.change_staff(
+        engine,
+        username,
+        by=principal.actor(),
+        name=body.name,
+        role=body.role,
+        locations=body.locations,
+        discount_limit=body.discount_limit_percent,
+        active=body.active,
+    )
+    return {
+        "id": member.id,
+        "username": member.username,
+        "name": member.name,
+        "role": member.role.value,
+        "locations": sorted(member.locations),
+        "active": member.active,
+        "discount_limit_percent": str(member.max_discount_percent),
+    }

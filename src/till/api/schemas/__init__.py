@@ -1,0 +1,141 @@
+"""Request and response shapes of the HTTP API (the OpenAPI the PWA's types come from), one
+module per concept; every name is re-exported here (`from till.api.schemas import SaleIn`).
+
+Money and quantities travel as decimal strings; a JSON float for money is refused.
+"""
+
+from __future__ import annotations
+
+from till.api.schemas.auth import (
+    DeviceIn,
+    DeviceOut,
+    DeviceRegistered,
+    PinIn,
+    SessionOut,
+    SignInIn,
+    StaffOut,
+)
+from till.api.schemas.catalog import (
+    ProductOut,
+    SourceLevelOut,
+    StockAdjustmentIn,
+    StockOut,
+    TierPriceOut,
+)
+from till.api.schemas.common import (
+    Code,
+    Day,
+    DecimalOut,
+    Key,
+    Money,
+    Percent,
+    Quantity,
+    RegisterCode,
+    RowId,
+    Sku,
+    Strict,
+    Time,
+    TimeOut,
+    decimal_string,
+    no_float,
+)
+from till.api.schemas.customers import (
+    CustomerIn,
+    CustomerOut,
+)
+from till.api.schemas.problems import (
+    PROBLEMS,
+    FieldError,
+    Problem,
+    problems,
+)
+from till.api.schemas.sales import (
+    ClientTotalsIn,
+    CustomerResultOut,
+    InvalidSale,
+    LineDiscountIn,
+    OrderLineOut,
+    OrderOut,
+    PaymentIn,
+    PaymentOut,
+    PushedSaleIn,
+    PushIn,
+    PushOut,
+    RefundIn,
+    RefundLineIn,
+    RefundLineOut,
+    RefundOut,
+    SaleIn,
+    SaleLineIn,
+    SaleResultOut,
+)
+from till.api.schemas.shifts import (
+    CashMovementIn,
+    CloseShiftIn,
+    OpenShiftIn,
+    ShiftOpened,
+    ShiftReportOut,
+)
+from till.api.schemas.sync import (
+    PullOut,
+)
+
+__all__ = [
+    "PROBLEMS",
+    "CashMovementIn",
+    "ClientTotalsIn",
+    "CloseShiftIn",
+    "Code",
+    "CustomerIn",
+    "CustomerOut",
+    "CustomerResultOut",
+    "Day",
+    "DecimalOut",
+    "DeviceIn",
+    "DeviceOut",
+    "DeviceRegistered",
+    "FieldError",
+    "InvalidSale",
+    "Key",
+    "LineDiscountIn",
+    "Money",
+    "OpenShiftIn",
+    "OrderLineOut",
+    "OrderOut",
+    "PaymentIn",
+    "PaymentOut",
+    "Percent",
+    "PinIn",
+    "Problem",
+    "ProductOut",
+    "PullOut",
+    "PushIn",
+    "PushOut",
+    "PushedSaleIn",
+    "Quantity",
+    "RefundIn",
+    "RefundLineIn",
+    "RefundLineOut",
+    "RefundOut",
+    "RegisterCode",
+    "RowId",
+    "SaleIn",
+    "SaleLineIn",
+    "SaleResultOut",
+    "SessionOut",
+    "ShiftOpened",
+    "ShiftReportOut",
+    "SignInIn",
+    "Sku",
+    "SourceLevelOut",
+    "StaffOut",
+    "StockAdjustmentIn",
+    "StockOut",
+    "Strict",
+    "TierPriceOut",
+    "Time",
+    "TimeOut",
+    "decimal_string",
+    "no_float",
+    "problems",
+]

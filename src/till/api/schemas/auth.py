@@ -1,0 +1,62 @@
+"""Sign-in, sessions and devices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+from till.api.schemas.common import (
+    DecimalOut,
+    RegisterCode,
+    Strict,
+    TimeOut,
+)
+
+
+class SignInIn(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class PinIn(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: Annotated[str, Field(min_length=4, max_length=8, pattern=r"^\d+$")]
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    role: str
+    locations: list[str]
+    max_discount_percent: DecimalOut
+    permissions: list[str]
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: TimeOut
+    staff: StaffOut
+    register_code: str | None
+
+
+class DeviceIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    register_code: RegisterCode
+
+
+class DeviceOut(BaseModel):
+    id: str
+    name: str
+    register_code: str
+    created_at: TimeOut
+    revoked_at: TimeOut | None
+
+
+class DeviceRegistered(BaseModel):
+    device_id: str
+    device_token: str = Field(description="shown once: the till keeps it to allow PIN sign-in")

@@ -1,0 +1,113 @@
+"""The wire's value types: money and quantities as decimal strings (a JSON float for money is
+refused), ISO 8601 times with their zone, bounded codes and keys; `Strict` refuses unknown fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+
+def no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
+    if isinstance(value, bool):
+        raise ValueError("expected a decimal string")
+    return value
+
+
+def _iso_time(value: Any) -> Any:
+    """Times travel as ISO 8601 strings; a bare number (a Unix time to pydantic) is refused."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "give a time as an ISO 8601 string with its zone, e.g. 2026-11-25T15:04:05+00:00"
+        ) from None
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates travel as ISO 8601 strings (2026-11-25), never as numbers."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError("give a date as an ISO 8601 string, e.g. 2026-11-25") from None
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC, so say so on the wire.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _as_str(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def decimal_string(places: int, *, signed: bool = False, example: str = "12.50") -> WithJsonSchema:
+    """Document a decimal as what it is on the wire: a string of digits."""
+    sign = "-?" if signed else ""
+    return WithJsonSchema(
+        {"type": "string", "pattern": rf"^{sign}\d+(\.\d{{1,{places}}})?$", "examples": [example]}
+    )
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(no_float),
+    Field(ge=0, le=Decimal("999999999"), decimal_places=2),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+    decimal_string(2),
+]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(no_float),
+    Field(gt=0, le=Decimal("100000"), decimal_places=4),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+    decimal_string(4, example="1"),
+]
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(no_float),
+    Field(gt=0, le=100, decimal_places=4),
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+    decimal_string(4, example="10"),
+]
+DecimalOut = Annotated[
+    Decimal, PlainSerializer(_as_str, return_type=str, when_used="json"), decimal_string(4, signed=True)
+]
+#: A row id as the database stores it (32-bit): a bigger or non-positive number is malformed (422).
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+#: A time in an answer: always with its zone (UTC when the database kept none).
+TimeOut = Annotated[datetime, AfterValidator(_utc)]
+#: A time with its zone, as an ISO 8601 string.
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+#: A date, as an ISO 8601 string.
+Day = Annotated[date, BeforeValidator(_iso_date)]
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+Code = Annotated[str, Field(min_length=1, max_length=32)]
+#: A register's code: as long as the database keeps it (a longer one could be stored nowhere,
+#: not even as a refused sale).
+RegisterCode = Annotated[str, Field(min_length=1, max_length=12)]
+Key = Annotated[str, Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo in a field name must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")

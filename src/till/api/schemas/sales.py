@@ -1,0 +1,221 @@
+"""Sales as a till pushes them, their results, orders and refunds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+from till.api.schemas.common import (
+    Code,
+    DecimalOut,
+    Key,
+    Money,
+    Percent,
+    Quantity,
+    RegisterCode,
+    RowId,
+    Sku,
+    Strict,
+    Time,
+    TimeOut,
+    no_float,
+)
+from till.api.schemas.customers import CustomerIn
+
+
+class LineDiscountIn(Strict):
+    kind: Literal["percent", "amount"]
+    value: Annotated[
+        Decimal, BeforeValidator(no_float), Field(gt=0, le=Decimal("999999999"), decimal_places=4)
+    ]
+
+
+class SaleLineIn(Strict):
+    sku: Sku
+    qty: Quantity
+    unit_price: Money
+    name: Annotated[str, Field(max_length=255)] = ""
+    line_discount: LineDiscountIn | None = None
+    price_override: bool = False
+
+
+class PaymentIn(Strict):
+    method: Literal["cash", "card", "other"]
+    amount: Annotated[Money, Field(gt=0)]
+    reference: Annotated[str, Field(max_length=128)] = ""
+
+
+class ClientTotalsIn(Strict):
+    subtotal: Money
+    discount: Money
+    tax: Money
+    grand_total: Money
+
+
+class SaleIn(Strict):
+    """A sale as a till records it (offline or not)."""
+
+    idempotency_key: Key
+    register_code: RegisterCode
+    receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
+    location_code: Code
+    staff_id: RowId
+    created_at: Time
+    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=500)]
+    payments: Annotated[list[PaymentIn], Field(max_length=20)]
+    totals: ClientTotalsIn
+    customer_id: RowId | None = None
+    customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
+    coupon_code: Annotated[str, Field(max_length=64)] | None = None
+    cart_discount_percent: Percent | None = None
+    approved_by: int | None = Field(
+        default=None,
+        description="staff id of the manager who approved a discount over the cashier's limit or a "
+        "typed price at the till; kept in the audit log with the sale",
+    )
+
+
+class InvalidSale(BaseModel):
+    """A pushed sale that did not match SaleIn; it is recorded as rejected with the errors."""
+
+    raw: Any
+    errors: str
+
+
+def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        messages = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'sale'}: {err['msg']}" for err in exc.errors()
+        )
+        return InvalidSale(raw=value, errors=messages)
+
+
+PushedSaleIn = Annotated[SaleIn, WrapValidator(_keep_invalid)]
+
+
+class PushIn(Strict):
+    """A batch from a till's outbox: customers first (sales may name them), then sales."""
+
+    # pydantic copies a default for each instance, so a list is safe here (RUF012 cannot see
+    # that Strict is a model once it is imported).
+    customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
+    sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []  # noqa: RUF012
+    sent_at: AwareDatetime | None = Field(
+        default=None,
+        description="the till's clock when it sent this batch: sale times of a till whose clock is "
+        "off are placed on the server's clock (flag clock_skew)",
+    )
+
+
+class SaleResultOut(BaseModel):
+    idempotency_key: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    order_id: str | None
+    receipt_number: str | None
+    reason: str | None
+    flags: list[str]
+
+
+class CustomerResultOut(BaseModel):
+    client_key: str | None
+    customer_id: int | None = None
+    created: bool = False
+    error: str | None = Field(default=None, description="why the customer could not be saved")
+
+
+class PushOut(BaseModel):
+    customers: list[CustomerResultOut]
+    sales: list[SaleResultOut]
+
+
+class OrderLineOut(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    qty: DecimalOut
+    price: DecimalOut
+    price_incl_tax: DecimalOut
+    row_total: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    row_grand_total: DecimalOut
+    qty_refunded: DecimalOut
+    amount_refunded: DecimalOut
+
+
+class PaymentOut(BaseModel):
+    method: str
+    amount: DecimalOut
+    reference: str
+
+
+class OrderOut(BaseModel):
+    id: str
+    idempotency_key: str
+    receipt_number: str
+    register_code: str
+    location_code: str
+    staff_id: int
+    customer_id: int | None
+    created_at: TimeOut
+    state: str
+    subtotal: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    grand_total: DecimalOut
+    total_refunded: DecimalOut
+    coupon_code: str | None
+    flags: list[str]
+    lines: list[OrderLineOut]
+    payments: list[PaymentOut]
+
+
+class RefundLineIn(Strict):
+    line_no: Annotated[int, Field(ge=1, le=10_000)]
+    qty: Quantity
+    restock: bool = True
+
+
+class RefundIn(Strict):
+    idempotency_key: Key
+    register_code: RegisterCode
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
+    method: Literal["cash", "card", "other"] = "cash"
+    reason: Annotated[str, Field(max_length=255)] = ""
+
+
+class RefundLineOut(BaseModel):
+    line_no: int
+    sku: str
+    qty: DecimalOut
+    restock: bool
+    row_total: DecimalOut
+    discount: DecimalOut
+    tax: DecimalOut
+    amount: DecimalOut
+
+
+class RefundOut(BaseModel):
+    id: str
+    order_id: str
+    idempotency_key: str
+    total: DecimalOut
+    tax: DecimalOut
+    method: str
+    lines: list[RefundLineOut]
+    duplicate: bool = False
+
+
+# --- shifts --------------------------------------------------------------------------------------

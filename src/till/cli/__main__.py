@@ -1,0 +1,5 @@
+"""`python -m till.cli`."""
+
+from till.cli import app
+
+app()

@@ -1,0 +1,113 @@
+"""Registered devices (tills) and sign-in tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from till.storage.tables import auth_tokens, devices
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class DeviceRepository:
+    """Registered devices (tills) and sign-in tokens."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, device_id: str, name: str, register_code: str, token_hash: str) -> None:
+        """Register a device to a register."""
+        self.conn.execute(
+            insert(devices).values(
+                id=device_id,
+                name=name,
+                register_code=register_code,
+                token_hash=token_hash,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    def by_token(self, token_hash: str) -> dict[str, Any] | None:
+        """A device that is not revoked, by its token's digest."""
+        row = self.conn.execute(
+            select(devices).where(devices.c.token_hash == token_hash, devices.c.revoked_at.is_(None))
+        ).first()
+        return None if row is None else dict(row._mapping)
+
+    def get(self, device_id: str) -> dict[str, Any] | None:
+        """A device by id, revoked or not."""
+        row = self.conn.execute(select(devices).where(devices.c.id == device_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every device."""
+        return [dict(r._mapping) for r in self.conn.execute(select(devices).order_by(devices.c.created_at))]
+
+    def revoke(self, device_id: str) -> bool:
+        """Revoke a device and every token signed in on it; True if it existed."""
+        now = datetime.now(UTC)
+        changed = self.conn.execute(
+            update(devices)
+            .where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
+        self.conn.execute(
+            update(auth_tokens)
+            .where(auth_tokens.c.device_id == device_id, auth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(changed)
+
+    def add_token(self, token_hash: str, staff_id: int, device_id: str | None, ttl: timedelta) -> datetime:
+        """Store a sign-in token's digest; returns its expiry."""
+        now = datetime.now(UTC)
+        expires = now + ttl
+        self.conn.execute(
+            insert(auth_tokens).values(
+                token_hash=token_hash,
+                staff_id=staff_id,
+                device_id=device_id,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        return expires
+
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        """A live token (not expired, not revoked, its device not revoked)."""
+        row = self.conn.execute(
+            select(auth_tokens, devices.c.revoked_at.label("device_revoked_at"), devices.c.register_code)
+            .outerjoin(devices, devices.c.id == auth_tokens.c.device_id)
+            .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
+        ).first()
+        if row is None or row.device_revoked_at is not None:
+            return None
+        expires = _utc(row.expires_at)
+        if expires is None or expires <= datetime.now(UTC):
+            return None
+        return dict(row._mapping)
+
+    def spend_token(self, token_hash: str) -> bool:
+        """Revoke a live token; False if it was revoked already (by a racing refresh)."""
+        return bool(
+            self.conn.execute(
+                update(auth_tokens)
+                .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            ).rowcount
+        )
+
+    def revoke_token(self, token_hash: str) -> None:
+        """Sign a token out."""
+        self.conn.execute(
+            update(auth_tokens)
+            .where(auth_tokens.c.token_hash == token_hash)
+            .values(revoked_at=datetime.now(UTC))
+        )

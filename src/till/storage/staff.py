@@ -1,0 +1,122 @@
+"""Staff members: who they are, their secrets and lock-out counters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from till.domain.staff import Role, StaffMember
+from till.storage.db import inserted_id
+from till.storage.tables import staff
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class StaffRepository:
+    """Staff members, their secrets and lock-out counters."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _member(row: Any) -> StaffMember:
+        limit = row.discount_limit
+        return StaffMember(
+            id=row.id,
+            username=row.username,
+            name=row.name,
+            role=Role(row.role),
+            locations=frozenset(row.locations or ()),
+            active=bool(row.active),
+            discount_limit=None if limit is None else Decimal(limit),
+        )
+
+    def by_username(self, username: str) -> tuple[StaffMember, dict[str, Any]] | None:
+        """A member and their secrets row (hashes, failures, lock), by username."""
+        row = self.conn.execute(select(staff).where(staff.c.username == username)).first()
+        return None if row is None else (self._member(row), dict(row._mapping))
+
+    def by_id(self, staff_id: int) -> StaffMember | None:
+        """A member by id."""
+        row = self.conn.execute(select(staff).where(staff.c.id == staff_id)).first()
+        return None if row is None else self._member(row)
+
+    def secrets(self, staff_id: int) -> dict[str, Any]:
+        """The secrets row of a member."""
+        return dict(self.conn.execute(select(staff).where(staff.c.id == staff_id)).one()._mapping)
+
+    def all(self) -> list[StaffMember]:
+        """Every member, by username."""
+        return [self._member(r) for r in self.conn.execute(select(staff).order_by(staff.c.username))]
+
+    def add(
+        self,
+        *,
+        username: str,
+        name: str,
+        role: Role,
+        password_hash: str,
+        pin_hash: str,
+        pin_offline: str,
+        locations: list[str],
+        discount_limit: Decimal | None = None,
+    ) -> int:
+        """Create a member; returns the id."""
+        result = self.conn.execute(
+            insert(staff).values(
+                username=username,
+                name=name,
+                role=role.value,
+                password_hash=password_hash,
+                pin_hash=pin_hash,
+                pin_offline=pin_offline,
+                locations=locations,
+                active=True,
+                discount_limit=discount_limit,
+                failed_attempts=0,
+                updated_at=datetime.now(UTC),
+            )
+        )
+        return inserted_id(result)
+
+    def update(self, staff_id: int, **values: Any) -> None:
+        """Change a member's stored fields."""
+        self.conn.execute(
+            update(staff).where(staff.c.id == staff_id).values(updated_at=datetime.now(UTC), **values)
+        )
+
+    def record_failure(self, staff_id: int, max_failures: int, lock_for: timedelta) -> bool:
+        """Count a failed secret; lock the member after `max_failures`. True if now locked."""
+        self.conn.execute(
+            update(staff).where(staff.c.id == staff_id).values(failed_attempts=staff.c.failed_attempts + 1)
+        )
+        failures = self.conn.execute(
+            select(staff.c.failed_attempts).where(staff.c.id == staff_id)
+        ).scalar_one()
+        if failures >= max_failures:
+            self.conn.execute(
+                update(staff)
+                .where(staff.c.id == staff_id)
+                .values(locked_until=datetime.now(UTC) + lock_for, failed_attempts=0)
+            )
+            return True
+        return False
+
+    def clear_failures(self, staff_id: int) -> None:
+        """Forget failures after a good sign-in."""
+        self.conn.execute(
+            update(staff).where(staff.c.id == staff_id).values(failed_attempts=0, locked_until=None)
+        )
+
+    @staticmethod
+    def locked_until(secrets_row: dict[str, Any]) -> datetime | None:
+        """When a member's lock ends, if they are locked now."""
+        until = _utc(secrets_row.get("locked_until"))
+        return until if until is not None and until > datetime.now(UTC) else None
