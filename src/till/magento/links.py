@@ -221,8 +221,7 @@ def claim(engine: Engine, name: str, *, lease_seconds: float) -> bool:
         ).first()
         if row is None:
             return False
-        held = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-        if held.timestamp() > stale:
+        if row.updated_at.timestamp() > stale:
             return False
         # Take over only if nobody else did since we looked (compare-and-set on the timestamp).
         taken = conn.execute(

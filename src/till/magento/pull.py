@@ -179,8 +179,7 @@ def _norm(value: Any) -> str:
     if isinstance(value, Decimal | float):
         return str(Decimal(str(value)).quantize(Decimal("0.0001")))
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
@@ -616,8 +615,8 @@ def _save_products(
             tiers.setdefault(int(r.product_id), []).append(
                 (
                     str(r.customer_group_id),
-                    str(round_qty(Decimal(str(r.qty)))),
-                    str(round_money(Decimal(str(r.price)))),
+                    str(r.qty),
+                    str(r.price),
                 )
             )
     linked = {

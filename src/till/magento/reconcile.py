@@ -203,20 +203,12 @@ def differences(engine: Engine, *, state: str | None = None) -> list[dict[str, A
         {
             "sku": row.sku,
             "stock_id": int(row.stock_id),
-            "till_quantity": str(Decimal(str(row.till_quantity)).quantize(Decimal("0.0001"))),
-            "magento_quantity": str(Decimal(str(row.magento_quantity)).quantize(Decimal("0.0001"))),
-            "difference": str(
-                (Decimal(str(row.till_quantity)) - Decimal(str(row.magento_quantity))).quantize(
-                    Decimal("0.0001")
-                )
-            ),
+            "till_quantity": str(row.till_quantity),
+            "magento_quantity": str(row.magento_quantity),
+            "difference": str(row.till_quantity - row.magento_quantity),
             "state": row.state,
-            "found_at": _iso(row.found_at),
-            "checked_at": _iso(row.checked_at),
+            "found_at": row.found_at.isoformat(),
+            "checked_at": row.checked_at.isoformat(),
         }
         for row in rows
     ]
-
-
-def _iso(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -146,7 +146,7 @@ def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]
 def _aware(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return moment.isoformat()
 
 
 def apply_due_prices(engine: Engine, now: datetime | None = None) -> dict[str, int]:

@@ -15,12 +15,6 @@ from till.storage.db import inserted_id
 from till.storage.tables import auth_tokens, customer_keys, customers, devices, staff
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class StaffRepository:
     """Staff members, their secrets and lock-out counters."""
 
@@ -120,7 +114,7 @@ class StaffRepository:
     @staticmethod
     def locked_until(secrets_row: dict[str, Any]) -> datetime | None:
         """When a member's lock ends, if they are locked now."""
-        until = _utc(secrets_row.get("locked_until"))
+        until: datetime | None = secrets_row.get("locked_until")
         return until if until is not None and until > datetime.now(UTC) else None
 
 
@@ -197,7 +191,7 @@ class DeviceRepository:
         ).first()
         if row is None or row.device_revoked_at is not None:
             return None
-        expires = _utc(row.expires_at)
+        expires: datetime | None = row.expires_at
         if expires is None or expires <= datetime.now(UTC):
             return None
         return dict(row._mapping)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -150,8 +151,7 @@ class StockRepository:
         if guarded:
             held = self.conn.execute(select(source_items.c.quantity).where(item)).scalar()
             raise InventoryError(
-                f"source {source_code} holds {round_qty(Decimal(held or 0)):f} of {sku}; "
-                f"{-delta:f} cannot be taken out"
+                f"source {source_code} holds {held or ZERO_QTY:f} of {sku}; {-delta:f} cannot be taken out"
             )
         try:
             with self.conn.begin_nested():
@@ -245,7 +245,7 @@ class StockRepository:
         )
         if quantity > 0:
             self._back_in_stock(sku, source_code)
-        return round_qty(Decimal(row.quantity))
+        return cast(Decimal, row.quantity)
 
     def levels(self, sku: str) -> list[SourceLevel]:
         """A sku's quantity at every source that holds it."""
@@ -258,7 +258,7 @@ class StockRepository:
             .order_by(source_items.c.source_code)
         )
         return [
-            SourceLevel(row.source_code, row.name, round_qty(Decimal(row.quantity)), bool(row.in_stock))
+            SourceLevel(row.source_code, row.name, row.quantity, bool(row.in_stock))
             for row in self.conn.execute(query)
         ]
 
