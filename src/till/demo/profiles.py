@@ -72,18 +72,16 @@ from till.demo.store import (
     WAREHOUSE_SOURCE,
     WHOLESALE_GROUP,
     SeedError,
-    advance_sequences,
     ean13,
     email_slug,
-    insert_chunked,
     is_empty,
-    next_id,
     seed_demo,
     seeded_random,
     stock_ids_of,
     store_today,
 )
 from till.storage import tables as t
+from till.storage.catalog_write import advance_sequences, insert_chunked, next_id
 from till.storage.feed import record_changes, stamp_pending
 
 ProfileName = Literal["small", "medium", "large"]

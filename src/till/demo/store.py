@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from till.domain.catalog import (
     Attribute,
@@ -38,6 +38,7 @@ from till.domain.customers import Customer, CustomerGroup
 from till.domain.staff import Role
 from till.security import demo_password, hash_secret, offline_pin_verifier
 from till.storage import tables as t
+from till.storage.catalog_write import advance_sequences, insert_catalog, insert_chunked, next_id
 from till.storage.feed import ensure_sequencer, record_changes, stamp_pending
 
 STORE_NAME = "Linden & Loom"
@@ -69,9 +70,6 @@ TAX_CONFIG: dict[str, object] = {
     "discount_on_prices_including_tax": False,
     "cross_border_trade": False,
 }
-
-#: Rows per INSERT statement: large enough to be fast, small enough for every driver's limits.
-CHUNK_ROWS = 5000
 
 #: GS1's example company prefix: real-looking EAN-13s that belong to no real product.
 _DEMO_BARCODE_PREFIX = "0614141"
@@ -155,30 +153,6 @@ def is_valid_ean13(code: str) -> bool:
     return len(code) == 13 and code.isdigit() and ean13(code[:12]) == code
 
 
-def insert_chunked(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows with executemany, `CHUNK_ROWS` per statement."""
-    for start in range(0, len(rows), CHUNK_ROWS):
-        conn.execute(insert(table), list(rows[start : start + CHUNK_ROWS]))
-
-
-def next_id(conn: Connection, column: Column[Any]) -> int:
-    """One above the highest id in use: where explicitly numbered rows may start."""
-    return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
-
-
-def advance_sequences(conn: Connection, tables: Iterable[Table]) -> None:
-    """After inserting explicit ids, move PostgreSQL's serial sequences past them.
-
-    SQLite and MariaDB continue after the highest id by themselves; PostgreSQL's sequence
-    does not know about ids it did not hand out, and its next insert would collide.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    for table in tables:
-        highest = next_id(conn, table.c.id)
-        conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest, False)))
-
-
 def stock_ids_of(conn: Connection, source_codes: Iterable[str]) -> list[int]:
     """The stocks that sell from any of these sources: whose salable quantity they change."""
     query = (
@@ -204,41 +178,6 @@ def email_slug(text: str) -> str:
     """A name as the local part of an e-mail address: ASCII letters only, lower case."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
-
-
-def product_row(product_id: int, product: Product, now: datetime) -> dict[str, Any]:
-    """The `products` row of a domain product."""
-    special = product.special_price
-    return {
-        "id": product_id,
-        "sku": product.sku,
-        "name": product.name,
-        "type": product.type,
-        "attribute_set": product.attribute_set,
-        "enabled": product.enabled,
-        "price": product.price,
-        "special_price": special.price if special else None,
-        "special_from": special.starts if special else None,
-        "special_to": special.ends if special else None,
-        "tax_class": product.tax_class,
-        "barcode": product.barcode,
-        "parent_sku": product.parent_sku,
-        "configurable_attributes": list(product.configurable_attributes),
-        "category_ids": list(product.category_ids),
-        "updated_at": now,
-    }
-
-
-def attribute_row(attribute: Attribute) -> dict[str, Any]:
-    """The `attributes` row of a domain attribute; options as Magento's REST API lists them."""
-    return {
-        "code": attribute.code,
-        "label": attribute.label,
-        "backend_type": attribute.backend_type,
-        "frontend_input": attribute.frontend_input,
-        "options": [{"value": o.value, "label": o.label} for o in attribute.options],
-        "is_required": attribute.is_required,
-    }
 
 
 # --- the demo catalog ----------------------------------------------------------------------------
@@ -908,43 +847,14 @@ def _insert_places(conn: Connection) -> None:
 
 
 def _insert_catalog(conn: Connection, catalog: Sequence[Product], now: datetime) -> list[dict[str, Any]]:
-    conn.execute(insert(t.attributes), [attribute_row(a) for a in ATTRIBUTES])
-    conn.execute(insert(t.attribute_sets), [{"name": s.name} for s in ATTRIBUTE_SETS])
-    conn.execute(
-        insert(t.attribute_set_members),
-        [
-            {"set_name": s.name, "attribute_code": code}
-            for s in ATTRIBUTE_SETS
-            for code in sorted(s.attribute_codes)
-        ],
+    return insert_catalog(
+        conn,
+        attributes=ATTRIBUTES,
+        attribute_sets=ATTRIBUTE_SETS,
+        categories=CATEGORIES,
+        products=catalog,
+        now=now,
     )
-    conn.execute(
-        insert(t.categories),
-        [{"id": c.id, "name": c.name, "parent_id": c.parent_id, "position": c.position} for c in CATEGORIES],
-    )
-    first = next_id(conn, t.products.c.id)
-    product_rows: list[dict[str, Any]] = []
-    values: dict[str, list[dict[str, Any]]] = {backend: [] for backend in t.product_values}
-    tier_rows: list[dict[str, Any]] = []
-    for product_id, product in enumerate(catalog, start=first):
-        product_rows.append(product_row(product_id, product, now))
-        for code, value in product.attributes.items():
-            backend = _ATTRIBUTE_BY_CODE[code].backend_type
-            values[backend].append({"product_id": product_id, "attribute_code": code, "value": value})
-        tier_rows.extend(
-            {
-                "product_id": product_id,
-                "customer_group_id": tier.customer_group_id,
-                "qty": tier.qty,
-                "price": tier.price,
-            }
-            for tier in product.tier_prices
-        )
-    insert_chunked(conn, t.products, product_rows)
-    for table_backend, rows in values.items():
-        insert_chunked(conn, t.product_values[table_backend], rows)
-    insert_chunked(conn, t.tier_prices, tier_rows)
-    return product_rows
 
 
 def seed_demo(engine: Engine, *, today: date | None = None) -> DemoStore:

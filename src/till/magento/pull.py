@@ -25,7 +25,6 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, select, update
 
-from till.demo.store import product_row
 from till.domain.catalog import (
     Attribute,
     AttributeOption,
@@ -52,6 +51,7 @@ from till.magento.links import (
 )
 from till.magento.settings import MagentoSettings
 from till.storage import tables as t
+from till.storage.catalog_write import product_row, replace_tier_prices, replace_values
 from till.storage.db import inserted_id
 from till.storage.feed import record_changes, stamp_pending
 from till.storage.stock import StockRepository
@@ -642,7 +642,7 @@ def _save_products(
                     update(t.products).where(t.products.c.id == product_id).values(updated_at=now, **values)
                 )
                 differs = True
-        for backend, table in t.product_values.items():
+        for backend in t.product_values:
             wanted = {
                 code: value
                 for code, value in product.attributes.items()
@@ -650,34 +650,13 @@ def _save_products(
             }
             have = eav[backend].get(product_id, {})
             if {k: _norm(v) for k, v in have.items()} != {k: _norm(v) for k, v in wanted.items()}:
-                conn.execute(delete(table).where(table.c.product_id == product_id))
-                if wanted:
-                    conn.execute(
-                        insert(table),
-                        [
-                            {"product_id": product_id, "attribute_code": k, "value": v}
-                            for k, v in sorted(wanted.items())
-                        ],
-                    )
+                replace_values(conn, product_id, backend, wanted)
                 differs = True
         wanted_tiers = sorted(
             (str(tp.customer_group_id), str(tp.qty), str(tp.price)) for tp in product.tier_prices
         )
         if wanted_tiers != sorted(tiers.get(product_id, [])):
-            conn.execute(delete(t.tier_prices).where(t.tier_prices.c.product_id == product_id))
-            if product.tier_prices:
-                conn.execute(
-                    insert(t.tier_prices),
-                    [
-                        {
-                            "product_id": product_id,
-                            "customer_group_id": tp.customer_group_id,
-                            "qty": tp.qty,
-                            "price": tp.price,
-                        }
-                        for tp in product.tier_prices
-                    ],
-                )
+            replace_tier_prices(conn, product_id, product.tier_prices)
             differs = True
         if linked.get(product.sku) != str(magento_id):
             save_link(conn, "product", product.sku, str(magento_id))
