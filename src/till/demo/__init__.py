@@ -1,5 +1,6 @@
 """Demo data: a small retailer to sign in to, and catalogs the size of Magento's toolkit profiles."""
 
+from till.demo.common import ean13, is_valid_ean13
 from till.demo.profiles import PROFILES, ProfileCounts, ProfileSpec, ProgressCallback, seed_profile
 from till.demo.store import (
     DemoLocation,
@@ -7,8 +8,6 @@ from till.demo.store import (
     DemoStaff,
     DemoStore,
     SeedError,
-    ean13,
-    is_valid_ean13,
     seed_demo,
 )
 

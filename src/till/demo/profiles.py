@@ -60,26 +60,21 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from till.demo.store import (
-    COLOUR_SKU_CODES,
-    FIRST_NAMES,
+from till.demo.catalog import COLOUR_SKU_CODES, SIZES
+from till.demo.common import (
     GENERAL_GROUP,
-    LAST_NAMES,
-    MAIL_DOMAINS,
     NYC_SOURCE,
     RETAILER_GROUP,
-    SIZES,
     WAREHOUSE_SOURCE,
     WHOLESALE_GROUP,
     SeedError,
     ean13,
     email_slug,
-    is_empty,
-    seed_demo,
     seeded_random,
     stock_ids_of,
     store_today,
 )
+from till.demo.store import FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS, is_empty, seed_demo
 from till.storage import tables as t
 from till.storage.catalog_write import advance_sequences, insert_chunked, next_id
 from till.storage.feed import record_changes, stamp_pending
