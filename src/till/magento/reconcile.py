@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from till.magento.client import MagentoClient
-from till.magento.links import in_flight
 from till.magento.monitoring import EXPORT_QUEUE, waiting
 from till.magento.pull import pull_stock_of, salable_quantities
 from till.queue import store
 from till.storage import tables as t
+from till.storage.magento_links import in_flight
 from till.storage.stock import StockRepository
 
 POLICIES = ("report", "pull")

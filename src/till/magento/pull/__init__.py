@@ -25,10 +25,6 @@ from till.domain.catalog import (
     CatalogError,
 )
 from till.magento.client import MagentoClient
-from till.magento.links import (
-    all_pull_states,
-    save_pull_state,
-)
 from till.magento.pull.catalog import _link_children, _product, _pull_products, _save_products
 from till.magento.pull.common import DATASETS, Progress, PullReport, _Context, magento_time
 from till.magento.pull.customers import _pull_customers, pull_customer_ids
@@ -42,6 +38,10 @@ from till.magento.pull.reference import (
 )
 from till.magento.pull.stock import _pull_inventory, _pull_stock, _sweep, pull_stock_of, salable_quantities
 from till.storage.feed import record_changes, stamp_pending
+from till.storage.magento_links import (
+    all_pull_states,
+    save_pull_state,
+)
 
 # --- the pull --------------------------------------------------------------------------------------
 

@@ -18,11 +18,6 @@ from till.domain.catalog import (
 )
 from till.domain.money import round_money, round_qty
 from till.magento.client import Filter, MagentoClient
-from till.magento.links import (
-    links_of,
-    save_link,
-    till_id_for,
-)
 from till.magento.pull.common import (
     ALL_GROUPS_ID,
     Progress,
@@ -42,6 +37,11 @@ from till.storage import tables as t
 from till.storage.catalog_write import product_row, replace_tier_prices, replace_values
 from till.storage.db import inserted_id
 from till.storage.feed import record_changes
+from till.storage.magento_links import (
+    links_of,
+    save_link,
+    till_id_for,
+)
 
 # --- products ----------------------------------------------------------------------------------------------
 

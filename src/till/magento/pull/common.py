@@ -14,11 +14,11 @@ from sqlalchemy import Connection, Engine, Table, and_, insert, select, update
 from till.domain.catalog import (
     Attribute,
 )
-from till.magento.links import (
+from till.magento.settings import MagentoSettings
+from till.storage.magento_links import (
     pull_state,
     save_pull_state,
 )
-from till.magento.settings import MagentoSettings
 
 log = logging.getLogger("till.magento.pull")
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 
 from till.magento.client import Filter, MagentoClient
-from till.magento.links import (
-    save_link,
-    till_id_for,
-)
 from till.magento.pull.common import Progress, PullReport, _finish, _since, _upsert
 from till.storage import tables as t
 from till.storage.feed import record_changes, stamp_pending
+from till.storage.magento_links import (
+    save_link,
+    till_id_for,
+)
 
 # --- customers ----------------------------------------------------------------------------------------------
 

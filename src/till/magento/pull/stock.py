@@ -12,16 +12,16 @@ from sqlalchemy import Engine, and_, delete, func, select, update
 from till.domain.inventory import Reservation
 from till.domain.money import round_qty
 from till.magento.client import Filter, MagentoClient, MagentoError, MagentoUnavailable
-from till.magento.links import (
+from till.magento.pull.common import MAGENTO_OFFSET, Progress, PullReport, _Context, _finish_in, _upsert, log
+from till.magento.settings import MagentoSettings
+from till.storage import tables as t
+from till.storage.feed import record_changes, stamp_pending
+from till.storage.magento_links import (
     baselines,
     in_flight,
     save_baseline,
     save_pull_state,
 )
-from till.magento.pull.common import MAGENTO_OFFSET, Progress, PullReport, _Context, _finish_in, _upsert, log
-from till.magento.settings import MagentoSettings
-from till.storage import tables as t
-from till.storage.feed import record_changes, stamp_pending
 from till.storage.stock import StockRepository
 
 # --- MSI: sources, stocks, links ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The connector's own tables: Till id <-> Magento id links, pull state, the stock-push ledger."""
+"""The Magento connector's own tables: Till id <-> Magento id links, pull state, the stock-push ledger."""
 
 from __future__ import annotations
 
