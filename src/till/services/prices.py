@@ -134,7 +134,7 @@ def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]
             {
                 "id": r.id,
                 "sku": r.sku,
-                "special_price": _plain(Decimal(r.special_price)),
+                "special_price": _plain(r.special_price),
                 "starts_at": _aware(r.starts_at),
                 "ends_at": _aware(r.ends_at),
                 "status": r.status,

@@ -7,13 +7,15 @@ The demo seed inserts a whole catalog with it; the Magento pull upserts page by 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, delete, func, insert, select
+from sqlalchemy import Column, Connection, Row, Table, delete, func, insert, select, update
 
 from till.domain.catalog import Attribute, AttributeSet, AttributeValue, Category, Product, TierPrice
 from till.storage import tables as t
+from till.storage.db import inserted_id
 
 #: Rows per executemany statement in bulk inserts.
 CHUNK_ROWS = 5000
@@ -152,3 +154,73 @@ def insert_catalog(
         insert_chunked(conn, t.product_values[backend], rows)
     insert_chunked(conn, t.tier_prices, tier_rows)
     return product_rows
+
+
+# --- upserts page by page (the Magento pull) ------------------------------------------------------
+
+
+@dataclass
+class StoredProducts:
+    """What is stored of some products, read in one query per table, to compare before writing."""
+
+    rows: dict[str, Row[Any]] = field(default_factory=dict)
+    #: backend -> product id -> attribute code -> value
+    values: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    #: product id -> (customer group id, qty, price) as strings
+    tiers: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+
+
+def stored_products(conn: Connection, skus: Sequence[str]) -> StoredProducts:
+    """The stored rows, EAV values and tier prices of these skus."""
+    rows = {row.sku: row for row in conn.execute(select(t.products).where(t.products.c.sku.in_(skus)))}
+    stored = StoredProducts(rows=rows, values={backend: {} for backend in t.product_values})
+    ids = [int(row.id) for row in rows.values()]
+    if not ids:
+        return stored
+    for backend, table in t.product_values.items():
+        query = select(table.c.product_id, table.c.attribute_code, table.c.value).where(
+            table.c.product_id.in_(ids)
+        )
+        for product_id, code, value in conn.execute(query):
+            stored.values[backend].setdefault(int(product_id), {})[code] = value
+    for r in conn.execute(select(t.tier_prices).where(t.tier_prices.c.product_id.in_(ids))):
+        stored.tiers.setdefault(int(r.product_id), []).append(
+            (str(r.customer_group_id), str(r.qty), str(r.price))
+        )
+    return stored
+
+
+def add_attribute_sets(conn: Connection, names: Iterable[str]) -> None:
+    """Create the attribute sets of these names that do not exist yet."""
+    known = set(conn.execute(select(t.attribute_sets.c.name)).scalars())
+    for name in sorted(set(names) - known):
+        conn.execute(insert(t.attribute_sets).values(name=name))
+
+
+def insert_product(conn: Connection, sku: str, values: Mapping[str, Any], now: datetime) -> int:
+    """Insert a product row; returns its id."""
+    return inserted_id(conn.execute(insert(t.products).values(sku=sku, updated_at=now, **values)))
+
+
+def update_product(conn: Connection, product_id: int, values: Mapping[str, Any], now: datetime) -> None:
+    """Set these columns of a product row."""
+    conn.execute(update(t.products).where(t.products.c.id == product_id).values(updated_at=now, **values))
+
+
+def set_parent(conn: Connection, sku: str, parent_sku: str) -> bool:
+    """Make a product a configurable's child; False if it was already."""
+    moved = conn.execute(
+        update(t.products)
+        .where(
+            t.products.c.sku == sku,
+            (t.products.c.parent_sku != parent_sku) | t.products.c.parent_sku.is_(None),
+        )
+        .values(parent_sku=parent_sku)
+    ).rowcount
+    return bool(moved)
+
+
+def disable_products(conn: Connection, skus: Sequence[str]) -> None:
+    """Disable these products (they stay, for history and links)."""
+    if skus:
+        conn.execute(update(t.products).where(t.products.c.sku.in_(list(skus))).values(enabled=False))

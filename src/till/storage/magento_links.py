@@ -39,6 +39,16 @@ def links_of(conn: Connection, kind: str) -> dict[str, str]:
     return {row.till_id: row.magento_id for row in rows}
 
 
+def links_for(conn: Connection, kind: str, till_ids: Sequence[str]) -> dict[str, str]:
+    """The links of a kind for these Till ids: Till id -> Magento id."""
+    rows = conn.execute(
+        select(magento_links.c.till_id, magento_links.c.magento_id).where(
+            magento_links.c.kind == kind, magento_links.c.till_id.in_(list(till_ids))
+        )
+    )
+    return {row.till_id: row.magento_id for row in rows}
+
+
 def till_id_for(conn: Connection, kind: str, magento_id: str) -> str | None:
     """The Till object linked to a Magento object."""
     return conn.execute(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from till.domain.catalog import (
     CatalogError,
@@ -34,10 +34,20 @@ from till.magento.pull.common import (
 )
 from till.magento.settings import MagentoSettings
 from till.storage import tables as t
-from till.storage.catalog_write import product_row, replace_tier_prices, replace_values
-from till.storage.db import inserted_id
+from till.storage.catalog_write import (
+    add_attribute_sets,
+    disable_products,
+    insert_product,
+    product_row,
+    replace_tier_prices,
+    replace_values,
+    set_parent,
+    stored_products,
+    update_product,
+)
 from till.storage.feed import record_changes
 from till.storage.magento_links import (
+    links_for,
     links_of,
     save_link,
     till_id_for,
@@ -141,50 +151,21 @@ def _save_products(
     if not batch:
         return []
     skus = [product.sku for product, _ in batch]
-    known_sets = set(conn.execute(select(t.attribute_sets.c.name)).scalars())
-    for name in sorted({product.attribute_set for product, _ in batch} - known_sets):
-        conn.execute(insert(t.attribute_sets).values(name=name))
-    stored = {row.sku: row for row in conn.execute(select(t.products).where(t.products.c.sku.in_(skus)))}
-    ids = [int(row.id) for row in stored.values()]
-    eav: dict[str, dict[int, dict[str, Any]]] = {backend: {} for backend in t.product_values}
-    tiers: dict[int, list[tuple[str, str, str]]] = {}
-    if ids:
-        for backend, table in t.product_values.items():
-            query = select(table.c.product_id, table.c.attribute_code, table.c.value).where(
-                table.c.product_id.in_(ids)
-            )
-            for product_id, code, value in conn.execute(query):
-                eav[backend].setdefault(int(product_id), {})[code] = value
-        for r in conn.execute(select(t.tier_prices).where(t.tier_prices.c.product_id.in_(ids))):
-            tiers.setdefault(int(r.product_id), []).append(
-                (
-                    str(r.customer_group_id),
-                    str(r.qty),
-                    str(r.price),
-                )
-            )
-    linked = {
-        sku: magento_id
-        for sku, magento_id in conn.execute(
-            select(t.magento_links.c.till_id, t.magento_links.c.magento_id).where(
-                t.magento_links.c.kind == "product", t.magento_links.c.till_id.in_(skus)
-            )
-        )
-    }
+    add_attribute_sets(conn, {product.attribute_set for product, _ in batch})
+    stored = stored_products(conn, skus)
+    eav, tiers = stored.values, stored.tiers
+    linked = links_for(conn, "product", skus)
     changed: list[str] = []
     for product, magento_id in batch:
         values = {k: v for k, v in product_row(0, product, now).items() if k not in _NOT_PULLED}
-        row = stored.get(product.sku)
+        row = stored.rows.get(product.sku)
         differs = row is None
         if row is None:
-            result = conn.execute(insert(t.products).values(sku=product.sku, updated_at=now, **values))
-            product_id = inserted_id(result)
+            product_id = insert_product(conn, product.sku, values, now)
         else:
             product_id = int(row.id)
             if not all(_same(getattr(row, k), v) for k, v in values.items()):
-                conn.execute(
-                    update(t.products).where(t.products.c.id == product_id).values(updated_at=now, **values)
-                )
+                update_product(conn, product_id, values, now)
                 differs = True
         for backend in t.product_values:
             wanted = {
@@ -265,15 +246,7 @@ def _link_children(engine: Engine, parents: dict[str, list[int]]) -> int:
                 sku = till_id_for(conn, "product", str(child_id))
                 if sku is None:
                     continue
-                moved = conn.execute(
-                    update(t.products)
-                    .where(
-                        t.products.c.sku == sku,
-                        (t.products.c.parent_sku != parent_sku) | t.products.c.parent_sku.is_(None),
-                    )
-                    .values(parent_sku=parent_sku)
-                ).rowcount
-                if moved:
+                if set_parent(conn, sku, parent_sku):
                     changed.append(sku)
         record_changes(conn, "products", changed)
     return len(changed)
@@ -285,6 +258,6 @@ def _disable_missing(engine: Engine, seen: set[str]) -> int:
         linked = links_of(conn, "product")
         gone = sorted(sku for sku in linked if sku not in seen)
         if gone:
-            conn.execute(update(t.products).where(t.products.c.sku.in_(gone)).values(enabled=False))
+            disable_products(conn, gone)
             record_changes(conn, "products", gone)
     return len(gone)
