@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from till.demo import PROFILES, ProfileCounts, SeedError, is_valid_ean13, seed_demo, seed_profile
-from till.demo.profiles import _level_sizes
+from till.demo.profile_catalog import _level_sizes
 from till.storage import tables as t
 from till.storage.db import make_engine
 from till.storage.migrate import upgrade

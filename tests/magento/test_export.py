@@ -432,7 +432,7 @@ def test_worker_killed_between_magentos_answer_and_the_link_makes_no_duplicate(
 def test_stock_push_ledger_resends_what_never_landed_and_never_guesses(
     engine: Engine, magento: MagentoDouble
 ) -> None:
-    from till.magento.links import pushes_of
+    from till.storage.magento_links import pushes_of
 
     staff = seed_till_shop(engine)
     _pull(engine, magento, full=True)

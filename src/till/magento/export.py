@@ -33,7 +33,8 @@ from sqlalchemy import Engine
 from till.domain.money import money_str, round_money
 from till.domain.orders import Order
 from till.magento.client import MagentoClient, MagentoError
-from till.magento.links import (
+from till.magento.pull import store_ids
+from till.storage.magento_links import (
     claim,
     link_of,
     pushes_of,
@@ -43,7 +44,6 @@ from till.magento.links import (
     remember,
     save_baseline,
 )
-from till.magento.pull import store_ids
 from till.storage.uow import UnitOfWork
 
 log = logging.getLogger("till.magento.export")

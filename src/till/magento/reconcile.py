@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, select
 
 from till.domain.errors import Invalid
 from till.magento.client import MagentoClient
-from till.magento.links import in_flight
 from till.magento.monitoring import EXPORT_QUEUE, waiting
 from till.magento.pull import pull_stock_of, salable_quantities
 from till.queue import store
 from till.storage import tables as t
+from till.storage.magento_links import in_flight, save_differences, stock_differences
 from till.storage.stock import StockRepository
 
 POLICIES = ("report", "pull")
@@ -168,56 +168,12 @@ def _pending(engine: Engine) -> set[str]:
 
 def _store(engine: Engine, report: ReconcileReport, checked: list[tuple[str, int]]) -> None:
     """Keep this run's differences; forget earlier ones of pairs that now agree."""
-    now = datetime.now(UTC)
-    found = {(d.sku, d.stock_id): d for d in report.differences}
+    found = {(d.sku, d.stock_id): (d.till, d.magento, d.state) for d in report.differences}
     with engine.begin() as conn:
-        table = t.magento_stock_differences
-        held = {(row.sku, int(row.stock_id)) for row in conn.execute(select(table.c.sku, table.c.stock_id))}
-        for key in sorted(held & set(checked) - set(found)):
-            conn.execute(delete(table).where(and_(table.c.sku == key[0], table.c.stock_id == key[1])))
-        for key, difference in sorted(found.items()):
-            values = {
-                "till_quantity": difference.till,
-                "magento_quantity": difference.magento,
-                "state": difference.state,
-                "checked_at": now,
-            }
-            if key in held:
-                conn.execute(
-                    update(table)
-                    .where(and_(table.c.sku == key[0], table.c.stock_id == key[1]))
-                    .values(**values)
-                )
-            else:
-                conn.execute(insert(table).values(sku=key[0], stock_id=key[1], found_at=now, **values))
+        save_differences(conn, found, checked, datetime.now(UTC))
 
 
 def differences(engine: Engine, *, state: str | None = None) -> list[dict[str, Any]]:
     """The stored differences (all, or of one state), for the admin page."""
-    table = t.magento_stock_differences
-    query = select(table).order_by(table.c.sku, table.c.stock_id)
-    if state is not None:
-        query = query.where(table.c.state == state)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        {
-            "sku": row.sku,
-            "stock_id": int(row.stock_id),
-            "till_quantity": str(Decimal(str(row.till_quantity)).quantize(Decimal("0.0001"))),
-            "magento_quantity": str(Decimal(str(row.magento_quantity)).quantize(Decimal("0.0001"))),
-            "difference": str(
-                (Decimal(str(row.till_quantity)) - Decimal(str(row.magento_quantity))).quantize(
-                    Decimal("0.0001")
-                )
-            ),
-            "state": row.state,
-            "found_at": _iso(row.found_at),
-            "checked_at": _iso(row.checked_at),
-        }
-        for row in rows
-    ]
-
-
-def _iso(moment: datetime) -> str:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+        return stock_differences(conn, state=state)

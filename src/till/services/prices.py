@@ -135,7 +135,7 @@ def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]
             {
                 "id": r.id,
                 "sku": r.sku,
-                "special_price": _plain(Decimal(r.special_price)),
+                "special_price": _plain(r.special_price),
                 "starts_at": _aware(r.starts_at),
                 "ends_at": _aware(r.ends_at),
                 "status": r.status,
@@ -147,7 +147,7 @@ def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]
 def _aware(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return moment.isoformat()
 
 
 def apply_due_prices(engine: Engine, now: datetime | None = None) -> dict[str, int]:

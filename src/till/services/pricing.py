@@ -11,7 +11,6 @@ from typing import Any
 from till.domain.catalog import Product
 from till.domain.customers import CustomerGroup
 from till.domain.locations import Location
-from till.domain.money import round_money
 from till.domain.orders import OrderError, Sale
 from till.domain.promotions import CartRule, PromotionResult, select_discounts
 from till.domain.tax import TaxRate, TaxRule, applicable_rates
@@ -81,14 +80,14 @@ def cart_rule(row: dict[str, Any]) -> CartRule:
         rule_id=str(row["id"]),
         name=row["name"],
         action=row["action"],
-        amount=round_money(Decimal(row["amount"])),
+        amount=row["amount"],
         customer_group_ids=frozenset(int(g) for g in row["customer_groups"]),
         coupon_code=row.get("coupon_code"),
         label=row["name"],
         active=bool(row["active"]),
         from_date=row.get("from_date"),
         to_date=row.get("to_date"),
-        min_subtotal=None if minimum is None else round_money(Decimal(minimum)),
+        min_subtotal=minimum,
         skus=None if skus is None else frozenset(skus),
         sort_order=int(row.get("sort_order") or 0),
         stop_further_rules=bool(row.get("stop_further_rules")),

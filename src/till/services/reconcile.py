@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, func, select, tuple_
+from sqlalchemy import Engine
 
 from till.services.sales import fulfil_orders
-from till.storage.tables import orders, reservations
+from till.storage.stock import StockRepository
 
 
 def reconcile(engine: Engine, older_than: timedelta = timedelta(minutes=5)) -> dict[str, int]:
@@ -28,29 +28,7 @@ def reconcile(engine: Engine, older_than: timedelta = timedelta(minutes=5)) -> d
     while done := fulfil_orders(engine):
         fulfilled += done
     with engine.begin() as conn:
-        balanced = conn.execute(
-            select(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
-            .where(reservations.c.object_type == "order")
-            .group_by(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
-            .having(and_(func.sum(reservations.c.quantity) == 0, func.count() > 1))
-            .limit(5000)
-        ).all()
-        cleaned = 0
-        for start in range(0, len(balanced), 500):
-            chunk = [tuple(row) for row in balanced[start : start + 500]]
-            cleaned += conn.execute(
-                delete(reservations).where(
-                    tuple_(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id).in_(chunk)
-                )
-            ).rowcount
-        unbalanced = conn.execute(
-            select(func.count()).select_from(
-                select(reservations.c.object_id)
-                .join(orders, orders.c.id == reservations.c.object_id)
-                .where(orders.c.fulfilled_at.is_not(None), orders.c.fulfilled_at < cutoff)
-                .group_by(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
-                .having(func.sum(reservations.c.quantity) != 0)
-                .subquery()
-            )
-        ).scalar_one()
-    return {"fulfilled": fulfilled, "reservations cleaned": int(cleaned), "unbalanced": int(unbalanced)}
+        stock = StockRepository(conn)
+        cleaned = stock.clean_balanced_reservations()
+        unbalanced = stock.count_unbalanced(fulfilled_before=cutoff)
+    return {"fulfilled": fulfilled, "reservations cleaned": cleaned, "unbalanced": unbalanced}

@@ -81,19 +81,18 @@ def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | 
     ]
     sales += [
         ShiftSale(
-            grand_total=-Decimal(r["total"]),
-            tax=-Decimal(r["tax"]),
-            discount=-Decimal(r["discount"]),
-            payments=((r["method"], -Decimal(r["total"])),),
+            grand_total=-r["total"],
+            tax=-r["tax"],
+            discount=-r["discount"],
+            payments=((r["method"], -r["total"]),),
             is_refund=True,
         )
         for r in uow.shifts.refunds_of(shift["id"])
     ]
-    opened_at = shift["opened_at"] if shift["opened_at"].tzinfo else shift["opened_at"].replace(tzinfo=UTC)
     return shift_report(
         register_code=shift["register_code"],
-        opened_at=opened_at,
-        opening_float=Decimal(shift["opening_float"]),
+        opened_at=shift["opened_at"],
+        opening_float=shift["opening_float"],
         sales=sales,
         movements=uow.shifts.movements(shift["id"]),
         closed_at=datetime.now(UTC) if closing_count is not None else None,

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from till.domain.inventory import StockAdjustment
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.stock import SourceLevel
-from till.storage.tables import stock_adjustments
 from till.storage.uow import UnitOfWork
 
 
@@ -60,18 +59,7 @@ def adjust_stock(engine: Engine, by: Principal, adjustment: StockAdjustment) -> 
             for source_code, delta in sorted(adjustment.deltas()):
                 uow.stock.change_source_quantity(adjustment.sku, source_code, delta, refuse_below_zero=True)
             detail_delta = adjustment.deltas()[0][1]
-        uow.conn.execute(
-            insert(stock_adjustments).values(
-                sku=adjustment.sku,
-                source_code=adjustment.source_code,
-                to_source_code=adjustment.to_source_code,
-                reason=adjustment.reason,
-                quantity=adjustment.quantity,
-                note=adjustment.note,
-                staff_id=by.staff.id,
-                created_at=datetime.now(UTC),
-            )
-        )
+        uow.stock.record_adjustment(adjustment, by.staff.id, datetime.now(UTC))
         stocks = sorted({s for code in involved for s in uow.stock.stocks_of_source(code)})
         uow.stock_changed((adjustment.sku, s) for s in stocks)
         payload = {

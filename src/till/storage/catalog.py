@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -20,7 +20,6 @@ from till.domain.catalog import (
     SpecialPrice,
     TierPrice,
 )
-from till.domain.money import round_money, round_qty
 from till.storage.tables import (
     attributes,
     categories,
@@ -90,23 +89,17 @@ class CatalogRepository:
                 values[product_id][code] = _typed(backend, value)
         tiers: dict[int, list[TierPrice]] = {i: [] for i in ids}
         for tier in self.conn.execute(select(tier_prices).where(tier_prices.c.product_id.in_(ids))):
-            tiers[tier.product_id].append(
-                TierPrice(
-                    round_qty(Decimal(tier.qty)), round_money(Decimal(tier.price)), tier.customer_group_id
-                )
-            )
+            tiers[tier.product_id].append(TierPrice(tier.qty, tier.price, tier.customer_group_id))
         built: dict[str, Product] = {}
         for row in rows:
             special = None
             if row.special_price is not None:
-                special = SpecialPrice(
-                    round_money(Decimal(row.special_price)), row.special_from, row.special_to
-                )
+                special = SpecialPrice(row.special_price, row.special_from, row.special_to)
             built[row.sku] = Product(
                 sku=row.sku,
                 name=row.name,
                 type=cast(ProductType, row.type),
-                price=round_money(Decimal(row.price)),
+                price=row.price,
                 attribute_set=row.attribute_set,
                 enabled=bool(row.enabled),
                 tax_class=row.tax_class,
@@ -148,8 +141,7 @@ def _typed(backend: str, value: Any) -> AttributeValue:
     if backend == "int":
         return int(value)
     if backend == "datetime":
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return cast(datetime, value)  # the column type hands back an aware UTC moment
     return str(value)
 
 

@@ -10,12 +10,6 @@ from sqlalchemy import Connection, insert, select, update
 from till.storage.tables import auth_tokens, devices
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class DeviceRepository:
     """Registered devices (tills) and sign-in tokens."""
 
@@ -89,7 +83,7 @@ class DeviceRepository:
         ).first()
         if row is None or row.device_revoked_at is not None:
             return None
-        expires = _utc(row.expires_at)
+        expires: datetime | None = row.expires_at
         if expires is None or expires <= datetime.now(UTC):
             return None
         return dict(row._mapping)

@@ -149,10 +149,9 @@ def _audit_row(action: str, detail: dict[str, Any], by: Actor) -> dict[str, Any]
 
 
 def _audit_json(row: Any) -> dict[str, Any]:
-    at = row["at"]
     return {
         "id": int(row["id"]),
-        "at": at if at is None or at.tzinfo else at.replace(tzinfo=UTC),
+        "at": row["at"],
         "staff_id": row["staff_id"],
         "username": row["username"],
         "device_id": row["device_id"],

@@ -15,7 +15,6 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.money import round_money, round_qty
 from till.domain.orders import Order, OrderLine, OrderState, Payment, PaymentMethod
 from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
@@ -35,15 +34,6 @@ class Rejection:
 
     idempotency_key: str
     reason: str
-
-
-def _money(value: Any) -> Decimal:
-    return round_money(Decimal(value))
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite and MariaDB hand back naive datetimes; every stored moment is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SalesRepository:
@@ -220,23 +210,23 @@ class SalesRepository:
                 line_no=line.line_no,
                 sku=line.sku,
                 name=line.name,
-                qty=round_qty(Decimal(line.qty)),
-                price=_money(line.price),
-                price_incl_tax=_money(line.price_incl_tax),
-                row_total=_money(line.row_total),
-                discount=_money(line.discount),
-                tax=_money(line.tax),
-                discount_tax_compensation=_money(line.discount_tax_compensation),
-                row_grand_total=_money(line.row_grand_total),
-                qty_refunded=round_qty(Decimal(line.qty_refunded)),
-                amount_refunded=_money(line.amount_refunded),
+                qty=line.qty,
+                price=line.price,
+                price_incl_tax=line.price_incl_tax,
+                row_total=line.row_total,
+                discount=line.discount,
+                tax=line.tax,
+                discount_tax_compensation=line.discount_tax_compensation,
+                row_grand_total=line.row_grand_total,
+                qty_refunded=line.qty_refunded,
+                amount_refunded=line.amount_refunded,
             )
             for line in self.conn.execute(
                 select(order_lines).where(order_lines.c.order_id == row["id"]).order_by(order_lines.c.line_no)
             )
         ]
         payments = [
-            Payment(cast(PaymentMethod, p.method), _money(p.amount), p.reference)
+            Payment(cast(PaymentMethod, p.method), p.amount, p.reference)
             for p in self.conn.execute(
                 select(order_payments)
                 .where(order_payments.c.order_id == row["id"])
@@ -250,18 +240,18 @@ class SalesRepository:
             register_code=row["register_code"],
             location_code=row["location_code"],
             staff_id=row["staff_id"],
-            created_at=_utc(row["created_at"]),
+            created_at=row["created_at"],
             state=cast(OrderState, row["state"]),
-            subtotal=_money(row["subtotal"]),
-            discount=_money(row["discount"]),
-            tax=_money(row["tax"]),
-            grand_total=_money(row["grand_total"]),
+            subtotal=row["subtotal"],
+            discount=row["discount"],
+            tax=row["tax"],
+            grand_total=row["grand_total"],
             lines=lines,
             payments=payments,
             customer_id=row["customer_id"],
             coupon_code=row["coupon_code"],
             flags=set(filter(None, str(row["flags"]).split(","))),
-            total_refunded=_money(row["total_refunded"]),
+            total_refunded=row["total_refunded"],
         )
 
     def extra(self, order_id: str) -> dict[str, Any]:
@@ -365,11 +355,11 @@ class SalesRepository:
         )
         return {
             int(no): {
-                "qty": round_qty(Decimal(q)),
-                "row_total": _money(rt),
-                "discount": _money(d),
-                "tax": _money(t),
-                "discount_tax_compensation": _money(dtc),
+                "qty": q,
+                "row_total": rt,
+                "discount": d,
+                "tax": t,
+                "discount_tax_compensation": dtc,
             }
             for no, q, rt, d, t, dtc in self.conn.execute(query)
         }

@@ -71,7 +71,7 @@ class ShiftRepository:
         rows = self.conn.execute(
             select(cash_movements).where(cash_movements.c.shift_id == shift_id).order_by(cash_movements.c.id)
         )
-        return [CashMovement(r.kind, Decimal(r.amount).quantize(Decimal("0.01")), r.reason) for r in rows]
+        return [CashMovement(r.kind, r.amount, r.reason) for r in rows]
 
     def close(self, shift_id: int, staff_id: int, counted_cash: Decimal, z_report: dict[str, Any]) -> bool:
         """Close an open shift; False if it was closed already."""
@@ -102,13 +102,13 @@ class ShiftRepository:
             order_payments.c.order_id.in_(list(by_order))
         )
         for order_id, method, amount in self.conn.execute(pay):
-            by_order[order_id].append((method, Decimal(amount)))
+            by_order[order_id].append((method, amount))
         return [
             {
-                "grand_total": Decimal(r.grand_total),
-                "tax": Decimal(r.tax),
-                "discount": Decimal(r.discount),
-                "change_due": Decimal(r.change_due),
+                "grand_total": r.grand_total,
+                "tax": r.tax,
+                "discount": r.discount,
+                "change_due": r.change_due,
                 "payments": by_order[r.id],
             }
             for r in rows

@@ -13,12 +13,6 @@ from till.storage.db import inserted_id
 from till.storage.tables import staff
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class StaffRepository:
     """Staff members, their secrets and lock-out counters."""
 
@@ -118,5 +112,5 @@ class StaffRepository:
     @staticmethod
     def locked_until(secrets_row: dict[str, Any]) -> datetime | None:
         """When a member's lock ends, if they are locked now."""
-        until = _utc(secrets_row.get("locked_until"))
+        until: datetime | None = secrets_row.get("locked_until")
         return until if until is not None and until > datetime.now(UTC) else None

@@ -11,19 +11,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.inventory import InventoryError, Reservation
+from till.domain.inventory import InventoryError, Reservation, StockAdjustment
 from till.domain.money import round_qty
 from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
+    orders,
     reservation_totals,
     reservations,
     source_items,
     sources,
+    stock_adjustments,
     stock_sources,
     stocks,
 )
@@ -150,8 +153,7 @@ class StockRepository:
         if guarded:
             held = self.conn.execute(select(source_items.c.quantity).where(item)).scalar()
             raise InventoryError(
-                f"source {source_code} holds {round_qty(Decimal(held or 0)):f} of {sku}; "
-                f"{-delta:f} cannot be taken out"
+                f"source {source_code} holds {held or ZERO_QTY:f} of {sku}; {-delta:f} cannot be taken out"
             )
         try:
             with self.conn.begin_nested():
@@ -245,7 +247,7 @@ class StockRepository:
         )
         if quantity > 0:
             self._back_in_stock(sku, source_code)
-        return round_qty(Decimal(row.quantity))
+        return cast(Decimal, row.quantity)
 
     def levels(self, sku: str) -> list[SourceLevel]:
         """A sku's quantity at every source that holds it."""
@@ -258,7 +260,7 @@ class StockRepository:
             .order_by(source_items.c.source_code)
         )
         return [
-            SourceLevel(row.source_code, row.name, round_qty(Decimal(row.quantity)), bool(row.in_stock))
+            SourceLevel(row.source_code, row.name, row.quantity, bool(row.in_stock))
             for row in self.conn.execute(query)
         ]
 
@@ -275,4 +277,56 @@ class StockRepository:
         """True if the source is known."""
         return (
             self.conn.execute(select(sources.c.code).where(sources.c.code == source_code)).first() is not None
+        )
+
+    def record_adjustment(self, adjustment: StockAdjustment, staff_id: int, at: datetime) -> None:
+        """Keep the adjustment itself, beside the quantities it changed."""
+        self.conn.execute(
+            insert(stock_adjustments).values(
+                sku=adjustment.sku,
+                source_code=adjustment.source_code,
+                to_source_code=adjustment.to_source_code,
+                reason=adjustment.reason,
+                quantity=adjustment.quantity,
+                note=adjustment.note,
+                staff_id=staff_id,
+                created_at=at,
+            )
+        )
+
+    # --- reconciliation -------------------------------------------------------------------------
+
+    def clean_balanced_reservations(self, limit: int = 5000, chunk: int = 500) -> int:
+        """Delete up to `limit` sets of an order's reservations that sum to zero (a fulfilled
+        sale: -qty then +qty), as Magento's `inventory_cleanup_reservations` cron does."""
+        balanced = self.conn.execute(
+            select(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
+            .where(reservations.c.object_type == "order")
+            .group_by(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
+            .having(and_(func.sum(reservations.c.quantity) == 0, func.count() > 1))
+            .limit(limit)
+        ).all()
+        cleaned = 0
+        for start in range(0, len(balanced), chunk):
+            keys = [tuple(row) for row in balanced[start : start + chunk]]
+            cleaned += self.conn.execute(
+                delete(reservations).where(
+                    tuple_(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id).in_(keys)
+                )
+            ).rowcount
+        return int(cleaned)
+
+    def count_unbalanced(self, fulfilled_before: datetime) -> int:
+        """Orders fulfilled before the moment whose reservations do not sum to zero."""
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(
+                    select(reservations.c.object_id)
+                    .join(orders, orders.c.id == reservations.c.object_id)
+                    .where(orders.c.fulfilled_at.is_not(None), orders.c.fulfilled_at < fulfilled_before)
+                    .group_by(reservations.c.stock_id, reservations.c.sku, reservations.c.object_id)
+                    .having(func.sum(reservations.c.quantity) != 0)
+                    .subquery()
+                )
+            ).scalar_one()
         )

@@ -1,12 +1,13 @@
-"""The connector's own tables: Till id <-> Magento id links, pull state, the stock-push ledger."""
+"""The Magento connector's own tables: Till id <-> Magento id links, pull state, the stock-push ledger."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import round_qty
@@ -15,6 +16,7 @@ from till.storage.tables import (
     magento_links,
     magento_pull_state,
     magento_source_items,
+    magento_stock_differences,
     magento_stock_pushes,
 )
 
@@ -33,6 +35,16 @@ def links_of(conn: Connection, kind: str) -> dict[str, str]:
     """Every link of a kind: Till id -> Magento id."""
     rows = conn.execute(
         select(magento_links.c.till_id, magento_links.c.magento_id).where(magento_links.c.kind == kind)
+    )
+    return {row.till_id: row.magento_id for row in rows}
+
+
+def links_for(conn: Connection, kind: str, till_ids: Sequence[str]) -> dict[str, str]:
+    """The links of a kind for these Till ids: Till id -> Magento id."""
+    rows = conn.execute(
+        select(magento_links.c.till_id, magento_links.c.magento_id).where(
+            magento_links.c.kind == kind, magento_links.c.till_id.in_(list(till_ids))
+        )
     )
     return {row.till_id: row.magento_id for row in rows}
 
@@ -221,8 +233,7 @@ def claim(engine: Engine, name: str, *, lease_seconds: float) -> bool:
         ).first()
         if row is None:
             return False
-        held = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-        if held.timestamp() > stale:
+        if row.updated_at.timestamp() > stale:
             return False
         # Take over only if nobody else did since we looked (compare-and-set on the timestamp).
         taken = conn.execute(
@@ -243,3 +254,49 @@ def release(engine: Engine, name: str) -> None:
         conn.execute(
             delete(magento_links).where(magento_links.c.kind == "claim", magento_links.c.till_id == name)
         )
+
+
+# --- stock differences Till vs Magento -----------------------------------------------------------
+
+
+def save_differences(
+    conn: Connection,
+    found: dict[tuple[str, int], tuple[Decimal, Decimal, str]],
+    checked: Sequence[tuple[str, int]],
+    now: datetime,
+) -> None:
+    """Keep one run's differences, (sku, stock) -> (till, magento, state); forget earlier ones
+    of checked pairs that now agree."""
+    table = magento_stock_differences
+    held = {(row.sku, int(row.stock_id)) for row in conn.execute(select(table.c.sku, table.c.stock_id))}
+    for key in sorted(held & set(checked) - set(found)):
+        conn.execute(delete(table).where(and_(table.c.sku == key[0], table.c.stock_id == key[1])))
+    for key, (till, magento, state) in sorted(found.items()):
+        values = {"till_quantity": till, "magento_quantity": magento, "state": state, "checked_at": now}
+        if key in held:
+            conn.execute(
+                update(table).where(and_(table.c.sku == key[0], table.c.stock_id == key[1])).values(**values)
+            )
+        else:
+            conn.execute(insert(table).values(sku=key[0], stock_id=key[1], found_at=now, **values))
+
+
+def stock_differences(conn: Connection, *, state: str | None = None) -> list[dict[str, Any]]:
+    """The stored differences (all, or of one state) as JSON, quantities as decimal strings."""
+    table = magento_stock_differences
+    query = select(table).order_by(table.c.sku, table.c.stock_id)
+    if state is not None:
+        query = query.where(table.c.state == state)
+    return [
+        {
+            "sku": row.sku,
+            "stock_id": int(row.stock_id),
+            "till_quantity": str(row.till_quantity),
+            "magento_quantity": str(row.magento_quantity),
+            "difference": str(row.till_quantity - row.magento_quantity),
+            "state": row.state,
+            "found_at": row.found_at.isoformat(),
+            "checked_at": row.checked_at.isoformat(),
+        }
+        for row in conn.execute(query)
+    ]

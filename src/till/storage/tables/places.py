@@ -1,0 +1,84 @@
+"""Where sales happen and who makes them: locations, registers, staff, devices and tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+)
+
+from till.storage.tables.types import (
+    metadata,
+    timestamp,
+)
+
+# --- locations, registers, devices, staff ----------------------------------------------------
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("source_code", ForeignKey("sources.code"), nullable=False),
+    Column("stock_id", ForeignKey("stocks.id"), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("region", String(64), nullable=False, default=""),
+    Column("postcode", String(16), nullable=False, default=""),
+    Column("currency", String(3), nullable=False, default="USD"),
+)
+
+registers = Table(
+    "registers",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("location_code", ForeignKey("locations.code"), nullable=False),
+    Column("name", String(128), nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("pin_hash", String(255), nullable=False),
+    #: PBKDF2 verifier a till can check with WebCrypto for an offline PIN sign-in.
+    Column("pin_offline", String(255), nullable=False, default=""),
+    Column("locations", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("discount_limit", Numeric(5, 2), nullable=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    timestamp("locked_until", nullable=True),
+    timestamp("updated_at"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("register_code", ForeignKey("registers.code"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    timestamp("created_at"),
+    timestamp("revoked_at", nullable=True),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("device_id", ForeignKey("devices.id"), nullable=True),
+    timestamp("created_at"),
+    timestamp("expires_at"),
+    timestamp("revoked_at", nullable=True),
+)
