@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from till.domain.orders import ClientTotals, Payment, Sale, SaleLine
+from till.domain.sales import ClientTotals, Payment, Sale, SaleLine
 from till.services.pricing import PricingContext, price_sale
 from till.services.sales import PushedSale
 from till.storage.uow import UnitOfWork

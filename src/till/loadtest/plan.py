@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from till.domain.catalog import Product
 from till.domain.locations import Register
-from till.domain.orders import ClientTotals, Sale, SaleLine
+from till.domain.sales import ClientTotals, Sale, SaleLine
 from till.domain.staff import Role
 from till.services.auth import add_staff
 from till.services.pricing import PricingContext, price_sale

@@ -12,8 +12,8 @@ from till.domain.catalog import Product
 from till.domain.customers import CustomerGroup
 from till.domain.locations import Location
 from till.domain.money import round_money
-from till.domain.orders import OrderError, Sale
 from till.domain.promotions import CartRule, PromotionResult, select_discounts
+from till.domain.sales import OrderError, Sale
 from till.domain.tax import TaxRate, TaxRule, applicable_rates
 from till.domain.totals import CartDiscount, CartInput, CartLine, CartTotals, TaxConfig, compute_totals
 from till.storage.uow import UnitOfWork

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select, update
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
-from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck, sale_moment
 from till.domain.refunds import change_due
+from till.domain.sales import Order, OrderError, OrderLine, Sale, TotalsCheck, sale_moment
 from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 from till.services.pricing import PricingContext, price_sale

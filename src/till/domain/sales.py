@@ -1,4 +1,4 @@
-"""Sales (orders) made at a till, their payments and their refunds.
+"""Sales made at a till, their payments and their refunds (stored as orders once accepted).
 
 A sale is a fact made on the till, often offline: it carries a client-made idempotency key
 and a receipt number prefixed with the register's code, so numbers made offline on two
