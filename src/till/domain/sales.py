@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
+from till.domain.inventory import Reservation
+from till.domain.locations import Location
 from till.domain.money import ZERO, round_money
+from till.domain.staff import Permission, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 
 PaymentMethod = Literal["cash", "card", "other"]
@@ -217,6 +220,46 @@ class Order:
                 return line
         raise OrderError(f"sale {self.receipt_number} has no line {line_no}")
 
+    @classmethod
+    def from_sale(
+        cls, order_id: str, sale: Sale, totals: CartTotals, customer_id: int | None, moment: datetime
+    ) -> Order:
+        """The order a sale becomes, at the server's totals, made at `moment` (server clock)."""
+        lines = [
+            OrderLine(
+                line_no=n,
+                sku=line.sku,
+                name=sale_line.name or line.sku,
+                qty=line.qty,
+                price=line.price,
+                price_incl_tax=line.price_incl_tax,
+                row_total=line.row_total,
+                discount=line.discount,
+                tax=line.tax,
+                discount_tax_compensation=line.discount_tax_compensation,
+                row_grand_total=line.row_grand_total,
+            )
+            for n, (line, sale_line) in enumerate(zip(totals.lines, sale.lines, strict=True), start=1)
+        ]
+        return cls(
+            id=order_id,
+            idempotency_key=sale.idempotency_key,
+            receipt_number=sale.receipt_number,
+            register_code=sale.register_code,
+            location_code=sale.location_code,
+            staff_id=sale.staff_id,
+            created_at=moment.astimezone(UTC),
+            state="complete",
+            subtotal=totals.subtotal,
+            discount=totals.discount,
+            tax=totals.tax,
+            grand_total=totals.grand_total,
+            lines=lines,
+            payments=list(sale.payments),
+            customer_id=customer_id,
+            coupon_code=sale.coupon_code,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RefundLineRequest:
@@ -229,3 +272,149 @@ class RefundLineRequest:
     def __post_init__(self) -> None:
         if self.qty <= 0:
             raise OrderError("a refunded quantity must be positive")
+
+
+# --- what a sale is flagged for ------------------------------------------------------------------
+
+#: A flag's name and what a manager reads about it.
+Flags = dict[str, dict[str, Any]]
+#: Flags of a sale that are also sensitive actions, and their audit-log action.
+AUDITED_FLAGS = {"over_limit": "discount.over_limit", "price_override": "price.override"}
+
+
+def assess(
+    sale: Sale,
+    totals: CartTotals,
+    catalog_prices: dict[str, Decimal],
+    *,
+    seller: StaffMember,
+    approver: StaffMember | None,
+    moment: datetime,
+) -> Flags:
+    """What a sale is flagged for: the whole policy, in one place. A flag never refuses a sale.
+
+    - `totals_mismatch`: the till showed other totals than the server's `totals`;
+    - `price_override`: a typed price other than the catalog's, allowed when the seller or the
+      approver may override prices;
+    - `price_differs`: a charged price other than the catalog's, not typed (a stale price);
+    - `over_limit`: a line or cart discount over the seller's limit, approved when the approver
+      may discount that much at the sale's location;
+    - `clock_skew`: the sale's time was moved to `moment`, the server's clock.
+
+    `seller` and `approver` are who the caller holds responsible (today the staff the till
+    named; an unknown approver is None and approves nothing). `oversold` is decided later,
+    against stock, by the writer.
+    """
+    flags: Flags = {}
+    check = TotalsCheck(totals, sale.client_totals)
+    if check.mismatch:
+        flags["totals_mismatch"] = {
+            "server": {
+                "grand_total": str(totals.grand_total),
+                "tax": str(totals.tax),
+                "discount": str(totals.discount),
+            },
+            "client": {
+                "grand_total": str(check.client.grand_total),
+                "tax": str(check.client.tax),
+                "discount": str(check.client.discount),
+            },
+        }
+    differs = {
+        line.sku: {"charged": str(line.unit_price), "catalog": str(catalog_prices[line.sku])}
+        for line in sale.lines
+        if line.unit_price != catalog_prices[line.sku]
+    }
+    overridden = {
+        sku: d
+        for sku, d in differs.items()
+        if any(line.price_override for line in sale.lines if line.sku == sku)
+    }
+    if overridden:
+        approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        flags["price_override"] = {
+            "lines": overridden,
+            "allowed": seller.can(Permission.PRICE_OVERRIDE) or approves,
+            **_approval(approver, sale, approves),
+        }
+    stale = {sku: d for sku, d in differs.items() if sku not in overridden}
+    if stale:
+        flags["price_differs"] = {"lines": stale}
+    worst = largest_discount_percent(sale, totals)
+    if worst > seller.max_discount_percent:
+        approves = (
+            approver is not None
+            and approver.can(Permission.DISCOUNT, sale.location_code)
+            and worst <= approver.max_discount_percent
+        )
+        flags["over_limit"] = {
+            "percent": str(worst.quantize(Decimal("0.01"))),
+            "limit": str(seller.max_discount_percent),
+            **_approval(approver, sale, approves),
+        }
+    if moment != sale.created_at:
+        flags["clock_skew"] = {
+            "till_time": sale.created_at.isoformat(),
+            "moved_by_seconds": round((moment - sale.created_at).total_seconds()),
+        }
+    return flags
+
+
+def largest_discount_percent(sale: Sale, totals: CartTotals) -> Decimal:
+    """The largest manual discount of a sale, as a percent of its row (or of the cart)."""
+    worst = Decimal("0")
+    for line_totals, line in zip(totals.lines, sale.lines, strict=True):
+        if line.line_discount is not None:
+            row = line_totals.row_total
+            worst = max(worst, discount_percent(row, line_discount_amount(line.line_discount, row)))
+    if sale.cart_discount_percent is not None:
+        worst = max(worst, sale.cart_discount_percent)
+    return worst
+
+
+def line_discount_amount(discount: LineDiscount, row_total: Decimal) -> Decimal:
+    """The amount a line discount takes off its row (unrounded: for the limit check)."""
+    if discount.kind == "percent":
+        return row_total * discount.value / 100
+    return discount.value
+
+
+def _approval(approver: StaffMember | None, sale: Sale, allowed: bool) -> dict[str, Any]:
+    """Who approved an exception at the till and whether their role covers it."""
+    if sale.approved_by is None:
+        return {}
+    return {
+        "approved_by": {
+            "staff_id": sale.approved_by,
+            "username": None if approver is None else approver.username,
+        },
+        "approved": allowed,
+    }
+
+
+# --- the events a sale publishes -----------------------------------------------------------------
+
+
+def sale_placed_event(order: Order, location: Location) -> dict[str, Any]:
+    """The `sale.placed` payload (docs/queue.md)."""
+    return {
+        "order_id": order.id,
+        "idempotency_key": order.idempotency_key,
+        "receipt_number": order.receipt_number,
+        "register_code": order.register_code,
+        "location_code": location.code,
+        "stock_id": location.stock_id,
+        "grand_total": str(order.grand_total),
+        "lines": [{"sku": line.sku, "qty": str(line.qty)} for line in order.lines],
+    }
+
+
+def order_fulfilled_event(order_id: str, location: Location, held: list[Reservation]) -> dict[str, Any]:
+    """The `order.fulfilled` payload: the goods of a sale's holds handed over at its source."""
+    return {
+        "order_id": order_id,
+        "location_code": location.code,
+        "source_code": location.source_code,
+        "stock_id": location.stock_id,
+        "lines": [{"sku": r.sku, "qty": str(-r.quantity)} for r in held],
+    }
