@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from till.domain.inventory import Reservation
 from till.domain.locations import Location
@@ -72,9 +73,15 @@ def _shown(sale: Sale) -> Sale:
 
 
 def _assess(
-    sale: Sale, *, seller: StaffMember = CASHIER, approver: StaffMember | None = None, moment: datetime = MADE
-) -> dict[str, dict[str, object]]:
-    return assess(sale, _totals(sale), CATALOG, seller=seller, approver=approver, moment=moment)
+    sale: Sale,
+    *,
+    seller: StaffMember = CASHIER,
+    approver: StaffMember | None = None,
+    moment: datetime = MADE,
+    catalog: list[Decimal] | None = None,
+) -> dict[str, dict[str, Any]]:
+    prices = catalog if catalog is not None else [CATALOG[line.sku] for line in sale.lines]
+    return assess(sale, _totals(sale), prices, seller=seller, approver=approver, moment=moment)
 
 
 def test_a_plain_sale_at_catalog_prices_is_flagged_for_nothing() -> None:
@@ -97,6 +104,17 @@ def test_a_charged_price_other_than_the_catalog_not_typed_is_a_price_difference(
         _sale(SaleLine("MUG", Decimal("1"), Decimal("9.00")), SaleLine("TEA", Decimal("1"), Decimal("4.00")))
     )
     assert _assess(sale) == {"price_differs": {"lines": {"MUG": {"charged": "9.00", "catalog": "10.00"}}}}
+
+
+def test_two_lines_of_one_sku_are_compared_each_with_its_own_catalog_price() -> None:
+    # A tier price from 3 units: 3 at 9.00 and 1 at 10.00 are both the catalog's price.
+    sale = _shown(
+        _sale(SaleLine("MUG", Decimal("3"), Decimal("9.00")), SaleLine("MUG", Decimal("1"), Decimal("10.00")))
+    )
+    assert _assess(sale, catalog=[Decimal("9.00"), Decimal("10.00")]) == {}
+    assert _assess(sale, catalog=[Decimal("10.00"), Decimal("10.00")]) == {
+        "price_differs": {"lines": {"MUG": {"charged": "9.00", "catalog": "10.00"}}}
+    }
 
 
 def test_a_typed_price_by_a_cashier_is_an_override_not_allowed() -> None:

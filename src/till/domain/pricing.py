@@ -45,7 +45,9 @@ class PricedSale:
     """The server's totals for a sale, the catalog's prices and what the cart rules did."""
 
     totals: CartTotals
-    catalog_prices: dict[str, Decimal]
+    #: The catalog's final price of each line, in line order (two lines of one sku may differ
+    #: by their quantity's tier): `priceCart`'s `unitPrices`.
+    catalog_prices: tuple[Decimal, ...]
     promotion: PromotionResult
 
 
@@ -62,7 +64,7 @@ def price_sale(
 ) -> PricedSale:
     """Totals of a sale at the prices the till charged, with the store's rules.
 
-    Lines are keyed 1…n in sale order. The catalog's final price of each sku (for `day`, the
+    Lines are keyed 1…n in sale order. The catalog's final price of each line (for `day`, the
     customer's group and the line's quantity) is returned beside the totals, so a caller can
     see a charged price that differs from it; the totals use the charged price.
     """
@@ -71,12 +73,12 @@ def price_sale(
         raise OrderError(f"unknown sku {', '.join(unknown)}; the catalog has no such product")
     customer_class = rules.customer_class(group_id)
     cart_lines = []
-    catalog_prices: dict[str, Decimal] = {}
+    catalog_prices: list[Decimal] = []
     for n, line in enumerate(lines, start=1):
         product = products[line.sku]
         if product.type == "configurable":
             raise OrderError(f"{line.sku} is a configurable product; sell one of its variants")
-        catalog_prices[line.sku] = product.final_price(day, group_id, line.qty)
+        catalog_prices.append(product.final_price(day, group_id, line.qty))
         rates = applicable_rates(
             rules.rules,
             rules.rates,
@@ -112,4 +114,4 @@ def price_sale(
     totals = (
         compute_totals(CartInput(cart.lines, tuple(discounts)), rules.config) if discounts else undiscounted
     )
-    return PricedSale(totals, catalog_prices, promotion)
+    return PricedSale(totals, tuple(catalog_prices), promotion)

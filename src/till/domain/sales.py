@@ -9,6 +9,7 @@ records, never hides, a difference.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -285,7 +286,7 @@ AUDITED_FLAGS = {"over_limit": "discount.over_limit", "price_override": "price.o
 def assess(
     sale: Sale,
     totals: CartTotals,
-    catalog_prices: dict[str, Decimal],
+    catalog_prices: Sequence[Decimal],
     *,
     seller: StaffMember,
     approver: StaffMember | None,
@@ -301,7 +302,8 @@ def assess(
       may discount that much at the sale's location;
     - `clock_skew`: the sale's time was moved to `moment`, the server's clock.
 
-    `seller` and `approver` are who the caller holds responsible (today the staff the till
+    `catalog_prices` are the catalog's final prices of the lines, in order. `seller` and
+    `approver` are who the caller holds responsible (today the staff the till
     named; an unknown approver is None and approves nothing). `oversold` is decided later,
     against stock, by the writer.
     """
@@ -320,15 +322,17 @@ def assess(
                 "discount": str(check.client.discount),
             },
         }
+    # Line by line: two lines of one sku may have different catalog prices (tiers by quantity).
+    charged = list(zip(sale.lines, catalog_prices, strict=True))
     differs = {
-        line.sku: {"charged": str(line.unit_price), "catalog": str(catalog_prices[line.sku])}
-        for line in sale.lines
-        if line.unit_price != catalog_prices[line.sku]
+        line.sku: {"charged": str(line.unit_price), "catalog": str(catalog)}
+        for line, catalog in charged
+        if line.unit_price != catalog
     }
     overridden = {
-        sku: d
-        for sku, d in differs.items()
-        if any(line.price_override for line in sale.lines if line.sku == sku)
+        line.sku: {"charged": str(line.unit_price), "catalog": str(catalog)}
+        for line, catalog in charged
+        if line.unit_price != catalog and line.price_override
     }
     if overridden:
         approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
