@@ -1,5 +1,5 @@
-"""Pricing a sale with the same engine the till runs: the catalog's final price, tax rates
-from the store's rules at the location, cart rules and coupon, the cashier's manual discounts.
+"""Pricing a sale with the same engine the till runs: the catalog's final price, the tax rates
+the store's rules give at the location, cart rules and coupon, the cashier's manual discounts.
 
 Pure: the rules are read by `till.services.pricing.PricingContext.load`. The TypeScript twin is
 `web/src/domain/cart.ts` (`priceCart`, `finalPrice`); both run `spec/vectors/pricing/*.json`.
