@@ -6,15 +6,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from till.domain.catalog import Product
 from till.domain.inventory import Reservation
 from till.domain.locations import Location
+from till.domain.pricing import PricingRules
 from till.domain.sales import (
     ClientTotals,
     Order,
     Payment,
     Sale,
     SaleLine,
+    accept_sale,
     assess,
     order_fulfilled_event,
     sale_placed_event,
@@ -223,3 +227,31 @@ def test_the_events_of_a_sale_name_the_order_location_and_goods() -> None:
         "stock_id": 2,
         "lines": [{"sku": "MUG", "qty": "2"}],
     }
+
+
+def test_accepting_a_sale_prices_it_moves_its_time_and_flags_it_in_one_step() -> None:
+    location = Location("NYC", "New York", "nyc_src", 2, "America/New_York", Address("US", "NY", "10001"))
+    rules = PricingRules(TaxConfig(), [], [], [])
+    products = {"MUG": Product("MUG", "Mug", price=Decimal("10.00"))}
+    sale = _shown(_sale(SaleLine("MUG", Decimal("2"), Decimal("9.00"))))
+    # The till's clock is an hour ahead of the server's.
+    received = MADE + timedelta(minutes=1)
+    accepted = accept_sale(
+        sale,
+        order_id="order-1",
+        rules=rules,
+        products=products,
+        location=location,
+        seller=CASHIER,
+        approver=None,
+        customer_id=None,
+        group_id=0,
+        received_at=received,
+        till_clock=received + timedelta(hours=1),
+    )
+    moment = MADE - timedelta(hours=1)
+    assert accepted.order.created_at == moment
+    assert accepted.business_day == moment.astimezone(ZoneInfo("America/New_York")).date()
+    assert accepted.priced.catalog_prices == (Decimal("10.00"),)
+    assert accepted.change == Decimal("82.00")
+    assert set(accepted.flags) == {"price_differs", "clock_skew"} == accepted.order.flags

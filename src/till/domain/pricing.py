@@ -11,17 +11,42 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from till.domain.catalog import Product
 from till.domain.customers import CustomerGroup
 from till.domain.promotions import CartRule, PromotionResult, select_discounts
-from till.domain.sales import OrderError, SaleLine
 from till.domain.tax import Address, TaxRate, TaxRule, applicable_rates
-from till.domain.totals import CartDiscount, CartInput, CartLine, CartTotals, TaxConfig, compute_totals
+from till.domain.totals import (
+    CartDiscount,
+    CartInput,
+    CartLine,
+    CartTotals,
+    LineDiscount,
+    TaxConfig,
+    compute_totals,
+)
 
 #: The tax class of a customer who is not signed in (Magento's default for group 0).
 DEFAULT_CUSTOMER_CLASS = "Retail Customer"
 MANUAL_DISCOUNT_LABEL = "Manual discount"
+
+
+class PricingError(ValueError):
+    """A sale that cannot be priced: a sku the catalog lacks, or a product that is not sold."""
+
+
+class PricedLine(Protocol):
+    """A line as pricing reads it (`till.domain.sales.SaleLine` is one)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def line_discount(self) -> LineDiscount | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +78,7 @@ class PricedSale:
 
 def price_sale(
     rules: PricingRules,
-    lines: Sequence[SaleLine],
+    lines: Sequence[PricedLine],
     products: Mapping[str, Product],
     address: Address,
     *,
@@ -70,14 +95,14 @@ def price_sale(
     """
     unknown = sorted({line.sku for line in lines} - set(products))
     if unknown:
-        raise OrderError(f"unknown sku {', '.join(unknown)}; the catalog has no such product")
+        raise PricingError(f"unknown sku {', '.join(unknown)}; the catalog has no such product")
     customer_class = rules.customer_class(group_id)
     cart_lines = []
     catalog_prices: list[Decimal] = []
     for n, line in enumerate(lines, start=1):
         product = products[line.sku]
         if product.type == "configurable":
-            raise OrderError(f"{line.sku} is a configurable product; sell one of its variants")
+            raise PricingError(f"{line.sku} is a configurable product; sell one of its variants")
         catalog_prices.append(product.final_price(day, group_id, line.qty))
         rates = applicable_rates(
             rules.rules,

@@ -9,15 +9,18 @@ records, never hides, a difference.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from till.domain.catalog import Product
 from till.domain.inventory import Reservation
 from till.domain.locations import Location
 from till.domain.money import ZERO, round_money
+from till.domain.pricing import PricedSale, PricingRules, price_sale
+from till.domain.refunds import change_due
 from till.domain.staff import Permission, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 
@@ -273,6 +276,64 @@ class RefundLineRequest:
     def __post_init__(self) -> None:
         if self.qty <= 0:
             raise OrderError("a refunded quantity must be positive")
+
+
+# --- accepting a sale -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedSale:
+    """A sale the server takes: the order it becomes, what it is flagged for, and its figures."""
+
+    order: Order
+    flags: Flags
+    priced: PricedSale
+    #: Cash to give back, from what the till showed the customer.
+    change: Decimal
+    #: The location's business day the sale falls on (server clock).
+    business_day: date
+
+
+def accept_sale(
+    sale: Sale,
+    *,
+    order_id: str,
+    rules: PricingRules,
+    products: Mapping[str, Product],
+    location: Location,
+    seller: StaffMember,
+    approver: StaffMember | None,
+    customer_id: int | None,
+    group_id: int,
+    received_at: datetime,
+    till_clock: datetime | None,
+) -> AcceptedSale:
+    """Decide a sale in one step: when it happened (server clock), its price with the store's
+    rules, its change, the order it becomes and what it is flagged for (`assess`).
+
+    Raises OrderError, PricingError or TenderError for what cannot be a sale. Who acted
+    (`seller`, `approver`) and the customer are the caller's to establish.
+    """
+    # Ordered, priced and reported by when it happened on the server's clock, not the till's.
+    moment = sale_moment(sale.created_at, received_at, till_clock)
+    day = location.business_day(moment)
+    priced = price_sale(
+        rules,
+        sale.lines,
+        products,
+        location.address,
+        group_id=group_id,
+        day=day,
+        coupon_code=sale.coupon_code,
+        cart_discount_percent=sale.cart_discount_percent,
+    )
+    change = change_due(sale.client_totals.grand_total, sale.payments)
+    order = Order.from_sale(order_id, sale, priced.totals, customer_id, moment)
+    flags = assess(
+        sale, priced.totals, priced.catalog_prices, seller=seller, approver=approver, moment=moment
+    )
+    order.flags = set(flags)
+    return AcceptedSale(order, flags, priced, change, day)
 
 
 # --- what a sale is flagged for ------------------------------------------------------------------

@@ -51,7 +51,8 @@ class PricingContext:
     def price(
         self, sale: Sale, products: dict[str, Product], location: Location, group_id: int, day: date
     ) -> PricedSale:
-        """A sale priced with these rules at the location (see `till.domain.pricing.price_sale`)."""
+        """A sale priced with these rules at the location, for a caller that drafts one (the
+        load test, test helpers); placing a sale prices it in `till.domain.sales.accept_sale`."""
         return price_sale(
             self.rules,
             sale.lines,

@@ -20,15 +20,13 @@ from sqlalchemy import Engine, select, update
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
-from till.domain.refunds import change_due
 from till.domain.sales import (
     AUDITED_FLAGS,
     Order,
     OrderError,
     Sale,
-    assess,
+    accept_sale,
     order_fulfilled_event,
-    sale_moment,
     sale_placed_event,
 )
 from till.domain.staff import Permission, PermissionDenied, StaffMember
@@ -266,32 +264,35 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         group_id = int(customer["group_id"])
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
-    # Ordered, priced and reported by when it happened on the server's clock, not the till's.
-    moment = sale_moment(sale.created_at, batch.received_at, item.till_clock)
-    day = location.business_day(moment)
-    priced = context.price(sale, products, location, group_id, day)
-    change = change_due(sale.client_totals.grand_total, sale.payments)
-
-    order = Order.from_sale(str(uuid.uuid4()), sale, priced.totals, customer_id, moment)
     # An approval is the till's word, like the seller's id: an unknown approver approves nothing.
     approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
-    flags = assess(
-        sale, priced.totals, priced.catalog_prices, seller=member, approver=approver, moment=moment
+    accepted = accept_sale(
+        sale,
+        order_id=str(uuid.uuid4()),
+        rules=context.rules,
+        products=products,
+        location=location,
+        seller=member,
+        approver=approver,
+        customer_id=customer_id,
+        group_id=group_id,
+        received_at=batch.received_at,
+        till_clock=item.till_clock,
     )
-    order.flags = set(flags)
+    order, totals = accepted.order, accepted.priced.totals
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
         "client_discount": sale.client_totals.discount,
         "client_tax": sale.client_totals.tax,
         "client_grand_total": sale.client_totals.grand_total,
-        "change_due": change,
-        "discount_tax_compensation": priced.totals.discount_tax_compensation,
+        "change_due": accepted.change,
+        "discount_tax_compensation": totals.discount_tax_compensation,
         "shift_id": lookups.open_shift(sale.register_code),
-        "business_day": day,
+        "business_day": accepted.business_day,
     }
     # A second sale with this key later in the same batch is a replay of this one.
     batch.known[sale.idempotency_key] = order.id
-    return _Placement(item, order, location, member, extra, flags, approver)
+    return _Placement(item, order, location, member, extra, accepted.flags, approver)
 
 
 def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
