@@ -89,7 +89,7 @@ def make_transport(engine: Engine, settings: Settings, worker: str) -> Transport
 
 async def special_prices(context: JobContext, params: dict[str, Any]) -> str:
     """Start and end planned special prices (the change feed and `price.changed` follow)."""
-    from till.services.prices import apply_due_prices
+    from till.services.price_changes import apply_due_prices
 
     done = await asyncio.to_thread(apply_due_prices, context.engine)
     return f"started {done['started']}, ended {done['ended']}"

@@ -127,7 +127,7 @@ def priced(live: Live, payload: dict[str, Any]) -> dict[str, Any]:
     """Fill in the totals and a cash payment the way a till computes them (the shared engine)."""
     from till.api.convert import pushed_sale
     from till.api.schemas import SaleIn
-    from till.services.pricing import PricingContext, price_sale
+    from till.services.pricing import PricingContext
     from till.storage.uow import UnitOfWork
 
     draft = {**payload, "payments": [{"method": "card", "amount": "0.01"}]}
@@ -142,9 +142,7 @@ def priced(live: Live, payload: dict[str, Any]) -> dict[str, Any]:
             row = uow.customers.get(sale.customer_id)
             assert row is not None
             group = int(row["group_id"])
-        totals = price_sale(
-            context, sale, products, location, group, location.business_day(sale.created_at)
-        ).totals
+        totals = context.price(sale, products, location, group, location.business_day(sale.created_at)).totals
     filled = {
         **payload,
         "totals": {

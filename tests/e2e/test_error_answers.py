@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 
 from till.api.app import create_app
 from till.domain.errors import Conflict, NotFound
-from till.domain.orders import OrderError
+from till.domain.sales import OrderError
 from till.settings import Settings
 
 with warnings.catch_warnings():

@@ -150,6 +150,25 @@ def test_a_totals_mismatch_is_recorded_not_hidden(live: Live) -> None:
     assert "totals_mismatch" in result["flags"]
 
 
+def test_two_lines_of_one_sku_at_their_own_tier_prices_are_not_a_price_difference(live: Live) -> None:
+    # HOME-TEA-TOWELS costs less from 3 units: the till prices each line by its own quantity.
+    sku = "HOME-TEA-TOWELS"
+    with live.sign_in("admin") as admin:
+        product = admin.get(f"/api/products/{sku}").json()
+    [tier] = [t for t in product["tier_prices"] if t["customer_group_id"] is None]
+    assert Decimal(tier["price"]) < Decimal(product["price"])
+    lines = [
+        {"sku": sku, "qty": str(Decimal(tier["qty"])), "unit_price": tier["price"]},
+        {"sku": sku, "qty": "1", "unit_price": product["price"]},
+    ]
+    payload = priced(live, sale_payload(live, key=_key(), receipt="NYC1-000021", lines=lines))
+    with live.sign_in("maya") as till:
+        [result] = till.post("/api/sync/push", json={"sales": [payload]}).json()["sales"]
+    assert result["status"] == "accepted", result
+    assert "price_differs" not in result["flags"]
+    assert "totals_mismatch" not in result["flags"]
+
+
 def test_refunds_give_back_what_was_paid_and_restock(live: Live) -> None:
     sku = _a_sku(live)
     payload = priced(

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import Live, priced, sale_payload
+from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
 
 
 def _key(prefix: str = "sale") -> str:
@@ -99,6 +100,21 @@ def test_bootstrap_gives_the_tills_reference_data_for_its_locations(live: Live) 
     assert "sell" in boot["roles"]["cashier"]["permissions"]
     assert "audit" in boot["roles"]["admin"]["permissions"]
     assert refused.status_code == 401
+
+
+def test_bootstrap_carries_what_each_role_may_do_and_its_discount_limit(live: Live) -> None:
+    # The till signs in offline and hides what a role may not do from this, not from a copy.
+    with live.sign_in("maya") as till:
+        roles = till.get("/api/sync/bootstrap").json()["roles"]
+    assert set(roles) == {role.value for role in Role}
+    for role in Role:
+        assert roles[role.value] == {
+            "permissions": [p.value for p in Permission if p in ROLE_PERMISSIONS[role]],
+            "max_discount_percent": str(DISCOUNT_LIMITS[role]),
+        }
+    assert roles["cashier"]["max_discount_percent"] == "10"
+    assert "refund" not in roles["cashier"]["permissions"] and "sell" in roles["cashier"]["permissions"]
+    assert "audit" in roles["admin"]["permissions"] and "audit" not in roles["manager"]["permissions"]
 
 
 def test_products_arrive_exactly_once_in_pages_and_the_final_cursor_is_quiet(live: Live) -> None:

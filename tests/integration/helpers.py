@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from till.domain.orders import ClientTotals, Payment, Sale, SaleLine
-from till.services.pricing import PricingContext, price_sale
+from till.domain.sales import ClientTotals, Payment, Sale, SaleLine
+from till.services.pricing import PricingContext
 from till.services.sales import PushedSale
 from till.storage.uow import UnitOfWork
 
@@ -45,7 +45,7 @@ def make_sale(
             payments=(Payment("card", Decimal("0.01")),),
             client_totals=ClientTotals(Decimal(0), Decimal(0), Decimal(0), Decimal(0)),
         )
-        totals = price_sale(context, draft, products, place, 0, day).totals
+        totals = context.price(draft, products, place, 0, day).totals
     payments = (Payment("cash", totals.grand_total),) if totals.grand_total > 0 else ()
     sale = Sale(
         idempotency_key=key,

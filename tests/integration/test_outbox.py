@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 from tests.integration.helpers import make_sale, sellable_skus
 from till.domain.customers import Customer
 from till.domain.inventory import StockAdjustment
-from till.domain.orders import RefundLineRequest
-from till.services import customers, prices, refunds, shifts
+from till.domain.sales import RefundLineRequest
+from till.services import customers, price_changes, refunds, shifts
 from till.services.auth import Principal
 from till.services.sales import place_sales
 from till.services.stock import adjust_stock
@@ -71,7 +71,7 @@ def test_each_change_writes_its_event(demo_engine: Engine) -> None:
     customers.create_customer(engine, Customer("outbox@example.com", "Out", "Box", 1), "cust-outbox-0001")
     shifts.open_shift(engine, admin, "NYC2", Decimal("100.00"))
     shifts.close_shift(engine, admin, "NYC2", Decimal("100.00"))
-    prices.change_price(engine, admin, sku, price=Decimal("99.50"))
+    price_changes.change_price(engine, admin, sku, price=Decimal("99.50"))
 
     assert topics(engine) == [
         "sale.placed",
@@ -99,7 +99,7 @@ def test_a_failed_change_leaves_no_event(demo_engine: Engine, monkeypatch: pytes
 
     monkeypatch.setattr(EventRepository, "audit", broken_audit)
     with pytest.raises(RuntimeError):
-        prices.change_price(engine, admin, sku, price=Decimal("1.00"))
+        price_changes.change_price(engine, admin, sku, price=Decimal("1.00"))
     with engine.connect() as conn:
         assert conn.execute(select(products.c.price).where(products.c.sku == sku)).scalar_one() == before
         assert conn.execute(select(func.count()).select_from(outbox)).scalar_one() == 0
@@ -134,17 +134,25 @@ def test_scheduled_special_price_starts_and_ends_through_the_feed(demo_engine: E
     admin = principal(engine, "admin")
     sku = sellable_skus(engine, 1)[0]
     start = datetime.now(UTC) + timedelta(minutes=5)
-    prices.schedule_special_price(engine, admin, sku, Decimal("3.25"), start, start + timedelta(hours=1))
+    price_changes.schedule_special_price(
+        engine, admin, sku, Decimal("3.25"), start, start + timedelta(hours=1)
+    )
     cursor = pull(engine, "prices", 0, 100_000, "NYC").cursor
 
-    assert prices.apply_due_prices(engine, now=start - timedelta(seconds=1)) == {"started": 0, "ended": 0}
-    assert prices.apply_due_prices(engine, now=start) == {"started": 1, "ended": 0}
+    assert price_changes.apply_due_prices(engine, now=start - timedelta(seconds=1)) == {
+        "started": 0,
+        "ended": 0,
+    }
+    assert price_changes.apply_due_prices(engine, now=start) == {"started": 1, "ended": 0}
     page = pull(engine, "prices", cursor, 100, "NYC")
     [item] = page.items
     assert item["sku"] == sku and item["special_price"] == "3.25"
-    assert prices.apply_due_prices(engine, now=start) == {"started": 0, "ended": 0}, "applied once"
+    assert price_changes.apply_due_prices(engine, now=start) == {"started": 0, "ended": 0}, "applied once"
 
-    assert prices.apply_due_prices(engine, now=start + timedelta(hours=1)) == {"started": 0, "ended": 1}
+    assert price_changes.apply_due_prices(engine, now=start + timedelta(hours=1)) == {
+        "started": 0,
+        "ended": 1,
+    }
     [after] = pull(engine, "prices", page.cursor, 100, "NYC").items
     assert after["special_price"] is None
     assert [e["reason"] for e in events(engine, "price.changed")] == ["schedule started", "schedule ended"]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from till.domain.orders import RefundLineRequest
+from till.domain.sales import RefundLineRequest
 from till.services.auth import Principal
 from till.services.refunds import refund
 from till.services.sales import place_sales

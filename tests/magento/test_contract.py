@@ -36,7 +36,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "till" / "magento"
 
 def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
     """Everything the connector does: full pull, a sale and its refund exported, a check."""
-    from till.domain.orders import RefundLineRequest
+    from till.domain.sales import RefundLineRequest
     from till.services.auth import Principal
     from till.services.refunds import refund
     from till.services.sales import place_sales

@@ -17,7 +17,7 @@ from tests.magento.double import Fault, MagentoDouble
 from tests.magento.store import seed_till_shop
 from till.domain.customers import Customer
 from till.domain.inventory import StockAdjustment
-from till.domain.orders import RefundLineRequest
+from till.domain.sales import RefundLineRequest
 from till.magento.export import MagentoExporter, ext_order_id
 from till.magento.pull import pull
 from till.services.auth import Principal

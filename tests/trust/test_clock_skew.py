@@ -21,7 +21,7 @@ import pytest
 from tests.e2e.conftest import Live
 from tests.trust.tills import make_sales
 from till.domain.locations import Location
-from till.domain.orders import sale_moment
+from till.domain.sales import sale_moment
 from till.storage.uow import UnitOfWork
 
 FAST = timedelta(hours=5)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
-from till.domain.orders import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
+from till.domain.sales import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
 from till.domain.totals import LineDiscount
 from till.services.sales import PushedSale
 

@@ -71,7 +71,7 @@ class PaidLine(Protocol):
 
 
 class PaymentLike(Protocol):
-    """A payment as `change_due` reads it, e.g. `till.domain.orders.Payment`."""
+    """A payment as `change_due` reads it, e.g. `till.domain.sales.Payment`."""
 
     @property
     def method(self) -> str: ...

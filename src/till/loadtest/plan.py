@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 
 from till.domain.catalog import Product
 from till.domain.locations import Register
-from till.domain.orders import ClientTotals, Sale, SaleLine
+from till.domain.sales import ClientTotals, Sale, SaleLine
 from till.domain.staff import Role
 from till.services.auth import add_staff
-from till.services.pricing import PricingContext, price_sale
+from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
 
@@ -122,7 +122,7 @@ def prepare(
                 payments=(),
                 client_totals=ClientTotals(Decimal(0), Decimal(0), Decimal(0), Decimal(0)),
             )
-            totals = price_sale(context, draft, {p.sku: p for p in chosen}, place, 0, day).totals
+            totals = context.price(draft, {p.sku: p for p in chosen}, place, 0, day).totals
             pool.append(_basket(lines, totals.subtotal, totals.discount, totals.tax, totals.grand_total))
     skus = sorted({sku for b in pool for sku in b.qty_by_sku})
     if stock:

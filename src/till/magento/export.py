@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from till.domain.money import money_str, round_money
-from till.domain.orders import Order
+from till.domain.sales import Order
 from till.magento.client import MagentoClient, MagentoError
 from till.magento.pull import store_ids
 from till.storage.magento_links import (

@@ -1,36 +1,25 @@
-"""Pricing a sale on the server with the same engine the till runs: tax rates from the
-store's rules at the location, cart rules and coupons, the cashier's manual discounts."""
+"""The store's pricing rules read for a batch of sales; the pricing itself is the domain's
+(`till.domain.pricing.price_sale`, the twin of the till's `web/src/domain/cart.ts`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from till.domain.catalog import Product
-from till.domain.customers import CustomerGroup
 from till.domain.locations import Location
-from till.domain.orders import OrderError, Sale
-from till.domain.promotions import CartRule, PromotionResult, select_discounts
-from till.domain.tax import TaxRate, TaxRule, applicable_rates
-from till.domain.totals import CartDiscount, CartInput, CartLine, CartTotals, TaxConfig, compute_totals
+from till.domain.pricing import PricedSale, PricingRules, price_sale
+from till.domain.promotions import CartRule
+from till.domain.sales import OrderError, Sale
 from till.storage.uow import UnitOfWork
-
-#: The tax class of a customer who is not signed in (Magento's default for group 0).
-DEFAULT_CUSTOMER_CLASS = "Retail Customer"
-MANUAL_DISCOUNT_LABEL = "Manual discount"
 
 
 @dataclass(slots=True)
 class PricingContext:
-    """The store's tax and promotion rules, read once per batch."""
+    """The store's tax and promotion rules, read once per batch, and its locations as asked for."""
 
-    config: TaxConfig
-    rates: list[TaxRate]
-    rules: list[TaxRule]
-    cart_rules: list[CartRule]
-    groups: dict[int, CustomerGroup]
+    rules: PricingRules
     uow: UnitOfWork
     #: The batch's products by sku, read once by the caller.
     products: dict[str, Product] = field(default_factory=dict)
@@ -39,14 +28,14 @@ class PricingContext:
     @classmethod
     def load(cls, uow: UnitOfWork) -> PricingContext:
         """Read the rules in the unit of work's transaction."""
-        return cls(
+        rules = PricingRules(
             config=uow.reference.tax_config(),
             rates=uow.reference.tax_rates(),
             rules=uow.reference.tax_rules(),
             cart_rules=[cart_rule(row) for row in uow.reference.cart_rule_rows()],
             groups=uow.reference.customer_groups(),
-            uow=uow,
         )
+        return cls(rules, uow)
 
     def location(self, code: str) -> Location:
         """A location (cached for the batch), or OrderError."""
@@ -57,19 +46,21 @@ class PricingContext:
             self._locations[code] = found
         return self._locations[code]
 
-    def customer_class(self, group_id: int) -> str:
-        """The tax class customers of a group pay."""
-        group = self.groups.get(group_id)
-        return DEFAULT_CUSTOMER_CLASS if group is None else group.tax_class
-
-
-@dataclass(frozen=True, slots=True)
-class PricedSale:
-    """The server's totals for a sale, the catalog's prices and what the cart rules did."""
-
-    totals: CartTotals
-    catalog_prices: dict[str, Decimal]
-    promotion: PromotionResult
+    def price(
+        self, sale: Sale, products: dict[str, Product], location: Location, group_id: int, day: date
+    ) -> PricedSale:
+        """A sale priced with these rules at the location, for a caller that drafts one (the
+        load test, test helpers); placing a sale prices it in `till.domain.sales.accept_sale`."""
+        return price_sale(
+            self.rules,
+            sale.lines,
+            products,
+            location.address,
+            group_id=group_id,
+            day=day,
+            coupon_code=sale.coupon_code,
+            cart_discount_percent=sale.cart_discount_percent,
+        )
 
 
 def cart_rule(row: dict[str, Any]) -> CartRule:
@@ -92,61 +83,3 @@ def cart_rule(row: dict[str, Any]) -> CartRule:
         sort_order=int(row.get("sort_order") or 0),
         stop_further_rules=bool(row.get("stop_further_rules")),
     )
-
-
-def price_sale(
-    context: PricingContext,
-    sale: Sale,
-    products: dict[str, Product],
-    location: Location,
-    group_id: int,
-    day: date,
-) -> PricedSale:
-    """Totals of a sale at the prices the till charged, with the server's rules."""
-    unknown = sorted({line.sku for line in sale.lines} - set(products))
-    if unknown:
-        raise OrderError(f"unknown sku {', '.join(unknown)}; the catalog has no such product")
-    customer_class = context.customer_class(group_id)
-    lines = []
-    catalog_prices: dict[str, Decimal] = {}
-    for n, line in enumerate(sale.lines, start=1):
-        product = products[line.sku]
-        if product.type == "configurable":
-            raise OrderError(f"{line.sku} is a configurable product; sell one of its variants")
-        catalog_prices[line.sku] = product.final_price(day, group_id, line.qty)
-        rates = applicable_rates(
-            context.rules,
-            context.rates,
-            customer_class=customer_class,
-            product_class=product.tax_class,
-            address=location.address,
-        )
-        lines.append(
-            CartLine(
-                key=str(n),
-                sku=line.sku,
-                qty=line.qty,
-                unit_price=line.unit_price,
-                rates=rates,
-                line_discount=line.line_discount,
-            )
-        )
-    cart = CartInput(tuple(lines))
-    # The totals before cart discounts give the subtotal rule conditions compare against, and
-    # are the answer itself for the many sales no cart discount applies to.
-    undiscounted = compute_totals(cart, context.config)
-    promotion = select_discounts(
-        context.cart_rules,
-        coupon_code=sale.coupon_code,
-        on=day,
-        customer_group_id=group_id,
-        subtotal=undiscounted.subtotal,
-        skus=[line.sku for line in sale.lines],
-    )
-    discounts = list(promotion.discounts)
-    if sale.cart_discount_percent is not None:
-        discounts.append(CartDiscount("by_percent", sale.cart_discount_percent, MANUAL_DISCOUNT_LABEL))
-    totals = (
-        compute_totals(CartInput(cart.lines, tuple(discounts)), context.config) if discounts else undiscounted
-    )
-    return PricedSale(totals, catalog_prices, promotion)

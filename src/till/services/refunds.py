@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import ZERO
-from till.domain.orders import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.refunds import RefundedSoFar, refund_line
+from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound

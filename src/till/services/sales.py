@@ -20,11 +20,17 @@ from sqlalchemy import Engine, select, update
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
-from till.domain.orders import Order, OrderError, OrderLine, Sale, TotalsCheck, sale_moment
-from till.domain.refunds import change_due
-from till.domain.staff import Permission, PermissionDenied, StaffMember, discount_percent
-from till.domain.totals import CartTotals, LineDiscount
-from till.services.pricing import PricingContext, price_sale
+from till.domain.sales import (
+    AUDITED_FLAGS,
+    Order,
+    OrderError,
+    Sale,
+    accept_sale,
+    order_fulfilled_event,
+    sale_placed_event,
+)
+from till.domain.staff import Permission, PermissionDenied, StaffMember
+from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.tables import order_lines, orders
 from till.storage.uow import UnitOfWork
@@ -258,36 +264,35 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         group_id = int(customer["group_id"])
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
-    # Ordered, priced and reported by when it happened on the server's clock, not the till's.
-    moment = sale_moment(sale.created_at, batch.received_at, item.till_clock)
-    day = location.business_day(moment)
-    priced = price_sale(context, sale, products, location, group_id, day)
-    check = TotalsCheck(priced.totals, sale.client_totals)
-    change = change_due(sale.client_totals.grand_total, sale.payments)
-
-    order = _order_from(sale, priced.totals, customer_id, moment)
     # An approval is the till's word, like the seller's id: an unknown approver approves nothing.
     approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
-    flags = _flags(check, member, sale, priced.catalog_prices, approver)
-    if moment != sale.created_at:
-        flags["clock_skew"] = {
-            "till_time": sale.created_at.isoformat(),
-            "moved_by_seconds": round((moment - sale.created_at).total_seconds()),
-        }
-    order.flags = set(flags)
+    accepted = accept_sale(
+        sale,
+        order_id=str(uuid.uuid4()),
+        rules=context.rules,
+        products=products,
+        location=location,
+        seller=member,
+        approver=approver,
+        customer_id=customer_id,
+        group_id=group_id,
+        received_at=batch.received_at,
+        till_clock=item.till_clock,
+    )
+    order, totals = accepted.order, accepted.priced.totals
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
         "client_discount": sale.client_totals.discount,
         "client_tax": sale.client_totals.tax,
         "client_grand_total": sale.client_totals.grand_total,
-        "change_due": change,
-        "discount_tax_compensation": priced.totals.discount_tax_compensation,
+        "change_due": accepted.change,
+        "discount_tax_compensation": totals.discount_tax_compensation,
         "shift_id": lookups.open_shift(sale.register_code),
-        "business_day": day,
+        "business_day": accepted.business_day,
     }
     # A second sale with this key later in the same batch is a replay of this one.
     batch.known[sale.idempotency_key] = order.id
-    return _Placement(item, order, location, member, extra, flags, approver)
+    return _Placement(item, order, location, member, extra, accepted.flags, approver)
 
 
 def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
@@ -296,11 +301,11 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
         return set()
     uow.sales.add_details([p.order for p in placed])
     uow.sales.flag_many([(p.order.id, name, detail) for p in placed for name, detail in p.flags.items()])
-    uow.events.publish_many([("sale.placed", _sale_event(p.order, p.location)) for p in placed])
+    uow.events.publish_many([("sale.placed", sale_placed_event(p.order, p.location)) for p in placed])
     uow.events.audit_many(
         [
             (
-                _AUDITED[name],
+                AUDITED_FLAGS[name],
                 {"order_id": p.order.id, "receipt_number": p.order.receipt_number, **detail},
                 Actor(
                     p.member.id, p.member.username, p.item.device_id, p.location.code, p.order.register_code
@@ -308,7 +313,7 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
             )
             for p in placed
             for name, detail in sorted(p.flags.items())
-            if name in _AUDITED
+            if name in AUDITED_FLAGS
         ]
     )
     held = [
@@ -338,141 +343,6 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
             uow.sales.flag(p.order.id, "oversold", {"stock_id": p.location.stock_id, "salable": short})
             oversold.add(p.order.id)
     return oversold
-
-
-def _order_from(sale: Sale, totals: CartTotals, customer_id: int | None, moment: datetime) -> Order:
-    lines = [
-        OrderLine(
-            line_no=n,
-            sku=line.sku,
-            name=sale_line.name or line.sku,
-            qty=line.qty,
-            price=line.price,
-            price_incl_tax=line.price_incl_tax,
-            row_total=line.row_total,
-            discount=line.discount,
-            tax=line.tax,
-            discount_tax_compensation=line.discount_tax_compensation,
-            row_grand_total=line.row_grand_total,
-        )
-        for n, (line, sale_line) in enumerate(zip(totals.lines, sale.lines, strict=True), start=1)
-    ]
-    return Order(
-        id=str(uuid.uuid4()),
-        idempotency_key=sale.idempotency_key,
-        receipt_number=sale.receipt_number,
-        register_code=sale.register_code,
-        location_code=sale.location_code,
-        staff_id=sale.staff_id,
-        created_at=moment.astimezone(UTC),
-        state="complete",
-        subtotal=totals.subtotal,
-        discount=totals.discount,
-        tax=totals.tax,
-        grand_total=totals.grand_total,
-        lines=lines,
-        payments=list(sale.payments),
-        customer_id=customer_id,
-        coupon_code=sale.coupon_code,
-    )
-
-
-#: Flags of a sale that are also sensitive actions, and their audit-log action.
-_AUDITED = {"over_limit": "discount.over_limit", "price_override": "price.override"}
-
-
-def _approval(approver: StaffMember | None, sale: Sale, allowed: bool) -> dict[str, Any]:
-    """Who approved an exception at the till and whether their role covers it."""
-    if sale.approved_by is None:
-        return {}
-    return {
-        "approved_by": {
-            "staff_id": sale.approved_by,
-            "username": None if approver is None else approver.username,
-        },
-        "approved": allowed,
-    }
-
-
-def _flags(
-    check: TotalsCheck,
-    member: StaffMember,
-    sale: Sale,
-    catalog_prices: dict[str, Decimal],
-    approver: StaffMember | None = None,
-) -> dict[str, dict[str, Any]]:
-    flags: dict[str, dict[str, Any]] = {}
-    if check.mismatch:
-        flags["totals_mismatch"] = {
-            "server": {
-                "grand_total": str(check.totals.grand_total),
-                "tax": str(check.totals.tax),
-                "discount": str(check.totals.discount),
-            },
-            "client": {
-                "grand_total": str(check.client.grand_total),
-                "tax": str(check.client.tax),
-                "discount": str(check.client.discount),
-            },
-        }
-    differs = {
-        line.sku: {"charged": str(line.unit_price), "catalog": str(catalog_prices[line.sku])}
-        for line in sale.lines
-        if line.unit_price != catalog_prices[line.sku]
-    }
-    overridden = {
-        sku: d
-        for sku, d in differs.items()
-        if any(line.price_override for line in sale.lines if line.sku == sku)
-    }
-    if overridden:
-        approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
-        flags["price_override"] = {
-            "lines": overridden,
-            "allowed": member.can(Permission.PRICE_OVERRIDE) or approves,
-            **_approval(approver, sale, approves),
-        }
-    stale = {sku: d for sku, d in differs.items() if sku not in overridden}
-    if stale:
-        flags["price_differs"] = {"lines": stale}
-    worst = Decimal("0")
-    for line_totals, line in zip(check.totals.lines, sale.lines, strict=True):
-        if line.line_discount is not None:
-            row = line_totals.row_total
-            worst = max(worst, discount_percent(row, _line_discount_amount(line.line_discount, row)))
-    if sale.cart_discount_percent is not None:
-        worst = max(worst, sale.cart_discount_percent)
-    if worst > member.max_discount_percent:
-        approves = (
-            approver is not None
-            and approver.can(Permission.DISCOUNT, sale.location_code)
-            and worst <= approver.max_discount_percent
-        )
-        flags["over_limit"] = {
-            "percent": str(worst.quantize(Decimal("0.01"))),
-            "limit": str(member.max_discount_percent),
-            **_approval(approver, sale, approves),
-        }
-    return flags
-
-
-def _line_discount_amount(discount: LineDiscount, row_total: Decimal) -> Decimal:
-    if discount.kind == "percent":
-        return row_total * discount.value / 100
-    return discount.value
-
-
-def _sale_event(order: Order, location: Location) -> dict[str, Any]:
-    return {
-        "order_id": order.id,
-        "idempotency_key": order.idempotency_key,
-        "receipt_number": order.receipt_number,
-        "register_code": order.register_code,
-        "location_code": location.code,
-        "stock_id": location.stock_id,
-        "grand_total": str(order.grand_total),
-        "lines": [{"sku": line.sku, "qty": str(line.qty)} for line in order.lines],
-    }
 
 
 def fulfil_orders(engine: Engine, limit: int = 500) -> int:
@@ -516,16 +386,7 @@ def _hand_over(
     compensations: list[Reservation] = []
     uow.events.publish_many(
         [
-            (
-                "order.fulfilled",
-                {
-                    "order_id": order_id,
-                    "location_code": location.code,
-                    "source_code": location.source_code,
-                    "stock_id": location.stock_id,
-                    "lines": [{"sku": r.sku, "qty": str(-r.quantity)} for r in held],
-                },
-            )
+            ("order.fulfilled", order_fulfilled_event(order_id, location, held))
             for order_id, location, held in sales
         ]
     )

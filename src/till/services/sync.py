@@ -1,13 +1,14 @@
-"""Pull side of the sync protocol: per data set, the changes since a cursor, as current state.
+"""The sync protocol's use cases (docs/sync.md): bootstrap, pull per data set, push a batch.
 
-See docs/sync.md. A page lists each changed entity once, as it is now (or as deleted), and a
-cursor to ask from next. A cursor is a sequence of the change feed; it never skips a change
-committed late by a concurrent transaction (see till.storage.feed).
+A pull page lists each changed entity once, as it is now (or as deleted), and a cursor to ask
+from next. A cursor is a sequence of the change feed; it never skips a change committed late by
+a concurrent transaction (see till.storage.feed). A push saves the batch's customers, then hands
+its sales to the group-commit writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,16 +16,135 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from till.domain.catalog import Product
+from till.domain.customers import Customer, CustomerError
 from till.domain.errors import Invalid
 from till.domain.locations import Location
 from till.domain.money import money_str
+from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role, StaffMember
+from till.services.customers import add_customer
 from till.services.errors import NotFound
+from till.services.sale_writer import SaleWriter
+from till.services.sales import PushedSale, SaleResult
 from till.storage.catalog import wire_value
 from till.storage.feed import latest_seq, read_changes, stamp_pending
 from till.storage.tables import cart_rules, staff
 from till.storage.uow import UnitOfWork
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "promotions", "staff")
+
+
+def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:
+    """Small reference data a till keeps whole: store, locations and registers the member works
+    at, attributes, attribute sets, categories, customer groups, what each role may do, and the
+    feed position to pull from."""
+    with UnitOfWork(engine) as uow:
+        return {
+            "store": uow.reference.setting("store") or {},
+            "locations": [
+                {
+                    "code": loc.code,
+                    "name": loc.name,
+                    "source_code": loc.source_code,
+                    "stock_id": loc.stock_id,
+                    "timezone": loc.timezone,
+                    "currency": loc.currency,
+                    "country": loc.address.country,
+                    "region": loc.address.region,
+                    "postcode": loc.address.postcode,
+                }
+                for loc in uow.reference.locations()
+                if staff.works_at(loc.code)
+            ],
+            "registers": [
+                {"code": r.code, "location_code": r.location_code, "name": r.name}
+                for r in uow.reference.registers()
+                if staff.works_at(r.location_code)
+            ],
+            "attributes": [
+                {
+                    "code": a.code,
+                    "label": a.label,
+                    "backend_type": a.backend_type,
+                    "frontend_input": a.frontend_input,
+                    "options": [{"value": o.value, "label": o.label} for o in a.options],
+                }
+                for a in uow.catalog.attributes()
+            ],
+            "attribute_sets": {s.name: sorted(s.attribute_codes) for s in uow.catalog.attribute_sets()},
+            "categories": [
+                {"id": c.id, "name": c.name, "parent_id": c.parent_id, "position": c.position}
+                for c in uow.catalog.categories()
+            ],
+            "customer_groups": [
+                {"id": g.id, "code": g.code, "tax_class": g.tax_class}
+                for g in uow.reference.customer_groups().values()
+            ],
+            "datasets": list(DATASETS),
+            "feed_position": latest_seq(uow.conn),
+            "roles": roles_json(),
+        }
+
+
+def roles_json() -> dict[str, dict[str, Any]]:
+    """What each role may do and its discount limit (`till.domain.staff`), for the till to hide
+    what a cashier may not do and to sign in offline; the server enforces the same table."""
+    return {
+        role.value: {
+            "permissions": [p.value for p in Permission if p in ROLE_PERMISSIONS[role]],
+            "max_discount_percent": str(DISCOUNT_LIMITS[role]),
+        }
+        for role in Role
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PushedCustomer:
+    """A customer a till made (often offline), as it came off the wire."""
+
+    client_key: str | None
+    email: str
+    firstname: str
+    lastname: str
+    group_id: int
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerResult:
+    """What happened to one pushed customer: its id, or why it could not be saved."""
+
+    client_key: str | None
+    customer_id: int | None = None
+    created: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The answer to a push: one result per customer and per sale, in the order pushed."""
+
+    customers: list[CustomerResult]
+    sales: list[SaleResult]
+
+
+def accept_push(
+    engine: Engine, writer: SaleWriter, customers: Sequence[PushedCustomer], sales: Sequence[PushedSale]
+) -> PushResult:
+    """Save a batch's customers (one transaction; a customer known by e-mail is linked, not
+    duplicated), then place its sales, which may name those customers, through the writer."""
+    results: list[CustomerResult] = []
+    if customers:
+        with UnitOfWork(engine) as uow:
+            for item in customers:
+                try:
+                    customer = Customer(item.email, item.firstname, item.lastname, item.group_id, item.phone)
+                    customer_id, created = add_customer(uow, customer, item.client_key, link_existing=True)
+                except CustomerError as exc:
+                    results.append(CustomerResult(item.client_key, error=str(exc)))
+                    continue
+                results.append(CustomerResult(item.client_key, customer_id, created))
+            uow.commit()
+    return PushResult(results, writer.place(sales))
 
 
 @dataclass(frozen=True, slots=True)

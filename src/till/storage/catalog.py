@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, select
 from till.domain.catalog import (
     Attribute,
     AttributeOption,
+    AttributeSet,
     AttributeValue,
     BackendType,
     Category,
@@ -21,6 +22,7 @@ from till.domain.catalog import (
     TierPrice,
 )
 from till.storage.tables import (
+    attribute_set_members,
     attributes,
     categories,
     product_values,
@@ -126,6 +128,15 @@ class CatalogRepository:
             )
             for row in self.conn.execute(select(attributes).order_by(attributes.c.code))
         ]
+
+    def attribute_sets(self) -> list[AttributeSet]:
+        """Every attribute set that has members, by name."""
+        members: dict[str, set[str]] = {}
+        for set_name, code in self.conn.execute(
+            select(attribute_set_members.c.set_name, attribute_set_members.c.attribute_code)
+        ):
+            members.setdefault(set_name, set()).add(code)
+        return [AttributeSet(name, frozenset(codes)) for name, codes in sorted(members.items())]
 
     def categories(self) -> list[Category]:
         """The category tree as a flat list."""

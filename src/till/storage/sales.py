@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.orders import Order, OrderLine, OrderState, Payment, PaymentMethod
+from till.domain.sales import Order, OrderLine, OrderState, Payment, PaymentMethod
 from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
     order_flags,

@@ -491,7 +491,8 @@ export interface paths {
         /**
          * Bootstrap
          * @description Small reference data a till keeps whole: store, locations, registers, attributes,
-         *     categories, customer groups, and the feed position to pull from.
+         *     categories, customer groups, roles' permissions and limits, and the feed position to pull
+         *     from.
          */
         get: operations["bootstrap_api_sync_bootstrap_get"];
         put?: never;

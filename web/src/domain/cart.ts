@@ -1,7 +1,8 @@
 /**
  * The cart as the cashier builds it, priced with the same engine and rules the server uses
- * (src/till/services/pricing.py): catalog final price, tax rates at the location, cart rules and
- * coupon, then the cashier's manual cart discount as one more by_percent discount.
+ * (src/till/domain/pricing.py; both run spec/vectors/pricing): catalog final price, tax rates at
+ * the location, cart rules and coupon, then the cashier's manual cart discount as one more
+ * by_percent discount.
  */
 import { Decimal, ZERO, dec, min } from './money';
 import { type CartRule, type PromotionResult, cartSubtotal, selectDiscounts } from './promotions';

@@ -1,7 +1,9 @@
 /**
  * Cart totals (subtotal, discounts, tax, grand total) to the cent, the way Magento 2.4 does.
  * A port of src/till/domain/totals.py, step for step, so the till and the server agree; the
- * shared vectors in spec/vectors/totals prove it.
+ * shared vectors in spec/vectors/totals prove it. Python keeps the parts in four modules, in this
+ * file's order: totals_model.py (types and checks), tax_calculator.py (Calculator),
+ * discounts.py (Discounted … applyDiscounts), totals.py (taxItems … computeTotals).
  *
  * 1. a tax pass without discounts gives each line its prices and the price discounts use;
  * 2. POS line discounts, then cart-rule discounts, with Magento's rounding deltas;

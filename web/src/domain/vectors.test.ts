@@ -1,14 +1,16 @@
 /**
- * Every case of every file in spec/vectors/totals, run against the TypeScript engine: the same
- * contract the Python engine passes (tests/unit/test_totals_vectors.py), read the same way.
+ * Every case of every file in spec/vectors/totals and spec/vectors/pricing, run against the
+ * TypeScript engine: the same contract the Python engine passes (tests/unit/test_totals_vectors.py
+ * and test_pricing_vectors.py), read the same way.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type CartItem, type PriceInfo, priceCart } from './cart';
 import { Decimal, dec } from './money';
 import { cartSubtotal, selectDiscounts, type CartRule } from './promotions';
 import { NOTHING_REFUNDED, RefundError, TenderError, changeDue, plusRefund, refundLine } from './refunds';
-import { type AppliedRate, applicableRates, combinedPercent, groupRates } from './tax';
+import { type Address, type AppliedRate, type TaxRate, type TaxRule, applicableRates, combinedPercent, groupRates } from './tax';
 import {
   type CartDiscount,
   type CartInput,
@@ -25,12 +27,13 @@ import {
 /* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped JSON */
 type Case = Record<string, any>;
 
-const VECTORS = resolve(__dirname, '../../../spec/vectors/totals');
+const VECTORS = resolve(__dirname, '../../../spec/vectors');
 
-function loadCases(): [string, Case][] {
+function loadCases(folder: string): [string, Case][] {
   const out: [string, Case][] = [];
-  for (const file of readdirSync(VECTORS).filter((name) => name.endsWith('.json')).sort()) {
-    const document = JSON.parse(readFileSync(join(VECTORS, file), 'utf8'));
+  const dir = join(VECTORS, folder);
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+    const document = JSON.parse(readFileSync(join(dir, file), 'utf8'));
     expect(document.format).toBe('till-vectors/1');
     for (const item of document.cases) out.push([`${file}::${item.name}`, item]);
   }
@@ -144,7 +147,87 @@ function expectCode(run: () => unknown, type: new (...args: never[]) => Error & 
   expect((caught as { code: string }).code).toBe(code);
 }
 
+const taxRules = (c: Case): TaxRule[] =>
+  c.tax_rules.map((r: Case) => ({
+    code: r.code,
+    customerClasses: r.customer_classes,
+    productClasses: r.product_classes,
+    rates: r.rates,
+    priority: r.priority ?? 0,
+    position: r.position ?? 0,
+    calculateSubtotal: r.calculate_subtotal ?? false,
+  }));
+
+const taxRates = (c: Case): TaxRate[] =>
+  c.tax_rates.map((r: Case) => ({
+    code: r.code,
+    country: r.country,
+    region: r.region ?? '*',
+    postcode: r.postcode ?? '*',
+    percent: strictDec(r.percent),
+  }));
+
+const address = (c: Case): Address => ({ country: c.address.country, region: c.address.region ?? '', postcode: c.address.postcode ?? '' });
+
+const cartRule = (r: Case): CartRule => ({
+  ruleId: r.rule_id,
+  name: r.name,
+  action: r.action,
+  amount: strictDec(r.amount),
+  customerGroupIds: r.customer_group_ids,
+  couponCode: r.coupon_code ?? null,
+  label: r.label ?? '',
+  active: r.active ?? true,
+  fromDate: r.from_date ?? null,
+  toDate: r.to_date ?? null,
+  minSubtotal: r.min_subtotal == null ? null : strictDec(r.min_subtotal),
+  skus: r.skus ?? null,
+  sortOrder: r.sort_order ?? 0,
+  stopFurtherRules: r.stop_further_rules ?? false,
+});
+
+const priceInfo = (p: Case): PriceInfo => ({
+  price: p.price,
+  special_price: p.special_price ?? null,
+  special_from: p.special_from ?? null,
+  special_to: p.special_to ?? null,
+  tier_prices: p.tier_prices ?? [],
+});
+
 const RUNNERS: Record<string, (c: Case) => void> = {
+  pricing(c) {
+    const products = new Map<string, Case>(c.products.map((p: Case) => [p.sku, p]));
+    const items: CartItem[] = c.lines.map((l: Case, index: number) => ({
+      key: String(index + 1),
+      sku: l.sku,
+      qty: strictDec(l.qty),
+      taxClass: products.get(l.sku)!.tax_class,
+      price: priceInfo(products.get(l.sku)!),
+      lineDiscount: l.line_discount == null ? null : { kind: l.line_discount.kind, value: strictDec(l.line_discount.value) },
+    }));
+    const priced = priceCart(
+      items,
+      {
+        config: config(c.config),
+        rates: taxRates(c),
+        rules: taxRules(c),
+        cartRules: c.cart_rules.map(cartRule),
+        groupClasses: new Map<number, string>(c.customer_groups.map((g: Case) => [g.id, g.tax_class])),
+        address: address(c),
+      },
+      {
+        groupId: c.customer_group_id,
+        day: c.date,
+        couponCode: c.coupon_code ?? null,
+        cartDiscountPercent: c.cart_discount_percent == null ? null : strictDec(c.cart_discount_percent),
+      },
+    );
+    expect(priced.unitPrices.map((p) => p.toFixed(2))).toEqual(c.expected.unit_prices.map((p: string) => strictDec(p).toFixed(2)));
+    expect(priced.promotion.ruleIds).toEqual(c.expected.rule_ids);
+    expect(priced.promotion.couponCode).toBe(c.expected.coupon.accepted);
+    expect(priced.promotion.couponRejection?.reason ?? null).toBe(c.expected.coupon.rejection);
+    checkTotals(priced.totals, c.expected.totals);
+  },
   totals(c) {
     if ('error' in c.expected) {
       expectCode(() => computeTotals(cart(c), config(c.config)), TotalsError, c.expected.error);
@@ -153,27 +236,7 @@ const RUNNERS: Record<string, (c: Case) => void> = {
     checkTotals(computeTotals(cart(c), config(c.config)), c.expected);
   },
   tax_rates(c) {
-    const applied = applicableRates(
-      c.tax_rules.map((r: Case) => ({
-        code: r.code,
-        customerClasses: r.customer_classes,
-        productClasses: r.product_classes,
-        rates: r.rates,
-        priority: r.priority ?? 0,
-        position: r.position ?? 0,
-        calculateSubtotal: r.calculate_subtotal ?? false,
-      })),
-      c.tax_rates.map((r: Case) => ({
-        code: r.code,
-        country: r.country,
-        region: r.region ?? '*',
-        postcode: r.postcode ?? '*',
-        percent: strictDec(r.percent),
-      })),
-      c.customer_class,
-      c.product_class,
-      { country: c.address.country, region: c.address.region ?? '', postcode: c.address.postcode ?? '' },
-    );
+    const applied = applicableRates(taxRules(c), taxRates(c), c.customer_class, c.product_class, address(c));
     const plain = (r: AppliedRate) => [r.code, r.percent.toFixed(), r.priority, r.calculateSubtotal];
     expect(applied.map(plain)).toEqual(c.expected.rates.map((r: Case) => plain(rate(r))));
     if ('groups' in c.expected) {
@@ -186,23 +249,7 @@ const RUNNERS: Record<string, (c: Case) => void> = {
   promotions(c) {
     const cfg = config(c.config);
     const input = cart(c);
-    const rules: CartRule[] = c.rules.map((r: Case) => ({
-      ruleId: r.rule_id,
-      name: r.name,
-      action: r.action,
-      amount: strictDec(r.amount),
-      customerGroupIds: r.customer_group_ids,
-      couponCode: r.coupon_code ?? null,
-      label: r.label ?? '',
-      active: r.active ?? true,
-      fromDate: r.from_date ?? null,
-      toDate: r.to_date ?? null,
-      minSubtotal: r.min_subtotal == null ? null : strictDec(r.min_subtotal),
-      skus: r.skus ?? null,
-      sortOrder: r.sort_order ?? 0,
-      stopFurtherRules: r.stop_further_rules ?? false,
-    }));
-    const result = selectDiscounts(rules, {
+    const result = selectDiscounts(c.rules.map(cartRule), {
       couponCode: c.coupon_code ?? null,
       on: c.date,
       customerGroupId: c.customer_group_id,
@@ -250,18 +297,28 @@ const RUNNERS: Record<string, (c: Case) => void> = {
   },
 };
 
-const CASES = loadCases();
+const CASES = loadCases('totals');
+const PRICING = loadCases('pricing');
+
+function runCase(c: Case): void {
+  expect(c.source, 'every vector cites its source').toBeTruthy();
+  const run = RUNNERS[c.kind];
+  expect(run, `kind ${c.kind}`).toBeDefined();
+  run(c);
+}
 
 describe('shared totals vectors', () => {
   it('has at least as many cases as the Python suite demands', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(45);
   });
-  it.each(CASES)('%s', (_name, c) => {
-    expect(c.source, 'every vector cites its source').toBeTruthy();
-    const run = RUNNERS[c.kind];
-    expect(run, `kind ${c.kind}`).toBeDefined();
-    run(c);
+  it.each(CASES)('%s', (_name, c) => runCase(c));
+});
+
+describe('shared pricing vectors (priceCart, the twin of till.domain.pricing.price_sale)', () => {
+  it('has at least as many cases as the Python suite demands', () => {
+    expect(PRICING.length).toBeGreaterThanOrEqual(10);
   });
+  it.each(PRICING)('%s', (_name, c) => runCase(c));
 });
 
 describe('money', () => {

@@ -14,7 +14,7 @@ from till.api.deps import (
     require_manager,
 )
 from till.api.schemas import Day, Money, Time, problems
-from till.services import prices
+from till.services import price_changes
 
 #: Every back-office route is for managers or admins: any may answer 403.
 router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems(403))
@@ -42,21 +42,21 @@ class PriceScheduleIn(BaseModel):
 @router.put("/prices/{sku}", responses=problems(404))
 def put_price(sku: str, body: PriceIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Change a price now (tills hear it through the feed and the live stream)."""
-    return prices.change_price(engine, principal, sku, **body.model_dump())
+    return price_changes.change_price(engine, principal, sku, **body.model_dump())
 
 
 @router.get("/price-schedules")
 def list_price_schedules(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Planned, running and ended special prices."""
     require_manager(principal)
-    return prices.price_schedule_list(engine)
+    return price_changes.price_schedule_list(engine)
 
 
 @router.post("/price-schedules", status_code=status.HTTP_201_CREATED, responses=problems(404))
 async def schedule_price(body: PriceScheduleIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Plan a special price; the `special-prices` job starts and ends it."""
     return await run_in_threadpool(
-        prices.schedule_special_price,
+        price_changes.schedule_special_price,
         engine,
         principal,
         body.sku,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from till.api.convert import order_out, pushed_sale, refund_out
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
 from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut, Time, problems
-from till.domain.orders import RefundLineRequest
+from till.domain.sales import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
 from till.services.errors import NotFound

@@ -8,21 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from till.api.convert import pushed_sale
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
 from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
-from till.domain.customers import Customer, CustomerError
 from till.domain.errors import Invalid
-from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission
-from till.services.customers import add_customer
+from till.domain.staff import Permission
 from till.services.errors import NotFound
-from till.services.sync import DATASETS, pull
-from till.storage.feed import latest_seq
-from till.storage.tables import attribute_set_members, settings
+from till.services.sync import DATASETS, PushedCustomer, accept_push, pull, reference_data
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
@@ -33,64 +29,9 @@ PING_SECONDS = 15.0
 @router.get("/bootstrap")
 def bootstrap(engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
     """Small reference data a till keeps whole: store, locations, registers, attributes,
-    categories, customer groups, and the feed position to pull from."""
-    with UnitOfWork(engine) as uow:
-        members: dict[str, list[str]] = {}
-        for set_name, code in uow.conn.execute(select(attribute_set_members)):
-            members.setdefault(set_name, []).append(code)
-        store = uow.conn.execute(select(settings.c.value).where(settings.c.key == "store")).scalar()
-        return {
-            "store": store or {},
-            "locations": [
-                {
-                    "code": loc.code,
-                    "name": loc.name,
-                    "source_code": loc.source_code,
-                    "stock_id": loc.stock_id,
-                    "timezone": loc.timezone,
-                    "currency": loc.currency,
-                    "country": loc.address.country,
-                    "region": loc.address.region,
-                    "postcode": loc.address.postcode,
-                }
-                for loc in uow.reference.locations()
-                if principal.staff.works_at(loc.code)
-            ],
-            "registers": [
-                {"code": r.code, "location_code": r.location_code, "name": r.name}
-                for r in uow.reference.registers()
-                if principal.staff.works_at(r.location_code)
-            ],
-            "attributes": [
-                {
-                    "code": a.code,
-                    "label": a.label,
-                    "backend_type": a.backend_type,
-                    "frontend_input": a.frontend_input,
-                    "options": [{"value": o.value, "label": o.label} for o in a.options],
-                }
-                for a in uow.catalog.attributes()
-            ],
-            "attribute_sets": {name: sorted(codes) for name, codes in sorted(members.items())},
-            "categories": [
-                {"id": c.id, "name": c.name, "parent_id": c.parent_id, "position": c.position}
-                for c in uow.catalog.categories()
-            ],
-            "customer_groups": [
-                {"id": g.id, "code": g.code, "tax_class": g.tax_class}
-                for g in uow.reference.customer_groups().values()
-            ],
-            "datasets": list(DATASETS),
-            "feed_position": latest_seq(uow.conn),
-            # What each role may do, so a till can sign staff in by PIN while offline.
-            "roles": {
-                role.value: {
-                    "permissions": sorted(p.value for p in perms),
-                    "max_discount_percent": str(DISCOUNT_LIMITS[role]),
-                }
-                for role, perms in ROLE_PERMISSIONS.items()
-            },
-        }
+    categories, customer groups, roles' permissions and limits, and the feed position to pull
+    from."""
+    return reference_data(engine, principal.staff)
 
 
 def _pull_route(dataset: str) -> None:
@@ -132,26 +73,21 @@ def push(
     returns the same results and creates nothing new. A sale is never refused for stock."""
     if len(body.sales) > settings_.max_batch_sales:
         raise Invalid(f"send at most {settings_.max_batch_sales} sales in one batch")
-    customer_results = []
     if body.customers:
         principal.staff.require(Permission.CUSTOMER_CREATE)
-        with UnitOfWork(engine) as uow:
-            for item in body.customers:
-                try:
-                    customer = Customer(item.email, item.firstname, item.lastname, item.group_id, item.phone)
-                    customer_id, created = add_customer(uow, customer, item.client_key, link_existing=True)
-                except CustomerError as exc:
-                    customer_results.append(CustomerResultOut(client_key=item.client_key, error=str(exc)))
-                    continue
-                customer_results.append(
-                    CustomerResultOut(client_key=item.client_key, customer_id=customer_id, created=created)
-                )
-            uow.commit()
-    results = writer.place(
-        [pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at) for s in body.sales]
-    )
+    customers = [
+        PushedCustomer(c.client_key, c.email, c.firstname, c.lastname, c.group_id, c.phone)
+        for c in body.customers
+    ]
+    sales = [pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at) for s in body.sales]
+    result = accept_push(engine, writer, customers, sales)
     return PushOut(
-        customers=customer_results,
+        customers=[
+            CustomerResultOut(
+                client_key=c.client_key, customer_id=c.customer_id, created=c.created, error=c.error
+            )
+            for c in result.customers
+        ],
         sales=[
             SaleResultOut(
                 idempotency_key=r.idempotency_key,
@@ -161,7 +97,7 @@ def push(
                 reason=r.reason,
                 flags=list(r.flags),
             )
-            for r in results
+            for r in result.sales
         ],
     )
 

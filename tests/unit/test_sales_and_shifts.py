@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from till.domain.orders import (
+from till.domain.sales import (
     OrderError,
     Payment,
     check_receipt_number,
