@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
     report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
     report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
+    report_byte_limit: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="saved reports: bytes of rows in one answer (JSON or CSV); past it the answer "
+        "stops at the last row that fits and says truncated_by=bytes",
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
