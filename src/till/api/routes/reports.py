@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
 from till.api.schemas import problems
+from till.api.spreadsheet import safe_cell
 from till.services import reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -87,9 +88,9 @@ async def run_report(
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(result.columns)
+        writer.writerow([safe_cell(c) for c in result.columns])
         for row in result.rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else safe_cell(v) for v in row])
         return Response(
             buffer.getvalue(),
             media_type="text/csv; charset=utf-8",
