@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         "(e.g. https://office.example.com); none by default: the till is served from the same origin",
     )
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    session_lifetime_hours: int = Field(
+        default=7 * 24,
+        ge=1,
+        le=24 * 365,
+        description="a session's absolute lifetime from its sign-in: refreshes never pass it",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     web_dist: Path = Field(default=Path("web/dist"), description="the built PWA, served at /")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -56,6 +57,23 @@ class SignedIn:
     principal: Principal
 
 
+@cache
+def _stand_in_hash() -> str:
+    """A hash of nothing anyone knows: an unknown username is checked against it, so it costs
+    the same argon2 work as a real one and timing cannot tell them apart."""
+    return hash_secret(new_token())
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What a sign-in found before any secret was checked (read in a short transaction)."""
+
+    claimed: Actor
+    device: dict[str, Any] | None
+    member: StaffMember | None
+    stored_hash: str | None
+
+
 def sign_in(
     engine: Engine,
     settings: Settings,
@@ -70,21 +88,41 @@ def sign_in(
     After `lockout_failures` wrong secrets in a row the member is locked for
     `lockout_minutes` (Magento's defaults: 6 and 30), whatever secret comes next. Every
     refusal is kept in the audit log before it is answered.
+
+    The slow hash runs outside any transaction (on SQLite a transaction holds the database's
+    write lock, and a sign-in must not hold up pushes for an argon2 check); the member's state
+    is read again inside the write transaction that records the outcome. An unknown username
+    costs the same hash as a known one.
     """
+    attempt = _look_up(engine, settings, username, device_token, by_pin)
+    matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
+    return _settle(engine, settings, attempt, username, secret, by_pin, matches)
+
+
+def _refuse(
+    uow: UnitOfWork, error: AuthFailed | Locked, reason: str, who: Actor, by_pin: bool
+) -> AuthFailed | Locked:
+    uow.events.audit("signin.failed", {"reason": reason, "pin": by_pin}, who)
+    uow.commit()
+    return error
+
+
+def _look_up(
+    engine: Engine, settings: Settings, username: str, device_token: str | None, by_pin: bool
+) -> _Attempt:
+    """The device and member a sign-in names; refusals that need no secret are answered here."""
     with UnitOfWork(engine) as uow:
         claimed = Actor(username=username[:64])
-
-        def refuse(error: AuthFailed | Locked, reason: str, who: Actor) -> AuthFailed | Locked:
-            uow.events.audit("signin.failed", {"reason": reason, "pin": by_pin}, who)
-            uow.commit()
-            return error
-
         device = None
         if device_token is not None:
             device = uow.devices.by_token(token_digest(device_token))
             if device is None:
-                raise refuse(
-                    AuthFailed("this device is not registered or was revoked"), "unknown device", claimed
+                raise _refuse(
+                    uow,
+                    AuthFailed("this device is not registered or was revoked"),
+                    "unknown device",
+                    claimed,
+                    by_pin,
                 )
             register = uow.reference.register(device["register_code"])
             claimed = Actor(
@@ -94,61 +132,114 @@ def sign_in(
                 location_code=None if register is None else register.location_code,
             )
         if by_pin and device is None:
-            raise refuse(
+            raise _refuse(
+                uow,
                 AuthFailed("a PIN works only on a registered till (send its X-Device-Token)"),
                 "PIN without a registered till",
                 claimed,
+                by_pin,
             )
         found = uow.staff.by_username(username)
         if found is None:
-            raise refuse(AuthFailed("wrong username or secret"), "unknown username", claimed)
+            return _Attempt(claimed, device, None, None)
         member, secrets_row = found
-        who = Actor(
-            member.id, member.username, claimed.device_id, claimed.location_code, claimed.register_code
+        _check_state(uow, settings, member, secrets_row, _who(member, claimed), by_pin)
+        return _Attempt(claimed, device, member, secrets_row["pin_hash" if by_pin else "password_hash"])
+
+
+def _who(member: StaffMember, claimed: Actor) -> Actor:
+    return Actor(member.id, member.username, claimed.device_id, claimed.location_code, claimed.register_code)
+
+
+def _check_state(
+    uow: UnitOfWork,
+    settings: Settings,
+    member: StaffMember,
+    secrets_row: dict[str, Any],
+    who: Actor,
+    by_pin: bool,
+) -> None:
+    """Refuse a locked or deactivated member whatever the secret."""
+    locked = uow.staff.locked_until(secrets_row)
+    if locked is not None:
+        raise _refuse(
+            uow,
+            Locked(f"{member.username} is locked until {locked:%H:%M} UTC after repeated failures"),
+            "locked",
+            who,
+            by_pin,
         )
-        locked = uow.staff.locked_until(secrets_row)
-        if locked is not None:
-            raise refuse(
-                Locked(f"{username} is locked until {locked:%H:%M} UTC after repeated failures"),
-                "locked",
-                who,
+    if not member.active:
+        raise _refuse(uow, AuthFailed(f"{member.username} is deactivated"), "deactivated", who, by_pin)
+
+
+def _settle(
+    engine: Engine,
+    settings: Settings,
+    attempt: _Attempt,
+    username: str,
+    secret: str,
+    by_pin: bool,
+    matches: bool,
+) -> SignedIn:
+    """Record the outcome in one write transaction, the member's state read again inside it
+    (a lock or a deactivation that landed while the hash ran still counts)."""
+    with UnitOfWork(engine) as uow:
+        if attempt.member is None:
+            raise _refuse(
+                uow, AuthFailed("wrong username or secret"), "unknown username", attempt.claimed, by_pin
             )
-        if not member.active:
-            raise refuse(AuthFailed(f"{username} is deactivated"), "deactivated", who)
+        who = _who(attempt.member, attempt.claimed)
+        found = uow.staff.by_username(username)
+        if found is None:
+            raise _refuse(uow, AuthFailed("wrong username or secret"), "unknown username", who, by_pin)
+        member, secrets_row = found
+        _check_state(uow, settings, member, secrets_row, who, by_pin)
+        if secrets_row["pin_hash" if by_pin else "password_hash"] != attempt.stored_hash:
+            # The secret changed while it was being checked: check it against the new one.
+            matches = False
         if settings.production and not by_pin and secret == demo_password(username):
             # The demo store's passwords are printed in the README: never a way in for real.
-            raise refuse(
+            raise _refuse(
+                uow,
                 AuthFailed("the demo password is refused in production; an admin sets a new one"),
                 "demo password in production",
                 who,
+                by_pin,
             )
-        stored = secrets_row["pin_hash" if by_pin else "password_hash"]
-        if not verify_secret(stored, secret):
+        if not matches:
             now_locked = uow.staff.record_failure(
                 member.id, settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)
             )
+            reason = "wrong PIN" if by_pin else "wrong password"
             if now_locked:
                 uow.events.audit(
                     "signin.locked_out",
                     {"failures": settings.lockout_failures, "minutes": settings.lockout_minutes},
                     who,
                 )
-                raise refuse(
+                raise _refuse(
+                    uow,
                     Locked(
                         f"{username} is locked for {settings.lockout_minutes} minutes after repeated failures"
                     ),
-                    "wrong PIN" if by_pin else "wrong password",
+                    reason,
                     who,
+                    by_pin,
                 )
-            raise refuse(
-                AuthFailed("wrong username or secret"), "wrong PIN" if by_pin else "wrong password", who
-            )
+            raise _refuse(uow, AuthFailed("wrong username or secret"), reason, who, by_pin)
+        claimed = attempt.claimed
         if claimed.location_code is not None and not member.works_at(claimed.location_code):
-            raise refuse(
-                AuthFailed(f"{username} does not work at {claimed.location_code}"), "works elsewhere", who
+            raise _refuse(
+                uow,
+                AuthFailed(f"{username} does not work at {claimed.location_code}"),
+                "works elsewhere",
+                who,
+                by_pin,
             )
         uow.staff.clear_failures(member.id)
         token = new_token()
+        device = attempt.device
         device_id = None if device is None else device["id"]
         expires = uow.devices.add_token(
             token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
@@ -174,6 +265,10 @@ def authenticate(engine: Engine, token: str) -> Principal:
 def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
     """Swap a live token for a new one with a fresh expiry; the old one stops working at once.
 
+    A session has an absolute lifetime (`session_lifetime_hours` from the sign-in that began
+    it): refreshed tokens keep the session's start and never outlive it; past it a refresh is
+    refused and the member signs in again.
+
     The old token is revoked by a conditional update in the same transaction, so of two
     refreshes racing with one token only one gets a new token.
     """
@@ -185,16 +280,32 @@ def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
         member = uow.staff.by_id(row["staff_id"])
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
+        started = _as_utc(row["created_at"])
+        ends = started + timedelta(hours=settings.session_lifetime_hours)
+        if ends <= datetime.now(UTC):
+            raise AuthFailed(
+                f"this session began {started:%Y-%m-%d %H:%M} UTC and lasts at most "
+                f"{settings.session_lifetime_hours} hours: sign in again"
+            )
         if not uow.devices.spend_token(digest):
             raise AuthFailed("this token was refreshed a moment ago; sign in again")
         fresh = new_token()
         expires = uow.devices.add_token(
-            token_digest(fresh), member.id, row["device_id"], timedelta(hours=settings.token_ttl_hours)
+            token_digest(fresh),
+            member.id,
+            row["device_id"],
+            timedelta(hours=settings.token_ttl_hours),
+            session_started=started,
+            not_after=ends,
         )
         principal = Principal(member, row["device_id"], row["register_code"])
         uow.events.audit("token.refreshed", {}, principal.actor())
         uow.commit()
     return SignedIn(fresh, expires, principal)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def sign_out(engine: Engine, token: str) -> None:
