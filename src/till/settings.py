@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(default=0.5, gt=0, description="database queue: idle poll")
     outbox_retention_days: int = Field(default=7, ge=0, description="delivered outbox rows kept")
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="let webhooks reach loopback and private addresses (a receiver on this "
+        "machine or the shop's network); refused by default, development included",
+    )
     exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
     report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
     report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
