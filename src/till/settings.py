@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     max_batch_sales: int = Field(default=200, ge=1, le=1000)
     lockout_failures: int = Field(default=6, ge=1, description="Magento's default: 6 failures")
     lockout_minutes: int = Field(default=30, ge=1, description="Magento's default: 30 minutes")
+    lockout_member_failures: int = Field(
+        default=100,
+        ge=1,
+        description="wrong secrets from all sources together that lock a member everywhere "
+        "(lockout_failures locks them from one source only)",
+    )
+    signin_attempts_per_minute: int = Field(
+        default=60, ge=1, description="sign-in attempts one source address may make a minute (429 after)"
+    )
     # --- async integration (docs/queue.md) ---
     queue_transport: str = Field(default="database", description="database (embedded) or rabbitmq")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ, if used")

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, update
 
@@ -108,3 +109,68 @@ def test_a_session_cannot_be_refreshed_past_its_absolute_lifetime(live: Live) ->
     _age_session(live.engine, refreshed.json()["token"], timedelta(days=7, seconds=1))
     with live.client(refreshed.json()["token"]) as till_client:
         assert till_client.post("/api/auth/refresh").status_code == 401
+
+
+def _from(live: Live, address: str) -> httpx.Client:
+    """A client the server sees at `address` (uvicorn trusts X-Forwarded-For from 127.0.0.1)."""
+    return httpx.Client(base_url=live.url, headers={"X-Forwarded-For": address}, timeout=30)
+
+
+def test_a_stranger_cannot_lock_a_member_out_of_the_shop(live: Live) -> None:
+    """Six wrong passwords from a stranger's address lock the member from that address only;
+    the right password from the shop's till still works (issue 12, item 10 b)."""
+    admin = live.store.staff_member("admin")
+    with _from(live, "203.0.113.66") as stranger:
+        statuses = [
+            stranger.post(
+                "/api/auth/sign-in", json={"username": "admin", "password": f"guess-{n}"}
+            ).status_code
+            for n in range(7)
+        ]
+        right_from_stranger = stranger.post(
+            "/api/auth/sign-in", json={"username": "admin", "password": admin.password}
+        )
+    assert statuses == [401] * 5 + [423, 423]
+    assert right_from_stranger.status_code == 423
+    with _from(live, "192.0.2.10") as shop:
+        assert (
+            shop.post("/api/auth/sign-in", json={"username": "admin", "password": admin.password}).status_code
+            == 200
+        )
+
+
+def test_sign_in_attempts_are_rate_limited_per_source(live: Live) -> None:
+    """Past `signin_attempts_per_minute` (60) from one address: 429 with Retry-After, whatever
+    the name; another address is not held back (issue 12, item 10 c)."""
+    maya = live.store.staff_member("maya")
+    with _from(live, "203.0.113.77") as stranger:
+        statuses = [
+            stranger.post("/api/auth/sign-in", json={"username": f"nobody-{n}", "password": "x"}).status_code
+            for n in range(61)
+        ]
+        limited = stranger.post("/api/auth/sign-in", json={"username": "maya", "password": maya.password})
+    assert statuses[:60] == [401] * 60 and statuses[60] == 429
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 61
+    with _from(live, "192.0.2.11") as shop:
+        assert (
+            shop.post("/api/auth/sign-in", json={"username": "maya", "password": maya.password}).status_code
+            == 200
+        )
+
+
+def test_failed_sign_ins_cannot_grow_the_audit_log_without_bound(live: Live) -> None:
+    """60 refusals from one address (invented names, then a real one): the first ten of each
+    (address, name) are audited one by one, then one line at each power of two (item 10 d)."""
+    with _from(live, "203.0.113.88") as stranger:
+        for n in range(40):
+            stranger.post("/api/auth/sign-in", json={"username": f"invented-{n}", "password": "x"})
+        for n in range(20):
+            stranger.post("/api/auth/sign-in", json={"username": "omar", "password": f"guess-{n}"})
+    with live.sign_in("admin") as admin:
+        entries = admin.get("/api/admin/audit", params={"action": "signin.failed", "limit": 500}).json()
+    mine = [e for e in entries["entries"] if e["detail"].get("source") == "203.0.113.88"]
+    invented = [e for e in mine if e["staff_id"] is None]
+    omar = [e for e in mine if e["username"] == "omar"]
+    assert len(invented) == 10 + 2  # 1-10, 16, 32
+    assert len(omar) == 10 + 1  # 1-10, 16
+    assert max(e["detail"]["refusals_in_window"] for e in invented) == 32

@@ -30,7 +30,7 @@ from till.api.routes import admin, audit, auth, catalog, operations, reports, sa
 from till.api.schemas import PROBLEMS, Problem
 from till.domain.staff import PermissionDenied
 from till.magento import webhook as magento_webhook
-from till.services.errors import AuthFailed, Conflict, Locked, NotFound
+from till.services.errors import AuthFailed, Conflict, Locked, NotFound, RateLimited
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings, get_settings
@@ -124,6 +124,10 @@ def _add_error_answers(app: FastAPI) -> None:
     async def locked(_: Request, exc: Exception) -> Response:
         return _problem(423, str(exc))
 
+    async def rate_limited(_: Request, exc: Exception) -> Response:
+        wait = exc.retry_after if isinstance(exc, RateLimited) else 60
+        return _problem(429, str(exc), {"Retry-After": str(wait)})
+
     async def denied(_: Request, exc: Exception) -> Response:
         return _problem(403, str(exc))
 
@@ -140,6 +144,7 @@ def _add_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, conflict)
     app.add_exception_handler(AuthFailed, auth_failed)
     app.add_exception_handler(Locked, locked)
+    app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(PermissionDenied, denied)
     app.add_exception_handler(ValueError, invalid)
 

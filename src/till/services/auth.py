@@ -22,9 +22,10 @@ from till.security import (
     token_digest,
     verify_secret,
 )
-from till.services.errors import AuthFailed, Locked, NotFound
+from till.services.errors import AuthFailed, Locked, NotFound, RateLimited
 from till.settings import Settings
 from till.storage.events import Actor
+from till.storage.signin import SignInAttempts
 from till.storage.uow import UnitOfWork
 
 
@@ -72,6 +73,7 @@ class _Attempt:
     device: dict[str, Any] | None
     member: StaffMember | None
     stored_hash: str | None
+    source: str
 
 
 def sign_in(
@@ -82,36 +84,77 @@ def sign_in(
     *,
     device_token: str | None = None,
     by_pin: bool = False,
+    source: str = "unknown",
 ) -> SignedIn:
     """Check a password (or a PIN on a registered device) and hand out a token.
 
-    After `lockout_failures` wrong secrets in a row the member is locked for
-    `lockout_minutes` (Magento's defaults: 6 and 30), whatever secret comes next. Every
-    refusal is kept in the audit log before it is answered.
+    `source` is the caller's address. After `lockout_failures` wrong secrets in a row from one
+    source the member is locked for `lockout_minutes` (Magento's defaults: 6 and 30) from that
+    source, whatever secret comes next; from elsewhere the right secret still works, so a
+    stranger cannot lock a member out of the shop. Only `lockout_member_failures` (many more)
+    lock the member everywhere. A source gets `signin_attempts_per_minute` attempts a minute
+    (RateLimited after). Refusals are kept in the audit log before they are answered: the first
+    AUDIT_EACH of a (source, username) in a lockout window one by one, then one line at each
+    power of two with the count, so failures cannot grow the log without bound.
 
     The slow hash runs outside any transaction (on SQLite a transaction holds the database's
     write lock, and a sign-in must not hold up pushes for an argon2 check); the member's state
     is read again inside the write transaction that records the outcome. An unknown username
     costs the same hash as a known one.
     """
-    attempt = _look_up(engine, settings, username, device_token, by_pin)
+    source = source[:45]
+    attempt = _look_up(engine, settings, username, device_token, by_pin, source)
     matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
     return _settle(engine, settings, attempt, username, secret, by_pin, matches)
 
 
+#: Refusals of one (source, username) in a window audited one by one; after that one line at
+#: each power of two, carrying the count.
+AUDIT_EACH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Try:
+    """Where a sign-in comes from, for its refusals."""
+
+    settings: Settings
+    source: str
+    by_pin: bool
+
+
 def _refuse(
-    uow: UnitOfWork, error: AuthFailed | Locked, reason: str, who: Actor, by_pin: bool
+    uow: UnitOfWork, error: AuthFailed | Locked, reason: str, who: Actor, how: _Try
 ) -> AuthFailed | Locked:
-    uow.events.audit("signin.failed", {"reason": reason, "pin": by_pin}, who)
+    """Audit a refusal (within the bound), commit, and hand back the error to raise."""
+    name = who.username if who.staff_id is not None and who.username else "?"
+    window = timedelta(minutes=how.settings.lockout_minutes)
+    count, _ = SignInAttempts(uow.conn).count(f"audit {how.source}", name, window)
+    if count <= AUDIT_EACH or count & (count - 1) == 0:
+        uow.events.audit(
+            "signin.failed",
+            {"reason": reason, "pin": how.by_pin, "source": how.source, "refusals_in_window": count},
+            who,
+        )
     uow.commit()
     return error
 
 
 def _look_up(
-    engine: Engine, settings: Settings, username: str, device_token: str | None, by_pin: bool
+    engine: Engine,
+    settings: Settings,
+    username: str,
+    device_token: str | None,
+    by_pin: bool,
+    source: str,
 ) -> _Attempt:
     """The device and member a sign-in names; refusals that need no secret are answered here."""
+    how = _Try(settings, source, by_pin)
     with UnitOfWork(engine) as uow:
+        attempts, window_ends = SignInAttempts(uow.conn).count(source, "", timedelta(minutes=1))
+        if attempts > settings.signin_attempts_per_minute:
+            uow.commit()
+            wait = max(1, int((window_ends - datetime.now(UTC)).total_seconds()) + 1)
+            raise RateLimited(f"too many sign-in attempts from {source}; try again in {wait} seconds", wait)
         claimed = Actor(username=username[:64])
         device = None
         if device_token is not None:
@@ -122,7 +165,7 @@ def _look_up(
                     AuthFailed("this device is not registered or was revoked"),
                     "unknown device",
                     claimed,
-                    by_pin,
+                    how,
                 )
             register = uow.reference.register(device["register_code"])
             claimed = Actor(
@@ -137,14 +180,18 @@ def _look_up(
                 AuthFailed("a PIN works only on a registered till (send its X-Device-Token)"),
                 "PIN without a registered till",
                 claimed,
-                by_pin,
+                how,
             )
         found = uow.staff.by_username(username)
         if found is None:
-            return _Attempt(claimed, device, None, None)
+            uow.commit()
+            return _Attempt(claimed, device, None, None, source)
         member, secrets_row = found
-        _check_state(uow, settings, member, secrets_row, _who(member, claimed), by_pin)
-        return _Attempt(claimed, device, member, secrets_row["pin_hash" if by_pin else "password_hash"])
+        _check_state(uow, member, secrets_row, _who(member, claimed), how)
+        uow.commit()
+        return _Attempt(
+            claimed, device, member, secrets_row["pin_hash" if by_pin else "password_hash"], source
+        )
 
 
 def _who(member: StaffMember, claimed: Actor) -> Actor:
@@ -152,25 +199,23 @@ def _who(member: StaffMember, claimed: Actor) -> Actor:
 
 
 def _check_state(
-    uow: UnitOfWork,
-    settings: Settings,
-    member: StaffMember,
-    secrets_row: dict[str, Any],
-    who: Actor,
-    by_pin: bool,
+    uow: UnitOfWork, member: StaffMember, secrets_row: dict[str, Any], who: Actor, how: _Try
 ) -> None:
-    """Refuse a locked or deactivated member whatever the secret."""
-    locked = uow.staff.locked_until(secrets_row)
+    """Refuse a member locked (from this source, or everywhere) or deactivated, whatever the
+    secret."""
+    locked = SignInAttempts(uow.conn).locked_until(how.source, member.username) or uow.staff.locked_until(
+        secrets_row
+    )
     if locked is not None:
         raise _refuse(
             uow,
             Locked(f"{member.username} is locked until {locked:%H:%M} UTC after repeated failures"),
             "locked",
             who,
-            by_pin,
+            how,
         )
     if not member.active:
-        raise _refuse(uow, AuthFailed(f"{member.username} is deactivated"), "deactivated", who, by_pin)
+        raise _refuse(uow, AuthFailed(f"{member.username} is deactivated"), "deactivated", who, how)
 
 
 def _settle(
@@ -184,17 +229,19 @@ def _settle(
 ) -> SignedIn:
     """Record the outcome in one write transaction, the member's state read again inside it
     (a lock or a deactivation that landed while the hash ran still counts)."""
+    source = attempt.source
+    how = _Try(settings, source, by_pin)
     with UnitOfWork(engine) as uow:
         if attempt.member is None:
             raise _refuse(
-                uow, AuthFailed("wrong username or secret"), "unknown username", attempt.claimed, by_pin
+                uow, AuthFailed("wrong username or secret"), "unknown username", attempt.claimed, how
             )
         who = _who(attempt.member, attempt.claimed)
         found = uow.staff.by_username(username)
         if found is None:
-            raise _refuse(uow, AuthFailed("wrong username or secret"), "unknown username", who, by_pin)
+            raise _refuse(uow, AuthFailed("wrong username or secret"), "unknown username", who, how)
         member, secrets_row = found
-        _check_state(uow, settings, member, secrets_row, who, by_pin)
+        _check_state(uow, member, secrets_row, who, how)
         if secrets_row["pin_hash" if by_pin else "password_hash"] != attempt.stored_hash:
             # The secret changed while it was being checked: check it against the new one.
             matches = False
@@ -205,17 +252,23 @@ def _settle(
                 AuthFailed("the demo password is refused in production; an admin sets a new one"),
                 "demo password in production",
                 who,
-                by_pin,
+                how,
             )
         if not matches:
-            now_locked = uow.staff.record_failure(
-                member.id, settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)
-            )
+            lock_for = timedelta(minutes=settings.lockout_minutes)
+            here = SignInAttempts(uow.conn).fail(source, member.username, settings.lockout_failures, lock_for)
+            everywhere = uow.staff.record_failure(member.id, settings.lockout_member_failures, lock_for)
             reason = "wrong PIN" if by_pin else "wrong password"
-            if now_locked:
+            if here or everywhere:
                 uow.events.audit(
                     "signin.locked_out",
-                    {"failures": settings.lockout_failures, "minutes": settings.lockout_minutes},
+                    {
+                        "failures": settings.lockout_member_failures
+                        if everywhere
+                        else settings.lockout_failures,
+                        "minutes": settings.lockout_minutes,
+                        "source": None if everywhere else source,
+                    },
                     who,
                 )
                 raise _refuse(
@@ -225,9 +278,9 @@ def _settle(
                     ),
                     reason,
                     who,
-                    by_pin,
+                    how,
                 )
-            raise _refuse(uow, AuthFailed("wrong username or secret"), reason, who, by_pin)
+            raise _refuse(uow, AuthFailed("wrong username or secret"), reason, who, how)
         claimed = attempt.claimed
         if claimed.location_code is not None and not member.works_at(claimed.location_code):
             raise _refuse(
@@ -235,9 +288,10 @@ def _settle(
                 AuthFailed(f"{username} does not work at {claimed.location_code}"),
                 "works elsewhere",
                 who,
-                by_pin,
+                how,
             )
         uow.staff.clear_failures(member.id)
+        SignInAttempts(uow.conn).clear(source, member.username)
         token = new_token()
         device = attempt.device
         device_id = None if device is None else device["id"]

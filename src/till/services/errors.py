@@ -17,3 +17,11 @@ class AuthFailed(Exception):
 
 class Locked(Exception):
     """Too many failed attempts: the account is locked for a while (423)."""
+
+
+class RateLimited(Exception):
+    """Too many attempts from one source: try again after `retry_after` seconds (429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
