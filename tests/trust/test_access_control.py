@@ -550,7 +550,7 @@ def test_a_report_that_would_write_is_refused_at_every_fence_and_changes_nothing
         f"planted-{n}" for n in range(len(WRITES + HIDDEN))
     }
     assert _canary(live.engine) == state
-    assert set(changes(planted, snapshot(live.engine))) <= {"auth_tokens", "audit_log"}
+    assert set(changes(planted, snapshot(live.engine))) <= {"auth_tokens", "audit_log", "signin_attempts"}
 
 
 @pytest.mark.usefixtures("canary")
