@@ -113,11 +113,35 @@ def _may_see(uow: UnitOfWork, principal: Principal) -> Callable[[dict[str, Any]]
     return sees
 
 
+_REFUSED_SALE = {
+    "type": "object",
+    "properties": {
+        "idempotency_key": {"type": "string"},
+        "register_code": {"type": "string"},
+        "reason": {"type": "string"},
+        "payload": {"type": ["object", "null"]},
+        "payload_bytes": {"type": "integer"},
+        "payload_preview": {"type": "string"},
+        "received_at": {"type": "string"},
+    },
+}
+
+
 @router.get(
     "/rejected-sales",
     tags=["monitoring"],
     response_class=_AsciiJSON,
-    responses=problems(403, 422),
+    response_model=None,
+    responses=problems(
+        403,
+        422,
+        also={
+            200: {
+                "description": "a page of refused sales, newest first",
+                "content": {"application/json": {"schema": {"type": "array", "items": _REFUSED_SALE}}},
+            }
+        },
+    ),
 )
 def rejected_sales(
     engine: EngineDep,
@@ -145,7 +169,17 @@ def rejected_sales(
     "/rejected-sales/{key}",
     tags=["monitoring"],
     response_class=_AsciiJSON,
-    responses=problems(403, 404),
+    response_model=None,
+    responses=problems(
+        403,
+        404,
+        also={
+            200: {
+                "description": "the refused sale, whole",
+                "content": {"application/json": {"schema": _REFUSED_SALE}},
+            }
+        },
+    ),
 )
 def rejected_sale(
     key: Annotated[str, Path(max_length=80)], engine: EngineDep, principal: PrincipalDep
