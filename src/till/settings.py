@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         "(e.g. https://office.example.com); none by default: the till is served from the same origin",
     )
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    session_lifetime_hours: int = Field(
+        default=7 * 24,
+        ge=1,
+        le=24 * 365,
+        description="a session's absolute lifetime from its sign-in: refreshes never pass it",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     web_dist: Path = Field(default=Path("web/dist"), description="the built PWA, served at /")
@@ -43,6 +49,15 @@ class Settings(BaseSettings):
     max_batch_sales: int = Field(default=200, ge=1, le=1000)
     lockout_failures: int = Field(default=6, ge=1, description="Magento's default: 6 failures")
     lockout_minutes: int = Field(default=30, ge=1, description="Magento's default: 30 minutes")
+    lockout_member_failures: int = Field(
+        default=100,
+        ge=1,
+        description="wrong secrets from all sources together that lock a member everywhere "
+        "(lockout_failures locks them from one source only)",
+    )
+    signin_attempts_per_minute: int = Field(
+        default=60, ge=1, description="sign-in attempts one source address may make a minute (429 after)"
+    )
     # --- async integration (docs/queue.md) ---
     queue_transport: str = Field(default="database", description="database (embedded) or rabbitmq")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ, if used")
@@ -57,9 +72,20 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(default=0.5, gt=0, description="database queue: idle poll")
     outbox_retention_days: int = Field(default=7, ge=0, description="delivered outbox rows kept")
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="let webhooks reach loopback and private addresses (a receiver on this "
+        "machine or the shop's network); refused by default, development included",
+    )
     exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
     report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
     report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
+    report_byte_limit: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="saved reports: bytes of rows in one answer (JSON or CSV); past it the answer "
+        "stops at the last row that fits and says truncated_by=bytes",
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

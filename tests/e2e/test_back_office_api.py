@@ -168,7 +168,7 @@ def test_back_office_lists_and_webhook_crud(live: Live) -> None:
 
         made = admin.post(
             "/api/admin/webhooks",
-            json={"name": "erp", "url": "http://127.0.0.1:9/x", "topics": ["sale.placed"]},
+            json={"name": "erp", "url": "http://erp.example.com:9/x", "topics": ["sale.placed"]},
         )
         assert made.status_code == 201 and len(made.json()["secret"]) == 64
         endpoint_id = made.json()["id"]

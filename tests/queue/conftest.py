@@ -102,6 +102,8 @@ def queue_settings(engine: Engine, **overrides: Any) -> Settings:
         "queue_lease_seconds": 5.0,
         "amqp_url": AMQP_URL,
         "web_dist": "/nonexistent",
+        # the test receivers listen on 127.0.0.1
+        "webhooks_allow_private": True,
     }
     values.update(overrides)
     return Settings(**values)

@@ -71,7 +71,9 @@ def test_webhook_retried_through_the_broker_arrives_once_signed(
 ) -> None:
     engine = pg_engine
     receiver.script = [500, 500, 500]
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
+    endpoint = webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
     start_worker(
         engine, queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix), schedule=False
     )
@@ -100,7 +102,9 @@ def test_dead_letter_exchange_then_replay(
 ) -> None:
     engine = pg_engine
     receiver.default = 500
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
+    endpoint = webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
     settings = queue_settings(
         engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix, queue_max_attempts=2
     )
@@ -184,7 +188,9 @@ def test_a_switched_off_endpoint_hears_nothing_until_switched_on(
     pg_engine: Engine, receiver: Receiver, start_worker: Callable[..., WorkerThread], amqp_prefix: str
 ) -> None:
     engine = pg_engine
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
+    endpoint = webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
     start_worker(
         engine, queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix), schedule=False
     )

@@ -57,7 +57,9 @@ def test_a_receiver_failing_three_times_gets_the_sale_once(
 ) -> None:
     engine = demo_engine
     receiver.script = [500, 503, 502]
-    endpoint = webhooks.add_endpoint(engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"))
+    endpoint = webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
     start_worker(engine, queue_settings(engine), schedule=False)
     [order_id] = _sell(engine)
 
@@ -83,7 +85,9 @@ def test_the_last_failure_is_a_dead_letter_a_person_replays(
 ) -> None:
     engine = demo_engine
     receiver.default = 500
-    endpoint = webhooks.add_endpoint(engine, "crm", receiver.url, ["*"], by=Actor(via="tests"))
+    endpoint = webhooks.add_endpoint(
+        engine, "crm", receiver.url, ["*"], by=Actor(via="tests"), allow_private=True
+    )
     worker = start_worker(engine, queue_settings(engine, queue_max_attempts=3), schedule=False)
     _sell(engine, prefix="dead")
     queue = f"webhook.{endpoint['id']}"

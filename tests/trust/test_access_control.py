@@ -22,7 +22,7 @@ from tests.trust.db_snapshot import changes, snapshot
 from till.security import token_digest
 from till.services.reports import ReportRefused, run_read_only
 from till.settings import Settings
-from till.storage.tables import auth_tokens, saved_reports, staff
+from till.storage.tables import auth_tokens, saved_reports, signin_attempts
 
 NINA = {"username": "nina", "password": "nina-wh-password", "pin": "4821"}
 
@@ -332,8 +332,13 @@ def test_a_revoked_devices_token_stops_working_on_the_very_next_request(live: Li
 
 
 def _locked_until(engine: Engine, username: str) -> datetime | None:
+    """The member's lock from the test client's address (issue 12: a lock is per source)."""
     with engine.connect() as conn:
-        value = conn.execute(select(staff.c.locked_until).where(staff.c.username == username)).scalar()
+        value = conn.execute(
+            select(signin_attempts.c.locked_until).where(
+                signin_attempts.c.username == username, signin_attempts.c.source == "127.0.0.1"
+            )
+        ).scalar()
     return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
@@ -365,8 +370,8 @@ def test_six_wrong_passwords_lock_for_thirty_minutes_even_against_the_right_pass
     # Thirty minutes on (the lock moved into the past): the right password works again.
     with live.engine.begin() as conn:
         conn.execute(
-            update(staff)
-            .where(staff.c.username == "maya")
+            update(signin_attempts)
+            .where(signin_attempts.c.username == "maya")
             .values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
         )
     with live.client() as anonymous:
@@ -539,12 +544,13 @@ def test_a_report_that_would_write_is_refused_at_every_fence_and_changes_nothing
     for answer in saved + ran:
         assert _detail(answer)
     changed = changes(before, planted)
-    assert set(changed) == {"saved_reports", "auth_tokens", "audit_log"}  # the planting, the sign-ins
+    # the planting, the sign-ins (and their count per source address)
+    assert set(changed) == {"saved_reports", "auth_tokens", "audit_log", "signin_attempts"}
     assert {r["name"] for r in changed["saved_reports"][0]} == {
         f"planted-{n}" for n in range(len(WRITES + HIDDEN))
     }
     assert _canary(live.engine) == state
-    assert set(changes(planted, snapshot(live.engine))) <= {"auth_tokens", "audit_log"}
+    assert set(changes(planted, snapshot(live.engine))) <= {"auth_tokens", "audit_log", "signin_attempts"}
 
 
 @pytest.mark.usefixtures("canary")

@@ -198,7 +198,8 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
         )
         assert admin.patch("/api/admin/staff/lena", json={"active": False}).status_code == 200
         hook = admin.post(
-            "/api/admin/webhooks", json={"name": "erp", "url": "http://127.0.0.1:9/erp", "topics": ["*"]}
+            "/api/admin/webhooks",
+            json={"name": "erp", "url": "http://erp.example.com:9/erp", "topics": ["*"]},
         )
         assert (
             admin.patch(f"/api/admin/webhooks/{hook.json()['id']}", json={"active": False}).status_code == 200

@@ -176,7 +176,7 @@ def fuzzed(engine: Engine) -> Iterator[Fuzzed]:
         admin,
         "POST",
         "/api/admin/webhooks",
-        body={"name": "erp", "url": "http://127.0.0.1:9/hook", "topics": ["*"]},
+        body={"name": "erp", "url": "http://erp.example.com:9/hook", "topics": ["*"]},
     )
     jobs = _call(schema, admin, "GET", "/api/admin/jobs")
     known: dict[str, list[Any]] = {

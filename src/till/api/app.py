@@ -39,6 +39,7 @@ from till.api.routes import (
     magento,
     monitoring,
     prices,
+    rejected_sales,
     reports,
     sales,
     shifts,
@@ -47,7 +48,7 @@ from till.api.routes import (
     webhooks,
 )
 from till.api.schemas import PROBLEMS, Problem
-from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, TillError
+from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, RateLimited, TillError
 from till.domain.staff import PermissionDenied
 from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
@@ -106,8 +107,7 @@ def build_app(
     app.state.sale_writer = sale_writer
     app.state.transports = transports
     app.include_router(health.router)
-    app.include_router(flags.store_router)
-    for module in (auth, catalog, sales, shifts, sync):
+    for module in (auth, catalog, sales, rejected_sales, shifts, sync):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
@@ -160,7 +160,8 @@ def _add_error_answers(app: FastAPI) -> None:
                 message = str(exc.args[0]) if exc.args else "not found"
             else:
                 message = str(exc)
-            return _problem(status, message, headers, code)
+            extra = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+            return _problem(status, message, {**(headers or {}), **extra} or None, code)
 
         return handle
 
@@ -174,6 +175,7 @@ def _add_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, answer(409))
     app.add_exception_handler(AuthFailed, answer(401, {"WWW-Authenticate": "Bearer"}))
     app.add_exception_handler(Locked, answer(423))
+    app.add_exception_handler(RateLimited, answer(429))
     app.add_exception_handler(PermissionDenied, answer(403))
     app.add_exception_handler(DomainError, answer(422))
     app.add_exception_handler(ReportRefused, answer(400))

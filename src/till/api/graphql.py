@@ -2,23 +2,48 @@
 
 Every query needs a signed-in member (the same bearer token as REST); orders and customers
 need the reports permission (managers and admins). Money and quantities are decimal strings.
+
+A request has limits (query bytes, tokens, aliases, depth, rows asked for in all), the same
+input rules as REST (no NUL), resolvers that run in the thread pool (never on the event
+loop), and errors without internals: a database error or a bug answers "internal error"
+with code INTERNAL, its detail only in the server's log.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from fastapi import Depends, Request
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    ValidationRule,
+)
 from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
 
 from till.api.deps import current_principal
 from till.domain.staff import Permission, PermissionDenied
 from till.services.auth import Principal
+from till.services.errors import AuthFailed, NotFound
 from till.services.stock import stock_of
 from till.storage.uow import UnitOfWork
 
@@ -158,12 +183,6 @@ def _customer(row: dict[str, Any]) -> Customer:
     )
 
 
-def _limit(value: int) -> int:
-    if not 1 <= value <= 200:
-        raise ValueError("limit is 1 to 200")
-    return value
-
-
 @strawberry.type
 class Query:
     """Read-only queries."""
@@ -236,7 +255,106 @@ class Query:
         return await run_in_threadpool(read)
 
 
-schema = strawberry.Schema(query=Query)
+#: Limits of one request, so that a cashier's query cannot take the server's time: the 30 KB,
+#: 300-alias query of issue 12 took 5.9 s and stalled /api/health.
+MAX_QUERY_BYTES = 8 * 1024
+MAX_TOKENS = 1500
+MAX_ALIASES = 10
+MAX_DEPTH = 5
+#: Rows one request may ask for in all: each list field costs its `limit` (its default when
+#: not given, the most it could be when given by a variable).
+MAX_ROWS = 500
+_DEFAULT_LIMITS = {"products": 50, "orders": 50, "customers": 20, "stock": 50}
+
+_log = logging.getLogger("till.graphql")
+
+
+class RefusedInput(ValueError):
+    """An input the API refuses, said to the caller as it is (as REST answers 422)."""
+
+
+def _limit(value: int) -> int:
+    if not 1 <= value <= 200:
+        raise RefusedInput("limit is 1 to 200")
+    return value
+
+
+class _RequestRules(ValidationRule):
+    """What REST refuses, refused here too, and the size of the answer bounded up front:
+    no NUL in a string, a query of at most MAX_QUERY_BYTES, at most MAX_ROWS rows asked."""
+
+    def enter_document(self, node: DocumentNode, *_args: Any) -> None:
+        source = node.loc.source.body if node.loc is not None else ""
+        if len(source.encode()) > MAX_QUERY_BYTES:
+            self.report_error(GraphQLError(f"a query is at most {MAX_QUERY_BYTES} bytes"))
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError("text may not contain NUL (\\u0000) characters", node))
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
+        rows = sum(self._cost(selection) for selection in node.selection_set.selections)
+        if rows > MAX_ROWS:
+            self.report_error(
+                GraphQLError(
+                    f"this query asks for up to {rows} rows; at most {MAX_ROWS} in one request", node
+                )
+            )
+
+    def _cost(self, selection: Any, seen: frozenset[str] = frozenset()) -> int:
+        if isinstance(selection, FieldNode):
+            if selection.name.value not in _DEFAULT_LIMITS:
+                return 1
+            for argument in selection.arguments or ():
+                if argument.name.value == "limit":
+                    value = argument.value
+                    return int(value.value) if isinstance(value, IntValueNode) else 200
+            return _DEFAULT_LIMITS[selection.name.value]
+        if isinstance(selection, InlineFragmentNode):
+            return sum(self._cost(s, seen) for s in selection.selection_set.selections)
+        if isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = self.context.get_fragment(selection.name.value)
+            if fragment is None:
+                return 0
+            inner = seen | {selection.name.value}
+            return sum(self._cost(s, inner) for s in fragment.selection_set.selections)
+        return 0
+
+
+def _shown(error: GraphQLError) -> bool:
+    """Errors the caller may read: the query's own (syntax, validation, limits) and refusals
+    Till means to say; anything else (a database error, a bug) is masked and logged."""
+    original = error.original_error
+    return original is None or isinstance(original, (RefusedInput, PermissionDenied, NotFound, AuthFailed))
+
+
+class _MaskInternals(MaskErrors):
+    """A generic message and code instead of an internal error (SQL, parameters, a trace);
+    the detail goes to the server's log."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not _shown(error), error_message="internal error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        _log.error("GraphQL resolver failed at %s: %r", error.path, error.original_error)
+        return GraphQLError(
+            "internal error: the server could not answer this field (logged)",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL"},
+        )
+
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: AddValidationRules([_RequestRules]),
+        _MaskInternals,
+    ],
+)
 
 
 async def _context(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, Any]:  # noqa: B008

@@ -129,7 +129,14 @@ def webhooks_add(
     from till.storage.events import Actor
 
     try:
-        endpoint = add_endpoint(open_engine(), name, url, topic, by=Actor.command_line("till webhooks add"))
+        endpoint = add_endpoint(
+            open_engine(),
+            name,
+            url,
+            topic,
+            by=Actor.command_line("till webhooks add"),
+            allow_private=get_settings().webhooks_allow_private,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"endpoint {endpoint['id']} added; signing secret (shown once): {endpoint['secret']}")

@@ -51,3 +51,13 @@ class Locked(TillError):
     """Too many failed attempts: the account is locked for a while (423)."""
 
     code = "locked"
+
+
+class RateLimited(TillError):
+    """Too many attempts from one source: try again after `retry_after` seconds (429)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -13,10 +13,13 @@ so a receiver can drop a repeat.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -106,9 +109,20 @@ def body_of(message: Message) -> bytes:
 
 
 async def deliver(
-    client: httpx.AsyncClient, endpoint: dict[str, Any], message: Message, timeout: float = 10.0
+    client: httpx.AsyncClient,
+    endpoint: dict[str, Any],
+    message: Message,
+    timeout: float = 10.0,
+    *,
+    allow_private: bool = False,
 ) -> None:
-    """POST one signed event; raise WebhookFailed unless the endpoint answers 2xx."""
+    """POST one signed event; raise WebhookFailed unless the endpoint answers 2xx.
+
+    The endpoint's host is resolved first and refused if any of its addresses is loopback,
+    private, link-local or otherwise not public (unless `allow_private`): a webhook cannot be
+    pointed at the server's own network."""
+    if not allow_private:
+        await _refuse_private_host(endpoint["url"])
     body = body_of(message)
     timestamp = int(time.time())
     headers = {
@@ -131,10 +145,49 @@ async def deliver(
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-def _check(url: str, topics: list[str]) -> None:
+def not_public(address: str) -> bool:
+    """True for an address a webhook may not reach: loopback (127/8, ::1), private (10/8,
+    172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), 0.0.0.0, shared,
+    reserved and multicast ranges, and IPv4 addresses wrapped in IPv6."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+_PRIVATE_REFUSED = "set TILL_WEBHOOKS_ALLOW_PRIVATE=true to allow private addresses"
+
+
+def _literal_host(url: str) -> str | None:
+    host = urlparse(url).hostname or ""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    return host
+
+
+async def _refuse_private_host(url: str) -> None:
+    host = urlparse(url).hostname or ""
+    port = urlparse(url).port or (443 if url.startswith("https") else 80)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise WebhookFailed(f"{url}: cannot resolve {host}: {exc}") from exc
+    for *_, sockaddr in found:
+        if not_public(str(sockaddr[0])):
+            raise WebhookFailed(f"{url}: {host} is {sockaddr[0]}, not a public address; {_PRIVATE_REFUSED}")
+
+
+def _check(url: str, topics: list[str], allow_private: bool = False) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise Invalid(f"webhook url {url!r}: give an absolute http(s) URL")
+    if not allow_private:
+        host = (parsed.hostname or "").lower()
+        literal = _literal_host(url)
+        if host == "localhost" or host.endswith(".localhost") or (literal and not_public(literal)):
+            raise Invalid(f"webhook url {url!r}: {host} is not a public address; {_PRIVATE_REFUSED}")
     if not topics or not all(isinstance(t, str) and t and len(t) <= 64 for t in topics):
         raise Invalid("name at least one topic (or '*' for every topic)")
 
@@ -172,10 +225,19 @@ def get_endpoint(engine: Engine, endpoint_id: int, *, with_secret: bool = False)
 
 
 def add_endpoint(
-    engine: Engine, name: str, url: str, topics: list[str], secret: str | None = None, *, by: Actor
+    engine: Engine,
+    name: str,
+    url: str,
+    topics: list[str],
+    secret: str | None = None,
+    *,
+    by: Actor,
+    allow_private: bool = False,
 ) -> dict[str, Any]:
-    """Add an endpoint; answers it with its signing secret (shown this once, never audited)."""
-    _check(url, topics)
+    """Add an endpoint; answers it with its signing secret (shown this once, never audited).
+    A URL naming a loopback or private address (or localhost) is refused unless
+    `allow_private`; names are resolved and checked again at each delivery."""
+    _check(url, topics, allow_private)
     with engine.begin() as conn:
         result = conn.execute(
             insert(webhook_endpoints).values(
@@ -197,13 +259,19 @@ def add_endpoint(
     return get_endpoint(engine, int(key[0]), with_secret=True)
 
 
-def change_endpoint(engine: Engine, endpoint_id: int, *, by: Actor, **changes: Any) -> dict[str, Any]:
+def change_endpoint(
+    engine: Engine, endpoint_id: int, *, by: Actor, allow_private: bool = False, **changes: Any
+) -> dict[str, Any]:
     """Change an endpoint's name, url, topics or active flag (None leaves a field alone)."""
     current = get_endpoint(engine, endpoint_id)
     values = {k: v for k, v in changes.items() if v is not None}
     if "topics" in values:
         values["topics"] = sorted(set(values["topics"]))
-    _check(values.get("url", current["url"]), values.get("topics", current["topics"]))
+    _check(
+        values.get("url", current["url"]),
+        values.get("topics", current["topics"]),
+        allow_private or "url" not in values,
+    )
     if values:
         with engine.begin() as conn:
             conn.execute(

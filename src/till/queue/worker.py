@@ -95,7 +95,13 @@ class Worker:
             if endpoint is None:
                 raise webhooks.WebhookFailed(f"webhook endpoint {endpoint_id} is gone or switched off")
             assert self._http is not None
-            await webhooks.deliver(self._http, endpoint, message, self.settings.webhook_timeout_seconds)
+            await webhooks.deliver(
+                self._http,
+                endpoint,
+                message,
+                self.settings.webhook_timeout_seconds,
+                allow_private=self.settings.webhooks_allow_private,
+            )
 
         return webhook
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,9 +23,10 @@ from till.security import (
     token_digest,
     verify_secret,
 )
-from till.services.errors import AuthFailed, Locked, NotFound
+from till.services.errors import AuthFailed, Locked, NotFound, RateLimited
 from till.settings import Settings
 from till.storage.events import Actor
+from till.storage.signin import SignInAttempts
 from till.storage.uow import UnitOfWork
 
 
@@ -57,6 +59,24 @@ class SignedIn:
     principal: Principal
 
 
+@cache
+def _stand_in_hash() -> str:
+    """A hash of nothing anyone knows: an unknown username is checked against it, so it costs
+    the same argon2 work as a real one and timing cannot tell them apart."""
+    return hash_secret(new_token())
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What a sign-in found before any secret was checked (read in a short transaction)."""
+
+    claimed: Actor
+    device: dict[str, Any] | None
+    member: StaffMember | None
+    stored_hash: str | None
+    source: str
+
+
 def sign_in(
     engine: Engine,
     settings: Settings,
@@ -65,27 +85,88 @@ def sign_in(
     *,
     device_token: str | None = None,
     by_pin: bool = False,
+    source: str = "unknown",
 ) -> SignedIn:
     """Check a password (or a PIN on a registered device) and hand out a token.
 
-    After `lockout_failures` wrong secrets in a row the member is locked for
-    `lockout_minutes` (Magento's defaults: 6 and 30), whatever secret comes next. Every
-    refusal is kept in the audit log before it is answered.
+    `source` is the caller's address. After `lockout_failures` wrong secrets in a row from one
+    source the member is locked for `lockout_minutes` (Magento's defaults: 6 and 30) from that
+    source, whatever secret comes next; from elsewhere the right secret still works, so a
+    stranger cannot lock a member out of the shop. Only `lockout_member_failures` (many more)
+    lock the member everywhere. A source gets `signin_attempts_per_minute` attempts a minute
+    (RateLimited after). Refusals are kept in the audit log before they are answered: the first
+    AUDIT_EACH of a (source, username) in a lockout window one by one, then one line at each
+    power of two with the count, so failures cannot grow the log without bound.
+
+    The slow hash runs outside any transaction (on SQLite a transaction holds the database's
+    write lock, and a sign-in must not hold up pushes for an argon2 check); the member's state
+    is read again inside the write transaction that records the outcome. An unknown username
+    costs the same hash as a known one.
     """
+    source = source[:45]
+    attempt = _look_up(engine, settings, username, device_token, by_pin, source)
+    matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
+    return _settle(engine, settings, attempt, username, secret, by_pin, matches)
+
+
+#: Refusals of one (source, username) in a window audited one by one; after that one line at
+#: each power of two, carrying the count.
+AUDIT_EACH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Try:
+    """Where a sign-in comes from, for its refusals."""
+
+    settings: Settings
+    source: str
+    by_pin: bool
+
+
+def _refuse(
+    uow: UnitOfWork, error: AuthFailed | Locked, reason: str, who: Actor, how: _Try
+) -> AuthFailed | Locked:
+    """Audit a refusal (within the bound), commit, and hand back the error to raise."""
+    name = who.username if who.staff_id is not None and who.username else "?"
+    window = timedelta(minutes=how.settings.lockout_minutes)
+    count, _ = SignInAttempts(uow.conn).count(f"audit {how.source}", name, window)
+    if count <= AUDIT_EACH or count & (count - 1) == 0:
+        uow.events.audit(
+            "signin.failed",
+            {"reason": reason, "pin": how.by_pin, "source": how.source, "refusals_in_window": count},
+            who,
+        )
+    uow.commit()
+    return error
+
+
+def _look_up(
+    engine: Engine,
+    settings: Settings,
+    username: str,
+    device_token: str | None,
+    by_pin: bool,
+    source: str,
+) -> _Attempt:
+    """The device and member a sign-in names; refusals that need no secret are answered here."""
+    how = _Try(settings, source, by_pin)
     with UnitOfWork(engine) as uow:
-        claimed = Actor(username=username[:64])
-
-        def refuse(error: AuthFailed | Locked, reason: str, who: Actor) -> AuthFailed | Locked:
-            uow.events.audit("signin.failed", {"reason": reason, "pin": by_pin}, who)
+        attempts, window_ends = SignInAttempts(uow.conn).count(source, "", timedelta(minutes=1))
+        if attempts > settings.signin_attempts_per_minute:
             uow.commit()
-            return error
-
+            wait = max(1, int((window_ends - datetime.now(UTC)).total_seconds()) + 1)
+            raise RateLimited(f"too many sign-in attempts from {source}; try again in {wait} seconds", wait)
+        claimed = Actor(username=username[:64])
         device = None
         if device_token is not None:
             device = uow.devices.by_token(token_digest(device_token))
             if device is None:
-                raise refuse(
-                    AuthFailed("this device is not registered or was revoked"), "unknown device", claimed
+                raise _refuse(
+                    uow,
+                    AuthFailed("this device is not registered or was revoked"),
+                    "unknown device",
+                    claimed,
+                    how,
                 )
             register = uow.reference.register(device["register_code"])
             claimed = Actor(
@@ -95,61 +176,125 @@ def sign_in(
                 location_code=None if register is None else register.location_code,
             )
         if by_pin and device is None:
-            raise refuse(
+            raise _refuse(
+                uow,
                 AuthFailed("a PIN works only on a registered till (send its X-Device-Token)"),
                 "PIN without a registered till",
                 claimed,
+                how,
             )
         found = uow.staff.by_username(username)
         if found is None:
-            raise refuse(AuthFailed("wrong username or secret"), "unknown username", claimed)
+            uow.commit()
+            return _Attempt(claimed, device, None, None, source)
         member, secrets_row = found
-        who = Actor(
-            member.id, member.username, claimed.device_id, claimed.location_code, claimed.register_code
+        _check_state(uow, member, secrets_row, _who(member, claimed), how)
+        uow.commit()
+        return _Attempt(
+            claimed, device, member, secrets_row["pin_hash" if by_pin else "password_hash"], source
         )
-        locked = uow.staff.locked_until(secrets_row)
-        if locked is not None:
-            raise refuse(
-                Locked(f"{username} is locked until {locked:%H:%M} UTC after repeated failures"),
-                "locked",
-                who,
+
+
+def _who(member: StaffMember, claimed: Actor) -> Actor:
+    return Actor(member.id, member.username, claimed.device_id, claimed.location_code, claimed.register_code)
+
+
+def _check_state(
+    uow: UnitOfWork, member: StaffMember, secrets_row: dict[str, Any], who: Actor, how: _Try
+) -> None:
+    """Refuse a member locked (from this source, or everywhere) or deactivated, whatever the
+    secret."""
+    locked = SignInAttempts(uow.conn).locked_until(how.source, member.username) or uow.staff.locked_until(
+        secrets_row
+    )
+    if locked is not None:
+        raise _refuse(
+            uow,
+            Locked(f"{member.username} is locked until {locked:%H:%M} UTC after repeated failures"),
+            "locked",
+            who,
+            how,
+        )
+    if not member.active:
+        raise _refuse(uow, AuthFailed(f"{member.username} is deactivated"), "deactivated", who, how)
+
+
+def _settle(
+    engine: Engine,
+    settings: Settings,
+    attempt: _Attempt,
+    username: str,
+    secret: str,
+    by_pin: bool,
+    matches: bool,
+) -> SignedIn:
+    """Record the outcome in one write transaction, the member's state read again inside it
+    (a lock or a deactivation that landed while the hash ran still counts)."""
+    source = attempt.source
+    how = _Try(settings, source, by_pin)
+    with UnitOfWork(engine) as uow:
+        if attempt.member is None:
+            raise _refuse(
+                uow, AuthFailed("wrong username or secret"), "unknown username", attempt.claimed, how
             )
-        if not member.active:
-            raise refuse(AuthFailed(f"{username} is deactivated"), "deactivated", who)
+        who = _who(attempt.member, attempt.claimed)
+        found = uow.staff.by_username(username)
+        if found is None:
+            raise _refuse(uow, AuthFailed("wrong username or secret"), "unknown username", who, how)
+        member, secrets_row = found
+        _check_state(uow, member, secrets_row, who, how)
+        if secrets_row["pin_hash" if by_pin else "password_hash"] != attempt.stored_hash:
+            # The secret changed while it was being checked: check it against the new one.
+            matches = False
         if settings.production and not by_pin and secret == demo_password(username):
             # The demo store's passwords are printed in the README: never a way in for real.
-            raise refuse(
+            raise _refuse(
+                uow,
                 AuthFailed("the demo password is refused in production; an admin sets a new one"),
                 "demo password in production",
                 who,
+                how,
             )
-        stored = secrets_row["pin_hash" if by_pin else "password_hash"]
-        if not verify_secret(stored, secret):
-            now_locked = uow.staff.record_failure(
-                member.id, settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)
-            )
-            if now_locked:
+        if not matches:
+            lock_for = timedelta(minutes=settings.lockout_minutes)
+            here = SignInAttempts(uow.conn).fail(source, member.username, settings.lockout_failures, lock_for)
+            everywhere = uow.staff.record_failure(member.id, settings.lockout_member_failures, lock_for)
+            reason = "wrong PIN" if by_pin else "wrong password"
+            if here or everywhere:
                 uow.events.audit(
                     "signin.locked_out",
-                    {"failures": settings.lockout_failures, "minutes": settings.lockout_minutes},
+                    {
+                        "failures": settings.lockout_member_failures
+                        if everywhere
+                        else settings.lockout_failures,
+                        "minutes": settings.lockout_minutes,
+                        "source": None if everywhere else source,
+                    },
                     who,
                 )
-                raise refuse(
+                raise _refuse(
+                    uow,
                     Locked(
                         f"{username} is locked for {settings.lockout_minutes} minutes after repeated failures"
                     ),
-                    "wrong PIN" if by_pin else "wrong password",
+                    reason,
                     who,
+                    how,
                 )
-            raise refuse(
-                AuthFailed("wrong username or secret"), "wrong PIN" if by_pin else "wrong password", who
-            )
+            raise _refuse(uow, AuthFailed("wrong username or secret"), reason, who, how)
+        claimed = attempt.claimed
         if claimed.location_code is not None and not member.works_at(claimed.location_code):
-            raise refuse(
-                AuthFailed(f"{username} does not work at {claimed.location_code}"), "works elsewhere", who
+            raise _refuse(
+                uow,
+                AuthFailed(f"{username} does not work at {claimed.location_code}"),
+                "works elsewhere",
+                who,
+                how,
             )
         uow.staff.clear_failures(member.id)
+        SignInAttempts(uow.conn).clear(source, member.username)
         token = new_token()
+        device = attempt.device
         device_id = None if device is None else device["id"]
         expires = uow.devices.add_token(
             token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
@@ -175,6 +320,10 @@ def authenticate(engine: Engine, token: str) -> Principal:
 def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
     """Swap a live token for a new one with a fresh expiry; the old one stops working at once.
 
+    A session has an absolute lifetime (`session_lifetime_hours` from the sign-in that began
+    it): refreshed tokens keep the session's start and never outlive it; past it a refresh is
+    refused and the member signs in again.
+
     The old token is revoked by a conditional update in the same transaction, so of two
     refreshes racing with one token only one gets a new token.
     """
@@ -186,16 +335,32 @@ def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
         member = uow.staff.by_id(row["staff_id"])
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
+        started = _as_utc(row["created_at"])
+        ends = started + timedelta(hours=settings.session_lifetime_hours)
+        if ends <= datetime.now(UTC):
+            raise AuthFailed(
+                f"this session began {started:%Y-%m-%d %H:%M} UTC and lasts at most "
+                f"{settings.session_lifetime_hours} hours: sign in again"
+            )
         if not uow.devices.spend_token(digest):
             raise AuthFailed("this token was refreshed a moment ago; sign in again")
         fresh = new_token()
         expires = uow.devices.add_token(
-            token_digest(fresh), member.id, row["device_id"], timedelta(hours=settings.token_ttl_hours)
+            token_digest(fresh),
+            member.id,
+            row["device_id"],
+            timedelta(hours=settings.token_ttl_hours),
+            session_started=started,
+            not_after=ends,
         )
         principal = Principal(member, row["device_id"], row["register_code"])
         uow.events.audit("token.refreshed", {}, principal.actor())
         uow.commit()
     return SignedIn(fresh, expires, principal)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def sign_out(engine: Engine, token: str) -> None:

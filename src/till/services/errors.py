@@ -3,6 +3,6 @@ Magento connector can share them without importing services); kept here for exis
 
 from __future__ import annotations
 
-from till.domain.errors import AuthFailed, Conflict, DomainError, Invalid, Locked, NotFound
+from till.domain.errors import AuthFailed, Conflict, DomainError, Invalid, Locked, NotFound, RateLimited
 
-__all__ = ["AuthFailed", "Conflict", "DomainError", "Invalid", "Locked", "NotFound"]
+__all__ = ["AuthFailed", "Conflict", "DomainError", "Invalid", "Locked", "NotFound", "RateLimited"]

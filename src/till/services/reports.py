@@ -1,19 +1,22 @@
 """Saved reports: named, parameterised, read-only SQL with the roles allowed to run them.
 
-A report runs in a read-only transaction with a statement timeout and a row limit:
-PostgreSQL `SET TRANSACTION READ ONLY` + `SET LOCAL statement_timeout`; MariaDB
-`START TRANSACTION READ ONLY` with `max_statement_time`, in a session set to read-only too
-(MariaDB commits implicitly before DDL, and only a read-only session makes the transaction
-after that commit refuse the DDL); SQLite `PRAGMA query_only` with a progress handler as the
-clock. The text is also checked before it runs (one statement that reads, no executable
-comments): the check is the first fence, the database's refusal the proof. Values are bound
-parameters, never pasted into the SQL.
+Two fences, each enough alone for writes. Before a report is saved (and again before it
+runs) sqlglot parses it in the database's dialect and proves it one SELECT that only reads,
+calls no denied function and reads no secret column (`check_sql`). Then the database
+enforces it: PostgreSQL gets it by the extended protocol (one statement) in a `READ ONLY`
+transaction with `SET LOCAL statement_timeout`; MariaDB, over a connection without the
+multi-statement flag, in `START TRANSACTION READ ONLY` with `max_statement_time`, in a
+session set to read-only too (MariaDB commits implicitly before DDL); SQLite under
+`PRAGMA query_only`, an authorizer that allows only reads (and no secret column) and a
+progress handler as the clock. Values are bound parameters, never pasted into the SQL.
+Answers stop at a row limit and a byte limit, and say so.
 Optional parameters use `COALESCE(:param, column) = column`, which types the parameter on
 every database.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -23,8 +26,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlglot
+import sqlglot.errors
 from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlglot import expressions as exp
 
 from till.domain.errors import DomainError
 from till.domain.staff import Role
@@ -35,18 +41,8 @@ from till.storage.tables import saved_reports
 
 PARAM_TYPES = ("date", "int", "text", "decimal")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_READS = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
-_FORBIDDEN = re.compile(r"\binto\s+(outfile|dumpfile)\b|\bfor\s+update\b|\bload_file\s*\(", re.IGNORECASE)
-#: Statements that change something, anywhere in the text (a WITH clause can hold a DELETE).
-_WRITES = re.compile(
-    r"\b(insert|update|delete|merge|upsert|drop|alter|create|truncate|grant|revoke|"
-    r"rename|lock|call|do|handler|load|copy|vacuum|reindex|attach|detach|pragma)\b",
-    re.IGNORECASE,
-)
-_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`")
-#: MySQL/MariaDB run the text of `/*! … */` and `/*M! … */`: the comment stripping below
-#: would hide it from the check.
+#: MySQL/MariaDB run the text of `/*! … */` and `/*M! … */`, which a parser reads as a
+#: comment: refused outright.
 _EXECUTABLE_COMMENT = re.compile(r"/\*\s*M?!")
 
 
@@ -85,12 +81,14 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class ReportResult:
-    """Columns, rows (JSON-ready values) and whether the row limit cut it short."""
+    """Columns, rows (JSON-ready values) and whether a limit cut it short: `truncated_by`
+    says which, `rows` (the row limit) or `bytes` (the answer's byte limit)."""
 
     name: str
     columns: list[str]
     rows: list[list[Any]]
     truncated: bool
+    truncated_by: str | None = None
 
 
 _PERIOD = {"date_from": "date", "date_to": "date", "location": "text"}
@@ -185,27 +183,122 @@ ORDER BY sh.closed_at DESC""",
 }
 
 
-def check_sql(sql: str, params: Mapping[str, str]) -> None:
-    """Refuse what is not one reading statement, or uses undeclared parameters."""
+#: Dialects of sqlglot by SQLAlchemy's dialect name.
+_SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+
+#: Columns no report may read on any database: password, PIN and offline PIN verifier hashes,
+#: token digests and webhook signing secrets. Keyed by table; the names are refused wherever
+#: they appear, and the tables may not be read whole (`*`, or the row as one value).
+SECRET_COLUMNS: dict[str, frozenset[str]] = {
+    "staff": frozenset({"password_hash", "pin_hash", "pin_offline"}),
+    "devices": frozenset({"token_hash"}),
+    "auth_tokens": frozenset({"token_hash"}),
+    "webhook_endpoints": frozenset({"secret"}),
+}
+_SECRET_NAMES = frozenset().union(*SECRET_COLUMNS.values())
+
+#: Functions that sleep, touch files or the server, run SQL given as text, change settings
+#: or take locks: refused by name (lowercase); any name starting with a prefix too.
+DENIED_FUNCTIONS = frozenset(
+    {
+        "sleep", "benchmark", "load_file", "load_extension", "readfile", "writefile", "edit",
+        "dblink", "set_config", "current_setting", "query_to_xml", "query_to_xml_and_xmlschema",
+        "cursor_to_xml", "table_to_xml", "table_to_xml_and_xmlschema", "schema_to_xml",
+        "database_to_xml", "get_lock", "release_lock", "release_all_locks", "is_free_lock",
+        "is_used_lock", "master_pos_wait", "master_gtid_wait", "nextval", "setval", "lastval",
+        "sys_exec", "sys_eval", "txid_current", "copy", "fts3_tokenizer",
+    }
+)  # fmt: skip
+_DENIED_PREFIXES = ("pg_", "lo_", "dblink", "xmlexists", "sqlite_", "json_table", "txid_")
+#: Schemas and tables of the database's own catalogue (PostgreSQL's pg_stats holds sample
+#: values of every column; MariaDB's mysql.user the database's password hashes).
+_CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"})
+_CATALOG_PREFIXES = ("pg_", "sqlite_")
+
+#: Nodes that are not a read, wherever they sit in the tree.
+_NOT_READS: tuple[type, ...] = (
+    exp.DML, exp.DDL, exp.Command, exp.Transaction, exp.Commit, exp.Rollback, exp.Set,
+    exp.Into, exp.Lock, exp.Pragma, exp.Use, exp.Copy, exp.LoadData, exp.Describe, exp.Show,
+    exp.Kill, exp.Grant, exp.Revoke, exp.Analyze, exp.Cache, exp.Uncache, exp.Refresh,
+    exp.Declare, exp.Execute, exp.Comment, exp.Export, exp.Attach, exp.Detach, exp.Install,
+    exp.Summarize, exp.TruncateTable, exp.Merge, exp.Insert, exp.Update, exp.Delete,
+    exp.Create, exp.Drop, exp.Alter,
+)  # fmt: skip
+_READ_ROOTS = (exp.Select, exp.SetOperation, exp.Subquery)
+
+
+def check_sql(sql: str, params: Mapping[str, str], dialect: str = "sqlite") -> None:
+    """Prove the text is one SELECT that only reads, with sqlglot (the database's own
+    dialect): exactly one statement, a SELECT/UNION/WITH … SELECT at its root, nothing that
+    writes, commits, sets, locks or selects INTO anywhere in the tree, no denied function,
+    no secret column and no catalogue table; every parameter declared. Refuses with the
+    reason otherwise. The database enforces the same again when the report runs."""
     if _EXECUTABLE_COMMENT.search(sql):
         raise ReportRefused("a report may not use executable comments (/*! … */)")
-    body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL).strip().rstrip(";").strip()
-    if not _READS.match(body):
-        raise ReportRefused("a report is one SELECT (or WITH … SELECT); it cannot change data")
-    if ";" in body:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=_SQLGLOT_DIALECT.get(dialect, dialect)) if s]
+    except sqlglot.errors.SqlglotError as exc:
+        raise ReportRefused(f"the report's SQL could not be read: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
         raise ReportRefused("a report is a single statement: remove the ';'")
-    written = _WRITES.search(_QUOTED.sub("''", body))
-    if written:
-        raise ReportRefused(f"a report reads: {written.group(1).upper()} is not allowed in it")
-    if _FORBIDDEN.search(body):
-        raise ReportRefused("a report reads: INTO OUTFILE, LOAD_FILE and FOR UPDATE are not allowed")
-    used = set(_PARAM.findall(body))
+    [tree] = statements
+    if not isinstance(tree, _READ_ROOTS):
+        raise ReportRefused("a report is one SELECT (or WITH … SELECT); it cannot change data")
+    for node in tree.walk():
+        if isinstance(node, _NOT_READS):
+            word = node.key.upper().replace("_", " ")
+            raise ReportRefused(f"a report reads: {word} is not allowed in it")
+        if isinstance(node, exp.Func):
+            _check_function(node)
+        elif isinstance(node, exp.Table):
+            _check_table(node)
+        elif isinstance(node, exp.Column) and node.name.lower() in _SECRET_NAMES:
+            raise ReportRefused(f"a report may not read the secret column {node.name}")
+    _check_secret_tables(tree)
+    used = {p.name for p in tree.find_all(exp.Placeholder) if p.name}
     undeclared = sorted(used - set(params))
     if undeclared:
         raise ReportRefused(f"declare the parameters {', '.join(undeclared)} (date, int, text or decimal)")
     for name, kind in params.items():
         if kind not in PARAM_TYPES:
             raise ReportRefused(f"parameter {name}: type {kind!r}; use {', '.join(PARAM_TYPES)}")
+
+
+def _check_function(node: exp.Func) -> None:
+    name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+    if name in DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES):
+        raise ReportRefused(f"a report may not call {name}()")
+
+
+def _check_table(node: exp.Table) -> None:
+    schema, name = node.db.lower(), node.name.lower()
+    if schema in _CATALOG_SCHEMAS or name.startswith(_CATALOG_PREFIXES) or name in _CATALOG_SCHEMAS:
+        raise ReportRefused(f"a report reads the shop's tables, not the database's catalogue ({node.sql()})")
+
+
+def _check_secret_tables(tree: exp.Expression) -> None:
+    """A table holding secrets is read column by column: no `*` anywhere in a query that reads
+    it (bar count(*)), and no reference to the table (or its alias) as a value, e.g.
+    row_to_json(s), which would carry the whole row."""
+    names: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if table.name.lower() in SECRET_COLUMNS:
+            names.add(table.name.lower())
+            if table.alias:
+                names.add(table.alias.lower())
+    if not names:
+        return
+    for star in tree.find_all(exp.Star):
+        if not isinstance(star.parent, exp.Count):
+            raise ReportRefused(
+                f"a report that reads {', '.join(sorted(names & set(SECRET_COLUMNS)))} names its "
+                "columns (no *): the table holds secrets"
+            )
+    for column in tree.find_all(exp.Column):
+        if isinstance(column.this, exp.Star):
+            raise ReportRefused("a report that reads a table holding secrets names its columns (no *)")
+        if not column.table and column.name.lower() in names:
+            raise ReportRefused(f"a report may not read the whole row of {column.name}: it holds secrets")
 
 
 def _row_report(row: Any) -> Report:
@@ -251,7 +344,7 @@ def save_report(engine: Engine, by: Principal, report: Report) -> Report:
     roles = [r for r in report.roles if r in {role.value for role in Role}]
     if not roles or len(roles) != len(report.roles):
         raise ReportRefused("roles: one or more of cashier, manager, admin")
-    check_sql(report.sql, report.params)
+    check_sql(report.sql, report.params, engine.dialect.name)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -338,20 +431,31 @@ def run_report(
     *,
     timeout_ms: int = 5000,
     row_limit: int = 5000,
+    byte_limit: int | None = None,
 ) -> ReportResult:
-    """Run a report the principal's role may run, read-only, with timeout and row limit."""
+    """Run a report the principal's role may run, read-only, with timeout, row limit and
+    byte limit: past `byte_limit` bytes of rows (as JSON) the answer stops at the last row
+    that fits and says `truncated_by: bytes`."""
     from till.domain.staff import PermissionDenied
 
     report = get_report(engine, name)
     if principal.staff.role.value not in report.roles:
         raise PermissionDenied(f"a {principal.staff.role.value} may not run {name}")
-    check_sql(report.sql, report.params)
+    check_sql(report.sql, report.params, engine.dialect.name)
     values = parse_params(report, raw_params)
     _keep_to_their_locations(engine, principal, report, values)
-    columns, rows = run_read_only(engine, report.sql, values, timeout_ms=timeout_ms, limit=row_limit + 1)
-    return ReportResult(
-        name, columns, [[_plain(v) for v in row] for row in rows[:row_limit]], len(rows) > row_limit
+    columns, rows = run_read_only(
+        engine, report.sql, values, timeout_ms=timeout_ms, limit=row_limit + 1, byte_limit=byte_limit
     )
+    kept: list[list[Any]] = []
+    size = 0
+    for row in rows[:row_limit]:
+        size += row_bytes(row)
+        if byte_limit is not None and size > byte_limit:
+            return ReportResult(name, columns, kept, True, "bytes")
+        kept.append([_plain(v) for v in row])
+    cut = len(rows) > row_limit
+    return ReportResult(name, columns, kept, cut, "rows" if cut else None)
 
 
 def _keep_to_their_locations(
@@ -391,28 +495,51 @@ def _keep_to_their_locations(
 
 
 def run_read_only(
-    engine: Engine, sql: str, values: Mapping[str, Any], *, timeout_ms: int, limit: int
+    engine: Engine,
+    sql: str,
+    values: Mapping[str, Any],
+    *,
+    timeout_ms: int,
+    limit: int,
+    byte_limit: int | None = None,
 ) -> tuple[list[str], Sequence[Sequence[Any]]]:
-    """Run one statement in a read-only transaction; a write fails and changes nothing."""
+    """Run one statement in a read-only transaction; a write fails and changes nothing.
+
+    The database enforces what the parser proved: PostgreSQL gets the text by the extended
+    protocol (one statement, never a `;`-separated list) inside a READ ONLY transaction with
+    `SET LOCAL statement_timeout`; MariaDB's connection has no multi-statement flag and runs
+    it in a READ ONLY transaction with `max_statement_time`; SQLite runs it under an
+    authorizer that allows only reads, of no secret column. Fetching stops after `limit`
+    rows or once the rows pass `byte_limit` (as JSON)."""
     dialect = engine.dialect.name
     try:
         if dialect == "sqlite":
-            return _sqlite(engine, sql, values, timeout_ms, limit)
+            return _sqlite(engine, sql, values, timeout_ms, limit, byte_limit)
         with engine.connect() as conn:
+            compiled = text(sql).compile(dialect=engine.dialect)
+            query = str(compiled)
+            bound = compiled.construct_params(dict(values))
+            dbapi: Any = conn.connection.driver_connection
             if dialect == "postgresql":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
                 try:
-                    result = conn.execute(text(sql), dict(values))
-                    return list(result.keys()), result.fetchmany(limit)
+                    cursor = dbapi.cursor()
+                    # stream() always uses the extended protocol: one statement, or an error.
+                    rows = _take(cursor.stream(query, bound), limit, byte_limit)
+                    columns = [d.name for d in cursor.description or ()]
+                    cursor.close()
+                    return columns, rows
                 finally:
                     conn.rollback()
+            if dbapi.client_flag & _MYSQL_MULTI_STATEMENTS:
+                raise ReportRefused("this MariaDB connection allows several statements at once: refused")
             conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
             conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
             conn.exec_driver_sql("START TRANSACTION READ ONLY")
             try:
-                result = conn.execute(text(sql), dict(values))
-                return list(result.keys()), result.fetchmany(limit)
+                result = conn.exec_driver_sql(query, bound)
+                return list(result.keys()), _take(iter(result), limit, byte_limit)
             finally:
                 try:
                     conn.rollback()
@@ -425,10 +552,44 @@ def run_read_only(
                     raise
     except DBAPIError as exc:
         raise _explain(exc) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("psycopg"):
+            raise _explain_message(str(exc)) from None
+        raise
+
+
+#: pymysql's CLIENT.MULTI_STATEMENTS flag (off unless asked for).
+_MYSQL_MULTI_STATEMENTS = 1 << 16
+
+
+def row_bytes(row: Sequence[Any]) -> int:
+    """The size of a row as the JSON answer will carry it."""
+    return len(json.dumps([_plain(v) for v in row], default=str, ensure_ascii=False).encode())
+
+
+def _take(rows: Any, limit: int, byte_limit: int | None) -> list[Sequence[Any]]:
+    """Up to `limit` rows, stopping at the first row past `byte_limit` (kept, so the caller
+    sees the answer was cut)."""
+    taken: list[Sequence[Any]] = []
+    size = 0
+    for row in rows:
+        taken.append(tuple(row))
+        if byte_limit is not None:
+            size += row_bytes(row)
+            if size > byte_limit:
+                break
+        if len(taken) >= limit:
+            break
+    return taken
 
 
 def _explain(exc: DBAPIError) -> ValueError:
     message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return _explain_message(message)
+
+
+def _explain_message(message: str) -> ValueError:
+    message = message.strip().splitlines()[0] if message.strip() else message
     lowered = message.lower()
     if "read-only" in lowered or "read only" in lowered or "readonly" in lowered:
         return ReportRefused(f"reports are read-only; the database refused a change: {message}")
@@ -442,11 +603,39 @@ def _explain(exc: DBAPIError) -> ValueError:
     return ReportRefused(f"the report failed: {message}")
 
 
+#: What SQLite may do while a report runs: read, select, call a function not denied,
+#: recurse in a CTE. Everything else (writes, PRAGMA, ATTACH, transactions) is denied.
+_SQLITE_ALLOWED = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+
+
+def _sqlite_authorizer(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None
+) -> int:
+    if action == sqlite3.SQLITE_READ:
+        table, column = (arg1 or "").lower(), (arg2 or "").lower()
+        if column in SECRET_COLUMNS.get(table, ()) or table.startswith("sqlite_"):
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_FUNCTION:
+        name = (arg2 or "").lower()
+        if name in DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES):
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_OK if action in _SQLITE_ALLOWED else sqlite3.SQLITE_DENY
+
+
 def _sqlite(
-    engine: Engine, sql: str, values: Mapping[str, Any], timeout_ms: int, limit: int
+    engine: Engine,
+    sql: str,
+    values: Mapping[str, Any],
+    timeout_ms: int,
+    limit: int,
+    byte_limit: int | None,
 ) -> tuple[list[str], Sequence[Sequence[Any]]]:
     # The engine's connections BEGIN IMMEDIATE (a write lock); a report needs none, so it
-    # uses the DB-API connection in autocommit with the connection set to query-only.
+    # uses the DB-API connection in autocommit, query-only and under an authorizer.
     raw = engine.raw_connection()
     dbapi: Any = raw.driver_connection
     deadline = time.monotonic() + timeout_ms / 1000
@@ -454,21 +643,27 @@ def _sqlite(
     try:
         dbapi.execute("PRAGMA query_only = 1")
         dbapi.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        dbapi.set_authorizer(_sqlite_authorizer)
         try:
             cursor = dbapi.execute(sql, bound)
             columns = [d[0] for d in cursor.description or ()]
-            rows = cursor.fetchmany(limit)
+            rows = _take(cursor, limit, byte_limit)
             cursor.close()
             return columns, rows
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             if "interrupted" in str(exc):
                 raise ReportTimeout(f"the report ran past its time limit of {timeout_ms} ms") from None
             if "readonly" in str(exc):
                 raise ReportRefused(f"reports are read-only; the database refused a change: {exc}") from None
+            if "prohibited" in str(exc) or "not authorized" in str(exc):
+                raise ReportRefused(
+                    f"reports are read-only and read no secret column; the database refused: {exc}"
+                ) from None
             raise ReportRefused(f"the report failed: {exc}") from None
         except sqlite3.Error as exc:
             raise ReportRefused(f"the report failed: {exc}") from None
     finally:
+        dbapi.set_authorizer(None)
         dbapi.set_progress_handler(None, 0)
         dbapi.execute("PRAGMA query_only = 0")
         raw.close()

@@ -59,16 +59,26 @@ class DeviceRepository:
         )
         return bool(changed)
 
-    def add_token(self, token_hash: str, staff_id: int, device_id: str | None, ttl: timedelta) -> datetime:
-        """Store a sign-in token's digest; returns its expiry."""
+    def add_token(
+        self,
+        token_hash: str,
+        staff_id: int,
+        device_id: str | None,
+        ttl: timedelta,
+        *,
+        session_started: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> datetime:
+        """Store a sign-in token's digest; returns its expiry (never past `not_after`). A
+        refreshed token keeps its session's start as `created_at`."""
         now = datetime.now(UTC)
-        expires = now + ttl
+        expires = now + ttl if not_after is None else min(now + ttl, not_after)
         self.conn.execute(
             insert(auth_tokens).values(
                 token_hash=token_hash,
                 staff_id=staff_id,
                 device_id=device_id,
-                created_at=now,
+                created_at=session_started or now,
                 expires_at=expires,
             )
         )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.sales import Order, OrderLine, OrderState, Payment, PaymentMethod
@@ -306,10 +306,29 @@ class SalesRepository:
         )
         return {key: reason for key, reason in rows}
 
-    def rejections(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Refused sales, newest first."""
-        query = select(rejected_sales).order_by(rejected_sales.c.received_at.desc()).limit(limit)
+    def rejections(
+        self, limit: int = 200, before: tuple[datetime, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Refused sales, newest first, paged by (received_at, idempotency key): pass the last
+        row's pair as `before` for the next page."""
+        query = select(rejected_sales)
+        if before is not None:
+            at, key = before
+            query = query.where(
+                or_(
+                    rejected_sales.c.received_at < at,
+                    and_(rejected_sales.c.received_at == at, rejected_sales.c.idempotency_key < key),
+                )
+            )
+        query = query.order_by(
+            rejected_sales.c.received_at.desc(), rejected_sales.c.idempotency_key.desc()
+        ).limit(limit)
         return [dict(row._mapping) for row in self.conn.execute(query)]
+
+    def rejected(self, key: str) -> dict[str, Any] | None:
+        """One refused sale, whole, by its idempotency key."""
+        row = self.conn.execute(select(rejected_sales).where(rejected_sales.c.idempotency_key == key)).first()
+        return None if row is None else dict(row._mapping)
 
     # --- refunds -------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from till.api.deps import EngineDep, PrincipalDep
 from till.api.schemas import Problem, Time
+from till.api.spreadsheet import safe_cell
 from till.domain.errors import Invalid
 from till.domain.staff import Permission
 from till.services.auth import Principal
@@ -163,7 +164,8 @@ CSV_COLUMNS = ["id", "at", "staff_id", "username", "device_id", "location", "reg
 
 def _csv_lines(engine: Engine, query: AuditQuery) -> Iterator[str]:
     """The CSV a page at a time (Starlette runs this in a thread), so a long log never sits
-    whole in memory."""
+    whole in memory. Text a spreadsheet would run as a formula (a username a stranger typed
+    at sign-in) gets a leading `'`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -174,7 +176,8 @@ def _csv_lines(engine: Engine, query: AuditQuery) -> Iterator[str]:
             rows = uow.events.audit_entries(page, EXPORT_PAGE)
         for row in rows:
             writer.writerow(
-                [
+                safe_cell(cell)
+                for cell in [
                     row["id"],
                     row["at"].astimezone(UTC).isoformat(),
                     row["staff_id"] if row["staff_id"] is not None else "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Request, status
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep
 from till.api.schemas import (
@@ -50,33 +50,57 @@ def _session(signed: auth.SignedIn) -> SessionOut:
     "/auth/sign-in",
     response_model=SessionOut,
     summary="Sign in with username and password",
-    responses=problems(401, 423),
+    responses=problems(401, 423, 429),
 )
 def sign_in(
     body: SignInIn,
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     x_device_token: Annotated[str | None, Header()] = None,
 ) -> SessionOut:
     """A bearer token for the member; on a registered till, send its device token too."""
-    return _session(auth.sign_in(engine, settings, body.username, body.password, device_token=x_device_token))
+    return _session(
+        auth.sign_in(
+            engine,
+            settings,
+            body.username,
+            body.password,
+            device_token=x_device_token,
+            source=_source(request),
+        )
+    )
+
+
+def _source(request: Request) -> str:
+    """The caller's address (behind a proxy, the one uvicorn's --forwarded-allow-ips trusts)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 @router.post(
     "/auth/pin",
     response_model=SessionOut,
     summary="Switch staff with a PIN on a registered till",
-    responses=problems(401, 423),
+    responses=problems(401, 423, 429),
 )
 def pin_sign_in(
     body: PinIn,
+    request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     x_device_token: Annotated[str | None, Header()] = None,
 ) -> SessionOut:
     """PINs work only with the X-Device-Token of a registered, unrevoked till."""
     return _session(
-        auth.sign_in(engine, settings, body.username, body.pin, device_token=x_device_token, by_pin=True)
+        auth.sign_in(
+            engine,
+            settings,
+            body.username,
+            body.pin,
+            device_token=x_device_token,
+            by_pin=True,
+            source=_source(request),
+        )
     )
 
 

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep
 from till.api.schemas import problems
+from till.api.spreadsheet import safe_cell
 from till.services import reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -71,7 +72,8 @@ async def run_report(
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
 ) -> dict[str, Any] | Response:
     """Run a report: its parameters are query parameters (`?date_from=2026-11-01&location=NYC`).
-    Read-only, with a statement timeout and a row limit (`truncated` says it was cut)."""
+    Read-only, with a statement timeout, a row limit and a byte limit (`truncated` says it
+    was cut, `truncated_by` by which: `rows` or `bytes`)."""
     params = {k: v for k, v in request.query_params.items() if k != "format"}
     result = await run_in_threadpool(
         reports.run_report,
@@ -81,19 +83,21 @@ async def run_report(
         params,
         timeout_ms=settings.report_timeout_ms,
         row_limit=settings.report_row_limit,
+        byte_limit=settings.report_byte_limit,
     )
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(result.columns)
+        writer.writerow([safe_cell(c) for c in result.columns])
         for row in result.rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else safe_cell(v) for v in row])
         return Response(
             buffer.getvalue(),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}.csv"',
                 "X-Truncated": "true" if result.truncated else "false",
+                "X-Truncated-By": result.truncated_by or "",
             },
         )
     return {
@@ -101,4 +105,5 @@ async def run_report(
         "columns": result.columns,
         "rows": result.rows,
         "truncated": result.truncated,
+        "truncated_by": result.truncated_by,
     }

@@ -11,6 +11,7 @@ from till.api.deps import (
     EngineDep,
     IdPath,
     PrincipalDep,
+    SettingsDep,
     require_admin,
 )
 from till.api.schemas import problems
@@ -45,10 +46,20 @@ def list_webhooks(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, 
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
-def create_webhook(body: WebhookIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Add an endpoint; the answer holds its signing secret, this once."""
+def create_webhook(
+    body: WebhookIn, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Add an endpoint; the answer holds its signing secret, this once. A loopback or private
+    address is refused (400) unless TILL_WEBHOOKS_ALLOW_PRIVATE is set."""
     require_admin(principal)
-    return webhooks.add_endpoint(engine, body.name, body.url, body.topics, by=principal.actor())
+    return webhooks.add_endpoint(
+        engine,
+        body.name,
+        body.url,
+        body.topics,
+        by=principal.actor(),
+        allow_private=settings.webhooks_allow_private,
+    )
 
 
 @router.get("/webhooks/{endpoint_id}", responses=problems(404))
@@ -60,11 +71,21 @@ def get_webhook(endpoint_id: IdPath, engine: EngineDep, principal: PrincipalDep)
 
 @router.patch("/webhooks/{endpoint_id}", responses=problems(404))
 def change_webhook(
-    endpoint_id: IdPath, body: WebhookChange, engine: EngineDep, principal: PrincipalDep
+    endpoint_id: IdPath,
+    body: WebhookChange,
+    engine: EngineDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
     """Change an endpoint's name, url, topics, or switch it off and on."""
     require_admin(principal)
-    return webhooks.change_endpoint(engine, endpoint_id, by=principal.actor(), **body.model_dump())
+    return webhooks.change_endpoint(
+        engine,
+        endpoint_id,
+        by=principal.actor(),
+        allow_private=settings.webhooks_allow_private,
+        **body.model_dump(),
+    )
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))

@@ -37,6 +37,7 @@ PROBLEMS: dict[int, str] = {
     413: "the request body is over the size limit (5 MiB); send smaller batches",
     422: "the request is malformed: a list of field errors, or a message",
     423: "the member is locked after repeated failed sign-ins",
+    429: "too many attempts from this address; try again after Retry-After seconds",
     503: "the database is not answering; keep the request and retry after Retry-After seconds",
 }
 

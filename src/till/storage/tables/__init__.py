@@ -63,6 +63,7 @@ from till.storage.tables.places import (
     devices,
     locations,
     registers,
+    signin_attempts,
     staff,
 )
 from till.storage.tables.sales import (
@@ -149,6 +150,7 @@ __all__ = [
     "scheduled_jobs",
     "settings",
     "shifts",
+    "signin_attempts",
     "source_items",
     "sources",
     "staff",

@@ -82,3 +82,16 @@ auth_tokens = Table(
     timestamp("expires_at"),
     timestamp("revoked_at", nullable=True),
 )
+
+#: Sign-in attempts by source address (and username): the rate limit per source (username
+#: ""), a member's lock from one source, and the refusals counted for the audit log's bound.
+signin_attempts = Table(
+    "signin_attempts",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    timestamp("window_start"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    timestamp("locked_until", nullable=True),
+)
