@@ -45,7 +45,8 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
   const databaseUrl = `sqlite:///${join(folder, 'till.db')}`;
   const child: ChildProcess = spawn(command, [...args, 'demo', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: REPO,
-    env: { ...process.env, TILL_DATABASE_URL: databaseUrl, TILL_WEB_DIST: join(REPO, 'web/dist') },
+    // The back-office tests' webhook receivers are on loopback, which Till refuses unless allowed.
+    env: { ...process.env, TILL_DATABASE_URL: databaseUrl, TILL_WEB_DIST: join(REPO, 'web/dist'), TILL_WEBHOOKS_ALLOW_PRIVATE: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -80,7 +81,7 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
   };
   const workers = new Set<ChildProcess>();
   const startWorker = (env: Record<string, string> = {}) => {
-    const worker = spawn(command, [...args, 'worker'], { cwd: REPO, env: { ...process.env, TILL_DATABASE_URL: databaseUrl, ...env }, stdio: 'ignore' });
+    const worker = spawn(command, [...args, 'worker'], { cwd: REPO, env: { ...process.env, TILL_DATABASE_URL: databaseUrl, TILL_WEBHOOKS_ALLOW_PRIVATE: 'true', ...env }, stdio: 'ignore' });
     workers.add(worker);
     return () => {
       worker.kill('SIGTERM');
