@@ -3,12 +3,9 @@
 Two fences, each enough alone for writes. Before a report is saved (and again before it
 runs) sqlglot parses it in the database's dialect and proves it one SELECT that only reads,
 calls no denied function and reads no secret column (`check_sql`). Then the database
-enforces it: PostgreSQL gets it by the extended protocol (one statement) in a `READ ONLY`
-transaction with `SET LOCAL statement_timeout`; MariaDB, over a connection without the
-multi-statement flag, in `START TRANSACTION READ ONLY` with `max_statement_time`, in a
-session set to read-only too (MariaDB commits implicitly before DDL); SQLite under
-`PRAGMA query_only`, an authorizer that allows only reads (and no secret column) and a
-progress handler as the clock. Values are bound parameters, never pasted into the SQL.
+enforces it, each in its own way (`till.storage.reports.run_read_only`: a read-only
+transaction, a statement timeout, one statement only; on SQLite an authorizer refusing the
+same functions and columns). Values are bound parameters, never pasted into the SQL.
 Answers stop at a row limit and a byte limit, and say so.
 Optional parameters use `COALESCE(:param, column) = column`, which types the parameter on
 every database.
@@ -179,8 +176,9 @@ ORDER BY sh.closed_at DESC""",
 _SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
 #: Columns no report may read on any database: password, PIN and offline PIN verifier hashes,
-#: token digests and webhook signing secrets. Keyed by table; the names are refused wherever
-#: they appear, and the tables may not be read whole (`*`, or the row as one value).
+#: token digests and webhook signing secrets, as the tables mark them (`info={"secret": True}`).
+#: Keyed by table; the names are refused wherever they appear, and the tables may not be read
+#: whole (`*`, or the row as one value).
 SECRET_COLUMNS: dict[str, frozenset[str]] = secret_columns()
 _SECRET_NAMES = frozenset().union(*SECRET_COLUMNS.values())
 
