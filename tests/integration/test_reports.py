@@ -65,3 +65,16 @@ def test_a_slow_report_stops_at_the_timeout(demo_engine: Engine) -> None:
         run_read_only(engine, slow, {}, timeout_ms=300, limit=10)
     _, rows = run_read_only(engine, "SELECT 1 AS one", {}, timeout_ms=300, limit=10)
     assert rows[0][0] == 1, "the pooled connection is usable (timeout reset) after a timeout"
+
+
+def test_the_secret_columns_are_those_the_tables_mark() -> None:
+    """The tables' metadata names what no report may read; losing a mark would open a column."""
+    from till.services.reports import SECRET_COLUMNS
+
+    marked = dict(SECRET_COLUMNS)
+    assert marked == {
+        "staff": {"password_hash", "pin_hash", "pin_offline"},
+        "devices": {"token_hash"},
+        "auth_tokens": {"token_hash"},
+        "webhook_endpoints": {"secret"},
+    }

@@ -49,8 +49,8 @@ from till.api.routes import (
 )
 from till.api.schemas import PROBLEMS, Problem
 from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, RateLimited, TillError
+from till.domain.reports import ReportRefused
 from till.domain.staff import PermissionDenied
-from till.services.reports import ReportRefused
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings
 

@@ -142,8 +142,7 @@ class CallMeter:
 
 
 def _age(now: datetime, moment: datetime | None) -> float | None:
-    at = store.aware(moment)
-    return None if at is None else round(max(0.0, (now - at).total_seconds()), 3)
+    return None if moment is None else round(max(0.0, (now - moment).total_seconds()), 3)
 
 
 def magento_snapshot(engine: Engine, *, configured: bool, now: datetime | None = None) -> dict[str, Any]:
@@ -158,13 +157,9 @@ def magento_snapshot(engine: Engine, *, configured: bool, now: datetime | None =
         died = conn.execute(select(func.count()).where(dead())).scalar_one()
         pulls = {
             row.dataset: {
-                "last_success_at": None
-                if row.last_success_at is None
-                else store.aware(row.last_success_at).isoformat(),  # type: ignore[union-attr]
+                "last_success_at": None if row.last_success_at is None else row.last_success_at.isoformat(),
                 "age_seconds": _age(now, row.last_success_at),
-                "last_full_at": None
-                if row.last_full_at is None
-                else store.aware(row.last_full_at).isoformat(),  # type: ignore[union-attr]
+                "last_full_at": None if row.last_full_at is None else row.last_full_at.isoformat(),
                 "items": int(row.items),
                 "last_error": row.last_error,
             }
@@ -211,7 +206,7 @@ def magento_snapshot(engine: Engine, *, configured: bool, now: datetime | None =
         "reconcile": {
             "open": differences.get("open", 0),
             "pulled": differences.get("pulled", 0),
-            "last_difference_checked_at": None if checked is None else store.aware(checked).isoformat(),  # type: ignore[union-attr]
+            "last_difference_checked_at": None if checked is None else checked.isoformat(),
         },
     }
 

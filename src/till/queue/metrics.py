@@ -68,7 +68,7 @@ def snapshot(engine: Engine, transport: str = "database", now: datetime | None =
         ).all()
         workers: dict[str, str] = {}
         for worker, queue, in_flight, waiting, seen_at in beats:
-            workers[worker] = (store.aware(seen_at) or now).isoformat()
+            workers[worker] = (seen_at or now).isoformat()
             item = entry(queue)
             if transport == "rabbitmq":
                 item["in_flight"] += int(in_flight)
@@ -113,8 +113,8 @@ def snapshot(engine: Engine, transport: str = "database", now: datetime | None =
             )
             .group_by(latest.c.register_code, latest.c.received_at)
         ):
-            received = store.aware(received_at) or now
-            made = store.aware(created_at) or received
+            received = received_at or now
+            made = created_at or received
             lag[register] = {
                 "lag_seconds": round(max(0.0, (received - made).total_seconds()), 3),
                 "last_sale_age_seconds": round(max(0.0, (now - received).total_seconds()), 3),
@@ -127,7 +127,7 @@ def snapshot(engine: Engine, transport: str = "database", now: datetime | None =
                 .group_by(order_flags.c.flag)
             )
         }
-    oldest_at = store.aware(oldest)
+    oldest_at = oldest
     return {
         "at": now.isoformat(),
         "transport": transport,

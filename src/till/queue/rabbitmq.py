@@ -181,7 +181,7 @@ class RabbitTransport:
                         type=row["topic"],
                         content_type="application/json",
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        timestamp=store.aware(row["created_at"]),
+                        timestamp=row["created_at"],
                         headers={"x-till-attempt": 1},
                     ),
                     routing_key=row["topic"],

@@ -138,8 +138,7 @@ def change_job(
 
 def _job_json(row: Any) -> dict[str, Any]:
     def iso(moment: datetime | None) -> str | None:
-        found = store.aware(moment)
-        return None if found is None else found.isoformat()
+        return None if moment is None else moment.isoformat()
 
     return {
         "name": row.name,
@@ -178,11 +177,11 @@ def job_history(engine: Engine, name: str | None = None, limit: int = 50) -> lis
         return [
             {
                 "job": r.job,
-                "due_at": store.aware(r.due_at).isoformat() if r.due_at else None,  # type: ignore[union-attr]
+                "due_at": r.due_at.isoformat() if r.due_at else None,
                 "worker": r.worker,
                 "status": r.status,
                 "result": r.result,
-                "started_at": store.aware(r.started_at).isoformat() if r.started_at else None,  # type: ignore[union-attr]
+                "started_at": r.started_at.isoformat() if r.started_at else None,
             }
             for r in conn.execute(query)
         ]
@@ -210,7 +209,7 @@ class Scheduler:
         won = []
         for name, kind, when, params, due_at in due:
             try:
-                following = schedule.next_run(when, max(now, store.aware(due_at) or now))
+                following = schedule.next_run(when, max(now, due_at or now))
             except schedule.BadSchedule:
                 following = now + timedelta(days=1)
             with engine.begin() as conn:

@@ -38,13 +38,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(moment: datetime | None) -> datetime | None:
-    """A stored moment with its zone (SQLite and MariaDB hand back naive UTC)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """A message a consumer holds, with its row in `queue_messages`."""
@@ -91,7 +84,7 @@ def relay_to_database(engine: Engine, routes: Sequence[Route], limit: int = 500)
                 "status": READY,
                 "attempts": 0,
                 "available_at": now,
-                "created_at": aware(row["created_at"]) or now,
+                "created_at": row["created_at"] or now,
             }
             for row in rows
             for route in routes
@@ -160,8 +153,7 @@ def claim(engine: Engine, queue: str, worker: str, limit: int, lease_seconds: fl
 
 
 def _iso(moment: datetime | None) -> str | None:
-    found = aware(moment)
-    return None if found is None else found.isoformat()
+    return None if moment is None else moment.isoformat()
 
 
 def release(engine: Engine, row_ids: Sequence[int], worker: str) -> None:

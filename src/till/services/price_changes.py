@@ -10,17 +10,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from till.domain.errors import Invalid
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
-from till.storage.tables import price_schedules, products
+from till.storage.prices import PRICE_FIELDS
 from till.storage.uow import UnitOfWork
-
-_FIELDS = ("price", "special_price", "special_from", "special_to")
 
 
 def _plain(value: Any) -> Any:
@@ -32,13 +29,10 @@ def _plain(value: Any) -> Any:
 
 
 def _write(uow: UnitOfWork, sku: str, values: dict[str, Any], reason: str) -> dict[str, Any]:
-    changed = uow.conn.execute(
-        update(products).where(products.c.sku == sku).values(updated_at=datetime.now(UTC), **values)
-    ).rowcount
-    if not changed:
+    row = uow.prices.set_prices(sku, values, datetime.now(UTC))
+    if row is None:
         raise NotFound(f"no product {sku}")
-    row = uow.conn.execute(select(*(products.c[f] for f in _FIELDS)).where(products.c.sku == sku)).one()
-    event = {"sku": sku, "reason": reason, **{f: _plain(row._mapping[f]) for f in _FIELDS}}
+    event = {"sku": sku, "reason": reason, **{f: _plain(row[f]) for f in PRICE_FIELDS}}
     uow.changed("products", [sku])
     uow.changed("prices", [sku])
     uow.events.publish("price.changed", event)
@@ -99,20 +93,14 @@ def schedule_special_price(
     with UnitOfWork(engine) as uow:
         if not uow.catalog.products([sku]):
             raise NotFound(f"no product {sku}")
-        result = uow.conn.execute(
-            insert(price_schedules).values(
-                sku=sku,
-                special_price=special_price,
-                starts_at=starts_at.astimezone(UTC),
-                ends_at=None if ends_at is None else ends_at.astimezone(UTC),
-                status="pending",
-                previous=None,
-                staff_id=by.staff.id,
-                created_at=datetime.now(UTC),
-            )
+        schedule_id = uow.prices.add_schedule(
+            sku=sku,
+            special_price=special_price,
+            starts_at=starts_at.astimezone(UTC),
+            ends_at=None if ends_at is None else ends_at.astimezone(UTC),
+            staff_id=by.staff.id,
+            at=datetime.now(UTC),
         )
-        key = result.inserted_primary_key
-        assert key is not None
         uow.events.audit(
             "price.scheduled",
             {
@@ -124,13 +112,13 @@ def schedule_special_price(
             by.actor(),
         )
         uow.commit()
-    return {"id": int(key[0]), "sku": sku, "status": "pending"}
+    return {"id": schedule_id, "sku": sku, "status": "pending"}
 
 
 def price_schedule_list(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
     """Planned, running and ended special prices, newest first."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(price_schedules).order_by(price_schedules.c.id.desc()).limit(limit))
+    with UnitOfWork(engine) as uow:
+        rows = uow.prices.schedules(limit)
         return [
             {
                 "id": r.id,
@@ -155,55 +143,27 @@ def apply_due_prices(engine: Engine, now: datetime | None = None) -> dict[str, i
     each in its own transaction with its change-feed rows and event."""
     now = now or datetime.now(UTC)
     started = ended = 0
-    with engine.connect() as conn:
-        due_start = (
-            conn.execute(
-                select(price_schedules.c.id)
-                .where(price_schedules.c.status == "pending", price_schedules.c.starts_at <= now)
-                .order_by(price_schedules.c.id)
-            )
-            .scalars()
-            .all()
-        )
-        due_end = (
-            conn.execute(
-                select(price_schedules.c.id)
-                .where(
-                    price_schedules.c.status.in_(["pending", "active"]),
-                    price_schedules.c.ends_at.is_not(None),
-                    price_schedules.c.ends_at <= now,
-                )
-                .order_by(price_schedules.c.id)
-            )
-            .scalars()
-            .all()
-        )
+    with UnitOfWork(engine) as uow:
+        due_start = uow.prices.due_to_start(now)
+        due_end = uow.prices.due_to_end(now)
     for schedule_id in due_start:
-        started += _start(engine, int(schedule_id), now)
+        started += _start(engine, schedule_id, now)
     for schedule_id in due_end:
-        ended += _end(engine, int(schedule_id))
+        ended += _end(engine, schedule_id)
     return {"started": started, "ended": ended}
 
 
 def _start(engine: Engine, schedule_id: int, now: datetime) -> int:
     with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(
-            select(price_schedules).where(price_schedules.c.id == schedule_id).with_for_update()
-        ).one()
+        row = uow.prices.lock_schedule(schedule_id)
         if row.status != "pending":
             return 0
-        current = uow.conn.execute(
-            select(products.c.special_price, products.c.special_from, products.c.special_to).where(
-                products.c.sku == row.sku
-            )
-        ).first()
+        current = uow.prices.special_of(row.sku)
         if current is None:
-            uow.conn.execute(
-                update(price_schedules).where(price_schedules.c.id == schedule_id).values(status="ended")
-            )
+            uow.prices.set_status(schedule_id, "ended")
             uow.commit()
             return 0
-        previous = {k: _plain(v) for k, v in current._mapping.items()}
+        previous = {k: _plain(v) for k, v in current.items()}
         ends = _aware(row.ends_at)
         _write(
             uow,
@@ -215,20 +175,14 @@ def _start(engine: Engine, schedule_id: int, now: datetime) -> int:
             },
             "schedule started",
         )
-        uow.conn.execute(
-            update(price_schedules)
-            .where(price_schedules.c.id == schedule_id)
-            .values(status="active", previous=previous)
-        )
+        uow.prices.set_status(schedule_id, "active", previous=previous)
         uow.commit()
     return 1
 
 
 def _end(engine: Engine, schedule_id: int) -> int:
     with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(
-            select(price_schedules).where(price_schedules.c.id == schedule_id).with_for_update()
-        ).one()
+        row = uow.prices.lock_schedule(schedule_id)
         if row.status == "ended":
             return 0
         if row.status == "active":
@@ -245,9 +199,7 @@ def _end(engine: Engine, schedule_id: int) -> int:
                 },
                 "schedule ended",
             )
-        uow.conn.execute(
-            update(price_schedules).where(price_schedules.c.id == schedule_id).values(status="ended")
-        )
+        uow.prices.set_status(schedule_id, "ended")
         uow.commit()
     return 1
 

@@ -3,12 +3,9 @@
 Two fences, each enough alone for writes. Before a report is saved (and again before it
 runs) sqlglot parses it in the database's dialect and proves it one SELECT that only reads,
 calls no denied function and reads no secret column (`check_sql`). Then the database
-enforces it: PostgreSQL gets it by the extended protocol (one statement) in a `READ ONLY`
-transaction with `SET LOCAL statement_timeout`; MariaDB, over a connection without the
-multi-statement flag, in `START TRANSACTION READ ONLY` with `max_statement_time`, in a
-session set to read-only too (MariaDB commits implicitly before DDL); SQLite under
-`PRAGMA query_only`, an authorizer that allows only reads (and no secret column) and a
-progress handler as the clock. Values are bound parameters, never pasted into the SQL.
+enforces it, each in its own way (`till.storage.reports.run_read_only`: a read-only
+transaction, a statement timeout, one statement only; on SQLite an authorizer refusing the
+same functions and columns). Values are bound parameters, never pasted into the SQL.
 Answers stop at a row limit and a byte limit, and say so.
 Optional parameters use `COALESCE(:param, column) = column`, which types the parameter on
 every database.
@@ -16,10 +13,7 @@ every database.
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,30 +22,25 @@ from typing import Any
 
 import sqlglot
 import sqlglot.errors
-from sqlalchemy import Engine, delete, insert, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlglot import expressions as exp
 
-from till.domain.errors import DomainError
+# Re-exported: the report's errors are raised here and by its run in storage.
+from till.domain.reports import ReportRefused as ReportRefused
+from till.domain.reports import ReportTimeout as ReportTimeout
 from till.domain.staff import Role
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
+from till.storage import reports as storage_reports
 from till.storage.events import EventRepository
-from till.storage.tables import saved_reports
+from till.storage.reports import ReadGuard, ReportRepository, plain_value, row_bytes, secret_columns
 
 PARAM_TYPES = ("date", "int", "text", "decimal")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 #: MySQL/MariaDB run the text of `/*! … */` and `/*M! … */`, which a parser reads as a
 #: comment: refused outright.
 _EXECUTABLE_COMMENT = re.compile(r"/\*\s*M?!")
-
-
-class ReportRefused(DomainError):
-    """A report that may not run as written (a write, bad parameters): 400 with the reason."""
-
-
-class ReportTimeout(DomainError):
-    """The report ran past its statement timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,14 +176,10 @@ ORDER BY sh.closed_at DESC""",
 _SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
 #: Columns no report may read on any database: password, PIN and offline PIN verifier hashes,
-#: token digests and webhook signing secrets. Keyed by table; the names are refused wherever
-#: they appear, and the tables may not be read whole (`*`, or the row as one value).
-SECRET_COLUMNS: dict[str, frozenset[str]] = {
-    "staff": frozenset({"password_hash", "pin_hash", "pin_offline"}),
-    "devices": frozenset({"token_hash"}),
-    "auth_tokens": frozenset({"token_hash"}),
-    "webhook_endpoints": frozenset({"secret"}),
-}
+#: token digests and webhook signing secrets, as the tables mark them (`info={"secret": True}`).
+#: Keyed by table; the names are refused wherever they appear, and the tables may not be read
+#: whole (`*`, or the row as one value).
+SECRET_COLUMNS: dict[str, frozenset[str]] = secret_columns()
 _SECRET_NAMES = frozenset().union(*SECRET_COLUMNS.values())
 
 #: Functions that sleep, touch files or the server, run SQL given as text, change settings
@@ -210,6 +195,7 @@ DENIED_FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 _DENIED_PREFIXES = ("pg_", "lo_", "dblink", "xmlexists", "sqlite_", "json_table", "txid_")
+_GUARD = ReadGuard(SECRET_COLUMNS, DENIED_FUNCTIONS, _DENIED_PREFIXES)
 #: Schemas and tables of the database's own catalogue (PostgreSQL's pg_stats holds sample
 #: values of every column; MariaDB's mysql.user the database's password hashes).
 _CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"})
@@ -301,14 +287,14 @@ def _check_secret_tables(tree: exp.Expression) -> None:
             raise ReportRefused(f"a report may not read the whole row of {column.name}: it holds secrets")
 
 
-def _row_report(row: Any) -> Report:
+def _row_report(row: Mapping[str, Any]) -> Report:
     return Report(
-        row.name,
-        row.title,
-        row.sql,
-        dict(row.params),
-        tuple(row.roles),
-        row.description or "",
+        row["name"],
+        row["title"],
+        row["sql"],
+        dict(row["params"]),
+        tuple(row["roles"]),
+        row["description"] or "",
         builtin=False,
     )
 
@@ -316,7 +302,7 @@ def _row_report(row: Any) -> Report:
 def list_reports(engine: Engine, principal: Principal | None = None) -> list[Report]:
     """Built-in and saved reports (those the principal's role may run)."""
     with engine.connect() as conn:
-        saved = [_row_report(r) for r in conn.execute(select(saved_reports).order_by(saved_reports.c.name))]
+        saved = [_row_report(r) for r in ReportRepository(conn).all()]
     found = list(BUILTIN.values()) + saved
     if principal is not None:
         found = [r for r in found if principal.staff.role.value in r.roles]
@@ -328,7 +314,7 @@ def get_report(engine: Engine, name: str) -> Report:
     if name in BUILTIN:
         return BUILTIN[name]
     with engine.connect() as conn:
-        row = conn.execute(select(saved_reports).where(saved_reports.c.name == name)).first()
+        row = ReportRepository(conn).get(name)
     if row is None:
         raise NotFound(f"no report {name}")
     return _row_report(row)
@@ -347,16 +333,14 @@ def save_report(engine: Engine, by: Principal, report: Report) -> Report:
     check_sql(report.sql, report.params, engine.dialect.name)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                insert(saved_reports).values(
-                    name=report.name,
-                    title=report.title,
-                    description=report.description,
-                    sql=report.sql,
-                    params=dict(report.params),
-                    roles=roles,
-                    created_at=datetime.now(UTC),
-                )
+            ReportRepository(conn).add(
+                name=report.name,
+                title=report.title,
+                description=report.description,
+                sql=report.sql,
+                params=dict(report.params),
+                roles=roles,
+                at=datetime.now(UTC),
             )
             EventRepository(conn).audit(
                 "report.saved",
@@ -374,7 +358,7 @@ def delete_report(engine: Engine, by: Principal, name: str) -> None:
     if name in BUILTIN:
         raise Conflict(f"{name} is a built-in report")
     with engine.begin() as conn:
-        if not conn.execute(delete(saved_reports).where(saved_reports.c.name == name)).rowcount:
+        if not ReportRepository(conn).delete(name):
             raise NotFound(f"no report {name}")
         EventRepository(conn).audit("report.deleted", {"name": name}, by.actor())
 
@@ -411,18 +395,6 @@ def parse_params(report: Report, raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value
-
-
 def run_report(
     engine: Engine,
     principal: Principal,
@@ -453,7 +425,7 @@ def run_report(
         size += row_bytes(row)
         if byte_limit is not None and size > byte_limit:
             return ReportResult(name, columns, kept, True, "bytes")
-        kept.append([_plain(v) for v in row])
+        kept.append([plain_value(v) for v in row])
     cut = len(rows) > row_limit
     return ReportResult(name, columns, kept, cut, "rows" if cut else None)
 
@@ -503,175 +475,8 @@ def run_read_only(
     limit: int,
     byte_limit: int | None = None,
 ) -> tuple[list[str], Sequence[Sequence[Any]]]:
-    """Run one statement in a read-only transaction; a write fails and changes nothing.
-
-    The database enforces what the parser proved: PostgreSQL gets the text by the extended
-    protocol (one statement, never a `;`-separated list) inside a READ ONLY transaction with
-    `SET LOCAL statement_timeout`; MariaDB's connection has no multi-statement flag and runs
-    it in a READ ONLY transaction with `max_statement_time`; SQLite runs it under an
-    authorizer that allows only reads, of no secret column. Fetching stops after `limit`
-    rows or once the rows pass `byte_limit` (as JSON)."""
-    dialect = engine.dialect.name
-    try:
-        if dialect == "sqlite":
-            return _sqlite(engine, sql, values, timeout_ms, limit, byte_limit)
-        with engine.connect() as conn:
-            compiled = text(sql).compile(dialect=engine.dialect)
-            query = str(compiled)
-            bound = compiled.construct_params(dict(values))
-            dbapi: Any = conn.connection.driver_connection
-            if dialect == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-                try:
-                    cursor = dbapi.cursor()
-                    # stream() always uses the extended protocol: one statement, or an error.
-                    rows = _take(cursor.stream(query, bound), limit, byte_limit)
-                    columns = [d.name for d in cursor.description or ()]
-                    cursor.close()
-                    return columns, rows
-                finally:
-                    conn.rollback()
-            if dbapi.client_flag & _MYSQL_MULTI_STATEMENTS:
-                raise ReportRefused("this MariaDB connection allows several statements at once: refused")
-            conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}")
-            conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
-            conn.exec_driver_sql("START TRANSACTION READ ONLY")
-            try:
-                result = conn.exec_driver_sql(query, bound)
-                return list(result.keys()), _take(iter(result), limit, byte_limit)
-            finally:
-                try:
-                    conn.rollback()
-                    conn.exec_driver_sql("SET SESSION TRANSACTION READ WRITE")
-                    conn.exec_driver_sql("SET SESSION max_statement_time = 0")
-                    conn.commit()
-                except DBAPIError:
-                    # A pooled connection left read-only must never serve a sale: drop it.
-                    conn.invalidate()
-                    raise
-    except DBAPIError as exc:
-        raise _explain(exc) from None
-    except Exception as exc:
-        if type(exc).__module__.startswith("psycopg"):
-            raise _explain_message(str(exc)) from None
-        raise
-
-
-#: pymysql's CLIENT.MULTI_STATEMENTS flag (off unless asked for).
-_MYSQL_MULTI_STATEMENTS = 1 << 16
-
-
-def row_bytes(row: Sequence[Any]) -> int:
-    """The size of a row as the JSON answer will carry it."""
-    return len(json.dumps([_plain(v) for v in row], default=str, ensure_ascii=False).encode())
-
-
-def _take(rows: Any, limit: int, byte_limit: int | None) -> list[Sequence[Any]]:
-    """Up to `limit` rows, stopping at the first row past `byte_limit` (kept, so the caller
-    sees the answer was cut)."""
-    taken: list[Sequence[Any]] = []
-    size = 0
-    for row in rows:
-        taken.append(tuple(row))
-        if byte_limit is not None:
-            size += row_bytes(row)
-            if size > byte_limit:
-                break
-        if len(taken) >= limit:
-            break
-    return taken
-
-
-def _explain(exc: DBAPIError) -> ValueError:
-    message = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    return _explain_message(message)
-
-
-def _explain_message(message: str) -> ValueError:
-    message = message.strip().splitlines()[0] if message.strip() else message
-    lowered = message.lower()
-    if "read-only" in lowered or "read only" in lowered or "readonly" in lowered:
-        return ReportRefused(f"reports are read-only; the database refused a change: {message}")
-    if (
-        "timeout" in lowered
-        or "max_statement_time" in lowered
-        or "interrupted" in lowered
-        or "cancel" in lowered
-    ):
-        return ReportTimeout(f"the report ran past its time limit: {message}")
-    return ReportRefused(f"the report failed: {message}")
-
-
-#: What SQLite may do while a report runs: read, select, call a function not denied,
-#: recurse in a CTE. Everything else (writes, PRAGMA, ATTACH, transactions) is denied.
-_SQLITE_ALLOWED = frozenset(
-    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-)
-
-
-def _sqlite_authorizer(
-    action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None
-) -> int:
-    if action == sqlite3.SQLITE_READ:
-        table, column = (arg1 or "").lower(), (arg2 or "").lower()
-        if column in SECRET_COLUMNS.get(table, ()) or table.startswith("sqlite_"):
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
-    if action == sqlite3.SQLITE_FUNCTION:
-        name = (arg2 or "").lower()
-        if name in DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES):
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
-    return sqlite3.SQLITE_OK if action in _SQLITE_ALLOWED else sqlite3.SQLITE_DENY
-
-
-def _sqlite(
-    engine: Engine,
-    sql: str,
-    values: Mapping[str, Any],
-    timeout_ms: int,
-    limit: int,
-    byte_limit: int | None,
-) -> tuple[list[str], Sequence[Sequence[Any]]]:
-    # The engine's connections BEGIN IMMEDIATE (a write lock); a report needs none, so it
-    # uses the DB-API connection in autocommit, query-only and under an authorizer.
-    raw = engine.raw_connection()
-    dbapi: Any = raw.driver_connection
-    deadline = time.monotonic() + timeout_ms / 1000
-    bound = {k: _sqlite_value(v) for k, v in values.items()}
-    try:
-        dbapi.execute("PRAGMA query_only = 1")
-        dbapi.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        dbapi.set_authorizer(_sqlite_authorizer)
-        try:
-            cursor = dbapi.execute(sql, bound)
-            columns = [d[0] for d in cursor.description or ()]
-            rows = _take(cursor, limit, byte_limit)
-            cursor.close()
-            return columns, rows
-        except sqlite3.DatabaseError as exc:
-            if "interrupted" in str(exc):
-                raise ReportTimeout(f"the report ran past its time limit of {timeout_ms} ms") from None
-            if "readonly" in str(exc):
-                raise ReportRefused(f"reports are read-only; the database refused a change: {exc}") from None
-            if "prohibited" in str(exc) or "not authorized" in str(exc):
-                raise ReportRefused(
-                    f"reports are read-only and read no secret column; the database refused: {exc}"
-                ) from None
-            raise ReportRefused(f"the report failed: {exc}") from None
-        except sqlite3.Error as exc:
-            raise ReportRefused(f"the report failed: {exc}") from None
-    finally:
-        dbapi.set_authorizer(None)
-        dbapi.set_progress_handler(None, 0)
-        dbapi.execute("PRAGMA query_only = 0")
-        raw.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    """Run one statement read-only under the database's own guards, refusing this service's
+    denied functions and secret columns too (`till.storage.reports.run_read_only`)."""
+    return storage_reports.run_read_only(
+        engine, sql, values, guard=_GUARD, timeout_ms=timeout_ms, limit=limit, byte_limit=byte_limit
+    )

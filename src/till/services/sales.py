@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
@@ -32,7 +32,6 @@ from till.domain.sales import (
 from till.domain.staff import Permission, PermissionDenied, StaffMember
 from till.services.pricing import PricingContext
 from till.storage.events import Actor
-from till.storage.tables import order_lines, orders
 from till.storage.uow import UnitOfWork
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
@@ -352,23 +351,15 @@ def fulfil_orders(engine: Engine, limit: int = 500) -> int:
     Each order is claimed by a conditional UPDATE, so two sweeps never fulfil one twice.
     """
     with UnitOfWork(engine) as uow:
-        query = select(orders.c.id, orders.c.location_code).where(orders.c.fulfilled_at.is_(None))
-        pending = uow.conn.execute(query.order_by(orders.c.id).limit(limit)).all()
+        pending = uow.sales.unfulfilled(limit)
         now = datetime.now(UTC)
         claimed: list[tuple[str, Location, list[Reservation]]] = []
         for order_id, location_code in pending:
-            if not uow.conn.execute(
-                update(orders)
-                .where(orders.c.id == order_id, orders.c.fulfilled_at.is_(None))
-                .values(fulfilled_at=now)
-            ).rowcount:
+            if not uow.sales.claim_fulfilment(order_id, now):
                 continue
             location = uow.reference.location(location_code)
             assert location is not None
-            lines = uow.conn.execute(
-                select(order_lines.c.sku, order_lines.c.qty).where(order_lines.c.order_id == order_id)
-            ).all()
-            held = sale_reservations(location.stock_id, [(sku, Decimal(q)) for sku, q in lines], order_id)
+            held = sale_reservations(location.stock_id, uow.sales.line_quantities(order_id), order_id)
             claimed.append((order_id, location, held))
         deductions, compensations = _hand_over(uow, claimed)
         uow.stock.append_reservations(compensations)

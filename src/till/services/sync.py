@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from till.domain.catalog import Product
 from till.domain.customers import Customer, CustomerError
@@ -27,7 +27,6 @@ from till.services.sale_writer import SaleWriter
 from till.services.sales import PushedSale, SaleResult
 from till.storage.catalog import wire_value
 from till.storage.feed import latest_seq, read_changes, stamp_pending
-from till.storage.tables import cart_rules, staff
 from till.storage.uow import UnitOfWork
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "promotions", "staff")
@@ -289,8 +288,7 @@ def _promotions(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[s
     ids = [int(k) for k in keys if k.isdigit()]
     if not ids:
         return {}
-    rows = uow.conn.execute(select(cart_rules).where(cart_rules.c.id.in_(ids)))
-    return {str(row.id): _plain(dict(row._mapping)) for row in rows}
+    return {str(row["id"]): _plain(row) for row in uow.reference.cart_rule_rows_by_id(ids)}
 
 
 def _staff(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, dict[str, Any]]:
@@ -298,18 +296,18 @@ def _staff(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, di
     if not ids:
         return {}
     found: dict[str, dict[str, Any]] = {}
-    for row in uow.conn.execute(select(staff).where(staff.c.id.in_(ids))):
-        works_here = not row.locations or location.code in row.locations
-        if not (row.active and works_here):
+    for row in uow.staff.rows_by_ids(ids):
+        works_here = not row["locations"] or location.code in row["locations"]
+        if not (row["active"] and works_here):
             continue  # absent → sent as deleted: this till must forget them
-        found[str(row.id)] = {
-            "id": row.id,
-            "username": row.username,
-            "name": row.name,
-            "role": row.role,
-            "locations": list(row.locations),
-            "pin_offline": row.pin_offline,
-            "discount_limit": None if row.discount_limit is None else str(row.discount_limit),
+        found[str(row["id"])] = {
+            "id": row["id"],
+            "username": row["username"],
+            "name": row["name"],
+            "role": row["role"],
+            "locations": list(row["locations"]),
+            "pin_offline": row["pin_offline"],
+            "discount_limit": None if row["discount_limit"] is None else str(row["discount_limit"]),
         }
     return found
 

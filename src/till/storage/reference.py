@@ -119,3 +119,8 @@ class ReferenceRepository:
         """Cart price rules as stored, sorted the way Magento applies them."""
         rows = self.conn.execute(select(cart_rules).order_by(cart_rules.c.sort_order, cart_rules.c.id))
         return [dict(row._mapping) for row in rows]
+
+    def cart_rule_rows_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        """Cart price rules as stored, of these ids (any order)."""
+        rows = self.conn.execute(select(cart_rules).where(cart_rules.c.id.in_(ids)))
+        return [dict(row._mapping) for row in rows]

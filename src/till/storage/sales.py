@@ -154,6 +154,29 @@ class SalesRepository:
             query = query.where(order_flags.c.resolved.is_(False))
         return [dict(row._mapping) for row in self.conn.execute(query)]
 
+    def unfulfilled(self, limit: int) -> list[tuple[str, str]]:
+        """(order id, location code) of sales whose goods were not handed over yet, oldest first."""
+        query = select(orders.c.id, orders.c.location_code).where(orders.c.fulfilled_at.is_(None))
+        rows = self.conn.execute(query.order_by(orders.c.id).limit(limit))
+        return [(order_id, code) for order_id, code in rows]
+
+    def claim_fulfilment(self, order_id: str, at: datetime) -> bool:
+        """Mark a sale fulfilled unless it already is; False when another sweep claimed it first."""
+        return bool(
+            self.conn.execute(
+                update(orders)
+                .where(orders.c.id == order_id, orders.c.fulfilled_at.is_(None))
+                .values(fulfilled_at=at)
+            ).rowcount
+        )
+
+    def line_quantities(self, order_id: str) -> list[tuple[str, Decimal]]:
+        """(sku, quantity) of each line of a sale."""
+        rows = self.conn.execute(
+            select(order_lines.c.sku, order_lines.c.qty).where(order_lines.c.order_id == order_id)
+        )
+        return [(sku, Decimal(qty)) for sku, qty in rows]
+
     def id_for_key(self, idempotency_key: str) -> str | None:
         """The order that holds an idempotency key."""
         return self.conn.execute(

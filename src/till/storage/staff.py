@@ -46,6 +46,10 @@ class StaffRepository:
         """The secrets row of a member."""
         return dict(self.conn.execute(select(staff).where(staff.c.id == staff_id)).one()._mapping)
 
+    def rows_by_ids(self, ids: list[int]) -> list[dict[str, Any]]:
+        """Members' rows as stored (secrets included: callers pick what they send), of these ids."""
+        return [dict(row._mapping) for row in self.conn.execute(select(staff).where(staff.c.id.in_(ids)))]
+
     def all(self) -> list[StaffMember]:
         """Every member, by username."""
         return [self._member(r) for r in self.conn.execute(select(staff).order_by(staff.c.username))]

@@ -12,6 +12,7 @@ from till.storage.customers import CustomerRepository
 from till.storage.devices import DeviceRepository
 from till.storage.events import EventRepository
 from till.storage.feed import FEED_CHANNEL, record_changes, stamp_pending
+from till.storage.prices import PriceRepository
 from till.storage.reference import ReferenceRepository
 from till.storage.sales import SalesRepository
 from till.storage.shifts import ShiftRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.conn = self.engine.connect()
         self.conn.begin()
         self.catalog = CatalogRepository(self.conn)
+        self.prices = PriceRepository(self.conn)
         self.reference = ReferenceRepository(self.conn)
         self.stock = StockRepository(self.conn)
         self.sales = SalesRepository(self.conn)

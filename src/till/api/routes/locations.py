@@ -12,7 +12,6 @@ from till.api.deps import (
     require_manager,
 )
 from till.api.schemas import problems
-from till.queue import store
 from till.storage.uow import UnitOfWork
 
 #: Every back-office route is for managers or admins: any may answer 403.
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems
 
 
 def _device(row: dict[str, Any]) -> dict[str, Any]:
-    created = store.aware(row["created_at"])
+    created = row["created_at"]
     return {
         "id": row["id"],
         "name": row["name"],

@@ -91,7 +91,7 @@ webhook_endpoints = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(128), nullable=False),
     Column("url", String(512), nullable=False),
-    Column("secret", String(128), nullable=False),
+    Column("secret", String(128), nullable=False, info={"secret": True}),
     Column("topics", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     precise_timestamp("created_at"),

@@ -49,10 +49,11 @@ staff = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("name", String(128), nullable=False),
     Column("role", String(16), nullable=False),
-    Column("password_hash", String(255), nullable=False),
-    Column("pin_hash", String(255), nullable=False),
+    #: `info={"secret": True}`: no report may read the column (till.storage.reports).
+    Column("password_hash", String(255), nullable=False, info={"secret": True}),
+    Column("pin_hash", String(255), nullable=False, info={"secret": True}),
     #: PBKDF2 verifier a till can check with WebCrypto for an offline PIN sign-in.
-    Column("pin_offline", String(255), nullable=False, default=""),
+    Column("pin_offline", String(255), nullable=False, default="", info={"secret": True}),
     Column("locations", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("discount_limit", Numeric(5, 2), nullable=True),
@@ -67,7 +68,7 @@ devices = Table(
     Column("id", String(36), primary_key=True),
     Column("name", String(128), nullable=False),
     Column("register_code", ForeignKey("registers.code"), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True, info={"secret": True}),
     timestamp("created_at"),
     timestamp("revoked_at", nullable=True),
 )
@@ -75,7 +76,7 @@ devices = Table(
 auth_tokens = Table(
     "auth_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
+    Column("token_hash", String(64), primary_key=True, info={"secret": True}),
     Column("staff_id", ForeignKey("staff.id"), nullable=False),
     Column("device_id", ForeignKey("devices.id"), nullable=True),
     timestamp("created_at"),
