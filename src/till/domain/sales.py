@@ -32,6 +32,8 @@ OrderState = Literal["complete", "closed"]
 SaleFlag = Literal["oversold", "totals_mismatch", "price_differs", "clock_skew"]
 #: How far a till's clock may be from the server's before the server corrects its sale times.
 CLOCK_TOLERANCE = timedelta(minutes=2)
+#: No sale is placed before this (a till clock reset to the epoch, then corrected, lands earlier).
+EARLIEST_SALE = datetime(1970, 1, 1, tzinfo=UTC)
 
 RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
@@ -149,9 +151,13 @@ def sale_moment(made_at: datetime, received_at: datetime, till_clock: datetime |
     earlier time with no reading stands: a sale made offline hours ago looks just like that.
     """
     moment = made_at
-    if till_clock is not None and abs(received_at - till_clock) > CLOCK_TOLERANCE:
-        moment = made_at + (received_at - till_clock)
-    if moment > received_at + CLOCK_TOLERANCE:
+    try:
+        if till_clock is not None and abs(received_at - till_clock) > CLOCK_TOLERANCE:
+            moment = made_at + (received_at - till_clock)
+    except OverflowError:
+        # Readings centuries apart: no offset means anything; the sale is placed at its arrival.
+        moment = received_at
+    if moment > received_at + CLOCK_TOLERANCE or moment < EARLIEST_SALE:
         moment = received_at
     return moment
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -78,7 +77,7 @@ class SaleIn(Strict):
     customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
     coupon_code: Annotated[str, Field(max_length=64)] | None = None
     cart_discount_percent: Percent | None = None
-    approved_by: int | None = Field(
+    approved_by: RowId | None = Field(
         default=None,
         description="staff id of the manager who approved a discount over the cashier's limit or a "
         "typed price at the till; kept in the audit log with the sale",
@@ -105,6 +104,15 @@ def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 PushedSaleIn = Annotated[SaleIn, WrapValidator(_keep_invalid)]
 
 
+def _unread_clock(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A till clock the server cannot read (malformed, or outside the times it accepts) is no
+    reading: the batch is taken, each sale judged on its own (a future sale placed at arrival)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
 class PushIn(Strict):
     """A batch from a till's outbox: customers first (sales may name them), then sales."""
 
@@ -112,7 +120,7 @@ class PushIn(Strict):
     # that Strict is a model once it is imported).
     customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
     sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []  # noqa: RUF012
-    sent_at: AwareDatetime | None = Field(
+    sent_at: Annotated[Time | None, WrapValidator(_unread_clock)] = Field(
         default=None,
         description="the till's clock when it sent this batch: sale times of a till whose clock is "
         "off are placed on the server's clock (flag clock_skew)",
