@@ -32,9 +32,14 @@ OrderState = Literal["complete", "closed"]
 SaleFlag = Literal["oversold", "totals_mismatch", "price_differs", "clock_skew"]
 #: How far a till's clock may be from the server's before the server corrects its sale times.
 CLOCK_TOLERANCE = timedelta(minutes=2)
+#: A sale later than its arrival by more than this was not made then: it is placed at its arrival
+#: (and flagged clock_skew), even from a till within CLOCK_TOLERANCE.
+FUTURE_TOLERANCE = timedelta(seconds=5)
 #: No sale is placed before this (a till clock reset to the epoch, then corrected, lands earlier).
 EARLIEST_SALE = datetime(1970, 1, 1, tzinfo=UTC)
 
+#: A receipt number as the OpenAPI documents it (an ECMA-262 pattern, no named groups).
+RECEIPT_NUMBER_PATTERN = r"^[A-Z0-9]{2,12}-\d{1,12}$"
 RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
@@ -157,7 +162,7 @@ def sale_moment(made_at: datetime, received_at: datetime, till_clock: datetime |
     except OverflowError:
         # Readings centuries apart: no offset means anything; the sale is placed at its arrival.
         moment = received_at
-    if moment > received_at + CLOCK_TOLERANCE or moment < EARLIEST_SALE:
+    if moment > received_at + FUTURE_TOLERANCE or moment < EARLIEST_SALE:
         moment = received_at
     return moment
 

@@ -20,26 +20,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/rejected-sales": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Rejected Sales
-         * @description Sales the server refused, kept whole with the reason.
-         */
-        get: operations["rejected_sales_api_rejected_sales_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/auth/sign-in": {
         parameters: {
             query?: never;
@@ -338,7 +318,9 @@ export interface paths {
         };
         /**
          * List Orders
-         * @description Recent sales, newest first; staff tied to locations see only theirs.
+         * @description Recent sales, newest first; staff tied to locations see only theirs. A full page carries
+         *     the header `X-Next-Cursor`: pass it as `cursor` for the next, older page (paged by
+         *     (created_at, id), so no sale is skipped when several share a second).
          */
         get: operations["list_orders_api_orders_get"];
         put?: never;
@@ -391,6 +373,49 @@ export interface paths {
          * @description Refund units of lines (refund permission), with a restock choice per line.
          */
         post: operations["create_refund_api_orders__order_id__refunds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rejected-sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rejected Sales
+         * @description Sales the server refused, with the reason, newest first, `limit` a page: the header
+         *     `X-Next-Before` is the cursor of the next page (absent on the last). A body over 4 KiB is
+         *     listed as `payload: null` with `payload_bytes` and a `payload_preview`;
+         *     `GET /api/rejected-sales/{key}` gives it whole.
+         */
+        get: operations["rejected_sales_api_rejected_sales_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rejected-sales/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rejected Sale
+         * @description One refused sale, its body whole.
+         */
+        get: operations["rejected_sale_api_rejected_sales__key__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -848,7 +873,8 @@ export interface paths {
         put?: never;
         /**
          * Create Webhook
-         * @description Add an endpoint; the answer holds its signing secret, this once.
+         * @description Add an endpoint; the answer holds its signing secret, this once. A loopback or private
+         *     address is refused (400) unless TILL_WEBHOOKS_ALLOW_PRIVATE is set.
          */
         post: operations["create_webhook_api_admin_webhooks_post"];
         delete?: never;
@@ -1087,7 +1113,8 @@ export interface paths {
         /**
          * Run Report
          * @description Run a report: its parameters are query parameters (`?date_from=2026-11-01&location=NYC`).
-         *     Read-only, with a statement timeout and a row limit (`truncated` says it was cut).
+         *     Read-only, with a statement timeout, a row limit and a byte limit (`truncated` says it
+         *     was cut, `truncated_by` by which: `rows` or `bytes`).
          */
         get: operations["run_report_api_reports__name__get"];
         put?: never;
@@ -1233,6 +1260,7 @@ export interface components {
             kind: "in" | "out";
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1243,21 +1271,25 @@ export interface components {
         ClientTotalsIn: {
             /**
              * Subtotal
+             * Format: decimal
              * @example 12.50
              */
             subtotal: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Grand Total
+             * Format: decimal
              * @example 12.50
              */
             grand_total: string;
@@ -1266,6 +1298,7 @@ export interface components {
         CloseShiftIn: {
             /**
              * Counted Cash
+             * Format: decimal
              * @example 12.50
              */
             counted_cash: string;
@@ -1394,13 +1427,18 @@ export interface components {
              * @enum {string}
              */
             kind: "percent" | "amount";
-            /** Value */
-            value: number | string;
+            /**
+             * Value
+             * Format: decimal
+             * @example 10
+             */
+            value: string;
         };
         /** OpenShiftIn */
         OpenShiftIn: {
             /**
              * Opening Float
+             * Format: decimal
              * @example 12.50
              */
             opening_float: string;
@@ -1415,46 +1453,55 @@ export interface components {
             name: string;
             /**
              * Qty
+             * Format: decimal
              * @example 12.50
              */
             qty: string;
             /**
              * Price
+             * Format: decimal
              * @example 12.50
              */
             price: string;
             /**
              * Price Incl Tax
+             * Format: decimal
              * @example 12.50
              */
             price_incl_tax: string;
             /**
              * Row Total
+             * Format: decimal
              * @example 12.50
              */
             row_total: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Row Grand Total
+             * Format: decimal
              * @example 12.50
              */
             row_grand_total: string;
             /**
              * Qty Refunded
+             * Format: decimal
              * @example 12.50
              */
             qty_refunded: string;
             /**
              * Amount Refunded
+             * Format: decimal
              * @example 12.50
              */
             amount_refunded: string;
@@ -1484,26 +1531,31 @@ export interface components {
             state: string;
             /**
              * Subtotal
+             * Format: decimal
              * @example 12.50
              */
             subtotal: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Grand Total
+             * Format: decimal
              * @example 12.50
              */
             grand_total: string;
             /**
              * Total Refunded
+             * Format: decimal
              * @example 12.50
              */
             total_refunded: string;
@@ -1525,6 +1577,7 @@ export interface components {
             method: "cash" | "card" | "other";
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1540,6 +1593,7 @@ export interface components {
             method: string;
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1581,12 +1635,15 @@ export interface components {
             sku: string;
             /**
              * Special Price
+             * Format: decimal
              * @example 12.50
              */
             special_price: string;
             /**
              * Starts At
              * Format: date-time
+             * @description ISO 8601 with its zone, from 1970-01-01 to 2999-12-31 (UTC)
+             * @example 2026-11-25T15:04:05+00:00
              */
             starts_at: string;
             /** Ends At */
@@ -1708,6 +1765,7 @@ export interface components {
             line_no: number;
             /**
              * Qty
+             * Format: decimal
              * @example 1
              */
             qty: string;
@@ -1725,6 +1783,7 @@ export interface components {
             sku: string;
             /**
              * Qty
+             * Format: decimal
              * @example 12.50
              */
             qty: string;
@@ -1732,21 +1791,25 @@ export interface components {
             restock: boolean;
             /**
              * Row Total
+             * Format: decimal
              * @example 12.50
              */
             row_total: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1761,11 +1824,13 @@ export interface components {
             idempotency_key: string;
             /**
              * Total
+             * Format: decimal
              * @example 12.50
              */
             total: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
@@ -1823,7 +1888,10 @@ export interface components {
             idempotency_key: string;
             /** Register Code */
             register_code: string;
-            /** Receipt Number */
+            /**
+             * Receipt Number
+             * @description REGISTER-NUMBER, e.g. NYC1-000042, the register's code first
+             */
             receipt_number: string;
             /** Location Code */
             location_code: string;
@@ -1832,6 +1900,8 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description ISO 8601 with its zone, from 1970-01-01 to 2999-12-31 (UTC)
+             * @example 2026-11-25T15:04:05+00:00
              */
             created_at: string;
             /** Lines */
@@ -1862,11 +1932,13 @@ export interface components {
             sku: string;
             /**
              * Qty
+             * Format: decimal
              * @example 1
              */
             qty: string;
             /**
              * Unit Price
+             * Format: decimal
              * @example 12.50
              */
             unit_price: string;
@@ -1888,9 +1960,10 @@ export interface components {
             idempotency_key: string;
             /**
              * Status
+             * @description conflict: the idempotency key names another sale already; this one is kept for a manager among the rejected sales (a till stops sending it, as for rejected)
              * @enum {string}
              */
-            status: "accepted" | "duplicate" | "rejected";
+            status: "accepted" | "duplicate" | "rejected" | "conflict";
             /** Order Id */
             order_id: string | null;
             /** Receipt Number */
@@ -1938,6 +2011,7 @@ export interface components {
             closed_at: string | null;
             /**
              * Opening Float
+             * Format: decimal
              * @example 12.50
              */
             opening_float: string;
@@ -1947,26 +2021,31 @@ export interface components {
             refunds_count: number;
             /**
              * Gross Sales
+             * Format: decimal
              * @example 12.50
              */
             gross_sales: string;
             /**
              * Refunds
+             * Format: decimal
              * @example 12.50
              */
             refunds: string;
             /**
              * Net Sales
+             * Format: decimal
              * @example 12.50
              */
             net_sales: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Discounts
+             * Format: decimal
              * @example 12.50
              */
             discounts: string;
@@ -1976,16 +2055,19 @@ export interface components {
             };
             /**
              * Cash In
+             * Format: decimal
              * @example 12.50
              */
             cash_in: string;
             /**
              * Cash Out
+             * Format: decimal
              * @example 12.50
              */
             cash_out: string;
             /**
              * Expected Cash
+             * Format: decimal
              * @example 12.50
              */
             expected_cash: string;
@@ -2009,6 +2091,7 @@ export interface components {
             source_name: string;
             /**
              * Quantity
+             * Format: decimal
              * @example 12.50
              */
             quantity: string;
@@ -2029,7 +2112,7 @@ export interface components {
              * Discount Limit Percent
              * @description this member's own discount limit, in percent (a decimal string)
              */
-            discount_limit_percent?: number | string | null;
+            discount_limit_percent?: string | null;
             /** Active */
             active?: boolean | null;
         };
@@ -2064,6 +2147,7 @@ export interface components {
             locations: string[];
             /**
              * Max Discount Percent
+             * Format: decimal
              * @example 12.50
              */
             max_discount_percent: string;
@@ -2083,6 +2167,7 @@ export interface components {
             reason: "count" | "damage" | "transfer" | "receive" | "correction";
             /**
              * Quantity
+             * Format: decimal
              * @example 5
              */
             quantity: string;
@@ -2192,64 +2277,6 @@ export interface operations {
             };
         };
     };
-    rejected_sales_api_rejected_sales_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token is unknown, expired or revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the member's role or locations do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the request is malformed: a list of field errors, or a message */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     sign_in_api_auth_sign_in_post: {
         parameters: {
             query?: never;
@@ -2312,6 +2339,15 @@ export interface operations {
             };
             /** @description the member is locked after repeated failed sign-ins */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many attempts from this address; try again after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2392,6 +2428,15 @@ export interface operations {
             };
             /** @description the member is locked after repeated failed sign-ins */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many attempts from this address; try again after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3276,8 +3321,12 @@ export interface operations {
                 location_code?: string | null;
                 register_code?: string | null;
                 receipt_number?: string | null;
-                /** @description sales before this time (paging) */
+                /** @description the sale a till made with this idempotency key */
+                idempotency_key?: string | null;
+                /** @description sales before this time (prefer `cursor`: sales of one second share it) */
                 before?: string | null;
+                /** @description the X-Next-Cursor of the previous page */
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -3384,6 +3433,15 @@ export interface operations {
             };
             /** @description the member's role or locations do not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3607,6 +3665,149 @@ export interface operations {
             };
             /** @description the request body is over the size limit (5 MiB); send smaller batches */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejected_sales_api_rejected_sales_get: {
+        parameters: {
+            query?: {
+                /** @description the X-Next-Before of the previous page */
+                before?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of refused sales, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        idempotency_key?: string;
+                        register_code?: string;
+                        reason?: string;
+                        payload?: Record<string, never> | null;
+                        payload_bytes?: number;
+                        payload_preview?: string;
+                        received_at?: string;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejected_sale_api_rejected_sales__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the refused sale, whole */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        idempotency_key?: string;
+                        register_code?: string;
+                        reason?: string;
+                        payload?: Record<string, never> | null;
+                        payload_bytes?: number;
+                        payload_preview?: string;
+                        received_at?: string;
+                    };
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,14 +60,14 @@ async function sell(ctx: SyncContext, qty = '1'): Promise<Receipt> {
   });
 }
 
-const accept = (status: 'accepted' | 'duplicate' | 'rejected', reason: string | null = null) => (_m: string, _p: string, body: unknown) => ({
+const accept = (status: 'accepted' | 'duplicate' | 'rejected' | 'conflict', reason: string | null = null) => (_m: string, _p: string, body: unknown) => ({
   status: 200,
   body: {
     customers: [],
     sales: (body as PushIn).sales.map((sale, i) => ({
       idempotency_key: sale.idempotency_key,
       status,
-      order_id: status === 'rejected' ? null : `order-${i}`,
+      order_id: status === 'rejected' || status === 'conflict' ? null : `order-${i}`,
       receipt_number: null,
       reason,
       flags: [],
@@ -145,6 +145,20 @@ describe('pushing the outbox', () => {
     await pushOutbox(ctx);
     const [entry] = await ctx.db.outbox.toArray();
     expect(entry).toMatchObject({ status: 'rejected', reason: 'receipt number NYC1-000001 is taken' });
+    expect((await ctx.db.receipts.get(receipt.key))?.status).toBe('rejected');
+    calls.length = 0;
+    await pushOutbox(ctx);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('keeps a sale whose key names another sale (conflict) visible and stops sending it', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    handler = accept('conflict', 'conflict: idempotency key k already names sale NYC1-000001');
+    const report = await pushOutbox(ctx);
+    expect(report.rejected).toBe(1);
+    const [entry] = await ctx.db.outbox.toArray();
+    expect(entry).toMatchObject({ status: 'rejected', reason: expect.stringContaining('conflict') });
     expect((await ctx.db.receipts.get(receipt.key))?.status).toBe('rejected');
     calls.length = 0;
     await pushOutbox(ctx);

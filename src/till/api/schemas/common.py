@@ -21,10 +21,12 @@ from pydantic import (
 
 
 def no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
+    """Amounts, quantities and percents travel as decimal strings only (docs/sync.md): a JSON
+    number, whole or not, is refused, so no field is read through a binary float."""
     if isinstance(value, bool):
         raise ValueError("expected a decimal string")
+    if isinstance(value, int | float):
+        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
     return value
 
 

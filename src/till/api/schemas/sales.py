@@ -27,15 +27,20 @@ from till.api.schemas.common import (
     Strict,
     Time,
     TimeOut,
+    decimal_string,
     no_float,
 )
 from till.api.schemas.customers import CustomerIn
+from till.domain.sales import RECEIPT_NUMBER_PATTERN
 
 
 class LineDiscountIn(Strict):
     kind: Literal["percent", "amount"]
     value: Annotated[
-        Decimal, BeforeValidator(no_float), Field(gt=0, le=Decimal("999999999"), decimal_places=4)
+        Decimal,
+        BeforeValidator(no_float),
+        Field(gt=0, le=Decimal("999999999"), decimal_places=4),
+        decimal_string(4, example="10"),
     ]
 
 
@@ -66,7 +71,15 @@ class SaleIn(Strict):
 
     idempotency_key: Key
     register_code: RegisterCode
-    receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
+    receipt_number: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=32,
+            pattern=RECEIPT_NUMBER_PATTERN,
+            description="REGISTER-NUMBER, e.g. NYC1-000042, the register's code first",
+        ),
+    ]
     location_code: Code
     staff_id: RowId
     created_at: Time
@@ -119,7 +132,8 @@ class PushIn(Strict):
     # pydantic copies a default for each instance, so a list is safe here (RUF012 cannot see
     # that Strict is a model once it is imported).
     customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
-    sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []  # noqa: RUF012
+    # The hard ceiling; the OpenAPI and the route say the server's own TILL_MAX_BATCH_SALES.
+    sales: Annotated[list[PushedSaleIn], Field(max_length=1000)] = []  # noqa: RUF012
     sent_at: Annotated[Time | None, WrapValidator(_unread_clock)] = Field(
         default=None,
         description="the till's clock when it sent this batch: sale times of a till whose clock is "
@@ -129,7 +143,10 @@ class PushIn(Strict):
 
 class SaleResultOut(BaseModel):
     idempotency_key: str
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "conflict"] = Field(
+        description="conflict: the idempotency key names another sale already; this one is kept "
+        "for a manager among the rejected sales (a till stops sending it, as for rejected)"
+    )
     order_id: str | None
     receipt_number: str | None
     reason: str | None
