@@ -1388,6 +1388,11 @@ export interface components {
              * @description shown once: the till keeps it to allow PIN sign-in
              */
             device_token: string;
+            /**
+             * Receipt Series
+             * @description this till's own series on its register: its receipt numbers are REGISTER-SERIES-NUMBER (NYC1-B-000042), so tills sharing a register never collide
+             */
+            receipt_series: string;
         };
         /**
          * FieldError
