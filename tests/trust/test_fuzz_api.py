@@ -8,6 +8,14 @@ a request that breaks the schema must be refused with a 4xx (a push answers a ma
 per item instead: each must come back `rejected`). Failures are collected per operation and
 reported together, so one run shows everything that is wrong.
 
+Edges are in every generated value (issue 12 item 5): each `date-time` field is drawn now and then
+from the calendar's edges (year 1, 9999-12-31T23:59:59-14:00, the epoch, zones of ±14 h), each
+`date` from year 1 and 9999, each decimal string (`format: decimal`) from 0, the largest digits the
+pattern allows and long runs of digits; every integer a request takes must have both bounds in the
+OpenAPI (`test_every_integer_a_request_takes_is_bounded`), so the generator reaches 2**63 where a
+field allows it. Found with these: a push failed whole on one sale's year-1 time or 2**63
+approver, and audit, schedule and report parameters answered 500.
+
 `TILL_FUZZ_EXAMPLES` sets the examples per operation and mode (default 25). The test counts
 the requests it really sent and asserts they reach `TILL_FUZZ_TARGET` (default 2,000 at the
 default examples), so the figure in docs/trust.md is one that ran. The run's seed is printed;
@@ -51,6 +59,42 @@ from till.api.schemas import SaleIn
 from till.demo.store import DemoStore, seed_demo
 from till.settings import Settings
 from till.storage.tables import products
+
+_EDGE_TIMES = [
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T00:00:00+00:00",
+    "1969-12-31T23:59:59-14:00",
+    "1970-01-01T00:00:00+00:00",
+    "2999-12-31T23:59:59+00:00",
+    "9999-12-31T23:59:59-14:00",
+    "9999-12-31T23:59:59.999999+00:00",
+]
+_EDGE_DATES = ["0001-01-01", "1969-12-31", "2999-12-31", "9999-12-31"]
+
+
+def _edge_decimals() -> st.SearchStrategy[str]:
+    digits = st.integers(1, 80).map(lambda n: "9" * n)
+    return st.one_of(
+        st.sampled_from(["0", "0.0001", "-0.0001", "999999999999", "-999999999999"]),
+        digits,
+        st.tuples(digits, st.integers(1, 4)).map(lambda d: f"{d[0]}.{'9' * d[1]}"),
+    )
+
+
+# Registered for every field of these formats in the OpenAPI: mostly ordinary values, often an edge.
+schemathesis.openapi.format(
+    "date-time",
+    st.one_of(
+        st.datetimes(timezones=st.timezones()).map(lambda t: t.isoformat()), st.sampled_from(_EDGE_TIMES)
+    ),
+)
+schemathesis.openapi.format(
+    "date", st.one_of(st.dates().map(lambda d: d.isoformat()), st.sampled_from(_EDGE_DATES))
+)
+schemathesis.openapi.format(
+    "decimal",
+    st.one_of(st.from_regex(r"\A\d{1,6}(\.\d{1,2})?\Z"), _edge_decimals()),
+)
 
 EXAMPLES = int(os.environ.get("TILL_FUZZ_EXAMPLES", "25"))
 #: Requests the run must have sent. Hypothesis stops early on small input spaces (an operation
@@ -293,3 +337,37 @@ def test_every_operation_answers_as_documented_and_never_5xx(fuzzed: Fuzzed) -> 
     documented = sum(len(methods) for methods in fuzzed.schema.raw_schema["paths"].values())
     assert len(tally.operations) == documented
     assert tally.total >= TARGET, f"only {tally.total} requests were sent; the target is {TARGET}"
+
+
+def _integers(node: Any, where: str, found: list[str], schemas: dict[str, Any]) -> None:
+    """Every integer schema under `node`, by where it is; refs followed once."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name in schemas:
+                _integers(schemas.pop(name), f"{where}<{name}>", found, schemas)
+            return
+        if node.get("type") == "integer" and ("maximum" not in node or "minimum" not in node):
+            found.append(where)
+        for key, value in node.items():
+            _integers(value, f"{where}.{key}", found, schemas)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            _integers(value, f"{where}[{n}]", found, schemas)
+
+
+def test_every_integer_a_request_takes_is_bounded() -> None:
+    """Walks the OpenAPI's request side (parameters and bodies of every route): an unbounded
+    integer reaches the database as 2**63 and fails there (a 500), so each has its bounds."""
+    app = create_app(Settings(database_url="sqlite://", web_dist="/nonexistent"))
+    spec = app.openapi()
+    unbounded: list[str] = []
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            schemas = dict(spec.get("components", {}).get("schemas", {}))
+            label = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                _integers(parameter.get("schema", {}), f"{label} ?{parameter['name']}", unbounded, schemas)
+            _integers(operation.get("requestBody", {}), f"{label} body", unbounded, schemas)
+    assert not unbounded, "integers without both bounds:\n" + "\n".join(unbounded)

@@ -119,6 +119,7 @@ def build_app(
     app.include_router(magento.router)
     _add_error_answers(app)
     _document_error_answers(app)
+    _document_batch_limit(app, settings.max_batch_sales)
     _serve_pwa(app, settings.web_dist)
     # Each middleware added wraps the ones before: the body is read and checked (size, NUL)
     # before any route, CORS answers preflights, and the security headers, outermost, go on
@@ -196,6 +197,20 @@ def _add_error_answers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": errors})
 
     app.add_exception_handler(RequestValidationError, validation)
+
+
+def _document_batch_limit(app: FastAPI, most: int) -> None:
+    """The OpenAPI's limit on a push's sales is the one this server enforces (TILL_MAX_BATCH_SALES)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        sales = document.get("components", {}).get("schemas", {}).get("PushIn", {}).get("properties", {})
+        if "sales" in sales:
+            sales["sales"]["maxItems"] = most
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _document_error_answers(app: FastAPI) -> None:

@@ -6,6 +6,10 @@ Magento's credit memo collectors do (`Sales\\Model\\Order\\Creditmemo\\Item::cal
 over the units still refundable, rounded to the cent, and the refund of the last units takes exactly
 what is left. However the units are split, all refunds of a line add up to what it was paid, and no
 refund ever gives back more than is left.
+
+The lines are first brought down to what the sale took (`as_paid`): a sale kept with a totals
+mismatch may have taken less than the server's figures for it (a 29.00 item paid 1.00), and a
+refund gives back only money that came in, whatever the catalog or the server's totals say.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ __all__ = [
     "CASH",
     "NOTHING_REFUNDED",
     "LineRefund",
+    "PaidAmounts",
     "PaidLine",
     "PaymentLike",
     "RefundError",
     "RefundedSoFar",
     "TenderError",
+    "as_paid",
     "change_due",
     "refund_line",
 ]
@@ -120,6 +126,87 @@ class RefundedSoFar:
 
 
 NOTHING_REFUNDED = RefundedSoFar()
+
+
+@dataclass(frozen=True, slots=True)
+class PaidAmounts:
+    """A sold line at what it actually took: a `PaidLine` whose amounts a refund may give back."""
+
+    key: str
+    sku: str
+    qty: Decimal
+    row_total: Decimal
+    discount: Decimal
+    tax: Decimal
+    discount_tax_compensation: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Row total − discount + tax + discount tax compensation."""
+        return self.row_total - self.discount + self.tax + self.discount_tax_compensation
+
+
+def _line_total(line: PaidLine) -> Decimal:
+    return line.row_total - line.discount + line.tax + line.discount_tax_compensation
+
+
+def as_paid(lines: Sequence[PaidLine], taken: Decimal) -> list[PaidAmounts]:
+    """The lines of a sale brought down to `taken`, the money the sale took (payments − change).
+
+    When the lines add up to no more than was taken they stand as they are. Otherwise each line
+    keeps its share of `taken` (by its total, to the cent, the cents left over going to the lines
+    with the largest remainders, never above the line's own total) and its tax, discount and
+    compensation are scaled by the same factor, its row total taking the rounding: the lines'
+    totals then add up to exactly `taken` and none is above what the server priced it at.
+    """
+    if not isinstance(taken, Decimal) or not taken.is_finite():
+        raise RefundError("not_a_decimal", f"what a sale took must be a decimal, got {taken!r}")
+    totals = [_line_total(line) for line in lines]
+    whole = sum(totals, ZERO)
+    taken = max(taken, ZERO)
+    if whole <= taken or whole <= 0:
+        return [
+            PaidAmounts(
+                line.key,
+                line.sku,
+                line.qty,
+                line.row_total,
+                line.discount,
+                line.tax,
+                line.discount_tax_compensation,
+            )
+            for line in lines
+        ]
+    cent = Decimal("0.01")
+    factor = taken / whole
+    # Largest remainder: each line's share floored to the cent, then the cents still owed go
+    # one each to the lines that lost the most, never past a line's own total.
+    exact = [max(total, ZERO) * factor for total in totals]
+    shares = [(amount / cent).to_integral_value(rounding="ROUND_FLOOR") * cent for amount in exact]
+    owed = int(((taken - sum(shares, ZERO)) / cent).to_integral_value())
+    for n in sorted(range(len(lines)), key=lambda i: shares[i] - exact[i]):
+        if owed <= 0:
+            break
+        if shares[n] + cent <= max(totals[n], ZERO):
+            shares[n] += cent
+            owed -= 1
+    paid: list[PaidAmounts] = []
+    for line, share in zip(lines, shares, strict=True):
+        tax = round_money(line.tax * factor)
+        discount = round_money(line.discount * factor)
+        compensation = round_money(line.discount_tax_compensation * factor)
+        paid.append(
+            PaidAmounts(
+                line.key,
+                line.sku,
+                line.qty,
+                share + discount - tax - compensation,
+                discount,
+                tax,
+                compensation,
+            )
+        )
+    return paid
 
 
 def _share(paid: Decimal, refunded: Decimal, name: str, qty: Decimal, left: Decimal) -> Decimal:

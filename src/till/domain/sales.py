@@ -32,8 +32,19 @@ OrderState = Literal["complete", "closed"]
 SaleFlag = Literal["oversold", "totals_mismatch", "price_differs", "clock_skew"]
 #: How far a till's clock may be from the server's before the server corrects its sale times.
 CLOCK_TOLERANCE = timedelta(minutes=2)
+#: A sale later than its arrival by more than this was not made then: it is placed at its arrival
+#: (and flagged clock_skew), even from a till within CLOCK_TOLERANCE.
+FUTURE_TOLERANCE = timedelta(seconds=5)
+#: No sale is placed before this (a till clock reset to the epoch, then corrected, lands earlier).
+EARLIEST_SALE = datetime(1970, 1, 1, tzinfo=UTC)
 
-RECEIPT_NUMBER = re.compile(r"^(?P<register>[A-Z0-9]{2,12})-(?P<number>\d{1,12})$")
+#: A receipt number as the OpenAPI documents it (an ECMA-262 pattern, no named groups):
+#: REGISTER-NUMBER (tills set up before series existed) or REGISTER-SERIES-NUMBER, the series
+#: being the device's own on its register, so tills sharing a register never make one number.
+RECEIPT_NUMBER_PATTERN = r"^[A-Z0-9]{2,12}(-[A-Z]{1,3})?-\d{1,12}$"
+RECEIPT_NUMBER = re.compile(
+    r"^(?P<register>[A-Z0-9]{2,12})(?:-(?P<series>[A-Z]{1,3}))?-(?P<number>\d{1,12})$"
+)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
@@ -60,16 +71,30 @@ class Payment:
             raise OrderError(f"a payment of {self.amount} has more than two decimals")
 
 
-def receipt_number(register_code: str, sequence: int) -> str:
-    """The receipt number a register gives its n-th sale, e.g. `S1R1-000042`."""
-    return f"{register_code}-{sequence:06d}"
+def receipt_number(register_code: str, sequence: int, series: str | None = None) -> str:
+    """The receipt number a till gives its n-th sale, e.g. `S1R1-B-000042` (`S1R1-000042`
+    without a series)."""
+    return f"{register_code}-{series}-{sequence:06d}" if series else f"{register_code}-{sequence:06d}"
+
+
+def receipt_series(n: int) -> str:
+    """The n-th device series of a register (1-based): A … Z, AA … ZZ, AAA … ZZZ."""
+    if not 1 <= n <= 26 + 26**2 + 26**3:
+        raise OrderError(f"a register has no receipt series number {n}")
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def check_receipt_number(register_code: str, number: str) -> None:
     """Refuse a receipt number that is malformed or not of this register."""
     match = RECEIPT_NUMBER.match(number)
     if match is None:
-        raise OrderError(f"receipt number {number!r} is not of the form REGISTER-NUMBER")
+        raise OrderError(
+            f"receipt number {number!r} is not of the form REGISTER-NUMBER or REGISTER-SERIES-NUMBER"
+        )
     if match["register"] != register_code:
         raise OrderError(f"receipt number {number!r} does not belong to register {register_code}")
 
@@ -149,9 +174,13 @@ def sale_moment(made_at: datetime, received_at: datetime, till_clock: datetime |
     earlier time with no reading stands: a sale made offline hours ago looks just like that.
     """
     moment = made_at
-    if till_clock is not None and abs(received_at - till_clock) > CLOCK_TOLERANCE:
-        moment = made_at + (received_at - till_clock)
-    if moment > received_at + CLOCK_TOLERANCE:
+    try:
+        if till_clock is not None and abs(received_at - till_clock) > CLOCK_TOLERANCE:
+            moment = made_at + (received_at - till_clock)
+    except OverflowError:
+        # Readings centuries apart: no offset means anything; the sale is placed at its arrival.
+        moment = received_at
+    if moment > received_at + FUTURE_TOLERANCE or moment < EARLIEST_SALE:
         moment = received_at
     return moment
 

@@ -385,8 +385,9 @@ def sign_out(engine: Engine, token: str) -> None:
         uow.commit()
 
 
-def register_device(engine: Engine, by: Principal, name: str, register_code: str) -> tuple[str, str]:
-    """Register a till to a register; returns (device id, device token). Shown once."""
+def register_device(engine: Engine, by: Principal, name: str, register_code: str) -> tuple[str, str, str]:
+    """Register a till to a register; returns (device id, device token, receipt series). The
+    token is shown once; the series is the till's own in its receipt numbers (NYC1-B-000042)."""
     with UnitOfWork(engine) as uow:
         register = uow.reference.register(register_code)
         if register is None:
@@ -394,14 +395,14 @@ def register_device(engine: Engine, by: Principal, name: str, register_code: str
         by.staff.require(Permission.MANAGE_DEVICES, register.location_code)
         device_id = str(uuid.uuid4())
         token = new_token()
-        uow.devices.add(device_id, name, register_code, token_digest(token))
+        series = uow.devices.add(device_id, name, register_code, token_digest(token))
         uow.events.audit(
             "device.registered",
-            {"device_id": device_id, "name": name},
+            {"device_id": device_id, "name": name, "receipt_series": series},
             by.actor(register.location_code, register_code),
         )
         uow.commit()
-    return device_id, token
+    return device_id, token, series
 
 
 def revoke_device(engine: Engine, by: Principal, device_id: str) -> None:

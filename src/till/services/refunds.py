@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.money import ZERO
-from till.domain.refunds import RefundedSoFar, refund_line
+from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
 from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
 from till.services.auth import Principal
@@ -97,6 +97,10 @@ def _refund(
         if len({r.line_no for r in requests}) != len(requests):
             raise OrderError("name each line once in a refund")
         so_far = uow.sales.refunded_so_far(order_id)
+        # What the sale took, not what the server priced it at: a sale kept with a totals
+        # mismatch may have taken less, and a refund gives back only money that came in.
+        taken = sum((p.amount for p in order.payments), ZERO) - uow.sales.extra(order_id)["change_due"]  # noqa: S610
+        paid = {line.key: line for line in as_paid([_PaidLine.of(line) for line in order.lines], taken)}
         refund_id = str(uuid.uuid4())
         rows: list[dict[str, Any]] = []
         restocked: list[tuple[str, Decimal]] = []
@@ -104,7 +108,7 @@ def _refund(
             line = order.line(request.line_no)
             before = so_far.get(request.line_no)
             already = RefundedSoFar(**before) if before else RefundedSoFar()
-            given = refund_line(_PaidLine.of(line), request.qty, already)
+            given = refund_line(paid[str(line.line_no)], request.qty, already)
             amount = given.row_total - given.discount + given.tax + given.discount_tax_compensation
             if not uow.sales.take_refund_qty(order_id, line.line_no, request.qty, amount):
                 raise OrderError(f"line {line.line_no} of {order.receipt_number} was refunded a moment ago")
@@ -124,6 +128,13 @@ def _refund(
             if request.restock:
                 restocked.append((line.sku, request.qty))
         total = sum((r["amount"] for r in rows), ZERO)
+        if order.total_refunded + total > taken:
+            # Lines refunded before the cap existed may already have given back their share.
+            raise RefundError(
+                "refunded_more_than_taken",
+                f"{order.receipt_number} took {taken}; {order.total_refunded} was already given back, "
+                f"{total} more would exceed it",
+            )
         now = datetime.now(UTC)
         shift = uow.shifts.open_shift(register_code)
         uow.sales.add_refund(

@@ -386,8 +386,19 @@ def parse_params(report: Report, raw: Mapping[str, Any]) -> dict[str, Any]:
                 values[name] = value if isinstance(value, date) else date.fromisoformat(str(value))
             elif kind == "int":
                 values[name] = int(value)
+                if not -(2**63) <= values[name] < 2**63:
+                    # Past a 64-bit integer the database driver fails (a 500), not the caller.
+                    raise ValueError(value)
             elif kind == "decimal":
                 values[name] = Decimal(str(value))
+                number: Decimal = values[name]
+                # What every database's DECIMAL can hold: 38 digits, an exponent within ±38.
+                if (
+                    not number.is_finite()
+                    or len(number.as_tuple().digits) > 38
+                    or abs(number.adjusted()) > 38
+                ):
+                    raise ValueError(value)
             else:
                 values[name] = str(value)
         except (ValueError, InvalidOperation):

@@ -34,7 +34,7 @@ from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
 
-Outcome = Literal["accepted", "duplicate", "rejected"]
+Outcome = Literal["accepted", "duplicate", "rejected", "conflict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,11 @@ class _Batch:
     def consider(self, item: PushedSale) -> None:
         """Decide a sale: a replay, a refusal, or a placement."""
         key = item.idempotency_key
-        if key in self.known or key in self.refused:
+        conflict = self._conflict(item)
+        if conflict is not None:
+            kept = self.uow.sales.reject(key, item.register_code, conflict, item.payload)
+            self.outcomes.append(SaleResult(key, "conflict", reason=kept))
+        elif key in self.known or key in self.refused:
             self.outcomes.append(_Replay(key))
         elif item.sale is None or item.error is not None:
             self.outcomes.append(self._reject(item, item.error or "malformed sale"))
@@ -139,6 +143,33 @@ class _Batch:
                 self.outcomes.append(_prepare(self, item, item.sale))
             except (OrderError, PermissionDenied, ValueError) as exc:
                 self.outcomes.append(self._reject(item, str(exc)))
+
+    def _conflict(self, item: PushedSale) -> str | None:
+        """Why a sale reusing the key of an accepted sale is another sale, or None for a replay.
+
+        A retry sends the very sale again; one whose receipt, register or lines differ is a
+        different sale under a used key (a till's bug): it must not vanish as a duplicate.
+        """
+        key = item.idempotency_key
+        if key not in self.known:
+            return None
+        first = next(
+            (o.order for o in self.outcomes if isinstance(o, _Placement) and o.order.idempotency_key == key),
+            None,
+        ) or self.uow.sales.get(self.known[key])
+        if first is None:
+            return None
+        sale = item.sale
+        same = sale is not None and (
+            (sale.receipt_number, sale.register_code, [(line.sku, line.qty) for line in sale.lines])
+            == (first.receipt_number, first.register_code, [(line.sku, line.qty) for line in first.lines])
+        )
+        if same:
+            return None
+        return (
+            f"conflict: idempotency key {key} already names sale {first.receipt_number}; "
+            "this different sale was not placed"
+        )
 
     def _reject(self, item: PushedSale, reason: str) -> SaleResult:
         kept = self.uow.sales.reject(item.idempotency_key, item.register_code, reason, item.payload)
@@ -189,9 +220,10 @@ class _Batch:
         return results
 
     def _answer_again(self, key: str) -> SaleResult:
-        if key in self.refused:
-            return SaleResult(key, "rejected", reason=self.refused[key])
-        return _duplicate(self.uow, key, self.known[key])
+        # Placed first: a refusal under a placed key is a conflicting sale, kept beside it.
+        if key in self.known:
+            return _duplicate(self.uow, key, self.known[key])
+        return SaleResult(key, "rejected", reason=self.refused[key])
 
 
 def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult]:

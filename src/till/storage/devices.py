@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from till.domain.sales import receipt_series
 from till.storage.tables import auth_tokens, devices
 
 
@@ -16,17 +18,37 @@ class DeviceRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, device_id: str, name: str, register_code: str, token_hash: str) -> None:
-        """Register a device to a register."""
-        self.conn.execute(
-            insert(devices).values(
-                id=device_id,
-                name=name,
-                register_code=register_code,
-                token_hash=token_hash,
-                created_at=datetime.now(UTC),
+    def add(self, device_id: str, name: str, register_code: str, token_hash: str) -> str:
+        """Register a device to a register; returns its receipt-number series there.
+
+        The series is the next one not taken on the register (revoked devices keep theirs: their
+        numbers exist); two registrations racing for one series meet the unique constraint and
+        the loser takes the next."""
+        for _ in range(20):
+            taken = set(
+                self.conn.execute(
+                    select(devices.c.receipt_series).where(
+                        devices.c.register_code == register_code, devices.c.receipt_series.is_not(None)
+                    )
+                ).scalars()
             )
-        )
+            series = next(s for n in range(1, 18279) if (s := receipt_series(n)) not in taken)
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(
+                        insert(devices).values(
+                            id=device_id,
+                            name=name,
+                            register_code=register_code,
+                            token_hash=token_hash,
+                            created_at=datetime.now(UTC),
+                            receipt_series=series,
+                        )
+                    )
+            except IntegrityError:
+                continue
+            return series
+        raise RuntimeError(f"no receipt series could be given on register {register_code}")
 
     def by_token(self, token_hash: str) -> dict[str, Any] | None:
         """A device that is not revoked, by its token's digest."""

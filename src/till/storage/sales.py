@@ -213,10 +213,21 @@ class SalesRepository:
         register_code: str | None = None,
         receipt_number: str | None = None,
         before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        idempotency_key: str | None = None,
         limit: int = 50,
     ) -> list[Order]:
-        """Recent orders, newest first, filtered."""
+        """Recent orders, newest first, filtered. Paged by (created_at, id), a unique key: pass
+        the last order's pair as `after` for the next page, so sales stamped the same second are
+        never skipped (`before`, a time alone, is kept for older callers)."""
         query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
+        if after is not None:
+            at, order_id = after
+            query = query.where(
+                or_(orders.c.created_at < at, and_(orders.c.created_at == at, orders.c.id < order_id))
+            )
+        if idempotency_key:
+            query = query.where(orders.c.idempotency_key == idempotency_key)
         if location_code:
             query = query.where(orders.c.location_code == location_code)
         if register_code:

@@ -318,7 +318,9 @@ export interface paths {
         };
         /**
          * List Orders
-         * @description Recent sales, newest first; staff tied to locations see only theirs.
+         * @description Recent sales, newest first; staff tied to locations see only theirs. A full page carries
+         *     the header `X-Next-Cursor`: pass it as `cursor` for the next, older page (paged by
+         *     (created_at, id), so no sale is skipped when several share a second).
          */
         get: operations["list_orders_api_orders_get"];
         put?: never;
@@ -1258,6 +1260,7 @@ export interface components {
             kind: "in" | "out";
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1268,21 +1271,25 @@ export interface components {
         ClientTotalsIn: {
             /**
              * Subtotal
+             * Format: decimal
              * @example 12.50
              */
             subtotal: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Grand Total
+             * Format: decimal
              * @example 12.50
              */
             grand_total: string;
@@ -1291,6 +1298,7 @@ export interface components {
         CloseShiftIn: {
             /**
              * Counted Cash
+             * Format: decimal
              * @example 12.50
              */
             counted_cash: string;
@@ -1380,6 +1388,11 @@ export interface components {
              * @description shown once: the till keeps it to allow PIN sign-in
              */
             device_token: string;
+            /**
+             * Receipt Series
+             * @description this till's own series on its register: its receipt numbers are REGISTER-SERIES-NUMBER (NYC1-B-000042), so tills sharing a register never collide
+             */
+            receipt_series: string;
         };
         /**
          * FieldError
@@ -1419,13 +1432,18 @@ export interface components {
              * @enum {string}
              */
             kind: "percent" | "amount";
-            /** Value */
-            value: number | string;
+            /**
+             * Value
+             * Format: decimal
+             * @example 10
+             */
+            value: string;
         };
         /** OpenShiftIn */
         OpenShiftIn: {
             /**
              * Opening Float
+             * Format: decimal
              * @example 12.50
              */
             opening_float: string;
@@ -1440,46 +1458,55 @@ export interface components {
             name: string;
             /**
              * Qty
+             * Format: decimal
              * @example 12.50
              */
             qty: string;
             /**
              * Price
+             * Format: decimal
              * @example 12.50
              */
             price: string;
             /**
              * Price Incl Tax
+             * Format: decimal
              * @example 12.50
              */
             price_incl_tax: string;
             /**
              * Row Total
+             * Format: decimal
              * @example 12.50
              */
             row_total: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Row Grand Total
+             * Format: decimal
              * @example 12.50
              */
             row_grand_total: string;
             /**
              * Qty Refunded
+             * Format: decimal
              * @example 12.50
              */
             qty_refunded: string;
             /**
              * Amount Refunded
+             * Format: decimal
              * @example 12.50
              */
             amount_refunded: string;
@@ -1509,26 +1536,31 @@ export interface components {
             state: string;
             /**
              * Subtotal
+             * Format: decimal
              * @example 12.50
              */
             subtotal: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Grand Total
+             * Format: decimal
              * @example 12.50
              */
             grand_total: string;
             /**
              * Total Refunded
+             * Format: decimal
              * @example 12.50
              */
             total_refunded: string;
@@ -1550,6 +1582,7 @@ export interface components {
             method: "cash" | "card" | "other";
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1565,6 +1598,7 @@ export interface components {
             method: string;
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1606,12 +1640,15 @@ export interface components {
             sku: string;
             /**
              * Special Price
+             * Format: decimal
              * @example 12.50
              */
             special_price: string;
             /**
              * Starts At
              * Format: date-time
+             * @description ISO 8601 with its zone, from 1970-01-01 to 2999-12-31 (UTC)
+             * @example 2026-11-25T15:04:05+00:00
              */
             starts_at: string;
             /** Ends At */
@@ -1733,6 +1770,7 @@ export interface components {
             line_no: number;
             /**
              * Qty
+             * Format: decimal
              * @example 1
              */
             qty: string;
@@ -1750,6 +1788,7 @@ export interface components {
             sku: string;
             /**
              * Qty
+             * Format: decimal
              * @example 12.50
              */
             qty: string;
@@ -1757,21 +1796,25 @@ export interface components {
             restock: boolean;
             /**
              * Row Total
+             * Format: decimal
              * @example 12.50
              */
             row_total: string;
             /**
              * Discount
+             * Format: decimal
              * @example 12.50
              */
             discount: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Amount
+             * Format: decimal
              * @example 12.50
              */
             amount: string;
@@ -1786,11 +1829,13 @@ export interface components {
             idempotency_key: string;
             /**
              * Total
+             * Format: decimal
              * @example 12.50
              */
             total: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
@@ -1848,7 +1893,10 @@ export interface components {
             idempotency_key: string;
             /** Register Code */
             register_code: string;
-            /** Receipt Number */
+            /**
+             * Receipt Number
+             * @description REGISTER-NUMBER, e.g. NYC1-000042, the register's code first
+             */
             receipt_number: string;
             /** Location Code */
             location_code: string;
@@ -1857,6 +1905,8 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description ISO 8601 with its zone, from 1970-01-01 to 2999-12-31 (UTC)
+             * @example 2026-11-25T15:04:05+00:00
              */
             created_at: string;
             /** Lines */
@@ -1887,11 +1937,13 @@ export interface components {
             sku: string;
             /**
              * Qty
+             * Format: decimal
              * @example 1
              */
             qty: string;
             /**
              * Unit Price
+             * Format: decimal
              * @example 12.50
              */
             unit_price: string;
@@ -1913,9 +1965,10 @@ export interface components {
             idempotency_key: string;
             /**
              * Status
+             * @description conflict: the idempotency key names another sale already; this one is kept for a manager among the rejected sales (a till stops sending it, as for rejected)
              * @enum {string}
              */
-            status: "accepted" | "duplicate" | "rejected";
+            status: "accepted" | "duplicate" | "rejected" | "conflict";
             /** Order Id */
             order_id: string | null;
             /** Receipt Number */
@@ -1963,6 +2016,7 @@ export interface components {
             closed_at: string | null;
             /**
              * Opening Float
+             * Format: decimal
              * @example 12.50
              */
             opening_float: string;
@@ -1972,26 +2026,31 @@ export interface components {
             refunds_count: number;
             /**
              * Gross Sales
+             * Format: decimal
              * @example 12.50
              */
             gross_sales: string;
             /**
              * Refunds
+             * Format: decimal
              * @example 12.50
              */
             refunds: string;
             /**
              * Net Sales
+             * Format: decimal
              * @example 12.50
              */
             net_sales: string;
             /**
              * Tax
+             * Format: decimal
              * @example 12.50
              */
             tax: string;
             /**
              * Discounts
+             * Format: decimal
              * @example 12.50
              */
             discounts: string;
@@ -2001,16 +2060,19 @@ export interface components {
             };
             /**
              * Cash In
+             * Format: decimal
              * @example 12.50
              */
             cash_in: string;
             /**
              * Cash Out
+             * Format: decimal
              * @example 12.50
              */
             cash_out: string;
             /**
              * Expected Cash
+             * Format: decimal
              * @example 12.50
              */
             expected_cash: string;
@@ -2034,6 +2096,7 @@ export interface components {
             source_name: string;
             /**
              * Quantity
+             * Format: decimal
              * @example 12.50
              */
             quantity: string;
@@ -2054,7 +2117,7 @@ export interface components {
              * Discount Limit Percent
              * @description this member's own discount limit, in percent (a decimal string)
              */
-            discount_limit_percent?: number | string | null;
+            discount_limit_percent?: string | null;
             /** Active */
             active?: boolean | null;
         };
@@ -2089,6 +2152,7 @@ export interface components {
             locations: string[];
             /**
              * Max Discount Percent
+             * Format: decimal
              * @example 12.50
              */
             max_discount_percent: string;
@@ -2108,6 +2172,7 @@ export interface components {
             reason: "count" | "damage" | "transfer" | "receive" | "correction";
             /**
              * Quantity
+             * Format: decimal
              * @example 5
              */
             quantity: string;
@@ -3261,8 +3326,12 @@ export interface operations {
                 location_code?: string | null;
                 register_code?: string | null;
                 receipt_number?: string | null;
-                /** @description sales before this time (paging) */
+                /** @description the sale a till made with this idempotency key */
+                idempotency_key?: string | null;
+                /** @description sales before this time (prefer `cursor`: sales of one second share it) */
                 before?: string | null;
+                /** @description the X-Next-Cursor of the previous page */
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -3369,6 +3438,15 @@ export interface operations {
             };
             /** @description the member's role or locations do not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

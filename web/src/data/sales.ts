@@ -26,16 +26,23 @@ function outbox(kind: OutboxEntry['kind'], key: string, registerCode: string, bo
   return { kind, key, registerCode, body, createdAt: new Date().toISOString(), status: 'pending', attempts: 0 };
 }
 
-export function formatReceiptNumber(registerCode: string, n: number): string {
-  return `${registerCode}-${String(n).padStart(6, '0')}`;
+export function formatReceiptNumber(registerCode: string, n: number, series: string | null = null): string {
+  const number = String(n).padStart(6, '0');
+  return series ? `${registerCode}-${series}-${number}` : `${registerCode}-${number}`;
 }
 
-/** Receipt numbers are the register's code and a counter kept in the same transaction as the sale. */
+/**
+ * Receipt numbers are the register's code, this till's own series on the register (given by the
+ * server when the till was set up, so tills sharing a register never make the same number, even
+ * offline) and a counter kept in the same transaction as the sale. A till set up before series
+ * existed has none and numbers REGISTER-NUMBER.
+ */
 async function nextReceiptNumber(database: TillDB, registerCode: string): Promise<string> {
   const key = `receiptSeq:${registerCode}`;
   const n = ((await getMeta<number>(database, key)) ?? 0) + 1;
   await setMeta(database, key, n);
-  return formatReceiptNumber(registerCode, n);
+  const series = (await getMeta<string>(database, `receiptSeries:${registerCode}`)) ?? null;
+  return formatReceiptNumber(registerCode, n, series);
 }
 
 export interface SaleInput {

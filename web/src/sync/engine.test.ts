@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError, type PushIn } from '../api/client';
-import { TillDB, getMeta } from '../data/db';
+import { TillDB, getMeta, setMeta } from '../data/db';
 import { createCustomer, recordRefund, recordSale } from '../data/sales';
 import { searchProducts } from '../data/search';
 import type { Receipt } from '../data/types';
@@ -60,14 +60,14 @@ async function sell(ctx: SyncContext, qty = '1'): Promise<Receipt> {
   });
 }
 
-const accept = (status: 'accepted' | 'duplicate' | 'rejected', reason: string | null = null) => (_m: string, _p: string, body: unknown) => ({
+const accept = (status: 'accepted' | 'duplicate' | 'rejected' | 'conflict', reason: string | null = null) => (_m: string, _p: string, body: unknown) => ({
   status: 200,
   body: {
     customers: [],
     sales: (body as PushIn).sales.map((sale, i) => ({
       idempotency_key: sale.idempotency_key,
       status,
-      order_id: status === 'rejected' ? null : `order-${i}`,
+      order_id: status === 'rejected' || status === 'conflict' ? null : `order-${i}`,
       receipt_number: null,
       reason,
       flags: [],
@@ -89,6 +89,14 @@ describe('recording a sale', () => {
       ['sale', second.key],
     ]);
     expect(await getMeta(ctx.db, 'receiptSeq:NYC1')).toBe(2);
+  });
+
+  it("numbers in the till's own series when the server gave one, so tills on one register never collide", async () => {
+    const ctx = context();
+    await setMeta(ctx.db, 'receiptSeries:NYC1', 'B');
+    const first = await sell(ctx);
+    const second = await sell(ctx, '2');
+    expect([first.receiptNumber, second.receiptNumber]).toEqual(['NYC1-B-000001', 'NYC1-B-000002']);
   });
 
   it('refuses a payment that does not cover the total and stores nothing', async () => {
@@ -145,6 +153,21 @@ describe('pushing the outbox', () => {
     await pushOutbox(ctx);
     const [entry] = await ctx.db.outbox.toArray();
     expect(entry).toMatchObject({ status: 'rejected', reason: 'receipt number NYC1-000001 is taken' });
+    expect((await ctx.db.receipts.get(receipt.key))?.status).toBe('rejected');
+    calls.length = 0;
+    await pushOutbox(ctx);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('keeps a sale whose key names another sale (conflict) visible and stops sending it', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    handler = accept('conflict', 'conflict: idempotency key k already names sale NYC1-000001');
+    const report = await pushOutbox(ctx);
+    expect(report.rejected).toBe(1);
+    const [entry] = await ctx.db.outbox.toArray();
+    expect(entry?.status).toBe('rejected');
+    expect(entry?.reason).toContain('conflict');
     expect((await ctx.db.receipts.get(receipt.key))?.status).toBe('rejected');
     calls.length = 0;
     await pushOutbox(ctx);

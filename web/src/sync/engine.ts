@@ -199,6 +199,8 @@ async function pushBatch(ctx: SyncContext, entries: OutboxEntry[], report: PushR
         if (result.status === 'accepted') report.accepted++;
         else report.duplicate++;
       } else {
+        // 'rejected', or 'conflict' (its key names another sale already): the server keeps it
+        // for a manager; the till stops sending it and shows it with the reason.
         await reject(database, entry, result.reason ?? 'refused');
         await database.receipts.update(entry.key, { status: 'rejected', reason: result.reason });
         report.rejected++;

@@ -40,15 +40,22 @@ export function Setup({ onDone, progress }: { onDone: (device: Device, session: 
     setError(null);
     try {
       const chosen = boot.registers.find((r) => r.code === register)!;
-      const answer = await call<{ device_id: string; device_token: string }>({ ...base, token: session.token }, 'POST', '/api/devices', {
+      const answer = await call<{ device_id: string; device_token: string; receipt_series?: string }>({ ...base, token: session.token }, 'POST', '/api/devices', {
         name: `${chosen.name} (${navigator.userAgent.slice(0, 60)})`,
         register_code: chosen.code,
       });
       const device: Device = { deviceId: answer.device_id, deviceToken: answer.device_token, registerCode: chosen.code, locationCode: chosen.location_code };
-      // A till set up again on a register goes on from the register's newest receipt number.
-      const last = await call<{ receipt_number: string }[]>({ ...base, token: session.token }, 'GET', `/api/orders?register_code=${encodeURIComponent(chosen.code)}&limit=200`);
-      const lastNumber = Math.max(0, ...last.map((o) => Number(o.receipt_number.slice(chosen.code.length + 1)) || 0));
-      await setMeta(db(), `receiptSeq:${chosen.code}`, lastNumber);
+      if (answer.receipt_series) {
+        // The till's own series on the register, new at every set-up: it starts at 1 and no
+        // other till (online or holding offline sales) ever makes one of its numbers.
+        await setMeta(db(), `receiptSeries:${chosen.code}`, answer.receipt_series);
+        await setMeta(db(), `receiptSeq:${chosen.code}`, 0);
+      } else {
+        // A server without series: go on from the register's newest receipt number.
+        const last = await call<{ receipt_number: string }[]>({ ...base, token: session.token }, 'GET', `/api/orders?register_code=${encodeURIComponent(chosen.code)}&limit=200`);
+        const lastNumber = Math.max(0, ...last.map((o) => Number(o.receipt_number.slice(chosen.code.length + 1)) || 0));
+        await setMeta(db(), `receiptSeq:${chosen.code}`, lastNumber);
+      }
       await setMeta(db(), 'device', device);
       await setMeta(db(), 'bootstrap', boot);
       onDone(device, session);

@@ -132,8 +132,8 @@ def me(principal: PrincipalDep) -> StaffOut:
 )
 def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) -> DeviceRegistered:
     """Register a till to a register (manager or admin); its token is shown once."""
-    device_id, token = auth.register_device(engine, principal, body.name, body.register_code)
-    return DeviceRegistered(device_id=device_id, device_token=token)
+    device_id, token, series = auth.register_device(engine, principal, body.name, body.register_code)
+    return DeviceRegistered(device_id=device_id, device_token=token, receipt_series=series)
 
 
 @router.get("/devices", response_model=list[DeviceOut], tags=["devices"], responses=problems(403))

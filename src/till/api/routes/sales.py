@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
-from till.api.schemas import OrderOut, Problem, RefundIn, RefundOut, SaleIn, SaleResultOut, Time, problems
+from till.api.schemas import (
+    Key,
+    OrderOut,
+    Problem,
+    RefundIn,
+    RefundOut,
+    SaleIn,
+    SaleResultOut,
+    Time,
+    problems,
+)
 from till.domain.sales import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
@@ -25,6 +39,7 @@ router = APIRouter(prefix="/api", tags=["orders"])
     status_code=status.HTTP_201_CREATED,
     responses=problems(
         403,
+        409,
         also={
             200: {"model": SaleResultOut, "description": "a replay: the sale exists already"},
             422: {"model": Problem, "description": "malformed, or the sale was refused and recorded"},
@@ -37,6 +52,8 @@ def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, r
     [result] = writer.place([pushed_sale(body, device_id=principal.device_id)])
     if result.status == "rejected":
         return JSONResponse(status_code=422, content={"detail": result.reason})
+    if result.status == "conflict":
+        return JSONResponse(status_code=409, content={"detail": result.reason})
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
     return _result(result)
@@ -53,17 +70,44 @@ def _result(result: Any) -> SaleResultOut:
     )
 
 
+def _order_cursor(order: Any) -> str:
+    pair = [order.created_at.isoformat(), order.id]
+    return base64.urlsafe_b64encode(json.dumps(pair).encode()).decode()
+
+
+def _order_uncursor(value: str) -> tuple[datetime, str]:
+    try:
+        stamp, order_id = json.loads(base64.urlsafe_b64decode(value.encode()))
+        return datetime.fromisoformat(stamp), str(order_id)
+    except (ValueError, TypeError) as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": "not a cursor from X-Next-Cursor", "type": "value_error"}]
+        ) from exc
+
+
 @router.get("/orders", response_model=list[OrderOut], responses=problems(403))
 def list_orders(
     engine: EngineDep,
     principal: PrincipalDep,
+    response: Response,
     location_code: str | None = None,
     register_code: str | None = None,
     receipt_number: str | None = None,
-    before: Annotated[Time | None, Query(description="sales before this time (paging)")] = None,
+    idempotency_key: Annotated[
+        Key | None, Query(description="the sale a till made with this idempotency key")
+    ] = None,
+    before: Annotated[
+        Time | None,
+        Query(description="sales before this time (prefer `cursor`: sales of one second share it)"),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="the X-Next-Cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[Any]:
-    """Recent sales, newest first; staff tied to locations see only theirs."""
+    """Recent sales, newest first; staff tied to locations see only theirs. A full page carries
+    the header `X-Next-Cursor`: pass it as `cursor` for the next, older page (paged by
+    (created_at, id), so no sale is skipped when several share a second)."""
     member = principal.staff
     if location_code is not None:
         member.require(Permission.SELL, location_code)
@@ -72,15 +116,20 @@ def list_orders(
             location_code = next(iter(member.locations))
         else:
             member.require(Permission.REPORTS)
+    after = None if cursor is None else _order_uncursor(cursor)
     with UnitOfWork(engine) as uow:
         found = uow.sales.find(
             location_code=location_code,
             register_code=register_code,
             receipt_number=receipt_number,
+            idempotency_key=idempotency_key,
             before=before,
+            after=after,
             limit=limit,
         )
-        return [order_out(o) for o in found if member.works_at(o.location_code)]
+    if len(found) == limit:
+        response.headers["X-Next-Cursor"] = _order_cursor(found[-1])
+    return [order_out(o) for o in found if member.works_at(o.location_code)]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=problems(404))

@@ -6,14 +6,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from till.api.deps import (
     EngineDep,
     PrincipalDep,
     require_manager,
 )
-from till.api.schemas import problems
+from till.api.schemas import decimal_string, no_float, problems
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
 from till.services import auth as auth_service
 from till.services.auth import add_staff
@@ -90,9 +90,15 @@ class StaffChange(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     role: Role | None = None
     locations: list[str] | None = None
-    discount_limit_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = Field(
-        default=None, description="this member's own discount limit, in percent (a decimal string)"
-    )
+    discount_limit_percent: (
+        Annotated[
+            Decimal,
+            BeforeValidator(no_float),
+            Field(ge=0, le=100, decimal_places=2),
+            decimal_string(2, example="10"),
+        ]
+        | None
+    ) = Field(default=None, description="this member's own discount limit, in percent (a decimal string)")
     active: bool | None = None
 
 

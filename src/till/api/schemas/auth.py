@@ -60,3 +60,7 @@ class DeviceOut(BaseModel):
 class DeviceRegistered(BaseModel):
     device_id: str
     device_token: str = Field(description="shown once: the till keeps it to allow PIN sign-in")
+    receipt_series: str = Field(
+        description="this till's own series on its register: its receipt numbers are "
+        "REGISTER-SERIES-NUMBER (NYC1-B-000042), so tills sharing a register never collide"
+    )

@@ -21,10 +21,12 @@ from pydantic import (
 
 
 def no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
+    """Amounts, quantities and percents travel as decimal strings only (docs/sync.md): a JSON
+    number, whole or not, is refused, so no field is read through a binary float."""
     if isinstance(value, bool):
         raise ValueError("expected a decimal string")
+    if isinstance(value, int | float):
+        raise ValueError('send amounts and quantities as decimal strings, e.g. "12.50", not JSON numbers')
     return value
 
 
@@ -38,6 +40,27 @@ def _iso_time(value: Any) -> Any:
         raise ValueError(
             "give a time as an ISO 8601 string with its zone, e.g. 2026-11-25T15:04:05+00:00"
         ) from None
+
+
+#: The times a till, a report or a schedule may name: a clock reset to the Unix epoch is still a
+#: reading (kept, then moved to the server's clock), a time past 2999 is no time at all. Inside
+#: these bounds, time arithmetic (clock offsets, business days, zones of ±14 h) cannot overflow and
+#: every database can store the result (MariaDB's DATETIME starts at year 1000).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _bounded_time(value: datetime) -> datetime:
+    # Compared as aware times, never converted: 9999-12-31T23:59:59-14:00 has no UTC datetime.
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"a time must fall from {EARLIEST.date()} to 2999-12-31 (UTC)")
+    return value
+
+
+def _bounded_date(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"a date must fall from {EARLIEST.date()} to 2999-12-31")
+    return value
 
 
 def _iso_date(value: Any) -> Any:
@@ -63,7 +86,12 @@ def decimal_string(places: int, *, signed: bool = False, example: str = "12.50")
     """Document a decimal as what it is on the wire: a string of digits."""
     sign = "-?" if signed else ""
     return WithJsonSchema(
-        {"type": "string", "pattern": rf"^{sign}\d+(\.\d{{1,{places}}})?$", "examples": [example]}
+        {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^{sign}\d+(\.\d{{1,{places}}})?$",
+            "examples": [example],
+        }
     )
 
 
@@ -95,10 +123,26 @@ DecimalOut = Annotated[
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 #: A time in an answer: always with its zone (UTC when the database kept none).
 TimeOut = Annotated[datetime, AfterValidator(_utc)]
-#: A time with its zone, as an ISO 8601 string.
-Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
-#: A date, as an ISO 8601 string.
-Day = Annotated[date, BeforeValidator(_iso_date)]
+_TIME_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO 8601 with its zone, from 1970-01-01 to 2999-12-31 (UTC)",
+        "examples": ["2026-11-25T15:04:05+00:00"],
+    }
+)
+#: A time with its zone, as an ISO 8601 string, within EARLIEST…LATEST.
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_time), AfterValidator(_bounded_time), _TIME_SCHEMA]
+#: A date, as an ISO 8601 string, within the years Time allows.
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_bounded_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-11-25"]}),
+]
+#: A number a till or a back office names (an approver, a report parameter): 64-bit like the
+#: database's widest integer; anything larger is malformed (422), never a database error.
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
 #: A register's code: as long as the database keeps it (a longer one could be stored nowhere,

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -28,15 +27,20 @@ from till.api.schemas.common import (
     Strict,
     Time,
     TimeOut,
+    decimal_string,
     no_float,
 )
 from till.api.schemas.customers import CustomerIn
+from till.domain.sales import RECEIPT_NUMBER_PATTERN
 
 
 class LineDiscountIn(Strict):
     kind: Literal["percent", "amount"]
     value: Annotated[
-        Decimal, BeforeValidator(no_float), Field(gt=0, le=Decimal("999999999"), decimal_places=4)
+        Decimal,
+        BeforeValidator(no_float),
+        Field(gt=0, le=Decimal("999999999"), decimal_places=4),
+        decimal_string(4, example="10"),
     ]
 
 
@@ -67,7 +71,15 @@ class SaleIn(Strict):
 
     idempotency_key: Key
     register_code: RegisterCode
-    receipt_number: Annotated[str, Field(min_length=4, max_length=32)]
+    receipt_number: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=32,
+            pattern=RECEIPT_NUMBER_PATTERN,
+            description="REGISTER-NUMBER, e.g. NYC1-000042, the register's code first",
+        ),
+    ]
     location_code: Code
     staff_id: RowId
     created_at: Time
@@ -78,7 +90,7 @@ class SaleIn(Strict):
     customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
     coupon_code: Annotated[str, Field(max_length=64)] | None = None
     cart_discount_percent: Percent | None = None
-    approved_by: int | None = Field(
+    approved_by: RowId | None = Field(
         default=None,
         description="staff id of the manager who approved a discount over the cashier's limit or a "
         "typed price at the till; kept in the audit log with the sale",
@@ -105,14 +117,24 @@ def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 PushedSaleIn = Annotated[SaleIn, WrapValidator(_keep_invalid)]
 
 
+def _unread_clock(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A till clock the server cannot read (malformed, or outside the times it accepts) is no
+    reading: the batch is taken, each sale judged on its own (a future sale placed at arrival)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
 class PushIn(Strict):
     """A batch from a till's outbox: customers first (sales may name them), then sales."""
 
     # pydantic copies a default for each instance, so a list is safe here (RUF012 cannot see
     # that Strict is a model once it is imported).
     customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
-    sales: Annotated[list[PushedSaleIn], Field(max_length=500)] = []  # noqa: RUF012
-    sent_at: AwareDatetime | None = Field(
+    # The hard ceiling; the OpenAPI and the route say the server's own TILL_MAX_BATCH_SALES.
+    sales: Annotated[list[PushedSaleIn], Field(max_length=1000)] = []  # noqa: RUF012
+    sent_at: Annotated[Time | None, WrapValidator(_unread_clock)] = Field(
         default=None,
         description="the till's clock when it sent this batch: sale times of a till whose clock is "
         "off are placed on the server's clock (flag clock_skew)",
@@ -121,7 +143,10 @@ class PushIn(Strict):
 
 class SaleResultOut(BaseModel):
     idempotency_key: str
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "conflict"] = Field(
+        description="conflict: the idempotency key names another sale already; this one is kept "
+        "for a manager among the rejected sales (a till stops sending it, as for rejected)"
+    )
     order_id: str | None
     receipt_number: str | None
     reason: str | None

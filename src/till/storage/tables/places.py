@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from till.storage.tables.types import (
@@ -71,6 +72,11 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True, info={"secret": True}),
     timestamp("created_at"),
     timestamp("revoked_at", nullable=True),
+    #: The device's own receipt-number series on its register (A, B, …, Z, AA, …): numbers a
+    #: till makes offline are REGISTER-SERIES-NUMBER, so tills sharing a register never collide.
+    #: NULL for devices registered before series existed (REGISTER-NUMBER).
+    Column("receipt_series", String(3), nullable=True),
+    UniqueConstraint("register_code", "receipt_series", name="uq_devices_register_series"),
 )
 
 auth_tokens = Table(
