@@ -15,7 +15,7 @@ from till.storage.migrate import upgrade
 if TYPE_CHECKING:
     from typing import Any
 
-from till.cli.base import app, console, open_engine
+from till.cli.base import app, console, listing, open_engine
 
 
 @app.command()
@@ -137,20 +137,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    queues = Table(title=f"Queues ({data['transport']})")
-    for column in (
-        "queue",
-        "waiting",
-        "in flight",
-        "dead",
-        "processed",
-        "failures",
-        "mean 5 min",
-        "mean total",
-    ):
-        queues.add_column(column, justify="left" if column == "queue" else "right", no_wrap=True)
-    for name, q in data["queues"].items():
-        queues.add_row(
+    columns = ("queue", "waiting", "in flight", "dead", "processed", "failures", "mean 5 min", "mean total")
+    rows = [
+        (
             name,
             str(q["waiting"]),
             str(q["in_flight"]),
@@ -160,7 +149,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "-" if q["mean_ms_5m"] is None else f"{q['mean_ms_5m']:.1f} ms",
             "-" if q["mean_ms_total"] is None else f"{q['mean_ms_total']:.1f} ms",
         )
-    console.print(queues)
+        for name, q in data["queues"].items()
+    ]
+    console.print(
+        listing(columns, rows, keys=("queue",), right=columns[1:], title=f"Queues ({data['transport']})")
+    )
     oldest = data["outbox"]["oldest_unsent_age_seconds"]
     console.print(
         f"outbox unsent: [bold]{data['outbox']['unsent']}[/]"
@@ -168,12 +161,13 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         + f"   sales in the last minute: [bold]{data['sales_last_minute']}[/]"
         + f"   workers: [bold]{len(data['workers'])}[/]"
     )
-    sync = Table("register", "sync lag", "last sale", title="Sync per register")
-    for register, figures in data["sync"].items():
-        sync.add_row(
-            register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago"
-        )
-    console.print(sync)
+    sync = [
+        (register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago")
+        for register, figures in data["sync"].items()
+    ]
+    console.print(
+        listing(("register", "sync lag", "last sale"), sync, keys=("register",), title="Sync per register")
+    )
     if data["flags"]:
         console.print("open flags: " + ", ".join(f"{k} {v}" for k, v in sorted(data["flags"].items())))
     _print_magento(data["magento"])

@@ -38,12 +38,13 @@ def demo(
     except SeedError:
         store = None
         console.print("[yellow]the database has a store already; not seeding again[/]")
-    url = f"http://{host or settings.host}:{port or settings.port}/"
     if store is not None:
         _print_demo(store)
+    if no_serve:
+        return
+    url = f"http://{host or settings.host}:{port or settings.port}/"
     console.print(f"\nTill is at [bold]{url}[/]  (API docs: {url}docs)")
-    if not no_serve:
-        serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1)
 
 
 def _print_demo(store: object) -> None:
