@@ -99,3 +99,11 @@ def test_listing_commands_speak_json(sqlite_engine: Engine) -> None:
     assert isinstance(json.loads(till(engine, "deadletters", "list", "--json").stdout), list)
     assert isinstance(json.loads(till(engine, "staff", "list", "--json").stdout), list)
     assert "queues" in json.loads(till(engine, "status", "--json").stdout)
+
+
+def test_status_says_plainly_when_no_worker_runs(sqlite_engine: Engine) -> None:
+    status = till(sqlite_engine, "status")
+    assert status.returncode == 0, status.stderr
+    assert "no worker is running" in status.stdout
+    store.heartbeat(sqlite_engine, "shop-1", {"webhooks": (0, 0)})
+    assert "no worker is running" not in till(sqlite_engine, "status").stdout

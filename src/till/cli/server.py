@@ -161,6 +161,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         + f"   sales in the last minute: [bold]{data['sales_last_minute']}[/]"
         + f"   workers: [bold]{len(data['workers'])}[/]"
     )
+    if not data["workers"]:
+        console.print(
+            "[bold red]no worker is running[/]: webhooks, exports, scheduled jobs and price schedules "
+            "wait until one starts (`till worker`, or `till up`)"
+        )
     sync = [
         (register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago")
         for register, figures in data["sync"].items()
