@@ -107,3 +107,46 @@ def test_status_says_plainly_when_no_worker_runs(sqlite_engine: Engine) -> None:
     assert "no worker is running" in status.stdout
     store.heartbeat(sqlite_engine, "shop-1", {"webhooks": (0, 0)})
     assert "no worker is running" not in till(sqlite_engine, "status").stdout
+
+
+def test_serve_counts_processes_and_keeps_workers_as_a_deprecated_alias(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """`--workers` means queue workers (`till worker`, `till up`); `till serve` takes
+    `--processes`, and the old `--workers` still works with a one-line warning (item 5)."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    shown = till(sqlite_engine, "serve", "--help", columns=200).stdout
+    assert "--processes" in shown and "--workers" not in shown
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "TILL_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False)}
+    errors = tmp_path / "serve.err"
+    with errors.open("w") as err:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "till.cli", "serve", "--workers", "1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, errors.read_text()
+            time.sleep(0.3)
+        warned = [line for line in errors.read_text().splitlines() if "deprecated" in line]
+        assert len(warned) == 1 and "--processes" in warned[0]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

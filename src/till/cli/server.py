@@ -15,7 +15,7 @@ from till.storage.migrate import upgrade
 if TYPE_CHECKING:
     from typing import Any
 
-from till.cli.base import app, console, listing, open_engine
+from till.cli.base import app, console, errors, listing, open_engine
 
 
 @app.command()
@@ -30,21 +30,26 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
-    workers: Annotated[int, typer.Option(help="app processes (stateless; share the database)")] = 1,
+    processes: Annotated[int, typer.Option(min=1, help="app processes (stateless; share the database)")] = 1,
+    workers: Annotated[int | None, typer.Option(hidden=True, help="deprecated: --processes")] = None,
     access_log: Annotated[
         bool, typer.Option(help="log every request (the load balancer usually does)")
     ] = False,
 ) -> None:
-    """Run the API server (and the built PWA at /)."""
+    """Run the API server (and the built PWA at /); queue work is `till worker`'s."""
     import uvicorn
 
+    if workers is not None:
+        # `--workers` means queue workers everywhere else (`till worker`, `till up`).
+        errors.print("till serve --workers is deprecated: it counts app processes; say --processes")
+        processes = workers
     settings = get_settings()
     upgrade(make_engine(settings.database_url))
     uvicorn.run(
         "till.api.main:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=processes,
         log_level="info",
         access_log=access_log,
         # Tills keep their connection between pushes; a load balancer's idle timeout (60 s
@@ -96,7 +101,8 @@ def worker(
     consume: Annotated[bool, typer.Option(help="run the consumers")] = True,
     schedule: Annotated[bool, typer.Option(help="run due scheduled jobs")] = True,
 ) -> None:
-    """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. Run many."""
+    """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. One on
+    SQLite; as many as you like on PostgreSQL or MariaDB (docs/queue.md, "How many workers")."""
     import asyncio
     import logging
     import signal
