@@ -20,26 +20,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/rejected-sales": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Rejected Sales
-         * @description Sales the server refused, kept whole with the reason.
-         */
-        get: operations["rejected_sales_api_rejected_sales_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/auth/sign-in": {
         parameters: {
             query?: never;
@@ -391,6 +371,49 @@ export interface paths {
          * @description Refund units of lines (refund permission), with a restock choice per line.
          */
         post: operations["create_refund_api_orders__order_id__refunds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rejected-sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rejected Sales
+         * @description Sales the server refused, with the reason, newest first, `limit` a page: the header
+         *     `X-Next-Before` is the cursor of the next page (absent on the last). A body over 4 KiB is
+         *     listed as `payload: null` with `payload_bytes` and a `payload_preview`;
+         *     `GET /api/rejected-sales/{key}` gives it whole.
+         */
+        get: operations["rejected_sales_api_rejected_sales_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rejected-sales/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rejected Sale
+         * @description One refused sale, its body whole.
+         */
+        get: operations["rejected_sale_api_rejected_sales__key__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -848,7 +871,8 @@ export interface paths {
         put?: never;
         /**
          * Create Webhook
-         * @description Add an endpoint; the answer holds its signing secret, this once.
+         * @description Add an endpoint; the answer holds its signing secret, this once. A loopback or private
+         *     address is refused (400) unless TILL_WEBHOOKS_ALLOW_PRIVATE is set.
          */
         post: operations["create_webhook_api_admin_webhooks_post"];
         delete?: never;
@@ -1087,7 +1111,8 @@ export interface paths {
         /**
          * Run Report
          * @description Run a report: its parameters are query parameters (`?date_from=2026-11-01&location=NYC`).
-         *     Read-only, with a statement timeout and a row limit (`truncated` says it was cut).
+         *     Read-only, with a statement timeout, a row limit and a byte limit (`truncated` says it
+         *     was cut, `truncated_by` by which: `rows` or `bytes`).
          */
         get: operations["run_report_api_reports__name__get"];
         put?: never;
@@ -1111,7 +1136,8 @@ export interface paths {
         };
         /**
          * Audit Log
-         * @description The audit log, newest first, filtered (admins).
+         * @description The audit log, newest first, filtered (admins; managers: their locations' stock and
+         *     cash lines, with `action=stock` or `cash`).
          */
         get: operations["audit_log_api_admin_audit_get"];
         put?: never;
@@ -1131,7 +1157,8 @@ export interface paths {
         };
         /**
          * Audit Csv
-         * @description Every matching line as CSV, newest first (admins). The export itself is audited.
+         * @description Every matching line as CSV, newest first (admins; managers as for the JSON). The
+         *     export itself is audited.
          */
         get: operations["audit_csv_api_admin_audit_csv_get"];
         put?: never;
@@ -2192,64 +2219,6 @@ export interface operations {
             };
         };
     };
-    rejected_sales_api_rejected_sales_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token is unknown, expired or revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the member's role or locations do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the request is malformed: a list of field errors, or a message */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     sign_in_api_auth_sign_in_post: {
         parameters: {
             query?: never;
@@ -2312,6 +2281,15 @@ export interface operations {
             };
             /** @description the member is locked after repeated failed sign-ins */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many attempts from this address; try again after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2392,6 +2370,15 @@ export interface operations {
             };
             /** @description the member is locked after repeated failed sign-ins */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many attempts from this address; try again after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3607,6 +3594,149 @@ export interface operations {
             };
             /** @description the request body is over the size limit (5 MiB); send smaller batches */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejected_sales_api_rejected_sales_get: {
+        parameters: {
+            query?: {
+                /** @description the X-Next-Before of the previous page */
+                before?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of refused sales, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        idempotency_key?: string;
+                        register_code?: string;
+                        reason?: string;
+                        payload?: Record<string, never> | null;
+                        payload_bytes?: number;
+                        payload_preview?: string;
+                        received_at?: string;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejected_sale_api_rejected_sales__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the refused sale, whole */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        idempotency_key?: string;
+                        register_code?: string;
+                        reason?: string;
+                        payload?: Record<string, never> | null;
+                        payload_bytes?: number;
+                        payload_preview?: string;
+                        received_at?: string;
+                    };
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6723,7 +6853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description only admins read the audit log (permission `audit`) */
+            /** @description only admins read the whole audit log (permission `audit`); managers read their locations' stock and cash lines (`action=stock` or `cash`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6792,7 +6922,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description only admins read the audit log (permission `audit`) */
+            /** @description only admins read the whole audit log (permission `audit`); managers read their locations' stock and cash lines (`action=stock` or `cash`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6850,7 +6980,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Magento webhooks are off (no secret set) */
+            /** @description Magento webhooks are off: the answer names the setting that is missing */
             404: {
                 headers: {
                     [name: string]: unknown;
