@@ -104,12 +104,11 @@ def worker(
     """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. One on
     SQLite; as many as you like on PostgreSQL or MariaDB (docs/queue.md, "How many workers")."""
     import asyncio
-    import logging
     import signal
 
     from till.bootstrap import build_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker_logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -127,6 +126,16 @@ def worker(
         await runner.run(stop)
 
     asyncio.run(main())
+
+
+def worker_logging() -> None:
+    """INFO for Till's own lines (one per webhook delivery among them); the HTTP client's
+    per-request lines only from WARNING, since each delivery already says how it went."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @app.command()
