@@ -7,7 +7,7 @@ seconds). Reports pages, items, wall time and items per second for each. The PWA
 figure, with IndexedDB writes in Chromium, is in bench/web_rail.mjs.
 
     uv run till seed --profile large      # 300k simple + 8k configurable products
-    uv run till serve --port 8841 --workers 2
+    uv run till serve --port 8841 --processes 2
     uv run python bench/first_sync.py --url http://127.0.0.1:8841 --changes 1000
 """
 

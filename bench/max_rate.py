@@ -6,7 +6,7 @@ up with: the tills falling behind (acknowledged over the whole run, drain includ
 of the offered rate), an outbox left undrained, or a failed consistency check. Prints one line
 per rate, the best rate whose push p99 was within the limit, and the best it kept up with.
 
-    TILL_DATABASE_URL=… uv run till serve --port 8841 --workers 2
+    TILL_DATABASE_URL=… uv run till serve --port 8841 --processes 2
     TILL_DATABASE_URL=… uv run python bench/max_rate.py --url http://127.0.0.1:8841 \\
         --tills 100 --rates 50,100,150,200,250,300 --duration 30
 """

@@ -137,7 +137,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "till.cli", "demo", "--no-serve"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         server = subprocess.Popen(
-            [sys.executable, "-m", "till.cli", "serve", "--workers", str(args.workers)],
+            [sys.executable, "-m", "till.cli", "serve", "--processes", str(args.workers)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         base = f"http://127.0.0.1:{port}"

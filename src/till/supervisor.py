@@ -1,6 +1,6 @@
 """`till up`: the production topology on one machine, from one command.
 
-One `till serve --workers N` (uvicorn supervises the N stateless app processes) and M `till
+One `till serve --processes N` (uvicorn supervises the N stateless app processes) and M `till
 worker` processes (relay, consumers, scheduler), all on the database and transport the settings
 name. A worker that dies is started again after a pause that grows while it keeps dying; if the
 app server dies, everything stops (a load balancer's health check should see it, not a
@@ -51,7 +51,7 @@ class Topology:
 
     def __post_init__(self) -> None:
         serve = [TILL, "serve", "--host", self.host, "--port", str(self.port)]
-        self.children.append(Child("app", [*serve, "--workers", str(self.app_processes)]))
+        self.children.append(Child("app", [*serve, "--processes", str(self.app_processes)]))
         self.children += [Child(f"worker-{n}", [TILL, "worker"]) for n in range(1, self.workers + 1)]
 
     def run(self, say: Callable[[str], None], stop_after: float | None = None) -> int:

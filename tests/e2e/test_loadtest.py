@@ -28,7 +28,7 @@ TILL = str(Path(sys.executable).parent / "till")
 def _serve(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TILL_DATABASE_URL": database_url, "TILL_WEB_DIST": "/nonexistent"}
     server = subprocess.Popen(
-        [TILL, "serve", "--port", str(port), "--workers", str(workers)],
+        [TILL, "serve", "--port", str(port), "--processes", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

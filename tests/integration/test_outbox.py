@@ -156,3 +156,32 @@ def test_scheduled_special_price_starts_and_ends_through_the_feed(demo_engine: E
     [after] = pull(engine, "prices", page.cursor, 100, "NYC").items
     assert after["special_price"] is None
     assert [e["reason"] for e in events(engine, "price.changed")] == ["schedule started", "schedule ended"]
+
+
+def test_a_scheduled_special_price_starts_on_the_shops_day_not_utcs(demo_engine: Engine) -> None:
+    """Planned for 5:30 pm in Los Angeles (01:30 UTC the next day), the special price is on
+    from the shop's own calendar day, so tills there sell at it at once (issue 18 item 2)."""
+    from sqlalchemy import update
+
+    from till.storage.tables import locations
+
+    engine = demo_engine
+    with engine.begin() as conn:
+        conn.execute(update(locations).values(timezone="America/Los_Angeles"))
+    admin = principal(engine, "admin")
+    sku = sellable_skus(engine, 1)[0]
+    start = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)  # 2026-12-01 17:30 in Los Angeles
+    price_changes.schedule_special_price(
+        engine, admin, sku, Decimal("0.25"), start, start + timedelta(hours=3)
+    )
+    assert price_changes.apply_due_prices(engine, now=start) == {"started": 1, "ended": 0}
+
+    with UnitOfWork(engine) as uow:
+        product = uow.catalog.products([sku])[sku]
+        shop = uow.reference.location("NYC")
+    assert shop is not None
+    day = shop.business_day(start)
+    assert day.isoformat() == "2026-12-01"
+    assert product.special_price is not None
+    assert str(product.special_price.starts) == "2026-12-01"
+    assert product.final_price(day, 0) == Decimal("0.25"), "on sale in the shop from now"

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from till.settings import get_settings
 
 if TYPE_CHECKING:
     pass
-from till.cli.base import app, console, open_engine
+from till.cli.base import app, console, errors, fail, listing, open_engine
 
 deadletters_app = typer.Typer(help="Dead letters: list, inspect, replay, discard.", no_args_is_help=True)
 app.add_typer(deadletters_app, name="deadletters")
@@ -36,9 +35,8 @@ def deadletters_list(
     if as_json:
         print(json.dumps(letters, indent=2))
         return
-    table = Table("id", "queue", "topic", "message id", "tries", "dead at", "last error")
-    for letter in letters:
-        table.add_row(
+    rows = [
+        (
             str(letter["id"]),
             letter["queue"],
             letter["topic"],
@@ -47,7 +45,15 @@ def deadletters_list(
             letter["dead_at"] or "",
             (letter["last_error"] or "")[:60],
         )
-    console.print(table)
+        for letter in letters
+    ]
+    console.print(
+        listing(
+            ("id", "queue", "topic", "message id", "tries", "dead at", "last error"),
+            rows,
+            keys=("id", "queue", "topic", "message id"),
+        )
+    )
 
 
 @deadletters_app.command("show")
@@ -59,7 +65,7 @@ def deadletters_show(letter_id: int) -> None:
     try:
         print(json.dumps(inspect(open_engine(), letter_id), indent=2))
     except NotFound as exc:
-        raise typer.BadParameter(str(exc)) from None
+        fail(str(exc))
 
 
 @deadletters_app.command("replay")
@@ -84,7 +90,8 @@ def deadletters_replay(
     if not ids:
         raise typer.BadParameter("give dead letter ids or --all")
     settings = get_settings()
-    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+    replayed, missing = 0, 0
+    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), console=errors) as progress:
         task = progress.add_task("replay", total=len(ids))
         for letter_id in ids:
             try:
@@ -96,10 +103,14 @@ def deadletters_replay(
                         by=Actor.command_line("till deadletters replay"),
                     )
                 )
+                replayed += 1
             except NotFound as exc:
-                console.print(f"[yellow]{exc}[/]")
+                errors.print(f"[red]{exc}[/]")
+                missing += 1
             progress.advance(task)
-    console.print(f"replayed {len(ids)}")
+    console.print(f"replayed {replayed}")
+    if missing:
+        raise typer.Exit(1)
 
 
 @deadletters_app.command("discard")
@@ -110,12 +121,16 @@ def deadletters_discard(letter_ids: list[int]) -> None:
     from till.storage.events import Actor
 
     engine = open_engine()
+    discarded = 0
     for letter_id in letter_ids:
         try:
             discard(engine, letter_id, by=Actor.command_line("till deadletters discard"))
+            discarded += 1
         except NotFound as exc:
-            raise typer.BadParameter(str(exc)) from None
-    console.print(f"discarded {len(letter_ids)}")
+            errors.print(f"[red]{exc}[/]")
+    console.print(f"discarded {discarded}")
+    if discarded < len(letter_ids):
+        raise typer.Exit(1)
 
 
 @webhooks_app.command("add")
@@ -143,16 +158,19 @@ def webhooks_add(
 
 
 @webhooks_app.command("list")
-def webhooks_list() -> None:
+def webhooks_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Webhook endpoints."""
     from till.queue.webhooks import list_endpoints
 
-    table = Table("id", "name", "url", "topics", "active")
-    for e in list_endpoints(open_engine()):
-        table.add_row(
-            str(e["id"]), e["name"], e["url"], ", ".join(e["topics"]), "yes" if e["active"] else "no"
-        )
-    console.print(table)
+    endpoints = list_endpoints(open_engine())
+    if as_json:
+        print(json.dumps(endpoints, indent=2, default=str))
+        return
+    rows = [
+        (str(e["id"]), e["name"], e["url"], ", ".join(e["topics"]), "yes" if e["active"] else "no")
+        for e in endpoints
+    ]
+    console.print(listing(("id", "name", "url", "topics", "active"), rows, keys=("id", "name", "url")))
 
 
 @webhooks_app.command("remove")
@@ -165,21 +183,24 @@ def webhooks_remove(endpoint_id: int) -> None:
     try:
         remove_endpoint(open_engine(), endpoint_id, by=Actor.command_line("till webhooks remove"))
     except NotFound as exc:
-        raise typer.BadParameter(str(exc)) from None
+        fail(str(exc))
     console.print(f"removed {endpoint_id}")
 
 
 @jobs_app.command("list")
-def jobs_list() -> None:
+def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Scheduled jobs with next and last run."""
     from till.bootstrap import ensure_default_jobs
     from till.queue.scheduler import list_jobs
 
     engine = open_engine()
     ensure_default_jobs(engine)
-    table = Table("name", "kind", "schedule", "enabled", "next run", "last run", "status", "result")
-    for job in list_jobs(engine):
-        table.add_row(
+    jobs = list_jobs(engine)
+    if as_json:
+        print(json.dumps(jobs, indent=2, default=str))
+        return
+    rows = [
+        (
             job["name"],
             job["kind"],
             job["schedule"],
@@ -189,7 +210,10 @@ def jobs_list() -> None:
             job["last_status"] or "",
             (job["last_result"] or "")[:50],
         )
-    console.print(table)
+        for job in jobs
+    ]
+    columns = ("name", "kind", "schedule", "enabled", "next run", "last run", "status", "result")
+    console.print(listing(columns, rows, keys=("name",)))
 
 
 @jobs_app.command("set")
@@ -210,6 +234,8 @@ def jobs_set(
         job = change_job(
             engine, name, when=schedule, enabled=enable, run_now=now, by=Actor.command_line("till jobs set")
         )
-    except (ValueError, LookupError) as exc:
+    except LookupError as exc:
+        fail(str(exc).strip("'\""))
+    except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"{job['name']}: {job['schedule']}, next run {job['next_run_at']}")

@@ -15,7 +15,7 @@ from till.storage.migrate import upgrade
 if TYPE_CHECKING:
     from typing import Any
 
-from till.cli.base import app, console, open_engine
+from till.cli.base import app, console, errors, listing, open_engine
 
 
 @app.command()
@@ -30,21 +30,26 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
-    workers: Annotated[int, typer.Option(help="app processes (stateless; share the database)")] = 1,
+    processes: Annotated[int, typer.Option(min=1, help="app processes (stateless; share the database)")] = 1,
+    workers: Annotated[int | None, typer.Option(hidden=True, help="deprecated: --processes")] = None,
     access_log: Annotated[
         bool, typer.Option(help="log every request (the load balancer usually does)")
     ] = False,
 ) -> None:
-    """Run the API server (and the built PWA at /)."""
+    """Run the API server (and the built PWA at /); queue work is `till worker`'s."""
     import uvicorn
 
+    if workers is not None:
+        # `--workers` means queue workers everywhere else (`till worker`, `till up`).
+        errors.print("till serve --workers is deprecated: it counts app processes; say --processes")
+        processes = workers
     settings = get_settings()
     upgrade(make_engine(settings.database_url))
     uvicorn.run(
         "till.api.main:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=processes,
         log_level="info",
         access_log=access_log,
         # Tills keep their connection between pushes; a load balancer's idle timeout (60 s
@@ -96,14 +101,14 @@ def worker(
     consume: Annotated[bool, typer.Option(help="run the consumers")] = True,
     schedule: Annotated[bool, typer.Option(help="run due scheduled jobs")] = True,
 ) -> None:
-    """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. Run many."""
+    """Run a worker: outbox relay, consumers (webhooks, exports, live), scheduler. One on
+    SQLite; as many as you like on PostgreSQL or MariaDB (docs/queue.md, "How many workers")."""
     import asyncio
-    import logging
     import signal
 
     from till.bootstrap import build_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker_logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -123,6 +128,16 @@ def worker(
     asyncio.run(main())
 
 
+def worker_logging() -> None:
+    """INFO for Till's own lines (one per webhook delivery among them); the HTTP client's
+    per-request lines only from WARNING, since each delivery already says how it went."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Queues, outbox, sales per minute, sync lag per register, workers and flags."""
@@ -137,20 +152,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    queues = Table(title=f"Queues ({data['transport']})")
-    for column in (
-        "queue",
-        "waiting",
-        "in flight",
-        "dead",
-        "processed",
-        "failures",
-        "mean 5 min",
-        "mean total",
-    ):
-        queues.add_column(column, justify="left" if column == "queue" else "right", no_wrap=True)
-    for name, q in data["queues"].items():
-        queues.add_row(
+    columns = ("queue", "waiting", "in flight", "dead", "processed", "failures", "mean 5 min", "mean total")
+    rows = [
+        (
             name,
             str(q["waiting"]),
             str(q["in_flight"]),
@@ -160,7 +164,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "-" if q["mean_ms_5m"] is None else f"{q['mean_ms_5m']:.1f} ms",
             "-" if q["mean_ms_total"] is None else f"{q['mean_ms_total']:.1f} ms",
         )
-    console.print(queues)
+        for name, q in data["queues"].items()
+    ]
+    console.print(
+        listing(columns, rows, keys=("queue",), right=columns[1:], title=f"Queues ({data['transport']})")
+    )
     oldest = data["outbox"]["oldest_unsent_age_seconds"]
     console.print(
         f"outbox unsent: [bold]{data['outbox']['unsent']}[/]"
@@ -168,12 +176,18 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         + f"   sales in the last minute: [bold]{data['sales_last_minute']}[/]"
         + f"   workers: [bold]{len(data['workers'])}[/]"
     )
-    sync = Table("register", "sync lag", "last sale", title="Sync per register")
-    for register, figures in data["sync"].items():
-        sync.add_row(
-            register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago"
+    if not data["workers"]:
+        console.print(
+            "[bold red]no worker is running[/]: webhooks, exports, scheduled jobs and price schedules "
+            "wait until one starts (`till worker`, or `till up`)"
         )
-    console.print(sync)
+    sync = [
+        (register, f"{figures['lag_seconds']:.1f} s", f"{figures['last_sale_age_seconds']:.0f} s ago")
+        for register, figures in data["sync"].items()
+    ]
+    console.print(
+        listing(("register", "sync lag", "last sale"), sync, keys=("register",), title="Sync per register")
+    )
     if data["flags"]:
         console.print("open flags: " + ", ".join(f"{k} {v}" for k, v in sorted(data["flags"].items())))
     _print_magento(data["magento"])

@@ -14,7 +14,6 @@ from till.storage.migrate import upgrade
 if TYPE_CHECKING:
     pass
 from till.cli.base import app, console, open_engine, phase_bars
-from till.cli.server import serve
 
 
 @app.command()
@@ -22,8 +21,12 @@ def demo(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
+    worker: Annotated[
+        bool, typer.Option(help="run a worker beside the server: webhooks, jobs, price schedules")
+    ] = True,
 ) -> None:
-    """Seed the demo store (once), print the sign-ins and serve it."""
+    """Seed the demo store (once), print the sign-ins and run it: the server and a worker
+    (outbox relay, webhooks, exports, scheduled jobs and price schedules), supervised."""
     from till.demo.store import SeedError, seed_demo
 
     settings = get_settings()
@@ -38,12 +41,26 @@ def demo(
     except SeedError:
         store = None
         console.print("[yellow]the database has a store already; not seeding again[/]")
-    url = f"http://{host or settings.host}:{port or settings.port}/"
     if store is not None:
         _print_demo(store)
+    if no_serve:
+        return
+    import os
+
+    from till.supervisor import Topology
+
+    # The demo is for trying Till on this machine, where a webhook receiver is on loopback:
+    # its own processes may send there unless the variable says otherwise (production never).
+    os.environ.setdefault("TILL_WEBHOOKS_ALLOW_PRIVATE", "true")
+    topology = Topology(1, 1 if worker else 0, host or settings.host, port or settings.port)
+    url = f"http://{topology.host}:{topology.port}/"
     console.print(f"\nTill is at [bold]{url}[/]  (API docs: {url}docs)")
-    if not no_serve:
-        serve(host=host, port=port, workers=1)
+    console.print(
+        "server and "
+        + ("a worker (webhooks, jobs, price schedules)" if worker else "no worker")
+        + f"; webhooks to private addresses allowed: {os.environ['TILL_WEBHOOKS_ALLOW_PRIVATE']}"
+    )
+    raise typer.Exit(topology.run(console.print))
 
 
 def _print_demo(store: object) -> None:

@@ -53,6 +53,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
 }
 
+#: How a refusal names what was asked, where the permission's name does not say it.
+_DOING: dict[Permission, str] = {Permission.AUDIT: "read the audit log"}
+
 #: The largest discount, in percent of a line or cart, each role may give.
 DISCOUNT_LIMITS: dict[Role, Decimal] = {
     Role.CASHIER: Decimal("10"),
@@ -97,9 +100,10 @@ class StaffMember:
         if not self.active:
             raise PermissionDenied(f"{self.username} is deactivated")
         if permission not in ROLE_PERMISSIONS[self.role]:
-            raise PermissionDenied(
-                f"a {self.role.value} may not {permission.value.replace('_', ' ')}; ask a manager"
-            )
+            doing = _DOING.get(permission, permission.value.replace("_", " "))
+            if permission not in ROLE_PERMISSIONS[Role.MANAGER]:
+                raise PermissionDenied(f"only an admin may {doing}")
+            raise PermissionDenied(f"a {self.role.value} may not {doing}; ask a manager")
         if location_code is not None and not self.works_at(location_code):
             raise PermissionDenied(f"{self.username} does not work at {location_code}")
 

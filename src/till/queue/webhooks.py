@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import time
@@ -32,6 +33,9 @@ from till.domain.errors import Invalid, NotFound
 from till.queue.messages import Message, Route, webhook_queue
 from till.storage.events import Actor, EventRepository
 from till.storage.tables import webhook_endpoints
+
+#: One INFO line per delivery, with its outcome: a level a shop can leave on.
+log = logging.getLogger("till.webhooks")
 
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -120,7 +124,32 @@ async def deliver(
 
     The endpoint's host is resolved first and refused if any of its addresses is loopback,
     private, link-local or otherwise not public (unless `allow_private`): a webhook cannot be
-    pointed at the server's own network."""
+    pointed at the server's own network. Logs one line saying how it went."""
+    started = time.perf_counter()
+    try:
+        status = await _post(client, endpoint, message, timeout, allow_private)
+    except WebhookFailed as exc:
+        _log_delivery(endpoint, message, f"failed: {exc}", started)
+        raise
+    _log_delivery(endpoint, message, str(status), started)
+
+
+def _log_delivery(endpoint: dict[str, Any], message: Message, outcome: str, started: float) -> None:
+    log.info(
+        "webhook %s %s %s %s: %s (attempt %d, %.0f ms)",
+        endpoint.get("name", endpoint.get("id")),
+        endpoint["url"],
+        message.topic,
+        message.message_id,
+        outcome,
+        message.attempt,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+async def _post(
+    client: httpx.AsyncClient, endpoint: dict[str, Any], message: Message, timeout: float, allow_private: bool
+) -> int:
     if not allow_private:
         await _refuse_private_host(endpoint["url"])
     body = body_of(message)
@@ -140,6 +169,7 @@ async def deliver(
         raise WebhookFailed(f"{endpoint['url']}: {type(exc).__name__}: {exc}") from exc
     if not 200 <= answer.status_code < 300:
         raise WebhookFailed(f"{endpoint['url']} answered {answer.status_code}: {answer.text[:200]}")
+    return answer.status_code
 
 
 # --- endpoints ----------------------------------------------------------------------------------

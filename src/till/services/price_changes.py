@@ -6,6 +6,7 @@ pull it) and a `price.changed` outbox event in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from till.domain.errors import Invalid
+from till.domain.locations import Location
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
@@ -165,13 +167,17 @@ def _start(engine: Engine, schedule_id: int, now: datetime) -> int:
             return 0
         previous = {k: _plain(v) for k, v in current.items()}
         ends = _aware(row.ends_at)
+        # A product's special dates are calendar days, read on each shop's clock: from the
+        # earliest shop's today, so every shop sells at it now, to the latest shop's last day
+        # (the scheduler ends it on time; the day is only the tills' offline fallback).
+        shops = uow.reference.locations()
         _write(
             uow,
             row.sku,
             {
                 "special_price": row.special_price,
-                "special_from": now.date(),
-                "special_to": None if ends is None else datetime.fromisoformat(ends).date(),
+                "special_from": _shop_day(shops, now, min),
+                "special_to": None if ends is None else _shop_day(shops, datetime.fromisoformat(ends), max),
             },
             "schedule started",
         )
@@ -202,6 +208,13 @@ def _end(engine: Engine, schedule_id: int) -> int:
         uow.prices.set_status(schedule_id, "ended")
         uow.commit()
     return 1
+
+
+def _shop_day(shops: list[Location], moment: datetime, pick: Callable[[list[date]], date]) -> date:
+    """The calendar day a moment falls on in the shops (UTC's when there are none)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    days = [shop.business_day(moment) for shop in shops]
+    return pick(days) if days else moment.astimezone(UTC).date()
 
 
 def _date(value: Any) -> date | None:

@@ -108,6 +108,8 @@ class AuditQuery:
     location_code: str | None = None
     register_code: str | None = None
     before_id: int | None = None
+    #: When not empty, only lines of these locations (a manager's own).
+    within_locations: tuple[str, ...] = ()
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The WHERE clauses of these filters."""
@@ -131,6 +133,8 @@ class AuditQuery:
             found.append(audit_log.c.register_code == self.register_code)
         if self.before_id is not None:
             found.append(audit_log.c.id < self.before_id)
+        if self.within_locations:
+            found.append(audit_log.c.location_code.in_(self.within_locations))
         return found
 
 

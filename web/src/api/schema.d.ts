@@ -1138,7 +1138,8 @@ export interface paths {
         };
         /**
          * Audit Log
-         * @description The audit log, newest first, filtered (admins).
+         * @description The audit log, newest first, filtered (admins; managers: their locations' stock and
+         *     cash lines, with `action=stock` or `cash`).
          */
         get: operations["audit_log_api_admin_audit_get"];
         put?: never;
@@ -1158,7 +1159,8 @@ export interface paths {
         };
         /**
          * Audit Csv
-         * @description Every matching line as CSV, newest first (admins). The export itself is audited.
+         * @description Every matching line as CSV, newest first (admins; managers as for the JSON). The
+         *     export itself is audited.
          */
         get: operations["audit_csv_api_admin_audit_csv_get"];
         put?: never;
@@ -6929,7 +6931,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description only admins read the audit log (permission `audit`) */
+            /** @description only admins read the whole audit log (permission `audit`); managers read their locations' stock and cash lines (`action=stock` or `cash`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6998,7 +7000,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description only admins read the audit log (permission `audit`) */
+            /** @description only admins read the whole audit log (permission `audit`); managers read their locations' stock and cash lines (`action=stock` or `cash`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7056,7 +7058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Magento webhooks are off (no secret set) */
+            /** @description Magento webhooks are off: the answer names the setting that is missing */
             404: {
                 headers: {
                     [name: string]: unknown;

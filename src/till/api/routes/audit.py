@@ -1,4 +1,5 @@
-"""The audit log for admins: who did what, when and where, filtered, newest first, and as CSV.
+"""The audit log: who did what, when and where, filtered, newest first, and as CSV. Admins
+read it all; managers read the stock adjustments and cash movements of their locations.
 
 Lines are only ever added (the database refuses UPDATE and DELETE of `audit_log`); this API
 reads them. Paging is by id: ask again with `before_id` = the answer's `next_before_id`.
@@ -35,7 +36,11 @@ EXPORT_PAGE = 1000
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "not signed in, or the token expired or was revoked"},
-    403: {"model": Problem, "description": "only admins read the audit log (permission `audit`)"},
+    403: {
+        "model": Problem,
+        "description": "only admins read the whole audit log (permission `audit`); managers read "
+        "their locations' stock and cash lines (`action=stock` or `cash`)",
+    },
 }
 
 
@@ -89,8 +94,24 @@ Location = Annotated[str | None, Query(max_length=32, description="location code
 Register = Annotated[str | None, Query(max_length=12, description="register code")]
 
 
-def _require_auditor(principal: Principal) -> None:
-    principal.staff.require(Permission.AUDIT)
+#: The families of the log a manager reads for their own locations: stock adjustments and
+#: cash movements, the history they answer for (the rest records what managers did too).
+MANAGER_FAMILIES = ("stock", "cash")
+
+
+def _readable(principal: Principal, query: AuditQuery) -> AuditQuery:
+    """The query as this person may run it: admins read every line; a manager reads the
+    stock and cash lines of the locations they work at (`action=stock` or `cash`, or one
+    action of those); anyone else is refused."""
+    staff = principal.staff
+    if staff.can(Permission.AUDIT):
+        return query
+    family = (query.action or "").split(".")[0]
+    if not staff.can(Permission.STOCK_ADJUST) or family not in MANAGER_FAMILIES:
+        staff.require(Permission.AUDIT)  # raises, naming who may
+    if query.location_code is not None:
+        staff.require(Permission.STOCK_ADJUST, query.location_code)
+    return replace(query, within_locations=tuple(sorted(staff.locations)))
 
 
 @router.get("/audit", response_model=AuditPageOut, responses=_REFUSALS)
@@ -108,9 +129,9 @@ def audit_log(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPageOut:
-    """The audit log, newest first, filtered (admins)."""
-    _require_auditor(principal)
-    query = _query(since, until, staff_id, action, location, register, before_id)
+    """The audit log, newest first, filtered (admins; managers: their locations' stock and
+    cash lines, with `action=stock` or `cash`)."""
+    query = _readable(principal, _query(since, until, staff_id, action, location, register, before_id))
     with UnitOfWork(engine) as uow:
         rows = uow.events.audit_entries(query, limit + 1)
     entries = [AuditEntryOut.model_validate(row) for row in rows[:limit]]
@@ -135,9 +156,9 @@ def audit_csv(
     location: Location = None,
     register: Register = None,
 ) -> StreamingResponse:
-    """Every matching line as CSV, newest first (admins). The export itself is audited."""
-    _require_auditor(principal)
-    query = _query(since, until, staff_id, action, location, register)
+    """Every matching line as CSV, newest first (admins; managers as for the JSON). The
+    export itself is audited."""
+    query = _readable(principal, _query(since, until, staff_id, action, location, register))
     with UnitOfWork(engine) as uow:
         filters = {
             "from": None if since is None else since.isoformat(),

@@ -33,7 +33,10 @@ def _settings(request: Request) -> MagentoSettings:
     status_code=202,
     responses={
         401: {"model": Problem, "description": "the signature is missing, wrong or too old"},
-        404: {"model": Problem, "description": "Magento webhooks are off (no secret set)"},
+        404: {
+            "model": Problem,
+            "description": "Magento webhooks are off: the answer names the setting that is missing",
+        },
         413: {"model": Problem, "description": "the body is over the size limit"},
         422: {"model": Problem, "description": "the body is not a list of events"},
     },
@@ -45,8 +48,16 @@ async def magento_webhook(
 ) -> Any:
     """Accept a signed change notice from Magento; re-read the named entities after answering."""
     settings = _settings(request)
-    if not settings.configured or not settings.webhook_secret:
-        return _problem(404, "Magento webhooks are off: set TILL_MAGENTO_WEBHOOK_SECRET")
+    missing = [
+        name
+        for name, present in (
+            ("TILL_MAGENTO_BASE_URL", settings.configured),
+            ("TILL_MAGENTO_WEBHOOK_SECRET", bool(settings.webhook_secret)),
+        )
+        if not present
+    ]
+    if missing:
+        return _problem(404, f"Magento webhooks are off: set {' and '.join(missing)}")
     body = await request.body()
     if not x_till_signature:
         return _problem(401, "sign the request: X-Till-Signature header missing")
