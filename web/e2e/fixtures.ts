@@ -43,9 +43,9 @@ async function startServer(): Promise<{ server: TillServer; stop: () => void }> 
   const venvTill = join(REPO, '.venv/bin/till');
   const [command, args] = existsSync(venvTill) ? [venvTill, []] : ['uv', ['run', 'till']];
   const databaseUrl = `sqlite:///${join(folder, 'till.db')}`;
-  const child: ChildProcess = spawn(command, [...args, 'demo', '--port', String(port), '--host', '127.0.0.1'], {
+  const child: ChildProcess = spawn(command, [...args, 'demo', '--no-worker', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: REPO,
-    // The back-office tests' webhook receivers are on loopback, which Till refuses unless allowed.
+    // No demo worker: each test starts the worker it needs (one worker on SQLite). The back-office tests' webhook receivers are on loopback, which Till refuses unless allowed.
     env: { ...process.env, TILL_DATABASE_URL: databaseUrl, TILL_WEB_DIST: join(REPO, 'web/dist'), TILL_WEBHOOKS_ALLOW_PRIVATE: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
