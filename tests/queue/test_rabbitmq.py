@@ -220,3 +220,38 @@ def test_a_switched_off_endpoint_hears_nothing_until_switched_on(
     wait_for(lambda: len(receiver.accepted()) == 2, what="the delivery after switching on")
     time.sleep(0.5)
     assert [json.loads(d.body)["payload"]["order_id"] for d in receiver.accepted()] == [first, third]
+
+
+def test_an_endpoint_added_a_moment_before_a_sale_hears_it_through_the_broker(
+    pg_engine: Engine, receiver: Receiver, start_worker: Callable[..., WorkerThread], amqp_prefix: str
+) -> None:
+    """The relay binds the new endpoint's queue before it publishes the sale (the broker drops
+    an event no queue is bound for), though the worker refreshes only every minute."""
+    engine = pg_engine
+    start_worker(
+        engine,
+        queue_settings(engine, queue_transport="rabbitmq", amqp_prefix=amqp_prefix),
+        schedule=False,
+        refresh_seconds=60,
+    )
+    sku = sellable_skus(engine, 1)[0]
+
+    def sell(n: int) -> str:
+        [sale] = place_sales(
+            engine,
+            [
+                make_sale(
+                    engine, key=f"sale-rabbit-new-{n}", receipt=f"NYC1-{8600 + n}", lines=[(sku, Decimal(1))]
+                )
+            ],
+        )
+        return str(sale.order_id)
+
+    sell(1)
+    wait_for(lambda: _unsent(engine) == 0, what="the relay of the sale before the endpoint")
+    webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
+    second = sell(2)
+    wait_for(lambda: receiver.accepted(), timeout=15, what="the delivery to the endpoint added just before")
+    assert [json.loads(d.body)["payload"]["order_id"] for d in receiver.accepted()] == [second]

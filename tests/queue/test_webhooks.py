@@ -36,6 +36,11 @@ def _sell(engine: Engine, n: int = 1, prefix: str = "hook", base: int = 5000) ->
     return [str(r.order_id) for r in results]
 
 
+def _unsent(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return store.unsent_count(conn)
+
+
 def _check_signed(receiver: Receiver, secret: str) -> None:
     for delivery in receiver.deliveries:
         assert webhooks.verify(secret, delivery.headers["till-signature"], delivery.body)
@@ -119,3 +124,23 @@ def test_the_last_failure_is_a_dead_letter_a_person_replays(
     wait_for(lambda: store.is_processed(engine, queue, replayed["message_id"]), what="the processed mark")
     assert [json.loads(d.body)["topic"] for d in receiver.accepted()] == ["sale.placed"]
     assert store.dead_letters(engine, queue) == []
+
+
+def test_an_endpoint_added_a_moment_before_a_sale_hears_it(
+    demo_engine: Engine, receiver: Receiver, start_worker: Callable[..., WorkerThread]
+) -> None:
+    """The relay routes each event by the endpoints committed when it claims the event, not by
+    what the worker last refreshed: with a refresh only every minute, the sale made right after
+    the endpoint was added still reaches it."""
+    engine = demo_engine
+    start_worker(engine, queue_settings(engine), schedule=False, refresh_seconds=60)
+    _sell(engine, prefix="before")
+    wait_for(lambda: _unsent(engine) == 0, what="the relay of the sale before the endpoint")
+    webhooks.add_endpoint(
+        engine, "erp", receiver.url, ["sale.placed"], by=Actor(via="tests"), allow_private=True
+    )
+    [order_id] = _sell(engine, prefix="after", base=6000)
+
+    wait_for(lambda: receiver.accepted(), timeout=15, what="the delivery to the endpoint added just before")
+    [accepted] = receiver.accepted()
+    assert json.loads(accepted.body)["payload"]["order_id"] == order_id, "only the sale after the endpoint"

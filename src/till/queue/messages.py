@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 #: Topics a till's live stream cares about: stock and price changes.
 LIVE_TOPICS = frozenset(
@@ -66,3 +69,8 @@ class Route:
     def takes(self, topic: str) -> bool:
         """True if messages of `topic` go to this queue."""
         return "*" in self.topics or topic in self.topics
+
+
+#: The routes a relay uses: fixed, or read in the relay's transaction right after it claims
+#: the outbox rows (so a route committed before an event is always there for that event).
+RouteSource = Sequence[Route] | Callable[["Connection"], Sequence[Route]]

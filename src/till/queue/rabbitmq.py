@@ -38,7 +38,7 @@ from aio_pika.abc import (
 from sqlalchemy import Engine
 
 from till.queue import store
-from till.queue.messages import Message, RetryPolicy, Route
+from till.queue.messages import Message, RetryPolicy, Route, RouteSource
 from till.queue.transport import Consumer, handle
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,9 @@ class RabbitTransport:
         for key in sorted(bound):
             await declared.unbind(events, routing_key=key)
 
-    async def relay(self, routes: list[Route], limit: int) -> int:
+    async def relay(self, routes: RouteSource, limit: int) -> int:
         """Publish a batch of outbox rows, wait for every confirm, then mark them sent."""
         channel = await self._channel()
-        await self.prepare(routes)
         events = await channel.get_exchange(self.events_exchange)
         conn = await asyncio.to_thread(self.engine.connect)
         try:
@@ -173,6 +172,9 @@ class RabbitTransport:
             if not rows:
                 await asyncio.to_thread(conn.rollback)
                 return 0
+            # Bind every queue the claimed events must reach before publishing: the broker
+            # drops an event for which no queue is bound yet.
+            await self.prepare(list(await asyncio.to_thread(store.routes_at, conn, routes)))
             publishes = [
                 events.publish(
                     aio_pika.Message(

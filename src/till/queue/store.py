@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from till.queue.messages import Message, RetryPolicy, Route
+from till.queue.messages import Message, RetryPolicy, Route, RouteSource
 from till.storage.db import update_or_insert
 from till.storage.events import Actor, EventRepository
 from till.storage.tables import (
@@ -67,13 +67,19 @@ def mark_sent(conn: Connection, ids: Sequence[int]) -> None:
         conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(published_at=utcnow()))
 
 
-def relay_to_database(engine: Engine, routes: Sequence[Route], limit: int = 500) -> int:
+def routes_at(conn: Connection, routes: RouteSource) -> Sequence[Route]:
+    """The routes, read in the relay's own transaction when they are given as a function."""
+    return routes(conn) if callable(routes) else routes
+
+
+def relay_to_database(engine: Engine, routes: RouteSource, limit: int = 500) -> int:
     """Move unsent outbox events into the queue rows of every route that takes them, and
     mark them sent, in one transaction. Returns the number of events relayed."""
     with engine.begin() as conn:
         rows = claim_outbox(conn, limit)
         if not rows:
             return 0
+        routes = routes_at(conn, routes)
         now = utcnow()
         copies = [
             {

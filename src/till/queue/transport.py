@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from till.queue import store
-from till.queue.messages import Message, RetryPolicy, Route
+from till.queue.messages import Message, RetryPolicy, Route, RouteSource
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Transport(Protocol):
     async def prepare(self, routes: list[Route]) -> None:
         """Make sure every route's queue exists and hears its topics."""
 
-    async def relay(self, routes: list[Route], limit: int) -> int:
+    async def relay(self, routes: RouteSource, limit: int) -> int:
         """Hand unsent outbox events to the queues; returns how many events were sent."""
 
     async def consume(self, consumer: Consumer, stop: asyncio.Event, in_flight: dict[str, int]) -> None:
@@ -111,7 +111,7 @@ class DatabaseTransport:
     async def prepare(self, routes: list[Route]) -> None:
         """Nothing to declare: a queue is a value in a column."""
 
-    async def relay(self, routes: list[Route], limit: int) -> int:
+    async def relay(self, routes: RouteSource, limit: int) -> int:
         """Copy outbox events into queue rows in one transaction."""
         return await asyncio.to_thread(store.relay_to_database, self.engine, routes, limit)
 

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from till.domain.errors import Invalid, NotFound
 from till.queue.messages import Message, Route, webhook_queue
@@ -332,11 +332,10 @@ def remove_endpoint(engine: Engine, endpoint_id: int, *, by: Actor) -> None:
         )
 
 
-def active_endpoints(engine: Engine) -> dict[int, dict[str, Any]]:
+def active_endpoints(conn: Connection) -> dict[int, dict[str, Any]]:
     """Active endpoints with their secrets, by id (for the worker)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active.is_(True)))
-        return {int(row.id): endpoint_json(row, with_secret=True) for row in rows}
+    rows = conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active.is_(True)))
+    return {int(row.id): endpoint_json(row, with_secret=True) for row in rows}
 
 
 def webhook_routes(endpoints: dict[int, dict[str, Any]]) -> list[Route]:

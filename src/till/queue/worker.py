@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from till.queue import store, webhooks
 from till.queue.export import Exporter
@@ -78,6 +78,13 @@ class Worker:
         found += webhooks.webhook_routes(self.endpoints)
         return found
 
+    def _routes_now(self, conn: Connection) -> list[Route]:
+        """The routes as committed when the relay claimed its events (read in the relay's own
+        transaction), so an endpoint added a moment before a sale hears it whatever the
+        refresh interval; the new queue's consumer starts right after the relay."""
+        self.endpoints = webhooks.active_endpoints(conn)
+        return self.routes()
+
     def _handler(self, route: Route) -> Any:
         if route.queue == LIVE_QUEUE:
             return self._live
@@ -113,8 +120,12 @@ class Worker:
         if publish is not None:
             await publish(message.topic.encode())
 
+    def _read_endpoints(self) -> dict[int, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return webhooks.active_endpoints(conn)
+
     async def _refresh(self, stop: asyncio.Event) -> None:
-        self.endpoints = await asyncio.to_thread(webhooks.active_endpoints, self.engine)
+        self.endpoints = await asyncio.to_thread(self._read_endpoints)
         routes = self.routes()
         retire = getattr(self.transport, "retire", None)
         if retire is not None:
@@ -166,9 +177,11 @@ class Worker:
         failures = 0
         while not stop.is_set():
             try:
-                sent = await self.transport.relay(self.routes(), 500)
+                sent = await self.transport.relay(self._routes_now, 500)
                 self.relayed += sent
                 failures = 0
+                if {route.queue for route in self.routes()} != self._known:
+                    await self._refresh(stop)
             except Exception as exc:
                 failures += 1
                 log.warning("relay: the transport did not take the outbox (%s); it stays and is retried", exc)
