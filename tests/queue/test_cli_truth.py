@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -150,3 +151,28 @@ def test_serve_counts_processes_and_keeps_workers_as_a_deprecated_alias(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_status_counts_a_worker_that_only_relays_and_schedules(sqlite_engine: Engine) -> None:
+    """`till worker --no-consume` holds no queue, yet it runs: status must not say no worker."""
+    env = {**os.environ, "TILL_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "till.cli", "worker", "--no-consume"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            status = json.loads(till(sqlite_engine, "status", "--json").stdout)
+            if status["workers"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert len(status["workers"]) == 1, "the relaying worker is counted"
+        assert "" not in status["queues"], "the worker's own heartbeat is not a queue"
+        assert "no worker is running" not in till(sqlite_engine, "status").stdout
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

@@ -69,6 +69,8 @@ def snapshot(engine: Engine, transport: str = "database", now: datetime | None =
         workers: dict[str, str] = {}
         for worker, queue, in_flight, waiting, seen_at in beats:
             workers[worker] = (seen_at or now).isoformat()
+            if queue == store.WORKER_ITSELF:
+                continue
             item = entry(queue)
             if transport == "rabbitmq":
                 item["in_flight"] += int(in_flight)

@@ -383,11 +383,17 @@ def forget_dead(engine: Engine, row_id: int) -> bool:
 # --- heartbeats and housekeeping --------------------------------------------------------------------
 
 
+#: The heartbeat row of the worker itself, written whatever queues it consumes (a worker that
+#: only relays and schedules holds none, and still runs).
+WORKER_ITSELF = ""
+
+
 def heartbeat(engine: Engine, worker: str, counts: dict[str, tuple[int, int | None]]) -> None:
-    """Record what a worker holds per queue: (in flight, waiting at the broker or None)."""
+    """Record that a worker runs, and what it holds per queue: (in flight, waiting at the
+    broker or None)."""
     now = utcnow()
     with engine.begin() as conn:
-        for queue, (in_flight, waiting) in sorted(counts.items()):
+        for queue, (in_flight, waiting) in sorted({WORKER_ITSELF: (0, None), **counts}.items()):
             update_or_insert(
                 conn,
                 worker_heartbeats,
