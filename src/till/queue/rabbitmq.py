@@ -231,7 +231,9 @@ class RabbitTransport:
                 topic=str(incoming.type),
                 payload=json.loads(incoming.body),
                 queue=consumer.queue,
-                attempt=int(_header(incoming, "x-till-attempt") or 1),
+                # A redelivery (its worker died holding it) counts as a try, as the database
+                # transport counts a lease that ran out: the attempt means the same on both.
+                attempt=int(_header(incoming, "x-till-attempt") or 1) + (1 if incoming.redelivered else 0),
                 created_at=incoming.timestamp.replace(tzinfo=UTC).isoformat() if incoming.timestamp else None,
             )
         except (ValueError, TypeError) as exc:
