@@ -83,6 +83,8 @@ class MagentoDouble:
     granted: set[str] | None = None
     clock_offset: float = 0.0
     token_hours: float = 4.0
+    #: `cataloginventory/item_options/auto_return` ("Automatically Return Credit Memo Item to Stock").
+    auto_return: bool = False
 
     tokens: dict[str, float] = field(default_factory=dict)
     nonces: set[str] = field(default_factory=set)
@@ -630,7 +632,23 @@ class MagentoDouble:
         back_to_stock = {
             int(i) for i in (args.get("extension_attributes") or {}).get("return_to_stock_items") or []
         }
+        # SalesInventory/Model/Order/ReturnValidator.php (OrderRefundCreationArguments validation).
+        for returned_id in sorted(back_to_stock):
+            if returned_id not in by_id:
+                raise Fault(
+                    400,
+                    "Creditmemo Document Validation Error(s):\nThe return to stock argument contains "
+                    "product item that is not part of the original order.",
+                )
+            if returned_id not in {item_id for item_id, _ in requested}:
+                raise Fault(
+                    400,
+                    'Creditmemo Document Validation Error(s):\nThe "%1" product is not part of the '
+                    "current creditmemo.",
+                    [by_id[returned_id]["sku"]],
+                )
         memo_items = []
+        memo_lines: list[tuple[dict[str, Any], Decimal, Decimal]] = []
         subtotal = tax = discount = Decimal(0)
         for item_id, qty in requested:
             item = by_id.get(item_id)
@@ -674,8 +692,7 @@ class MagentoDouble:
                     "discount_amount": float(shares["discount_amount"]),
                 }
             )
-            if item_id in back_to_stock:
-                self._return_to_stock(order, item, qty)
+            memo_lines.append((item, qty, Decimal(str(item["qty_refunded"])) - qty))
         grand = (
             subtotal
             + tax
@@ -696,17 +713,90 @@ class MagentoDouble:
             "comments": [{"comment": comment}] if comment else [],
         }
         order["total_refunded"] = float(money(order["total_refunded"]) + grand)
+        # CreditmemoRepository::save, wrapped by MSI's DeductSourceItemQuantityOnRefundPlugin
+        # (InventorySales/etc/di.xml: plugin `deduct_source_item_quantity_on_refund`).
+        self._deduct_on_refund(order, memo_lines, back_to_stock)
+        # Then the units given back to stock (SalesInventory ReturnToStockOrder::afterExecute, or
+        # every item when auto-return is on) go through MSI's ReturnProcessor.
+        returned = [r for r in memo_lines if self.auto_return or int(r[0]["item_id"]) in back_to_stock]
+        self._return_to_stock(order, returned)
         self._settle_state(order)
         return memo_id
 
-    def _return_to_stock(self, order: dict[str, Any], item: dict[str, Any], qty: Decimal) -> None:
-        shipped = item.get("shipped_from") or {}
-        for source in shipped:
-            stored = self.source_items[(item["sku"], source)]
-            stored["quantity"] = float(Decimal(str(stored["quantity"])) + qty)
-            return
-        # Never shipped: nothing left a source; the order's reservation is released instead.
-        self.reserve(self.website_stock(order["store_id"]), item["sku"], qty, "creditmemo_created", order)
+    def _deduct_on_refund(
+        self,
+        order: dict[str, Any],
+        refunded: list[tuple[dict[str, Any], Decimal, Decimal]],
+        back_to_stock: set[int],
+    ) -> None:
+        """MSI 1.2.7 `InventorySales/Plugin/Sales/OrderManagement/DeductSourceItemQuantityOnRefundPlugin`
+        (`aroundSave` of a new credit memo): every item with qty > 0, not back to stock
+        (`isValidItem`: `!$item->getBackToStock() && !$orderItem->getIsVirtual()`, and a product
+        type with source items) is deducted from the sources the source selection algorithm picks
+        (`Model/ReturnProcessor/GetSourceSelectionResultFromCreditMemoItems`: only what no
+        shipment already took), then `DeductSourceItemQuantityOnRefund::placeCompensatingReservation`
+        appends +qty: a reservation no order placement ever offsets."""
+        stock_id = self.website_stock(order["store_id"])
+        for item, qty, refunded_before in refunded:
+            if int(item["item_id"]) in back_to_stock or self.auto_return:
+                continue  # back_to_stock: SalesInventory CreditmemoDocumentFactoryPlugin
+            if qty <= 0 or item.get("is_virtual") or item.get("product_type") not in (None, "simple"):
+                continue
+            processed = Decimal(str(item["qty_invoiced"])) - refunded_before - _shipped(item)
+            back = qty - processed if processed > 0 else qty
+            to_source = qty - back if back > 0 else qty
+            deducted = self._source_selection_deduct(stock_id, item["sku"], to_source)
+            if deducted > 0:
+                self.reserve(stock_id, item["sku"], deducted, "creditmemo_created", order)
+
+    def _source_selection_deduct(self, stock_id: int, sku: str, qty: Decimal) -> Decimal:
+        """MSI's priority source selection (`InventorySourceSelection/Model/Algorithms/
+        PriorityBasedAlgorithm`): the stock's enabled sources by priority, each giving what it
+        holds; `SourceDeductionService` then lowers each chosen source item. Returns the total."""
+        links = sorted(
+            (link for link in self.links if link["stock_id"] == stock_id),
+            key=lambda link: int(link["priority"]),
+        )
+        left, taken = qty, Decimal(0)
+        for link in links:
+            if left <= 0 or not self.sources[link["source_code"]].get("enabled", True):
+                continue
+            stored = self.source_items.get((sku, link["source_code"]))
+            if stored is None or stored["status"] != 1 or Decimal(str(stored["quantity"])) <= 0:
+                continue
+            take = min(Decimal(str(stored["quantity"])), left)
+            stored["quantity"] = float(Decimal(str(stored["quantity"])) - take)
+            left -= take
+            taken += take
+        return taken
+
+    def _return_to_stock(
+        self, order: dict[str, Any], returned: list[tuple[dict[str, Any], Decimal, Decimal]]
+    ) -> None:
+        """MSI 1.2.7 `InventorySales/Model/ReturnProcessor/ProcessRefundItems` (reached through
+        `Plugin/SalesInventory/ProcessReturnQtyOnCreditMemoPlugin`, every item when
+        `$isAutoReturn`): units a shipment took go back to that source; the rest
+        (`$qtyBackToStock`, all of it for an order never shipped) become a +qty
+        `creditmemo_created` reservation."""
+        stock_id = self.website_stock(order["store_id"])
+        for item, qty, refunded_before in returned:
+            processed = Decimal(str(item["qty_invoiced"])) - refunded_before - _shipped(item)
+            to_source = qty - processed if processed > 0 else qty
+            to_stock = qty - to_source if to_source > 0 else qty
+            if to_stock > 0:
+                self.reserve(stock_id, item["sku"], to_stock, "creditmemo_created", order)
+            for source, shipped in (item.get("shipped_from") or {}).items():
+                if to_source <= 0:
+                    break
+                back = min(Decimal(str(shipped)), to_source)
+                stored = self.source_items[(item["sku"], source)]
+                stored["quantity"] = float(Decimal(str(stored["quantity"])) + back)
+                to_source -= back
+
+
+def _shipped(item: dict[str, Any]) -> Decimal:
+    """What shipments deducted for an order item (`GetShippedItemsPerSourceByPriority`)."""
+    return sum((Decimal(str(q)) for q in (item.get("shipped_from") or {}).values()), Decimal(0))
 
 
 # --- helpers ------------------------------------------------------------------------------------

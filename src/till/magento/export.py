@@ -353,11 +353,13 @@ class MagentoExporter:
                 memo_id = await self._find_credit_memo(magento_order, refund_id)
                 if memo_id is None:
                     item_ids = await self._item_ids(magento_order, order_link["detail"], order)
+                    memo_ids = [item_ids[str(line["line_no"])] for line in refund["lines"]]
+                    memo_items = [
+                        {"order_item_id": item_id, "qty": str(qty(line["qty"]))}
+                        for item_id, line in zip(memo_ids, refund["lines"], strict=True)
+                    ]
                     body = {
-                        "items": [
-                            {"order_item_id": item_ids[str(line["line_no"])], "qty": str(qty(line["qty"]))}
-                            for line in refund["lines"]
-                        ],
+                        "items": memo_items,
                         "notify": False,
                         "appendComment": True,
                         "comment": {
@@ -369,6 +371,11 @@ class MagentoExporter:
                             "shipping_amount": 0,
                             "adjustment_positive": 0,
                             "adjustment_negative": 0,
+                            # Every line "back to stock", restocked or not: MSI then adds +q to
+                            # the web stock's reservations and deducts no source (without it,
+                            # MSI deducts q from whichever source its selection picks, the
+                            # warehouse included). See docs/magento.md ("Refunds").
+                            "extension_attributes": {"return_to_stock_items": sorted(set(memo_ids))},
                         },
                     }
                     memo_id = int(
@@ -384,10 +391,15 @@ class MagentoExporter:
                 location = uow.reference.location(order.location_code)
             assert location is not None
             source = self._source_of(order.location_code, location.source_code)
-            restocked = [
-                (str(line["sku"]), source, qty(line["qty"])) for line in refund["lines"] if line["restock"]
+            # MSI already added +q per refunded unit to the web stock (above): a restocked unit
+            # is salable again through it, so only units not restocked are taken off the shop's
+            # source to offset that +q.
+            not_restocked = [
+                (str(line["sku"]), source, -qty(line["qty"]))
+                for line in refund["lines"]
+                if not line["restock"]
             ]
-            await self.push_stock(f"refund:{refund_id}", restocked)
+            await self.push_stock(f"refund:{refund_id}", not_restocked)
             detail["stock_done"] = True
             remember(self.engine, "refund", refund_id, link["magento_id"], detail)
         return int(link["magento_id"])
