@@ -4,6 +4,7 @@ and the in-store pickup, payment methods. Over the double, which does what Magen
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -11,10 +12,13 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.integration.helpers import make_sale
+from tests.magento.conftest import client_for, run
 from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
-from tests.magento.test_export import _principal, _pull, _source, export_all
-from till.domain.sales import RefundLineRequest
+from tests.magento.test_export import _outbox, _principal, _pull, _source, export_all
+from till.domain.sales import Payment, RefundLineRequest
+from till.magento.client import MagentoError
+from till.magento.export import ExportError, MagentoExporter
 from till.services.refunds import refund
 from till.services.sales import place_sales
 
@@ -67,3 +71,82 @@ def test_a_refund_moves_magentos_stock_once(
     assert magento.salable("MH01-S-Black", 1) == web_before["MH01-S-Black"]
     assert {sku: _source(magento, sku, "nj_warehouse") for sku in web_before} == warehouse_before
     assert len(magento.creditmemos) == 1
+
+
+def _export(engine: Engine, magento: MagentoDouble, **settings: Any) -> None:
+    """Every Magento-bound outbox message, with connector settings of the test's choosing."""
+
+    async def go() -> None:
+        async with client_for(magento, **settings) as client:
+            exporter = MagentoExporter(engine, client)
+            for message in _outbox(engine):
+                if message["topic"] in exporter.topics:
+                    await exporter.export(message["message_id"], message["topic"], message["payload"])
+
+    run(go())
+
+
+def _sell_paid(
+    engine: Engine, staff: dict[str, int], receipt: str, lines: list[tuple[str, Decimal]], *tenders: Payment
+) -> str:
+    """A sale paid with the given tenders (the last one's amount becomes what is left to pay)."""
+    pushed = make_sale(engine, key=f"sale-{receipt}", receipt=receipt, staff_id=staff["cashier"], lines=lines)
+    assert pushed.sale is not None
+    total = pushed.sale.client_totals.grand_total
+    first = tenders[:-1]
+    rest = total - sum((p.amount for p in first), Decimal(0))
+    pushed.sale = dataclasses.replace(
+        pushed.sale, payments=(*first, dataclasses.replace(tenders[-1], amount=rest))
+    )
+    [result] = place_sales(engine, [pushed])
+    assert result.status == "accepted" and result.order_id
+    return result.order_id
+
+
+def test_a_card_sale_is_never_recorded_as_check_money_order(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 9. With no Magento method mapped for cards, a card sale is not exported at all (the
+    message says what to set) rather than recorded as "Check / Money order"."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    _sell_paid(
+        engine, staff, "NYC1-000201", [("24-MB01", Decimal(1))], Payment("card", Decimal(1), "VISA 4242")
+    )
+    with pytest.raises(ExportError, match="no Magento payment method for the till's card tender"):
+        _export(engine, magento)
+    assert not [o for o in magento.orders.values() if o.get("ext_order_id")]
+
+
+def test_tenders_map_to_the_stores_methods_with_their_details(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 9. Each tender maps to a method the store declares; a split payment is recorded under
+    its largest tender's method, every tender with its reference in the additional information."""
+    magento.payment_methods.add("pos_card")  # declared by the store's POS payment module
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    _sell_paid(
+        engine,
+        staff,
+        "NYC1-000202",
+        [("24-MB01", Decimal(2))],
+        Payment("cash", Decimal("10.00")),
+        Payment("card", Decimal(1), "VISA **** 4242 auth 0815"),
+    )
+    _export(engine, magento, payment_methods={"cash": "cashondelivery", "card": "pos_card"})
+    order = _pos_order(magento, "NYC1-000202")
+    assert order["payment"]["method"] == "pos_card"
+    info = order["payment"]["additional_information"]
+    assert "cash 10.00" in info
+    assert any(i.startswith("card ") and "(VISA **** 4242 auth 0815)" in i for i in info)
+    assert order["state"] == "complete" and len(magento.invoices) == 1
+
+
+def test_magento_refuses_to_invoice_a_method_the_store_does_not_declare(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    """The double as Magento: the repository stores any method code, invoicing then fails
+    (`Payment/Helper/Data::getMethodInstance`), so a mapping to an undeclared code is caught."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    _sell_paid(engine, staff, "NYC1-000203", [("24-MB01", Decimal(1))], Payment("card", Decimal(1)))
+    with pytest.raises(MagentoError, match="500"):
+        _export(engine, magento, payment_methods={"cash": "cashondelivery", "card": "pos_card"})
+    assert _pos_order(magento, "NYC1-000203")["state"] == "new" and not magento.invoices

@@ -279,10 +279,7 @@ class MagentoExporter:
             "region_code": location.address.region,
             "telephone": "0",
         }
-        payments = [{"method": p.method, "amount": money_str(p.amount)} for p in order.payments]
-        change = Decimal(str(extra.get("change_due") or 0))
-        methods = {self.settings.payment_methods.get(p.method, "checkmo") for p in order.payments}
-        method = methods.pop() if len(methods) == 1 else self.settings.payment_methods.get("other", "checkmo")
+        method, tenders = self._payment(order, Decimal(str(extra.get("change_due") or 0)))
         return {
             "increment_id": order.receipt_number,
             "ext_order_id": ext_order_id(order.id),
@@ -319,9 +316,7 @@ class MagentoExporter:
                 "method": method,
                 "amount_ordered": money_str(order.grand_total),
                 "base_amount_ordered": money_str(order.grand_total),
-                "additional_information": [
-                    json.dumps({"till_payments": payments, "change_due": money_str(change)})
-                ],
+                "additional_information": tenders,
             },
             "status_histories": [
                 {
@@ -332,6 +327,40 @@ class MagentoExporter:
                 }
             ],
         }
+
+    def _payment(self, order: Order, change: Decimal) -> tuple[str, list[str]]:
+        """The Magento payment method of a sale, and its tenders as `additional_information`.
+
+        Each Till tender maps to a method the store declares (settings); one unmapped is an
+        ExportError before anything is created, since Magento would record any code and then
+        refuse to invoice it. A split payment is recorded under its largest tender's method,
+        every tender (method, amount, reference) in the additional information.
+        """
+        mapping = self.settings.payment_methods
+        unmapped = sorted({p.method for p in order.payments} - set(mapping))
+        if unmapped:
+            raise ExportError(
+                f"sale {order.receipt_number}: no Magento payment method for the till's "
+                f"{', '.join(unmapped)} tender; map it in TILL_MAGENTO_PAYMENT_METHODS to a method "
+                "code the store declares"
+            )
+        largest = max(order.payments, key=lambda p: p.amount, default=None)
+        # Nothing paid (a zero total): Magento_Payment's "No Payment Information Required".
+        method = mapping[largest.method] if largest is not None else "free"
+        tenders = [
+            {
+                "tender": p.method,
+                "method": mapping[p.method],
+                "amount": money_str(p.amount),
+                **({"reference": p.reference} if p.reference else {}),
+            }
+            for p in order.payments
+        ]
+        details = [
+            f"{t['tender']} {t['amount']}" + (f" ({t['reference']})" if "reference" in t else "")
+            for t in tenders
+        ]
+        return method, [*details, json.dumps({"till_payments": tenders, "change_due": money_str(change)})]
 
     # --- refunds --------------------------------------------------------------------------------------------
 
