@@ -122,6 +122,9 @@ class MagentoDouble:
     invoices: dict[int, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[int, dict[str, Any]] = field(default_factory=dict)
     creditmemos: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: sales_order_tax and sales_order_tax_item rows (Tax/Model/Plugin/OrderSave).
+    order_taxes: list[dict[str, Any]] = field(default_factory=list)
+    order_tax_items: list[dict[str, Any]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def __post_init__(self) -> None:
@@ -501,6 +504,19 @@ class MagentoDouble:
             "total_refunded": 0,
             "items": [],
         }
+        order["billing_address"] = _address_columns(entity.get("billing_address") or {})
+        ext = dict(entity.get("extension_attributes") or {})
+        assignments = ext.get("shipping_assignments") or []
+        if not int(entity.get("is_virtual") or 0) and assignments:
+            # Sales/Model/OrderRepository::save: a non-virtual order takes its shipping address
+            # and method from the first shipping assignment.
+            shipping = assignments[0].get("shipping") or {}
+            if shipping.get("address"):
+                order["shipping_address"] = _address_columns(shipping["address"])
+            order["shipping_method"] = shipping.get("method")
+        order["extension_attributes"] = {
+            k: v for k, v in ext.items() if k in ("shipping_assignments", "pickup_location_code")
+        }
         for raw in entity["items"]:
             item = {
                 **raw,
@@ -520,7 +536,97 @@ class MagentoDouble:
             }
             order["items"].append(item)
         self.orders[order_id] = order
+        self._save_order_tax(order, ext)
         return order
+
+    def _save_order_tax(self, order: dict[str, Any], ext: dict[str, Any]) -> None:
+        """Tax/Model/Plugin/OrderSave::afterSave (on OrderRepositoryInterface::save): only with
+        `converting_from_quote`, a sales_order_tax row per applied tax and rate, and a
+        sales_order_tax_item row per item tax of that rate code, the item found by its quote
+        item id (`getItemByQuoteItemId(...)->getId()`: a fatal error, 500, when none has it)."""
+        if not ext.get("converting_from_quote"):
+            return
+        by_quote_item = {
+            i.get("quote_item_id"): i for i in order["items"] if i.get("quote_item_id") is not None
+        }
+        item_taxes = []
+        for entry in ext.get("item_applied_taxes") or []:
+            for applied in entry.get("applied_taxes") or []:
+                for rate in (applied.get("extension_attributes") or {}).get("rates") or []:
+                    item_taxes.append((entry, applied, rate))
+        for row in ext.get("applied_taxes") or []:
+            for rate in (row.get("extension_attributes") or {}).get("rates") or []:
+                percent, rate_percent = Decimal(str(row.get("percent") or 0)), Decimal(str(rate["percent"]))
+                if row.get("percent") is not None and (percent == 0 or rate_percent == 0):
+                    continue
+                base = Decimal(str(row["base_amount"]))
+                tax_id = next(self.ids)
+                self.order_taxes.append(
+                    {
+                        "tax_id": tax_id,
+                        "order_id": order["entity_id"],
+                        "code": rate["code"],
+                        "title": rate.get("title"),
+                        "percent": rate_percent,
+                        "amount": Decimal(str(row["amount"])),
+                        "base_amount": base,
+                        "base_real_amount": base
+                        if row.get("percent") is None
+                        else base / percent * rate_percent,
+                    }
+                )
+                for entry, applied, item_rate in item_taxes:
+                    if item_rate["code"] != rate["code"]:
+                        continue
+                    item = by_quote_item.get(entry.get("item_id"))
+                    if item is None:
+                        raise Fault(
+                            500,
+                            "Internal Error. Details are available in Magento log file. Report ID: %1",
+                            ["webapi-2"],
+                        )
+                    self.order_tax_items.append(
+                        {
+                            "item_id": item["item_id"],
+                            "tax_id": tax_id,
+                            "tax_percent": Decimal(str(applied["percent"])),
+                            "amount": Decimal(str(applied["amount"])),
+                            "base_amount": Decimal(str(applied["base_amount"])),
+                            "taxable_item_type": entry.get("type"),
+                        }
+                    )
+
+    # --- reports (what a merchant reads in Reports > Sales) -----------------------------------
+
+    def sales_report(self) -> Decimal:
+        """Reports > Sales > Orders, "Total Income": Sales/Model/ResourceModel/Report/Order/
+        Createdat.php, SUM((base_grand_total − base_total_canceled) × IFNULL(base_to_global_rate, 0))
+        over orders not in state `pending_payment` or `new`."""
+        return sum(
+            (
+                (
+                    Decimal(str(o.get("base_grand_total") or 0))
+                    - Decimal(str(o.get("base_total_canceled") or 0))
+                )
+                * Decimal(str(o.get("base_to_global_rate") or 0))
+                for o in self.orders.values()
+                if o["state"] not in ("pending_payment", "new")
+            ),
+            Decimal(0),
+        )
+
+    def tax_report(self) -> dict[tuple[str, Decimal], Decimal]:
+        """Reports > Sales > Tax: Tax/Model/ResourceModel/Report/Tax/Createdat.php,
+        SUM(base_real_amount × base_to_global_rate) by code and percent, same order states."""
+        report: dict[tuple[str, Decimal], Decimal] = {}
+        for tax in self.order_taxes:
+            order = self.orders[tax["order_id"]]
+            if order["state"] in ("pending_payment", "new"):
+                continue
+            key = (tax["code"], tax["percent"])
+            rate = Decimal(str(order.get("base_to_global_rate") or 0))
+            report[key] = report.get(key, Decimal(0)) + tax["base_real_amount"] * rate
+        return {k: v.quantize(CENT) for k, v in report.items()}
 
     def _order_or_404(self, order_id: str) -> dict[str, Any]:
         order = self.orders.get(int(order_id))
@@ -572,6 +678,17 @@ class MagentoDouble:
             "grand_total": order["grand_total"],
             "state": 2 if (body or {}).get("capture") else 1,
         }
+        # MSI 1.2.7 InventoryShipping/Observer/VirtualSourceDeductionProcessor (on
+        # sales_order_invoice_save_after): virtual items are deducted from the sources the source
+        # selection picks, and a compensating +qty `invoice_created` reservation is appended.
+        stock_id = self.website_stock(order["store_id"])
+        for item in order["items"]:
+            if int(item.get("is_virtual") or 0):
+                deducted = self._source_selection_deduct(
+                    stock_id, item["sku"], Decimal(str(item["qty_ordered"]))
+                )
+                if deducted > 0:
+                    self.reserve(stock_id, item["sku"], deducted, "invoice_created", order)
         self._settle_state(order)
         return invoice_id
 
@@ -805,6 +922,44 @@ class MagentoDouble:
                 stored = self.source_items[(item["sku"], source)]
                 stored["quantity"] = float(Decimal(str(stored["quantity"])) + back)
                 to_source -= back
+
+
+#: sales_order_address's columns (Sales/etc/db_schema.xml): what a saved address keeps. A key with
+#: a setter but no column, such as `region_code`, is accepted and dropped.
+ADDRESS_COLUMNS = frozenset(
+    [
+        "entity_id",
+        "parent_id",
+        "customer_address_id",
+        "quote_address_id",
+        "region_id",
+        "customer_id",
+        "fax",
+        "region",
+        "postcode",
+        "lastname",
+        "street",
+        "city",
+        "email",
+        "telephone",
+        "country_id",
+        "firstname",
+        "address_type",
+        "prefix",
+        "middlename",
+        "suffix",
+        "company",
+        "vat_id",
+        "vat_is_valid",
+        "vat_request_id",
+        "vat_request_date",
+        "vat_request_success",
+    ]
+)
+
+
+def _address_columns(address: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in address.items() if k in ADDRESS_COLUMNS}
 
 
 def _shipped(item: dict[str, Any]) -> Decimal:

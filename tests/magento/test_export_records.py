@@ -19,8 +19,10 @@ from tests.magento.test_export import _outbox, _principal, _pull, _source, expor
 from till.domain.sales import Payment, RefundLineRequest
 from till.magento.client import MagentoError
 from till.magento.export import ExportError, MagentoExporter
+from till.magento.settings import LocationMapping
 from till.services.refunds import refund
 from till.services.sales import place_sales
+from till.storage.uow import UnitOfWork
 
 
 def _sell(engine: Engine, staff: dict[str, int], receipt: str, lines: list[tuple[str, Decimal]]) -> str:
@@ -150,3 +152,91 @@ def test_magento_refuses_to_invoice_a_method_the_store_does_not_declare(
     with pytest.raises(MagentoError, match="500"):
         _export(engine, magento, payment_methods={"cash": "cashondelivery", "card": "pos_card"})
     assert _pos_order(magento, "NYC1-000203")["state"] == "new" and not magento.invoices
+
+
+def test_pos_sales_count_in_magentos_sales_report(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 6. Magento's sales report multiplies each order's base total by its
+    base_to_global_rate: a POS order carries the rates and the website's base currency."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    order_id = _sell(engine, staff, "NYC1-000301", [("24-MB01", Decimal(2))])
+    export_all(engine, magento)
+    order = _pos_order(magento, "NYC1-000301")
+    with UnitOfWork(engine) as uow:
+        till_order = uow.sales.get(order_id)
+    assert till_order is not None
+    assert magento.sales_report() == till_order.grand_total
+    assert (order["base_currency_code"], order["global_currency_code"], order["order_currency_code"]) == (
+        "USD",
+        "USD",
+        "USD",
+    )
+    assert Decimal(order["base_to_order_rate"]) == Decimal(order["store_to_order_rate"]) == 1
+
+
+def test_a_shop_in_another_currency_than_the_website_is_not_recorded_wrongly(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    """Item 6. Base amounts are in the website's base currency (its store config), not the shop's:
+    a shop selling in USD on a EUR website cannot be recorded without a rate, and is refused
+    with a message rather than booked as EUR."""
+    magento.store_configs[0]["base_currency_code"] = "EUR"
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    _sell(engine, staff, "NYC1-000302", [("24-MB01", Decimal(1))])
+    with pytest.raises(ExportError, match="USD is not the website's base currency EUR"):
+        export_all(engine, magento)
+    assert not [o for o in magento.orders.values() if o.get("ext_order_id")]
+
+
+def test_pos_tax_reaches_magentos_tax_report(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 7. The applied taxes go with the order (`converting_from_quote`), so Magento writes
+    its sales_order_tax rows and its tax report shows the POS tax, line by line."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    order_id = _sell(engine, staff, "NYC1-000401", [("24-MB01", Decimal(2)), ("MH01-S-Black", Decimal(1))])
+    export_all(engine, magento)
+    with UnitOfWork(engine) as uow:
+        till_order = uow.sales.get(order_id)
+    assert till_order is not None and till_order.tax > 0
+    assert magento.tax_report() == {("US-NY-*-Rate 1", Decimal("8.875")): till_order.tax}
+    order = _pos_order(magento, "NYC1-000401")
+    item_of = {i["item_id"]: i["sku"] for i in order["items"]}
+    assert sorted((item_of[t["item_id"]], t["amount"]) for t in magento.order_tax_items) == sorted(
+        (line.sku, line.tax) for line in till_order.lines
+    )
+
+
+def test_order_items_and_the_shop_as_magento_records_them(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 8. Items linked to Magento's products with their type, the billing address with its
+    region, and a shop sale as Magento's in-store pickup from the shop's source."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    _sell(engine, staff, "NYC1-000501", [("24-MB01", Decimal(1)), ("MH01-S-Black", Decimal(1))])
+    _export(engine, magento, locations={"NYC": LocationMapping(source="nyc_store", stock_id=2, region_id=43)})
+    order = _pos_order(magento, "NYC1-000501")
+    ids = {sku: p["id"] for sku, p in magento.products.items()}
+    assert [(i["sku"], i["product_id"], i["product_type"], i["is_virtual"]) for i in order["items"]] == [
+        ("24-MB01", ids["24-MB01"], "simple", 0),
+        ("MH01-S-Black", ids["MH01-S-Black"], "simple", 0),
+    ]
+    assert (order["billing_address"]["region"], order["billing_address"]["region_id"]) == ("NY", 43)
+    assert order["shipping_method"] == "instore_pickup"
+    assert order["shipping_address"]["city"] == "Manhattan Store"
+    assert order["extension_attributes"]["pickup_location_code"] == "nyc_store"
+    assert order["state"] == "complete"
+
+
+def test_a_virtual_product_is_recorded_virtual_and_sold_once(engine: Engine, magento: MagentoDouble) -> None:
+    """Item 8. A virtual product goes in as virtual (no pickup); MSI deducts virtual items itself
+    at invoicing and compensates, so the web stock still moves by exactly the units sold."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    before = magento.salable("GC-25", 1)
+    _sell(engine, staff, "NYC1-000502", [("GC-25", Decimal(2))])
+    export_all(engine, magento)
+    export_all(engine, magento)
+    order = _pos_order(magento, "NYC1-000502")
+    assert [(i["product_type"], i["is_virtual"]) for i in order["items"]] == [("virtual", 1)]
+    assert order["is_virtual"] == 1 and "shipping_method" not in order
+    assert magento.salable("GC-25", 1) == before - 2

@@ -16,6 +16,8 @@ class LocationMapping(BaseModel):
     stock_id: int
     #: The Magento store view its orders belong to; the connector's store code if empty.
     store_code: str = ""
+    #: Magento's region id (`directory_country_region`) of the shop's address, for its orders.
+    region_id: int | None = None
 
 
 class MagentoSettings(BaseSettings):
