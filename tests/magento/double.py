@@ -684,8 +684,12 @@ class MagentoDouble:
         stock_id = self.website_stock(order["store_id"])
         for item in order["items"]:
             if int(item.get("is_virtual") or 0):
+                # Kept per source, as GetInvoicedItemsPerSourceByPriority finds them for a refund.
                 deducted = self._source_selection_deduct(
-                    stock_id, item["sku"], Decimal(str(item["qty_ordered"]))
+                    stock_id,
+                    item["sku"],
+                    Decimal(str(item["qty_ordered"])),
+                    item.setdefault("shipped_from", {}),
                 )
                 if deducted > 0:
                     self.reserve(stock_id, item["sku"], deducted, "invoice_created", order)
@@ -879,7 +883,9 @@ class MagentoDouble:
             if deducted > 0:
                 self.reserve(stock_id, item["sku"], deducted, "creditmemo_created", order)
 
-    def _source_selection_deduct(self, stock_id: int, sku: str, qty: Decimal) -> Decimal:
+    def _source_selection_deduct(
+        self, stock_id: int, sku: str, qty: Decimal, taken_from: dict[str, float] | None = None
+    ) -> Decimal:
         """MSI's priority source selection (`InventorySourceSelection/Model/Algorithms/
         PriorityBasedAlgorithm`): the stock's enabled sources by priority, each giving what it
         holds; `SourceDeductionService` then lowers each chosen source item. Returns the total."""
@@ -898,6 +904,9 @@ class MagentoDouble:
             stored["quantity"] = float(Decimal(str(stored["quantity"])) - take)
             left -= take
             taken += take
+            if taken_from is not None:
+                code = link["source_code"]
+                taken_from[code] = float(Decimal(str(taken_from.get(code, 0))) + take)
         return taken
 
     def _return_to_stock(
@@ -963,7 +972,8 @@ def _address_columns(address: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shipped(item: dict[str, Any]) -> Decimal:
-    """What shipments deducted for an order item (`GetShippedItemsPerSourceByPriority`)."""
+    """What shipments (or, for a virtual item, its invoice) deducted for an order item
+    (`GetShippedItemsPerSourceByPriority`, `GetInvoicedItemsPerSourceByPriority`)."""
     return sum((Decimal(str(q)) for q in (item.get("shipped_from") or {}).values()), Decimal(0))
 
 

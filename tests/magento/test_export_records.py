@@ -233,10 +233,23 @@ def test_a_virtual_product_is_recorded_virtual_and_sold_once(engine: Engine, mag
     staff = seed_till_shop(engine)
     _pull(engine, magento, full=True)
     before = magento.salable("GC-25", 1)
-    _sell(engine, staff, "NYC1-000502", [("GC-25", Decimal(2))])
+    order_id = _sell(engine, staff, "NYC1-000502", [("GC-25", Decimal(3))])
     export_all(engine, magento)
     export_all(engine, magento)
     order = _pos_order(magento, "NYC1-000502")
     assert [(i["product_type"], i["is_virtual"]) for i in order["items"]] == [("virtual", 1)]
     assert order["is_virtual"] == 1 and "shipping_method" not in order
-    assert magento.salable("GC-25", 1) == before - 2
+    assert magento.salable("GC-25", 1) == before - 3
+    # Refunds: MSI gives a virtual item's units back to the source its invoice took them from.
+    for n, restock in enumerate((True, False)):
+        refund(
+            engine,
+            _principal(engine, staff["manager"]),
+            order_id=order_id,
+            idempotency_key=f"refund-000050{n}",
+            register_code="NYC1",
+            method="cash",
+            lines=[RefundLineRequest(1, Decimal(1), restock=restock)],
+        )
+    export_all(engine, magento)
+    assert magento.salable("GC-25", 1) == before - 3 + 1
