@@ -19,7 +19,11 @@ from tests.magento.test_export import _outbox, _principal, _pull, _source, expor
 from till.domain.sales import Payment, RefundLineRequest
 from till.magento.client import MagentoError
 from till.magento.export import ExportError, MagentoExporter
+from till.magento.monitoring import EXPORT_QUEUE
+from till.magento.reconcile import reconcile
 from till.magento.settings import LocationMapping
+from till.queue import store
+from till.queue.messages import Message
 from till.services.refunds import refund
 from till.services.sales import place_sales
 from till.storage.uow import UnitOfWork
@@ -253,3 +257,43 @@ def test_a_virtual_product_is_recorded_virtual_and_sold_once(engine: Engine, mag
         )
     export_all(engine, magento)
     assert magento.salable("GC-25", 1) == before - 3 + 1
+
+
+def test_after_a_restocked_refund_the_shop_keeps_its_shelf_and_reconciliation_shows_why(
+    engine: Engine, magento: MagentoDouble
+) -> None:
+    """Item 5, what REST cannot make exact: Magento's shop source stays one below the shelf
+    (MSI's +1 reservation carries the unit on the web stock). Till keeps the shelf, a pull does
+    not lower it, and the reconciliation of the shop-only stock shows the unit as an open
+    difference that the `pull` policy leaves alone."""
+    staff = seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    order_id = _sell(engine, staff, "NYC1-000601", [("24-MB01", Decimal(2))])
+    refund(
+        engine,
+        _principal(engine, staff["manager"]),
+        order_id=order_id,
+        idempotency_key="refund-0000601",
+        register_code="NYC1",
+        method="cash",
+        lines=[RefundLineRequest(1, Decimal(1), restock=True)],
+    )
+    export_all(engine, magento)
+    for row in _outbox(engine):  # as the queue's consumer records them: applied
+        store.complete(
+            engine, Message(row["message_id"], row["topic"], dict(row["payload"]), EXPORT_QUEUE), 5.0
+        )
+    _pull(engine, magento)
+
+    async def go() -> Any:
+        async with client_for(magento) as client:
+            return await reconcile(engine, client, policy="pull", skus=["24-MB01"])
+
+    report = run(go())
+    with UnitOfWork(engine) as uow:
+        assert uow.stock.levels("24-MB01")[0].quantity == Decimal(9)  # 10 − 2 + 1 on the shelf
+    assert _source(magento, "24-MB01") == (Decimal(8), 1)
+    assert magento.salable("24-MB01", 1) == Decimal(100 + 8 + 1)
+    assert [(d.stock_id, d.till, d.magento, d.state) for d in report.differences] == [
+        (2, Decimal(9), Decimal(8), "open")
+    ]
