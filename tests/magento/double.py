@@ -10,9 +10,15 @@ from that table. It behaves as `shared/magento/magento-facts.md` says:
   the last page again (`Collection::getCurPage()` clamps);
 - MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
   order placement (`place_web_order`, the quote path) appends −qty; a shipment deducts the
-  source and appends the +qty compensation; a cancel appends +qty; a credit memo with return
-  to stock gives shipped units back to the source they left; `POST /V1/orders/` (repository
-  save) appends no reservation and checks no stock.
+  source and appends the +qty compensation; a cancel appends +qty; a credit memo runs MSI's
+  refund plugins (a source deduction with +qty for items not back to stock, then the return
+  processor: shipped units back to their source, the rest +qty; `auto_return`); invoicing
+  deducts virtual items and compensates; `POST /V1/orders/` (repository save) appends no
+  reservation and checks no stock;
+- sales: the repository keeps only address columns, takes a non-virtual order's shipping
+  address and method from its assignment, writes applied-tax rows for `converting_from_quote`;
+  invoicing needs a declared payment method; `sales_report` and `tax_report` aggregate as
+  Magento's reports do. Each behaviour names its Magento file beside it.
 """
 
 from __future__ import annotations
@@ -850,8 +856,10 @@ class MagentoDouble:
         # CreditmemoRepository::save, wrapped by MSI's DeductSourceItemQuantityOnRefundPlugin
         # (InventorySales/etc/di.xml: plugin `deduct_source_item_quantity_on_refund`).
         self._deduct_on_refund(order, memo_lines, back_to_stock)
-        # Then the units given back to stock (SalesInventory ReturnToStockOrder::afterExecute, or
-        # every item when auto-return is on) go through MSI's ReturnProcessor.
+        # Then SalesInventory/Model/Plugin/Order/ReturnToStockOrder::afterExecute (2.2+): with
+        # auto-return on or return_to_stock_items given, MSI's ReturnProcessor runs over the listed
+        # items, or every item when `$isAutoReturn` (ProcessReturnQtyOnCreditMemoPlugin). On REST
+        # auto-return marks nothing back to stock, so the deduction above has run for those too.
         returned = [r for r in memo_lines if self.auto_return or int(r[0]["item_id"]) in back_to_stock]
         self._return_to_stock(order, returned)
         self._settle_state(order)
@@ -872,7 +880,7 @@ class MagentoDouble:
         appends +qty: a reservation no order placement ever offsets."""
         stock_id = self.website_stock(order["store_id"])
         for item, qty, refunded_before in refunded:
-            if int(item["item_id"]) in back_to_stock or self.auto_return:
+            if int(item["item_id"]) in back_to_stock:
                 continue  # back_to_stock: SalesInventory CreditmemoDocumentFactoryPlugin
             if qty <= 0 or item.get("is_virtual") or item.get("product_type") not in (None, "simple"):
                 continue
