@@ -16,10 +16,13 @@ from typing import Any
 from till.domain.catalog import Product
 from till.domain.locations import Location
 from till.domain.money import ZERO, money_str, round_money
-from till.domain.sales import Order, OrderLine
+from till.domain.sales import PAYMENT_METHODS, Order, OrderLine
 from till.domain.tax import RateGroup
 
 ONE = "1.0000"
+#: Payment methods a stock Magento 2.4 declares (Magento_OfflinePayments' `etc/config.xml`, and
+#: Magento_Payment's `free`); any other code must come from a module of the store.
+CORE_OFFLINE_METHODS = frozenset({"checkmo", "banktransfer", "cashondelivery", "purchaseorder", "free"})
 
 
 class ExportError(RuntimeError):
@@ -277,3 +280,22 @@ def payment(order: Order, change: Decimal, mapping: Mapping[str, str]) -> tuple[
         f"{t['tender']} {t['amount']}" + (f" ({t['reference']})" if "reference" in t else "") for t in tenders
     ]
     return method, [*details, json.dumps({"till_payments": tenders, "change_due": money_str(change)})]
+
+
+def payment_method_problems(mapping: Mapping[str, str]) -> list[str]:
+    """What `till magento check` should say about the tender mapping: tenders whose sales would
+    not be exported, and codes a stock Magento does not declare (REST cannot list the store's
+    methods, so those can only be named for a person to confirm)."""
+    problems = [
+        f"the till's {tender} tender has no Magento payment method: its sales are not exported "
+        "(set it in TILL_MAGENTO_PAYMENT_METHODS)"
+        for tender in PAYMENT_METHODS
+        if tender not in mapping
+    ]
+    problems += [
+        f"{code!r} (for {tender}) is not a method stock Magento declares: make sure a module of the "
+        f"store declares payment/{code}/model, or Magento will not invoice these sales"
+        for tender, code in sorted(mapping.items())
+        if code not in CORE_OFFLINE_METHODS
+    ]
+    return problems
