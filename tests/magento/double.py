@@ -10,9 +10,15 @@ from that table. It behaves as `shared/magento/magento-facts.md` says:
   the last page again (`Collection::getCurPage()` clamps);
 - MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
   order placement (`place_web_order`, the quote path) appends −qty; a shipment deducts the
-  source and appends the +qty compensation; a cancel appends +qty; a credit memo with return
-  to stock gives shipped units back to the source they left; `POST /V1/orders/` (repository
-  save) appends no reservation and checks no stock.
+  source and appends the +qty compensation; a cancel appends +qty; a credit memo runs MSI's
+  refund plugins (a source deduction with +qty for items not back to stock, then the return
+  processor: shipped units back to their source, the rest +qty; `auto_return`); invoicing
+  deducts virtual items and compensates; `POST /V1/orders/` (repository save) appends no
+  reservation and checks no stock;
+- sales: the repository keeps only address columns, takes a non-virtual order's shipping
+  address and method from its assignment, writes applied-tax rows for `converting_from_quote`;
+  invoicing needs a declared payment method; `sales_report` and `tax_report` aggregate as
+  Magento's reports do. Each behaviour names its Magento file beside it.
 """
 
 from __future__ import annotations
@@ -83,6 +89,13 @@ class MagentoDouble:
     granted: set[str] | None = None
     clock_offset: float = 0.0
     token_hours: float = 4.0
+    #: Payment methods the store declares (`payment/<code>/model` in some module's config.xml):
+    #: Magento_OfflinePayments' four (`OfflinePayments/etc/config.xml`) and Magento_Payment's `free`.
+    payment_methods: set[str] = field(
+        default_factory=lambda: {"checkmo", "banktransfer", "cashondelivery", "purchaseorder", "free"}
+    )
+    #: `cataloginventory/item_options/auto_return` ("Automatically Return Credit Memo Item to Stock").
+    auto_return: bool = False
 
     tokens: dict[str, float] = field(default_factory=dict)
     nonces: set[str] = field(default_factory=set)
@@ -115,6 +128,9 @@ class MagentoDouble:
     invoices: dict[int, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[int, dict[str, Any]] = field(default_factory=dict)
     creditmemos: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: sales_order_tax and sales_order_tax_item rows (Tax/Model/Plugin/OrderSave).
+    order_taxes: list[dict[str, Any]] = field(default_factory=list)
+    order_tax_items: list[dict[str, Any]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def __post_init__(self) -> None:
@@ -494,6 +510,19 @@ class MagentoDouble:
             "total_refunded": 0,
             "items": [],
         }
+        order["billing_address"] = _address_columns(entity.get("billing_address") or {})
+        ext = dict(entity.get("extension_attributes") or {})
+        assignments = ext.get("shipping_assignments") or []
+        if not int(entity.get("is_virtual") or 0) and assignments:
+            # Sales/Model/OrderRepository::save: a non-virtual order takes its shipping address
+            # and method from the first shipping assignment.
+            shipping = assignments[0].get("shipping") or {}
+            if shipping.get("address"):
+                order["shipping_address"] = _address_columns(shipping["address"])
+            order["shipping_method"] = shipping.get("method")
+        order["extension_attributes"] = {
+            k: v for k, v in ext.items() if k in ("shipping_assignments", "pickup_location_code")
+        }
         for raw in entity["items"]:
             item = {
                 **raw,
@@ -513,7 +542,97 @@ class MagentoDouble:
             }
             order["items"].append(item)
         self.orders[order_id] = order
+        self._save_order_tax(order, ext)
         return order
+
+    def _save_order_tax(self, order: dict[str, Any], ext: dict[str, Any]) -> None:
+        """Tax/Model/Plugin/OrderSave::afterSave (on OrderRepositoryInterface::save): only with
+        `converting_from_quote`, a sales_order_tax row per applied tax and rate, and a
+        sales_order_tax_item row per item tax of that rate code, the item found by its quote
+        item id (`getItemByQuoteItemId(...)->getId()`: a fatal error, 500, when none has it)."""
+        if not ext.get("converting_from_quote"):
+            return
+        by_quote_item = {
+            i.get("quote_item_id"): i for i in order["items"] if i.get("quote_item_id") is not None
+        }
+        item_taxes = []
+        for entry in ext.get("item_applied_taxes") or []:
+            for applied in entry.get("applied_taxes") or []:
+                for rate in (applied.get("extension_attributes") or {}).get("rates") or []:
+                    item_taxes.append((entry, applied, rate))
+        for row in ext.get("applied_taxes") or []:
+            for rate in (row.get("extension_attributes") or {}).get("rates") or []:
+                percent, rate_percent = Decimal(str(row.get("percent") or 0)), Decimal(str(rate["percent"]))
+                if row.get("percent") is not None and (percent == 0 or rate_percent == 0):
+                    continue
+                base = Decimal(str(row["base_amount"]))
+                tax_id = next(self.ids)
+                self.order_taxes.append(
+                    {
+                        "tax_id": tax_id,
+                        "order_id": order["entity_id"],
+                        "code": rate["code"],
+                        "title": rate.get("title"),
+                        "percent": rate_percent,
+                        "amount": Decimal(str(row["amount"])),
+                        "base_amount": base,
+                        "base_real_amount": base
+                        if row.get("percent") is None
+                        else base / percent * rate_percent,
+                    }
+                )
+                for entry, applied, item_rate in item_taxes:
+                    if item_rate["code"] != rate["code"]:
+                        continue
+                    item = by_quote_item.get(entry.get("item_id"))
+                    if item is None:
+                        raise Fault(
+                            500,
+                            "Internal Error. Details are available in Magento log file. Report ID: %1",
+                            ["webapi-2"],
+                        )
+                    self.order_tax_items.append(
+                        {
+                            "item_id": item["item_id"],
+                            "tax_id": tax_id,
+                            "tax_percent": Decimal(str(applied["percent"])),
+                            "amount": Decimal(str(applied["amount"])),
+                            "base_amount": Decimal(str(applied["base_amount"])),
+                            "taxable_item_type": entry.get("type"),
+                        }
+                    )
+
+    # --- reports (what a merchant reads in Reports > Sales) -----------------------------------
+
+    def sales_report(self) -> Decimal:
+        """Reports > Sales > Orders, "Total Income": Sales/Model/ResourceModel/Report/Order/
+        Createdat.php, SUM((base_grand_total − base_total_canceled) × IFNULL(base_to_global_rate, 0))
+        over orders not in state `pending_payment` or `new`."""
+        return sum(
+            (
+                (
+                    Decimal(str(o.get("base_grand_total") or 0))
+                    - Decimal(str(o.get("base_total_canceled") or 0))
+                )
+                * Decimal(str(o.get("base_to_global_rate") or 0))
+                for o in self.orders.values()
+                if o["state"] not in ("pending_payment", "new")
+            ),
+            Decimal(0),
+        )
+
+    def tax_report(self) -> dict[tuple[str, Decimal], Decimal]:
+        """Reports > Sales > Tax: Tax/Model/ResourceModel/Report/Tax/Createdat.php,
+        SUM(base_real_amount × base_to_global_rate) by code and percent, same order states."""
+        report: dict[tuple[str, Decimal], Decimal] = {}
+        for tax in self.order_taxes:
+            order = self.orders[tax["order_id"]]
+            if order["state"] in ("pending_payment", "new"):
+                continue
+            key = (tax["code"], tax["percent"])
+            rate = Decimal(str(order.get("base_to_global_rate") or 0))
+            report[key] = report.get(key, Decimal(0)) + tax["base_real_amount"] * rate
+        return {k: v.quantize(CENT) for k, v in report.items()}
 
     def _order_or_404(self, order_id: str) -> dict[str, Any]:
         order = self.orders.get(int(order_id))
@@ -546,6 +665,14 @@ class MagentoDouble:
             Decimal(str(i["qty_invoiced"])) >= Decimal(str(i["qty_ordered"])) for i in order["items"]
         ):
             raise Fault(400, "The order does not allow an invoice to be created.")
+        method = (order.get("payment") or {}).get("method")
+        if method not in self.payment_methods:
+            # Payment/Helper/Data.php getMethodInstance: "Payment model name is not provided in
+            # config!" (an UnexpectedValueException, so the Webapi ErrorProcessor masks it as a 500
+            # in production mode). OrderRepository::save stored the code without looking at it.
+            raise Fault(
+                500, "Internal Error. Details are available in Magento log file. Report ID: %1", ["webapi-1"]
+            )
         invoice_id = next(self.ids)
         for item in order["items"]:
             item["qty_invoiced"] = item["qty_ordered"]
@@ -557,6 +684,21 @@ class MagentoDouble:
             "grand_total": order["grand_total"],
             "state": 2 if (body or {}).get("capture") else 1,
         }
+        # MSI 1.2.7 InventoryShipping/Observer/VirtualSourceDeductionProcessor (on
+        # sales_order_invoice_save_after): virtual items are deducted from the sources the source
+        # selection picks, and a compensating +qty `invoice_created` reservation is appended.
+        stock_id = self.website_stock(order["store_id"])
+        for item in order["items"]:
+            if int(item.get("is_virtual") or 0):
+                # Kept per source, as GetInvoicedItemsPerSourceByPriority finds them for a refund.
+                deducted = self._source_selection_deduct(
+                    stock_id,
+                    item["sku"],
+                    Decimal(str(item["qty_ordered"])),
+                    item.setdefault("shipped_from", {}),
+                )
+                if deducted > 0:
+                    self.reserve(stock_id, item["sku"], deducted, "invoice_created", order)
         self._settle_state(order)
         return invoice_id
 
@@ -630,7 +772,23 @@ class MagentoDouble:
         back_to_stock = {
             int(i) for i in (args.get("extension_attributes") or {}).get("return_to_stock_items") or []
         }
+        # SalesInventory/Model/Order/ReturnValidator.php (OrderRefundCreationArguments validation).
+        for returned_id in sorted(back_to_stock):
+            if returned_id not in by_id:
+                raise Fault(
+                    400,
+                    "Creditmemo Document Validation Error(s):\nThe return to stock argument contains "
+                    "product item that is not part of the original order.",
+                )
+            if returned_id not in {item_id for item_id, _ in requested}:
+                raise Fault(
+                    400,
+                    'Creditmemo Document Validation Error(s):\nThe "%1" product is not part of the '
+                    "current creditmemo.",
+                    [by_id[returned_id]["sku"]],
+                )
         memo_items = []
+        memo_lines: list[tuple[dict[str, Any], Decimal, Decimal]] = []
         subtotal = tax = discount = Decimal(0)
         for item_id, qty in requested:
             item = by_id.get(item_id)
@@ -674,8 +832,7 @@ class MagentoDouble:
                     "discount_amount": float(shares["discount_amount"]),
                 }
             )
-            if item_id in back_to_stock:
-                self._return_to_stock(order, item, qty)
+            memo_lines.append((item, qty, Decimal(str(item["qty_refunded"])) - qty))
         grand = (
             subtotal
             + tax
@@ -696,17 +853,136 @@ class MagentoDouble:
             "comments": [{"comment": comment}] if comment else [],
         }
         order["total_refunded"] = float(money(order["total_refunded"]) + grand)
+        # CreditmemoRepository::save, wrapped by MSI's DeductSourceItemQuantityOnRefundPlugin
+        # (InventorySales/etc/di.xml: plugin `deduct_source_item_quantity_on_refund`).
+        self._deduct_on_refund(order, memo_lines, back_to_stock)
+        # Then SalesInventory/Model/Plugin/Order/ReturnToStockOrder::afterExecute (2.2+): with
+        # auto-return on or return_to_stock_items given, MSI's ReturnProcessor runs over the listed
+        # items, or every item when `$isAutoReturn` (ProcessReturnQtyOnCreditMemoPlugin). On REST
+        # auto-return marks nothing back to stock, so the deduction above has run for those too.
+        returned = [r for r in memo_lines if self.auto_return or int(r[0]["item_id"]) in back_to_stock]
+        self._return_to_stock(order, returned)
         self._settle_state(order)
         return memo_id
 
-    def _return_to_stock(self, order: dict[str, Any], item: dict[str, Any], qty: Decimal) -> None:
-        shipped = item.get("shipped_from") or {}
-        for source in shipped:
-            stored = self.source_items[(item["sku"], source)]
-            stored["quantity"] = float(Decimal(str(stored["quantity"])) + qty)
-            return
-        # Never shipped: nothing left a source; the order's reservation is released instead.
-        self.reserve(self.website_stock(order["store_id"]), item["sku"], qty, "creditmemo_created", order)
+    def _deduct_on_refund(
+        self,
+        order: dict[str, Any],
+        refunded: list[tuple[dict[str, Any], Decimal, Decimal]],
+        back_to_stock: set[int],
+    ) -> None:
+        """MSI 1.2.7 `InventorySales/Plugin/Sales/OrderManagement/DeductSourceItemQuantityOnRefundPlugin`
+        (`aroundSave` of a new credit memo): every item with qty > 0, not back to stock
+        (`isValidItem`: `!$item->getBackToStock() && !$orderItem->getIsVirtual()`, and a product
+        type with source items) is deducted from the sources the source selection algorithm picks
+        (`Model/ReturnProcessor/GetSourceSelectionResultFromCreditMemoItems`: only what no
+        shipment already took), then `DeductSourceItemQuantityOnRefund::placeCompensatingReservation`
+        appends +qty: a reservation no order placement ever offsets."""
+        stock_id = self.website_stock(order["store_id"])
+        for item, qty, refunded_before in refunded:
+            if int(item["item_id"]) in back_to_stock:
+                continue  # back_to_stock: SalesInventory CreditmemoDocumentFactoryPlugin
+            if qty <= 0 or item.get("is_virtual") or item.get("product_type") not in (None, "simple"):
+                continue
+            processed = Decimal(str(item["qty_invoiced"])) - refunded_before - _shipped(item)
+            back = qty - processed if processed > 0 else qty
+            to_source = qty - back if back > 0 else qty
+            deducted = self._source_selection_deduct(stock_id, item["sku"], to_source)
+            if deducted > 0:
+                self.reserve(stock_id, item["sku"], deducted, "creditmemo_created", order)
+
+    def _source_selection_deduct(
+        self, stock_id: int, sku: str, qty: Decimal, taken_from: dict[str, float] | None = None
+    ) -> Decimal:
+        """MSI's priority source selection (`InventorySourceSelection/Model/Algorithms/
+        PriorityBasedAlgorithm`): the stock's enabled sources by priority, each giving what it
+        holds; `SourceDeductionService` then lowers each chosen source item. Returns the total."""
+        links = sorted(
+            (link for link in self.links if link["stock_id"] == stock_id),
+            key=lambda link: int(link["priority"]),
+        )
+        left, taken = qty, Decimal(0)
+        for link in links:
+            if left <= 0 or not self.sources[link["source_code"]].get("enabled", True):
+                continue
+            stored = self.source_items.get((sku, link["source_code"]))
+            if stored is None or stored["status"] != 1 or Decimal(str(stored["quantity"])) <= 0:
+                continue
+            take = min(Decimal(str(stored["quantity"])), left)
+            stored["quantity"] = float(Decimal(str(stored["quantity"])) - take)
+            left -= take
+            taken += take
+            if taken_from is not None:
+                code = link["source_code"]
+                taken_from[code] = float(Decimal(str(taken_from.get(code, 0))) + take)
+        return taken
+
+    def _return_to_stock(
+        self, order: dict[str, Any], returned: list[tuple[dict[str, Any], Decimal, Decimal]]
+    ) -> None:
+        """MSI 1.2.7 `InventorySales/Model/ReturnProcessor/ProcessRefundItems` (reached through
+        `Plugin/SalesInventory/ProcessReturnQtyOnCreditMemoPlugin`, every item when
+        `$isAutoReturn`): units a shipment took go back to that source; the rest
+        (`$qtyBackToStock`, all of it for an order never shipped) become a +qty
+        `creditmemo_created` reservation."""
+        stock_id = self.website_stock(order["store_id"])
+        for item, qty, refunded_before in returned:
+            processed = Decimal(str(item["qty_invoiced"])) - refunded_before - _shipped(item)
+            to_source = qty - processed if processed > 0 else qty
+            to_stock = qty - to_source if to_source > 0 else qty
+            if to_stock > 0:
+                self.reserve(stock_id, item["sku"], to_stock, "creditmemo_created", order)
+            for source, shipped in (item.get("shipped_from") or {}).items():
+                if to_source <= 0:
+                    break
+                back = min(Decimal(str(shipped)), to_source)
+                stored = self.source_items[(item["sku"], source)]
+                stored["quantity"] = float(Decimal(str(stored["quantity"])) + back)
+                to_source -= back
+
+
+#: sales_order_address's columns (Sales/etc/db_schema.xml): what a saved address keeps. A key with
+#: a setter but no column, such as `region_code`, is accepted and dropped.
+ADDRESS_COLUMNS = frozenset(
+    [
+        "entity_id",
+        "parent_id",
+        "customer_address_id",
+        "quote_address_id",
+        "region_id",
+        "customer_id",
+        "fax",
+        "region",
+        "postcode",
+        "lastname",
+        "street",
+        "city",
+        "email",
+        "telephone",
+        "country_id",
+        "firstname",
+        "address_type",
+        "prefix",
+        "middlename",
+        "suffix",
+        "company",
+        "vat_id",
+        "vat_is_valid",
+        "vat_request_id",
+        "vat_request_date",
+        "vat_request_success",
+    ]
+)
+
+
+def _address_columns(address: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in address.items() if k in ADDRESS_COLUMNS}
+
+
+def _shipped(item: dict[str, Any]) -> Decimal:
+    """What shipments (or, for a virtual item, its invoice) deducted for an order item
+    (`GetShippedItemsPerSourceByPriority`, `GetInvoicedItemsPerSourceByPriority`)."""
+    return sum((Decimal(str(q)) for q in (item.get("shipped_from") or {}).values()), Decimal(0))
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ current quantity whether the write landed, and never applies a movement twice.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
@@ -30,13 +29,19 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from till.domain.money import money_str, round_money
+from till.domain.locations import Location
+from till.domain.pricing import PricingRules
 from till.domain.sales import Order
+from till.domain.tax import applicable_rates, group_rates
 from till.magento.client import MagentoClient, MagentoError
-from till.magento.pull import store_ids
+from till.magento.orders import ExportError as ExportError
+from till.magento.orders import OrderFacts, order_entity
+from till.magento.orders import ext_order_id as ext_order_id
+from till.magento.pull import base_currency, store_ids
 from till.storage.magento_links import (
     claim,
     link_of,
+    links_for,
     pushes_of,
     qty,
     record_push,
@@ -52,15 +57,6 @@ TOPICS = frozenset({"sale.placed", "refund.created", "customer.created", "stock.
 #: How long a worker may take to create a credit memo before another may take its place.
 #: (Orders need no lease: Magento's unique increment_id refuses a second one.)
 CLAIM_SECONDS = 120.0
-
-
-class ExportError(RuntimeError):
-    """A message that cannot be exported as it is (the queue retries it, then dead-letters it)."""
-
-
-def ext_order_id(order_id: str) -> str:
-    """Till's order id in Magento's `ext_order_id` (varchar 32): the UUID's 32 hex digits."""
-    return order_id.replace("-", "")[:32]
 
 
 def refund_marker(refund_id: str) -> str:
@@ -193,20 +189,52 @@ class MagentoExporter:
     def _order_body(
         self,
         order: Order,
-        location: Any,
+        location: Location,
         customer: dict[str, Any] | None,
         magento_customer: int | None,
         extra: dict[str, Any],
     ) -> dict[str, Any]:
-        """Till's sale as Magento's order entity, to the cent: Till's totals are Magento's."""
+        """The order entity of a sale (`till.magento.orders.order_entity`) with what it reads."""
         views, _ = store_ids(self.engine)
         mapping = self.settings.locations.get(order.location_code)
         store_code = (
             mapping.store_code if mapping and mapping.store_code else ""
         ) or self.settings.store_code
-        store_id = views.get(store_code, 1)
-        currency = location.currency
-        dtc = round_money(Decimal(str(extra.get("discount_tax_compensation") or 0)))
+        skus = sorted({line.sku for line in order.lines})
+        with UnitOfWork(self.engine) as uow:
+            products = uow.catalog.products(skus)
+            rules = PricingRules(
+                config=uow.reference.tax_config(),
+                rates=uow.reference.tax_rates(),
+                rules=uow.reference.tax_rules(),
+                cart_rules=[],
+                groups=uow.reference.customer_groups(),
+            )
+        with self.engine.connect() as conn:
+            product_ids = {sku: int(i) for sku, i in links_for(conn, "product", skus).items()}
+        customer_class = rules.customer_class(int(customer["group_id"]) if customer else 0)
+        rate_groups = {
+            line.line_no: group_rates(
+                applicable_rates(
+                    rules.rules,
+                    rules.rates,
+                    customer_class=customer_class,
+                    product_class=products[line.sku].tax_class,
+                    address=location.address,
+                )
+            )
+            for line in order.lines
+            if line.sku in products
+        }
+        facts = OrderFacts(
+            store_id=views.get(store_code, 1),
+            base_currency=base_currency(self.engine, store_code) or location.currency,
+            source_code=self._source_of(order.location_code, location.source_code),
+            region_id=mapping.region_id if mapping is not None else None,
+            products=products,
+            product_ids=product_ids,
+            rate_groups=rate_groups,
+        )
         host = urlsplit(self.settings.base_url).hostname or "example.com"
         if customer is not None:
             who = {
@@ -227,48 +255,9 @@ class MagentoExporter:
                 "customer_lastname": last,
                 "customer_group_id": 0,
             }
-        items = []
-        for line in order.lines:
-            taxable = line.row_total - line.discount
-            percent = (line.tax * 100 / taxable).quantize(Decimal("0.0001")) if taxable > 0 else Decimal(0)
-            items.append(
-                {
-                    "sku": line.sku,
-                    "name": line.name,
-                    "product_type": "simple",
-                    "ext_order_item_id": str(line.line_no),
-                    "qty_ordered": str(line.qty),
-                    # Handed over at the till: nothing is left to ship, so no one ships it again
-                    # in Magento's admin (a shipment would deduct the source a second time).
-                    "qty_shipped": str(line.qty),
-                    "price": money_str(line.price),
-                    "base_price": money_str(line.price),
-                    "original_price": money_str(line.price),
-                    "base_original_price": money_str(line.price),
-                    "price_incl_tax": money_str(line.price_incl_tax),
-                    "base_price_incl_tax": money_str(line.price_incl_tax),
-                    "row_total": money_str(line.row_total),
-                    "base_row_total": money_str(line.row_total),
-                    "row_total_incl_tax": money_str(
-                        line.row_total + line.tax + line.discount_tax_compensation
-                    ),
-                    "base_row_total_incl_tax": money_str(
-                        line.row_total + line.tax + line.discount_tax_compensation
-                    ),
-                    "discount_amount": money_str(line.discount),
-                    "base_discount_amount": money_str(line.discount),
-                    "tax_amount": money_str(line.tax),
-                    "base_tax_amount": money_str(line.tax),
-                    "tax_percent": str(percent),
-                    "discount_tax_compensation_amount": money_str(line.discount_tax_compensation),
-                    "base_discount_tax_compensation_amount": money_str(line.discount_tax_compensation),
-                    "store_id": store_id,
-                    "is_virtual": 0,
-                }
-            )
-        subtotal_incl = order.subtotal + order.tax + dtc
-        address = {
-            "address_type": "billing",
+        # The shop's address. `region_code` has a setter but no column in sales_order_address
+        # (Magento drops it on save): the region goes as its name and, when configured, its id.
+        address: dict[str, Any] = {
             "firstname": first,
             "lastname": last,
             "email": email,
@@ -276,62 +265,12 @@ class MagentoExporter:
             "city": location.name,
             "postcode": location.address.postcode or "00000",
             "country_id": location.address.country,
-            "region_code": location.address.region,
+            "region": location.address.region,
             "telephone": "0",
         }
-        payments = [{"method": p.method, "amount": money_str(p.amount)} for p in order.payments]
-        change = Decimal(str(extra.get("change_due") or 0))
-        methods = {self.settings.payment_methods.get(p.method, "checkmo") for p in order.payments}
-        method = methods.pop() if len(methods) == 1 else self.settings.payment_methods.get("other", "checkmo")
-        return {
-            "increment_id": order.receipt_number,
-            "ext_order_id": ext_order_id(order.id),
-            "store_id": store_id,
-            "state": "new",
-            "status": "pending",
-            "created_at": order.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            **who,
-            "base_currency_code": currency,
-            "global_currency_code": currency,
-            "order_currency_code": currency,
-            "store_currency_code": currency,
-            "subtotal": money_str(order.subtotal),
-            "base_subtotal": money_str(order.subtotal),
-            "subtotal_incl_tax": money_str(subtotal_incl),
-            "base_subtotal_incl_tax": money_str(subtotal_incl),
-            "discount_amount": money_str(-order.discount),
-            "base_discount_amount": money_str(-order.discount),
-            "tax_amount": money_str(order.tax),
-            "base_tax_amount": money_str(order.tax),
-            "discount_tax_compensation_amount": money_str(dtc),
-            "base_discount_tax_compensation_amount": money_str(dtc),
-            "shipping_amount": "0.00",
-            "base_shipping_amount": "0.00",
-            "grand_total": money_str(order.grand_total),
-            "base_grand_total": money_str(order.grand_total),
-            "total_qty_ordered": str(sum((line.qty for line in order.lines), Decimal(0))),
-            "total_item_count": len(order.lines),
-            "coupon_code": order.coupon_code,
-            "shipping_description": f"Handed over at {location.name}",
-            "items": items,
-            "billing_address": address,
-            "payment": {
-                "method": method,
-                "amount_ordered": money_str(order.grand_total),
-                "base_amount_ordered": money_str(order.grand_total),
-                "additional_information": [
-                    json.dumps({"till_payments": payments, "change_due": money_str(change)})
-                ],
-            },
-            "status_histories": [
-                {
-                    "comment": f"Point-of-sale sale {order.receipt_number} at {location.name} "
-                    f"(register {order.register_code}), made by Till.",
-                    "is_customer_notified": 0,
-                    "is_visible_on_front": 0,
-                }
-            ],
-        }
+        if facts.region_id is not None:
+            address["region_id"] = facts.region_id
+        return order_entity(order, location, who, address, extra, facts, self.settings.payment_methods)
 
     # --- refunds --------------------------------------------------------------------------------------------
 
@@ -353,11 +292,13 @@ class MagentoExporter:
                 memo_id = await self._find_credit_memo(magento_order, refund_id)
                 if memo_id is None:
                     item_ids = await self._item_ids(magento_order, order_link["detail"], order)
+                    memo_ids = [item_ids[str(line["line_no"])] for line in refund["lines"]]
+                    memo_items = [
+                        {"order_item_id": item_id, "qty": str(qty(line["qty"]))}
+                        for item_id, line in zip(memo_ids, refund["lines"], strict=True)
+                    ]
                     body = {
-                        "items": [
-                            {"order_item_id": item_ids[str(line["line_no"])], "qty": str(qty(line["qty"]))}
-                            for line in refund["lines"]
-                        ],
+                        "items": memo_items,
                         "notify": False,
                         "appendComment": True,
                         "comment": {
@@ -369,6 +310,11 @@ class MagentoExporter:
                             "shipping_amount": 0,
                             "adjustment_positive": 0,
                             "adjustment_negative": 0,
+                            # Every line "back to stock", restocked or not: MSI then adds +q to
+                            # the web stock's reservations and deducts no source (without it,
+                            # MSI deducts q from whichever source its selection picks, the
+                            # warehouse included). See docs/magento.md ("Refunds").
+                            "extension_attributes": {"return_to_stock_items": sorted(set(memo_ids))},
                         },
                     }
                     memo_id = int(
@@ -384,10 +330,15 @@ class MagentoExporter:
                 location = uow.reference.location(order.location_code)
             assert location is not None
             source = self._source_of(order.location_code, location.source_code)
-            restocked = [
-                (str(line["sku"]), source, qty(line["qty"])) for line in refund["lines"] if line["restock"]
+            # MSI already added +q per refunded unit to the web stock (above): a restocked unit
+            # is salable again through it, so only units not restocked are taken off the shop's
+            # source to offset that +q.
+            not_restocked = [
+                (str(line["sku"]), source, -qty(line["qty"]))
+                for line in refund["lines"]
+                if not line["restock"]
             ]
-            await self.push_stock(f"refund:{refund_id}", restocked)
+            await self.push_stock(f"refund:{refund_id}", not_restocked)
             detail["stock_done"] = True
             remember(self.engine, "refund", refund_id, link["magento_id"], detail)
         return int(link["magento_id"])

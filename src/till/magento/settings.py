@@ -16,6 +16,8 @@ class LocationMapping(BaseModel):
     stock_id: int
     #: The Magento store view its orders belong to; the connector's store code if empty.
     store_code: str = ""
+    #: Magento's region id (`directory_country_region`) of the shop's address, for its orders.
+    region_id: int | None = None
 
 
 class MagentoSettings(BaseSettings):
@@ -37,10 +39,11 @@ class MagentoSettings(BaseSettings):
     admin_token_hours: float = Field(default=4.0, gt=0, description="Magento's admin token lifetime")
     #: Till location code -> Magento source and stock, e.g. {"NYC": {"source": "nyc", "stock_id": 2}}.
     locations: dict[str, LocationMapping] = Field(default_factory=dict)
-    #: Till payment method -> Magento offline payment method code.
-    payment_methods: dict[str, str] = Field(
-        default_factory=lambda: {"cash": "cashondelivery", "card": "checkmo", "other": "checkmo"}
-    )
+    #: Till tender (`cash`, `card`, `other`) -> the Magento payment method code POS orders of that
+    #: tender are recorded with. It must be a method the store declares (`payment/<code>/model`):
+    #: Magento invoices only those. A tender left out is not exported (no silent "Check / Money
+    #: order"); Magento has no card method of its own, so a card needs one from a module.
+    payment_methods: dict[str, str] = Field(default_factory=lambda: {"cash": "cashondelivery"})
     barcode_attribute: str = "barcode"
     page_size: int = Field(default=200, ge=1, le=1000)
     concurrency: int = Field(default=4, ge=1, le=32)

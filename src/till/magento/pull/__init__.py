@@ -34,6 +34,7 @@ from till.magento.pull.reference import (
     _pull_groups,
     _pull_stores,
     _pull_tax,
+    base_currency,
     store_ids,
 )
 from till.magento.pull.stock import _pull_inventory, _pull_stock, _sweep, pull_stock_of, salable_quantities
@@ -133,6 +134,7 @@ __all__ = [
     "DATASETS",
     "PullReport",
     "_sweep",
+    "base_currency",
     "magento_time",
     "pull",
     "pull_customer_ids",

@@ -54,6 +54,16 @@ def store_ids(engine: Engine) -> tuple[dict[str, int], dict[str, int]]:
     return views, sites
 
 
+def base_currency(engine: Engine, store_code: str) -> str | None:
+    """The base currency of a pulled store view's website (`/V1/store/storeConfigs`)."""
+    with engine.connect() as conn:
+        value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == "magento_stores")).scalar()
+    for config in (value or {}).get("configs") or []:
+        if str(config.get("code")) == store_code and config.get("base_currency_code"):
+            return str(config["base_currency_code"])
+    return None
+
+
 # --- tax ------------------------------------------------------------------------------------------------
 
 

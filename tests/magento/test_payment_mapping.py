@@ -1,0 +1,24 @@
+"""The tender mapping as `till magento check` would report it (issue 13 item 9)."""
+
+from __future__ import annotations
+
+from till.magento.orders import payment_method_problems
+from till.magento.settings import MagentoSettings
+
+
+def test_the_default_mapping_names_the_tenders_whose_sales_would_not_be_exported() -> None:
+    problems = payment_method_problems(MagentoSettings(_env_file=None).payment_methods)  # type: ignore[call-arg]
+    assert problems == [
+        "the till's card tender has no Magento payment method: its sales are not exported "
+        "(set it in TILL_MAGENTO_PAYMENT_METHODS)",
+        "the till's other tender has no Magento payment method: its sales are not exported "
+        "(set it in TILL_MAGENTO_PAYMENT_METHODS)",
+    ]
+
+
+def test_a_code_stock_magento_does_not_declare_is_named_for_a_person_to_confirm() -> None:
+    mapping = {"cash": "cashondelivery", "card": "pos_card", "other": "checkmo"}
+    assert payment_method_problems(mapping) == [
+        "'pos_card' (for card) is not a method stock Magento declares: make sure a module of the "
+        "store declares payment/pos_card/model, or Magento will not invoice these sales"
+    ]
