@@ -199,7 +199,7 @@ def test_cli_check_and_pull(tmp_path: Path, magento: MagentoDouble, monkeypatch:
         runner = CliRunner()
         checked = runner.invoke(app, ["magento", "check"])
         assert checked.exit_code == 0, checked.output
-        assert "credentials accepted" in checked.output and "all 19 API scopes granted" in checked.output
+        assert "credentials accepted" in checked.output and "all 20 API scopes granted" in checked.output
         pulled = runner.invoke(app, ["magento", "pull", "--full"])
         assert pulled.exit_code == 0, pulled.output
         assert "products" in pulled.output
