@@ -259,6 +259,7 @@ class MagentoDouble:
             ("POST", "/V1/order/:orderId/refund", s.refund),
             ("GET", "/V1/salesRules/search", lambda p, q, b: s.search(list(s.sales_rules.values()), q)),
             ("GET", "/V1/coupons/search", lambda p, q, b: s.search(list(s.coupons.values()), q)),
+            ("PUT", "/V1/coupons/:couponId", s.save_coupon),
         ]
 
     # --- searchCriteria --------------------------------------------------------------------------
@@ -774,6 +775,43 @@ class MagentoDouble:
                 "type": 0,
             }
         return rule
+
+    def save_coupon(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        """`SalesRule/Model/CouponRepository::save`: with a coupon_id, the given fields are merged
+        into the stored coupon (an absolute write); the rule must allow that kind of coupon, and
+        the rule's to_date and usage limits are copied onto it."""
+        data = dict((body or {}).get("coupon") or {})
+        coupon_id = data.get("coupon_id")
+        if coupon_id:
+            if int(coupon_id) not in self.coupons:
+                raise Fault(404, "No such entity.")
+            data = {**self.coupons[int(coupon_id)], **data}
+        rule = self.sales_rules.get(int(data.get("rule_id") or 0))
+        if rule is None:
+            raise Fault(
+                400,
+                "Error occurred when saving coupon: %1",
+                ["No such entity with rule_id = " + str(data.get("rule_id"))],
+            )
+        if rule["coupon_type"] == "NO_COUPON":
+            raise Fault(
+                400, "Error occurred when saving coupon: %1", ["Specified rule does not allow coupons"]
+            )
+        if rule["use_auto_generation"] and int(data.get("type") or 0) == 0:
+            raise Fault(
+                400,
+                "Error occurred when saving coupon: %1",
+                ["Specified rule only allows auto generated coupons"],
+            )
+        data.update(
+            expiration_date=rule["to_date"],
+            usage_limit=rule["uses_per_coupon"],
+            usage_per_customer=rule["uses_per_customer"],
+        )
+        if not coupon_id:
+            data["coupon_id"] = next(self.ids)
+        self.coupons[int(data["coupon_id"])] = data
+        return data
 
     def delete_sales_rule(self, rule_id: int) -> None:
         """`RuleRepositoryInterface::deleteById`: the rule goes, and its coupons by foreign key."""

@@ -42,6 +42,7 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
     from till.services.sales import place_sales
 
     staff = seed_till_shop(engine)
+    magento.add_sales_rule(1, coupon_code="LUMA5")  # the sale below uses it: the coupon is counted
 
     async def first() -> set[tuple[str, str]]:
         async with client_for(magento) as client:
@@ -58,6 +59,7 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
                 receipt="NYC1-000001",
                 staff_id=staff["cashier"],
                 lines=[("24-MB01", Decimal(1))],
+                coupon_code="LUMA5",
             )
         ],
     )

@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from till.domain.money import money_str, round_money
 from till.domain.sales import Order
 from till.magento.client import MagentoClient, MagentoError
+from till.magento.coupons import count_coupon_use
 from till.magento.pull import store_ids
 from till.storage.magento_links import (
     claim,
@@ -162,6 +163,11 @@ class MagentoExporter:
         magento_id = int(link["magento_id"])
         if not detail.get("invoice_id"):
             detail["invoice_id"] = await self._invoice(magento_id)
+            remember(self.engine, "order", order_id, str(magento_id), detail)
+        if order.coupon_code and not detail.get("coupon_counted"):
+            # Magento counts coupons only when it places an order itself (till.magento.coupons).
+            await count_coupon_use(self.client, order.coupon_code)
+            detail["coupon_counted"] = True
             remember(self.engine, "order", order_id, str(magento_id), detail)
         if not detail.get("stock_done"):
             source = self._source_of(order.location_code, location.source_code)
