@@ -162,3 +162,10 @@ def test_delta_pulls_keep_the_rules_current(engine: Engine, magento: MagentoDoub
     _pull(engine, magento)
     page = feed_pull(engine, "promotions", page.cursor, 500, "NYC")
     assert page.items == [] and page.deleted == ["13"]
+
+    # Codes move between rules in one go (each code is unique, in Magento as in Till).
+    magento.add_sales_rule(12, coupon_code="BAGS5", simple_action="cart_fixed", discount_amount=5)
+    magento.add_sales_rule(11, coupon_code="LUMA5", name="Autumn, now with a code")
+    _pull(engine, magento)
+    page = feed_pull(engine, "promotions", page.cursor, 500, "NYC")
+    assert sorted((item["id"], item["coupon_code"]) for item in page.items) == [(11, "LUMA5"), (12, "BAGS5")]

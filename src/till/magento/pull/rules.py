@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 
 from till.domain.money import round_money
 from till.domain.promotions import CartRule, PromotionError
@@ -211,12 +211,20 @@ async def _pull_promotions(engine: Engine, client: MagentoClient, report: PullRe
             log.warning("Magento cart rule %s is not supported at the till: %s", rule_id, exc)
     changed: list[str] = []
     with engine.begin() as conn:
-        stored = set(conn.execute(select(t.cart_rules.c.id)).scalars())
-        gone = sorted(stored - set(kept))
-        # Coupon codes are unique: free the codes of leaving rules before others take them.
+        codes: dict[int, str | None] = {
+            row.id: row.coupon_code
+            for row in conn.execute(select(t.cart_rules.c.id, t.cart_rules.c.coupon_code))
+        }
+        gone = sorted(set(codes) - set(kept))
+        # Coupon codes are unique: free the codes of leaving rules and of rules whose code
+        # changes before any rule takes one (codes can move between rules in one pull).
         conn.execute(delete(t.cart_rules).where(t.cart_rules.c.id.in_(gone)))
-        for rule_id in sorted(kept, key=lambda i: (kept[i]["coupon_code"] is not None, i)):
-            if _upsert(conn, t.cart_rules, {"id": rule_id}, kept[rule_id]):
+        moving = [
+            i for i in kept if i in codes and codes[i] is not None and codes[i] != kept[i]["coupon_code"]
+        ]
+        conn.execute(update(t.cart_rules).where(t.cart_rules.c.id.in_(moving)).values(coupon_code=None))
+        for rule_id in sorted(kept):
+            if _upsert(conn, t.cart_rules, {"id": rule_id}, kept[rule_id]) or rule_id in moving:
                 changed.append(str(rule_id))
         _upsert(conn, t.settings, {"key": NOT_SUPPORTED_KEY}, {"value": not_supported})
         record_changes(conn, "promotions", changed)
