@@ -45,6 +45,8 @@ def test_sales_pushed_by_tills_become_magento_orders_and_stock_once(
     live: Live,
     magento: MagentoDouble,  # noqa: F811 - the fixture imported above
 ) -> None:
+    # The web store's coupon, pulled from Magento with the rest.
+    magento.add_sales_rule(70, coupon_code="WELCOME10", name="Welcome: 10% off", discount_amount=10)
     _pull(live.engine, magento, full=True)
     # With a coupon (10 % off) and a cashier's line discount: Magento gets Till's exact figures.
     online = priced(
@@ -88,6 +90,7 @@ def test_sales_pushed_by_tills_become_magento_orders_and_stock_once(
     assert Decimal(first["discount_amount"]) == -Decimal(online["totals"]["discount"]) < 0
     assert Decimal(first["tax_amount"]) == Decimal(online["totals"]["tax"])
     assert first["coupon_code"] == "WELCOME10"
+    assert [c["times_used"] for c in magento.coupons.values() if c["code"] == "WELCOME10"] == [1]
     assert sum(Decimal(i["discount_amount"]) for i in first["items"]) == Decimal(online["totals"]["discount"])
     assert Decimal(first["subtotal"]) - Decimal(online["totals"]["discount"]) + Decimal(
         first["tax_amount"]

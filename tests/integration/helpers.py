@@ -22,6 +22,7 @@ def make_sale(
     register: str = "NYC1",
     location: str = "NYC",
     staff_id: int = 1,
+    coupon_code: str | None = None,
 ) -> PushedSale:
     """A priced, cash-paid sale of catalog-priced lines, as a till would push it."""
     moment = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -44,6 +45,7 @@ def make_sale(
             lines=sale_lines,
             payments=(Payment("card", Decimal("0.01")),),
             client_totals=ClientTotals(Decimal(0), Decimal(0), Decimal(0), Decimal(0)),
+            coupon_code=coupon_code,
         )
         totals = context.price(draft, products, place, 0, day).totals
     payments = (Payment("cash", totals.grand_total),) if totals.grand_total > 0 else ()
@@ -57,6 +59,7 @@ def make_sale(
         lines=sale_lines,
         payments=payments,
         client_totals=ClientTotals(totals.subtotal, totals.discount, totals.tax, totals.grand_total),
+        coupon_code=coupon_code,
     )
     return PushedSale(key, register, {"idempotency_key": key}, sale=sale)
 

@@ -131,6 +131,10 @@ class MagentoDouble:
     #: sales_order_tax and sales_order_tax_item rows (Tax/Model/Plugin/OrderSave).
     order_taxes: list[dict[str, Any]] = field(default_factory=list)
     order_tax_items: list[dict[str, Any]] = field(default_factory=list)
+    #: Cart price rules as `RuleRepositoryInterface::getList` answers them, by rule id.
+    sales_rules: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: `salesrule_coupon` rows as `CouponRepositoryInterface::getList` answers them, by coupon id.
+    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def __post_init__(self) -> None:
@@ -269,6 +273,9 @@ class MagentoDouble:
             ("POST", "/V1/order/:orderId/ship", s.ship),
             ("GET", "/V1/creditmemos", lambda p, q, b: s.search(list(s.creditmemos.values()), q)),
             ("POST", "/V1/order/:orderId/refund", s.refund),
+            ("GET", "/V1/salesRules/search", lambda p, q, b: s.search(list(s.sales_rules.values()), q)),
+            ("GET", "/V1/coupons/search", lambda p, q, b: s.search(list(s.coupons.values()), q)),
+            ("PUT", "/V1/coupons/:couponId", s.save_coupon),
         ]
 
     # --- searchCriteria --------------------------------------------------------------------------
@@ -940,9 +947,123 @@ class MagentoDouble:
                 stored["quantity"] = float(Decimal(str(stored["quantity"])) + back)
                 to_source -= back
 
+    #: sales_order_address's columns (Sales/etc/db_schema.xml): what a saved address keeps. A key with
+    #: a setter but no column, such as `region_code`, is accepted and dropped.
 
-#: sales_order_address's columns (Sales/etc/db_schema.xml): what a saved address keeps. A key with
-#: a setter but no column, such as `region_code`, is accepted and dropped.
+    # --- cart price rules and coupons ---------------------------------------------------------------
+
+    def add_sales_rule(self, rule_id: int, coupon_code: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A cart price rule as the admin saves it, answered in `SalesRule/Api/Data/RuleInterface`'s
+        shape: `SalesRule/Model/Converter/ToDataModel` maps `coupon_type` 1/2/3 to NO_COUPON /
+        SPECIFIC_COUPON / AUTO, `store_labels` to `RuleLabelInterface` ({store_id, store_label}) and
+        the serialized conditions to `ConditionInterface` trees (condition_type, conditions,
+        aggregator_type, operator, attribute_name, value). A specific coupon is stored as the
+        rule's primary coupon (`SalesRule/Model/Rule::afterSave` saves `getPrimaryCoupon()`)."""
+        rule: dict[str, Any] = {
+            "rule_id": rule_id,
+            "name": f"Rule {rule_id}",
+            "store_labels": [],
+            "description": None,
+            "website_ids": [1],
+            "customer_group_ids": [0, 1, 2, 3],
+            "from_date": None,
+            "to_date": None,
+            "uses_per_customer": 0,
+            "is_active": True,
+            "condition": {
+                "condition_type": "Magento\\SalesRule\\Model\\Rule\\Condition\\Combine",
+                "conditions": [],
+                "aggregator_type": "all",
+                "value": "1",
+            },
+            "action_condition": {
+                "condition_type": "Magento\\SalesRule\\Model\\Rule\\Condition\\Product\\Combine",
+                "conditions": [],
+                "aggregator_type": "all",
+                "value": "1",
+            },
+            "stop_rules_processing": False,
+            "is_advanced": True,
+            "sort_order": 0,
+            "simple_action": "by_percent",
+            "discount_amount": 10,
+            "discount_qty": 0,
+            "discount_step": 0,
+            "apply_to_shipping": False,
+            "times_used": 0,
+            "is_rss": True,
+            "coupon_type": "SPECIFIC_COUPON" if coupon_code else "NO_COUPON",
+            "use_auto_generation": False,
+            "uses_per_coupon": 0,
+            "simple_free_shipping": "0",
+            "extension_attributes": {},
+        }
+        rule.update(fields)
+        self.sales_rules[rule_id] = rule
+        for coupon_id in [i for i, c in self.coupons.items() if c["rule_id"] == rule_id and c["is_primary"]]:
+            del self.coupons[coupon_id]
+        if coupon_code:
+            coupon_id = next(self.ids)
+            # `SalesRule/Api/Data/CouponInterface`; `CouponRepository::save` copies the rule's
+            # to_date, uses_per_coupon and uses_per_customer onto the coupon.
+            self.coupons[coupon_id] = {
+                "coupon_id": coupon_id,
+                "rule_id": rule_id,
+                "code": coupon_code,
+                "usage_limit": rule["uses_per_coupon"],
+                "usage_per_customer": rule["uses_per_customer"],
+                "times_used": 0,
+                "expiration_date": rule["to_date"],
+                "is_primary": True,
+                "created_at": self.timestamp(),
+                "type": 0,
+            }
+        return rule
+
+    def save_coupon(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        """`SalesRule/Model/CouponRepository::save`: with a coupon_id, the given fields are merged
+        into the stored coupon (an absolute write); the rule must allow that kind of coupon, and
+        the rule's to_date and usage limits are copied onto it."""
+        data = dict((body or {}).get("coupon") or {})
+        coupon_id = data.get("coupon_id")
+        if coupon_id:
+            if int(coupon_id) not in self.coupons:
+                raise Fault(404, "No such entity.")
+            data = {**self.coupons[int(coupon_id)], **data}
+        rule = self.sales_rules.get(int(data.get("rule_id") or 0))
+        if rule is None:
+            raise Fault(
+                400,
+                "Error occurred when saving coupon: %1",
+                ["No such entity with rule_id = " + str(data.get("rule_id"))],
+            )
+        if rule["coupon_type"] == "NO_COUPON":
+            raise Fault(
+                400, "Error occurred when saving coupon: %1", ["Specified rule does not allow coupons"]
+            )
+        if rule["use_auto_generation"] and int(data.get("type") or 0) == 0:
+            raise Fault(
+                400,
+                "Error occurred when saving coupon: %1",
+                ["Specified rule only allows auto generated coupons"],
+            )
+        data.update(
+            expiration_date=rule["to_date"],
+            usage_limit=rule["uses_per_coupon"],
+            usage_per_customer=rule["uses_per_customer"],
+        )
+        if not coupon_id:
+            data["coupon_id"] = next(self.ids)
+        self.coupons[int(data["coupon_id"])] = data
+        return data
+
+    def delete_sales_rule(self, rule_id: int) -> None:
+        """`RuleRepositoryInterface::deleteById`: the rule goes, and its coupons by foreign key."""
+        del self.sales_rules[rule_id]
+        for coupon_id in [i for i, c in self.coupons.items() if c["rule_id"] == rule_id]:
+            del self.coupons[coupon_id]
+
+
 ADDRESS_COLUMNS = frozenset(
     [
         "entity_id",

@@ -42,6 +42,7 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
     from till.services.sales import place_sales
 
     staff = seed_till_shop(engine)
+    magento.add_sales_rule(1, coupon_code="LUMA5")  # the sale below uses it: the coupon is counted
 
     async def first() -> set[tuple[str, str]]:
         async with client_for(magento) as client:
@@ -58,6 +59,7 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
                 receipt="NYC1-000001",
                 staff_id=staff["cashier"],
                 lines=[("24-MB01", Decimal(1))],
+                coupon_code="LUMA5",
             )
         ],
     )
@@ -199,10 +201,12 @@ def test_cli_check_and_pull(tmp_path: Path, magento: MagentoDouble, monkeypatch:
         runner = CliRunner()
         checked = runner.invoke(app, ["magento", "check"])
         assert checked.exit_code == 0, checked.output
-        assert "credentials accepted" in checked.output and "all 19 API scopes granted" in checked.output
+        assert "credentials accepted" in checked.output and "all 20 API scopes granted" in checked.output
+        magento.add_sales_rule(5, name="Buy 2 get 1", simple_action="buy_x_get_y", discount_amount=1)
         pulled = runner.invoke(app, ["magento", "pull", "--full"])
         assert pulled.exit_code == 0, pulled.output
         assert "products" in pulled.output
+        assert "cart price rule 5 is not offered at the tills: action buy_x_get_y" in pulled.output
         with UnitOfWork(engine) as uow:
             assert "24-MB01" in uow.catalog.products(["24-MB01"])
         monkeypatch.setenv("TILL_MAGENTO_BASE_URL", "")

@@ -103,6 +103,7 @@ def _line(data: dict[str, Any]) -> CartLine:
         rates=tuple(_rate(rate) for rate in data.get("rates", [])),
         store_rates=None if store is None else tuple(_rate(rate) for rate in store),
         line_discount=None if discount is None else LineDiscount(discount["kind"], _dec(discount["value"])),
+        original_price=None if data.get("original_price") is None else _dec(data["original_price"]),
     )
 
 

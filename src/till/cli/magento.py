@@ -39,11 +39,12 @@ def magento_pull(
     ] = False,
     dataset: Annotated[list[str] | None, typer.Option(help="only these data sets; repeat")] = None,
 ) -> None:
-    """Pull catalog, customers, tax and MSI stock from Magento into Till (and the tills' feed)."""
+    """Pull catalog, customers, tax, MSI stock and cart price rules from Magento into Till (and
+    the tills' feed)."""
     import asyncio
 
     from till.magento.client import MagentoError
-    from till.magento.pull import DATASETS, PullReport, pull
+    from till.magento.pull import DATASETS, PullReport, not_supported_rules, pull
 
     engine = open_engine()
     upgrade(engine)
@@ -65,6 +66,9 @@ def magento_pull(
     for name, count in result.read.items():
         table.add_row(name, str(count), str(result.changed.get(name, 0)), str(result.skipped.get(name, 0)))
     console.print(table)
+    if "promotions" in result.read:
+        for rule_id, reason in sorted(not_supported_rules(engine).items(), key=lambda r: int(r[0])):
+            console.print(f"[yellow]cart price rule {rule_id} is not offered at the tills:[/] {reason}")
     console.print(
         f"{client.stats.calls} calls, {client.stats.errors} errors, {client.stats.retries} retries, "
         f"{client.stats.seconds:.1f} s in Magento"

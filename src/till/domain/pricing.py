@@ -50,6 +50,8 @@ class PricedLine(Protocol):
     def unit_price(self) -> Decimal: ...
     @property
     def line_discount(self) -> LineDiscount | None: ...
+    @property
+    def price_override(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,8 @@ def price_sale(
         product = products[line.sku]
         if product.type == "configurable":
             raise PricingError(f"{line.sku} is a configurable product; sell one of its variants")
-        catalog_prices.append(product.final_price(day, group_id, line.qty))
+        catalog_price = product.final_price(day, group_id, line.qty)
+        catalog_prices.append(catalog_price)
         rates = applicable_rates(
             rules.rules,
             rules.rates,
@@ -122,6 +125,8 @@ def price_sale(
                 unit_price=line.unit_price,
                 rates=rates,
                 line_discount=line.line_discount,
+                # A typed price is Magento's custom price; the catalog's is its original price.
+                original_price=catalog_price if line.price_override else None,
             )
         )
     cart = CartInput(tuple(cart_lines))

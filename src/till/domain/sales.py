@@ -361,6 +361,9 @@ def accept_sale(
     )
     change = change_due(sale.client_totals.grand_total, sale.payments)
     order = Order.from_sale(order_id, sale, priced.totals, customer_id, moment)
+    # The coupon the rules accepted, as the store spells it (Magento's order `coupon_code`);
+    # a typed code the rules refused is no coupon of the order.
+    order.coupon_code = priced.promotion.coupon_code
     flags = assess(
         sale, priced.totals, priced.catalog_prices, seller=seller, approver=approver, moment=moment
     )

@@ -25,6 +25,8 @@ class TaxItem:
     rate: Decimal
     store_rate: Decimal
     discount: Decimal = ZERO
+    #: Magento's `price_for_tax_calculation`: the price taxed when it is not the unit price.
+    price_for_tax: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +96,18 @@ class Calculator:
     def _unit_excl(self, item: TaxItem) -> ItemTax:
         # `UnitBaseCalculator::calculateWithTaxNotInPrice`: each group taxed and rounded per unit.
         price = round_money(item.unit_price)
+        taxed = self._price_for_tax(item, price)
         row_total = round_money(price * item.qty)
         unit_before_total = ZERO
         row_before_total = ZERO
         taxes: list[TaxAmount] = []
         for group in item.groups:
             unit_before = self._round_amount(
-                _tax_of(price, group.percent), group.id, "", self._before_kind(), item
+                _tax_of(taxed, group.percent), group.id, "", self._before_kind(), item
             )
             unit_after = unit_before
             if self._config.apply_after_discount:
-                taxable = max(price - item.discount / item.qty, ZERO)
+                taxable = max(taxed - item.discount / item.qty, ZERO)
                 unit_after = self._round_amount(
                     _tax_of(taxable, group.percent), group.id, "", "regular", item
                 )
@@ -126,15 +129,16 @@ class Calculator:
         # `AbstractAggregateCalculator::calculateWithTaxNotInPrice` (ROW and TOTAL).
         price = round_money(item.unit_price)
         row_total = round_money(price * item.qty)
+        row_taxed = round_money(self._price_for_tax(item, price) * item.qty)
         before_total = ZERO
         taxes: list[TaxAmount] = []
         for group in item.groups:
             before = self._round_amount(
-                _tax_of(row_total, group.percent), group.id, "", self._before_kind(), item
+                _tax_of(row_taxed, group.percent), group.id, "", self._before_kind(), item
             )
             after = before
             if self._config.apply_after_discount:
-                taxable = max(row_total - item.discount, ZERO)
+                taxable = max(row_taxed - item.discount, ZERO)
                 after = self._round_amount(_tax_of(taxable, group.percent), group.id, "", "regular", item)
             before_total += before
             taxes.append(_group_amount(group, after))
@@ -149,6 +153,16 @@ class Calculator:
             taxes=tuple(taxes),
         )
 
+    @staticmethod
+    def _price_for_tax(item: TaxItem, price: Decimal) -> Decimal:
+        # `AbstractCalculator::getPriceForTaxCalculation`: the price `CommonTaxCollector::mapItem`
+        # chose (the original price under "Apply Tax On: Original price only", magento2#14469),
+        # rounded; a zero or missing one falls back to the unit price. Magento's tax-inclusive
+        # paths do not read it.
+        if item.price_for_tax:
+            return round_money(item.price_for_tax)
+        return price
+
     def _price_incl_tax(self, item: TaxItem) -> Decimal:
         price_incl = round_money(item.unit_price)
         same = self._config.cross_border_trade or abs(item.rate - item.store_rate) < SAME_RATE
@@ -159,16 +173,19 @@ class Calculator:
         return price_incl
 
     def _unit_incl(self, item: TaxItem) -> ItemTax:
-        # `UnitBaseCalculator::calculateWithTaxInPrice`: one combined rate, plain rounding per unit.
+        # `UnitBaseCalculator::calculateWithTaxInPrice`: one combined rate; each unit's tax goes
+        # through the item's delta buckets, before and after discount, like the other algorithms.
         price_incl = self._price_incl_tax(item)
-        unit_tax = round_money(_tax_in(price_incl, item.rate))
+        key = percent_key(item.rate)
+        unit_tax = self._round_amount(_tax_in(price_incl, item.rate), key, "1", self._before_kind(), item)
         row_incl = round_money(price_incl * item.qty)
         # Rows are money: exact for whole quantities, rounded to cents for fractional ones.
         row_tax_before = round_money(unit_tax * item.qty)
         row_tax = row_tax_before
-        if item.discount and self._config.apply_after_discount:
+        if self._config.apply_after_discount:
             taxable = max(price_incl - item.discount / item.qty, ZERO)
-            row_tax = round_money(round_money(_tax_in(taxable, item.rate)) * item.qty)
+            unit_after = self._round_amount(_tax_in(taxable, item.rate), key, "1", "regular", item)
+            row_tax = round_money(unit_after * item.qty)
         return ItemTax(
             price=price_incl - unit_tax,
             price_incl_tax=price_incl,

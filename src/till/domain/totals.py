@@ -29,10 +29,12 @@ from till.domain.tax import combined_percent, group_rates
 from till.domain.tax_calculator import Calculator, TaxItem
 from till.domain.totals_model import (
     ALGORITHMS,
+    APPLY_TAX_ON,
     DECIMAL_CONTEXT,
     DEFAULT_CONFIG,
     LINE_DISCOUNT_LABEL,
     Algorithm,
+    ApplyTaxOn,
     CartDiscount,
     CartInput,
     CartLine,
@@ -48,9 +50,11 @@ from till.domain.totals_model import (
 
 __all__ = [
     "ALGORITHMS",
+    "APPLY_TAX_ON",
     "DEFAULT_CONFIG",
     "LINE_DISCOUNT_LABEL",
     "Algorithm",
+    "ApplyTaxOn",
     "CartDiscount",
     "CartInput",
     "CartLine",
@@ -66,7 +70,9 @@ __all__ = [
 ]
 
 
-def _tax_items(lines: Sequence[CartLine], discounts: dict[str, Decimal] | None = None) -> list[TaxItem]:
+def _tax_items(
+    lines: Sequence[CartLine], config: TaxConfig, discounts: dict[str, Decimal] | None = None
+) -> list[TaxItem]:
     items = []
     for line in lines:
         groups = group_rates(line.rates)
@@ -81,6 +87,8 @@ def _tax_items(lines: Sequence[CartLine], discounts: dict[str, Decimal] | None =
                 rate=rate,
                 store_rate=store_rate,
                 discount=ZERO if discounts is None else discounts[line.key],
+                # `CommonTaxCollector::mapItem`: the original price under "Original price only".
+                price_for_tax=line.original_price if config.apply_tax_on == "original" else None,
             )
         )
     return items
@@ -114,7 +122,7 @@ def compute_totals(cart: CartInput, config: TaxConfig = DEFAULT_CONFIG) -> CartT
         raise TotalsError("duplicate_line_key", f"line keys must be unique: {', '.join(duplicates)}")
     with localcontext(DECIMAL_CONTEXT):
         before = Calculator(config)
-        undiscounted = [before.calculate(item) for item in _tax_items(cart.lines)]
+        undiscounted = [before.calculate(item) for item in _tax_items(cart.lines, config)]
         discounted = [
             Discounted(
                 line=line,
@@ -127,7 +135,7 @@ def compute_totals(cart: CartInput, config: TaxConfig = DEFAULT_CONFIG) -> CartT
         apply_discounts(discounted, cart.discounts, config)
         amounts = {item.line.key: item.amount for item in discounted}
         after = Calculator(config)
-        taxed = [after.calculate(item) for item in _tax_items(cart.lines, amounts)]
+        taxed = [after.calculate(item) for item in _tax_items(cart.lines, config, amounts)]
         lines = tuple(
             LineTotals(
                 key=line.key,

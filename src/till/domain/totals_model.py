@@ -16,6 +16,9 @@ from till.domain.tax import AppliedRate
 
 Algorithm = Literal["UNIT", "ROW", "TOTAL"]
 ALGORITHMS: tuple[Algorithm, ...] = ("UNIT", "ROW", "TOTAL")
+#: `tax/calculation/apply_tax_on`: 0 "Custom price if available" (Magento's default), 1 "Original price only".
+ApplyTaxOn = Literal["custom", "original"]
+APPLY_TAX_ON: tuple[ApplyTaxOn, ...] = ("custom", "original")
 DiscountAction = Literal["by_percent", "by_fixed", "cart_fixed"]
 LineDiscountKind = Literal["percent", "amount"]
 
@@ -55,12 +58,18 @@ class TaxConfig:
     apply_after_discount: bool = True
     discount_on_prices_including_tax: bool = False
     cross_border_trade: bool = False
+    apply_tax_on: ApplyTaxOn = "custom"
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise TotalsError(
                 "unknown_algorithm",
                 f"tax calculation algorithm {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}",
+            )
+        if self.apply_tax_on not in APPLY_TAX_ON:
+            raise TotalsError(
+                "unknown_apply_tax_on",
+                f"apply tax on {self.apply_tax_on!r} is not one of {', '.join(APPLY_TAX_ON)}",
             )
 
 
@@ -140,7 +149,10 @@ class CartLine:
 
     `unit_price` is incl. tax when the store's prices include tax. `store_rates` are the rates at
     the shop's origin, used to re-base tax-inclusive prices when the customer's rate differs and
-    cross-border trade is off; `None` means the same as `rates`.
+    cross-border trade is off; `None` means the same as `rates`. `original_price` is the
+    catalog's price of a line whose price the cashier overrode (Magento's custom price), taxed
+    instead of `unit_price` when the store applies tax on the original price; `None` for a line
+    sold at the catalog's price.
     """
 
     key: str
@@ -150,6 +162,7 @@ class CartLine:
     rates: tuple[AppliedRate, ...] = ()
     store_rates: tuple[AppliedRate, ...] | None = None
     line_discount: LineDiscount | None = None
+    original_price: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -166,6 +179,12 @@ class CartLine:
             )
         if price < 0:
             raise TotalsError("negative_price", f"line {self.key!r}: the price {price} is negative")
+        if self.original_price is not None:
+            original = _require_decimal(self.original_price, f"the original price of line {self.key!r}")
+            if original < 0:
+                raise TotalsError(
+                    "negative_price", f"line {self.key!r}: the original price {original} is negative"
+                )
         for rate in (*self.rates, *(self.store_rates or ())):
             percent = _require_decimal(rate.percent, f"tax rate {rate.code!r}")
             if percent < 0:

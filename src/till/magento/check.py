@@ -30,6 +30,7 @@ PROBES: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("Magento_Customer::customer", "customers", "GET", "/V1/customers/search", {}),
     ("Magento_Customer::group", "customer groups", "GET", "/V1/customerGroups/search", {}),
     ("Magento_Tax::manage_tax", "tax classes, rates, rules", "GET", "/V1/taxRates/search", {}),
+    ("Magento_SalesRule::quote", "cart price rules and coupons", "GET", "/V1/salesRules/search", {}),
     ("Magento_InventoryApi::source", "MSI sources and source items", "GET", "/V1/inventory/sources", {}),
     ("Magento_InventoryApi::stock", "MSI stocks", "GET", "/V1/inventory/stocks", {}),
     (

@@ -34,10 +34,15 @@ from till.domain.pricing import PricingRules
 from till.domain.sales import Order
 from till.domain.tax import applicable_rates, group_rates
 from till.magento.client import MagentoClient, MagentoError
+<<<<<<< HEAD
 from till.magento.orders import ExportError as ExportError
 from till.magento.orders import OrderFacts, order_entity
 from till.magento.orders import ext_order_id as ext_order_id
 from till.magento.pull import base_currency, store_ids
+=======
+from till.magento.coupons import count_coupon_use
+from till.magento.pull import store_ids
+>>>>>>> mg-tax
 from till.storage.magento_links import (
     claim,
     link_of,
@@ -158,6 +163,11 @@ class MagentoExporter:
         magento_id = int(link["magento_id"])
         if not detail.get("invoice_id"):
             detail["invoice_id"] = await self._invoice(magento_id)
+            remember(self.engine, "order", order_id, str(magento_id), detail)
+        if order.coupon_code and not detail.get("coupon_counted"):
+            # Magento counts coupons only when it places an order itself (till.magento.coupons).
+            await count_coupon_use(self.client, order.coupon_code)
+            detail["coupon_counted"] = True
             remember(self.engine, "order", order_id, str(magento_id), detail)
         if not detail.get("stock_done"):
             source = self._source_of(order.location_code, location.source_code)

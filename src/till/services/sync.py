@@ -258,6 +258,7 @@ def _tax(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dic
             "apply_after_discount": config.apply_after_discount,
             "discount_on_prices_including_tax": config.discount_on_prices_including_tax,
             "cross_border_trade": config.cross_border_trade,
+            "apply_tax_on": config.apply_tax_on,
         }
     for rate in uow.reference.tax_rates():
         if f"rate:{rate.code}" in keys:

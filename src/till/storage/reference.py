@@ -113,6 +113,7 @@ class ReferenceRepository:
             apply_after_discount=bool(raw.get("apply_after_discount", True)),
             discount_on_prices_including_tax=bool(raw.get("discount_on_prices_including_tax", False)),
             cross_border_trade=bool(raw.get("cross_border_trade", False)),
+            apply_tax_on=raw.get("apply_tax_on", "custom"),
         )
 
     def cart_rule_rows(self) -> list[dict[str, Any]]:

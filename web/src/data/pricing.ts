@@ -19,6 +19,7 @@ export async function loadPricingRules(database: TillDB, locationCode: string): 
         applyAfterDiscount: Boolean(configRow.apply_after_discount),
         discountOnPricesIncludingTax: Boolean(configRow.discount_on_prices_including_tax),
         crossBorderTrade: Boolean(configRow.cross_border_trade),
+        applyTaxOn: configRow.apply_tax_on === 'original' ? 'original' : 'custom',
       }
     : DEFAULT_CONFIG;
   const rates: TaxRate[] = rows

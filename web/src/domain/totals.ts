@@ -15,6 +15,9 @@ import { type AppliedRate, type RateGroup, combinedPercent, groupRates } from '.
 
 export type Algorithm = 'UNIT' | 'ROW' | 'TOTAL';
 export const ALGORITHMS: readonly string[] = ['UNIT', 'ROW', 'TOTAL'];
+/** `tax/calculation/apply_tax_on`: 0 "Custom price if available" (the default), 1 "Original price only". */
+export type ApplyTaxOn = 'custom' | 'original';
+export const APPLY_TAX_ON: readonly string[] = ['custom', 'original'];
 export type DiscountAction = 'by_percent' | 'by_fixed' | 'cart_fixed';
 export type LineDiscountKind = 'percent' | 'amount';
 export const LINE_DISCOUNT_LABEL = 'Line discount';
@@ -44,6 +47,7 @@ export interface TaxConfig {
   applyAfterDiscount: boolean;
   discountOnPricesIncludingTax: boolean;
   crossBorderTrade: boolean;
+  applyTaxOn: ApplyTaxOn;
 }
 
 export const DEFAULT_CONFIG: TaxConfig = {
@@ -52,6 +56,7 @@ export const DEFAULT_CONFIG: TaxConfig = {
   applyAfterDiscount: true,
   discountOnPricesIncludingTax: false,
   crossBorderTrade: false,
+  applyTaxOn: 'custom',
 };
 
 export interface LineDiscount {
@@ -77,6 +82,8 @@ export interface CartLine {
   /** The rates at the shop's origin; null means the same as `rates`. */
   storeRates: AppliedRate[] | null;
   lineDiscount: LineDiscount | null;
+  /** The catalog's price of a line the cashier overrode (Magento's custom price); absent or null otherwise. */
+  originalPrice?: Decimal | null;
 }
 
 export interface CartInput {
@@ -131,6 +138,9 @@ export function checkConfig(config: TaxConfig): void {
   if (!ALGORITHMS.includes(config.algorithm)) {
     throw new TotalsError('unknown_algorithm', `tax calculation algorithm ${config.algorithm} is not one of UNIT, ROW, TOTAL`);
   }
+  if (!APPLY_TAX_ON.includes(config.applyTaxOn)) {
+    throw new TotalsError('unknown_apply_tax_on', `apply tax on ${String(config.applyTaxOn)} is not one of custom, original`);
+  }
 }
 
 export function checkLineDiscount(discount: LineDiscount): void {
@@ -173,6 +183,12 @@ export function checkLine(line: CartLine): void {
     throw new TotalsError('qty_precision', `line ${line.key}: the quantity ${qty.toFixed()} has more than 4 decimals`);
   }
   if (price.lt(0)) throw new TotalsError('negative_price', `line ${line.key}: the price ${price.toFixed()} is negative`);
+  if (line.originalPrice != null) {
+    const original = requireDecimal(line.originalPrice, `the original price of line ${line.key}`);
+    if (original.lt(0)) {
+      throw new TotalsError('negative_price', `line ${line.key}: the original price ${original.toFixed()} is negative`);
+    }
+  }
   for (const rate of [...line.rates, ...(line.storeRates ?? [])]) {
     const percent = requireDecimal(rate.percent, `tax rate ${rate.code}`);
     if (percent.lt(0)) {
@@ -191,6 +207,8 @@ interface TaxItem {
   rate: Decimal;
   storeRate: Decimal;
   discount: Decimal;
+  /** Magento's `price_for_tax_calculation`: the price taxed when it is not the unit price. */
+  priceForTax: Decimal | null;
 }
 
 interface ItemTax {
@@ -208,6 +226,15 @@ const taxOf = (amount: Decimal, percent: Decimal) => amount.times(percent).div(H
 const taxIn = (amount: Decimal, percent: Decimal) => amount.times(percent).div(HUNDRED.plus(percent));
 const percentKey = (percent: Decimal) => percent.toFixed();
 const bucket = (...parts: string[]) => parts.join('\u0001');
+
+/**
+ * `AbstractCalculator::getPriceForTaxCalculation`: the price `CommonTaxCollector::mapItem` chose (the
+ * original price under "Original price only"), rounded; none or zero means the unit price. Only the
+ * tax-exclusive paths read it, as in Magento.
+ */
+function priceForTax(item: TaxItem, price: Decimal): Decimal {
+  return item.priceForTax !== null && !item.priceForTax.isZero() ? roundMoney(item.priceForTax) : price;
+}
 
 function groupAmount(group: RateGroup, amount: Decimal): TaxAmount {
   return { code: group.id, percent: group.percent, amount, rates: group.rates.map((rate) => rate.code) };
@@ -245,15 +272,16 @@ class Calculator {
 
   private unitExcl(item: TaxItem): ItemTax {
     const price = roundMoney(item.unitPrice);
+    const taxed = priceForTax(item, price);
     const rowTotal = roundMoney(price.times(item.qty));
     let unitBeforeTotal = ZERO;
     let rowBeforeTotal = ZERO;
     const taxes: TaxAmount[] = [];
     for (const group of item.groups) {
-      const unitBefore = this.roundAmount(taxOf(price, group.percent), group.id, '', this.beforeKind(), item);
+      const unitBefore = this.roundAmount(taxOf(taxed, group.percent), group.id, '', this.beforeKind(), item);
       let unitAfter = unitBefore;
       if (this.config.applyAfterDiscount) {
-        const taxable = max(price.minus(item.discount.div(item.qty)), ZERO);
+        const taxable = max(taxed.minus(item.discount.div(item.qty)), ZERO);
         unitAfter = this.roundAmount(taxOf(taxable, group.percent), group.id, '', 'regular', item);
       }
       unitBeforeTotal = unitBeforeTotal.plus(unitBefore);
@@ -274,13 +302,14 @@ class Calculator {
   private aggregateExcl(item: TaxItem): ItemTax {
     const price = roundMoney(item.unitPrice);
     const rowTotal = roundMoney(price.times(item.qty));
+    const rowTaxed = roundMoney(priceForTax(item, price).times(item.qty));
     let beforeTotal = ZERO;
     const taxes: TaxAmount[] = [];
     for (const group of item.groups) {
-      const before = this.roundAmount(taxOf(rowTotal, group.percent), group.id, '', this.beforeKind(), item);
+      const before = this.roundAmount(taxOf(rowTaxed, group.percent), group.id, '', this.beforeKind(), item);
       let after = before;
       if (this.config.applyAfterDiscount) {
-        const taxable = max(rowTotal.minus(item.discount), ZERO);
+        const taxable = max(rowTaxed.minus(item.discount), ZERO);
         after = this.roundAmount(taxOf(taxable, group.percent), group.id, '', 'regular', item);
       }
       beforeTotal = beforeTotal.plus(before);
@@ -308,15 +337,18 @@ class Calculator {
     return priceIncl;
   }
 
+  /** Each unit's tax through the item's delta buckets (`UnitBaseCalculator::calculateWithTaxInPrice`). */
   private unitIncl(item: TaxItem): ItemTax {
     const priceIncl = this.priceInclTax(item);
-    const unitTax = roundMoney(taxIn(priceIncl, item.rate));
+    const key = percentKey(item.rate);
+    const unitTax = this.roundAmount(taxIn(priceIncl, item.rate), key, '1', this.beforeKind(), item);
     const rowIncl = roundMoney(priceIncl.times(item.qty));
     const rowTaxBefore = roundMoney(unitTax.times(item.qty));
     let rowTax = rowTaxBefore;
-    if (!item.discount.isZero() && this.config.applyAfterDiscount) {
+    if (this.config.applyAfterDiscount) {
       const taxable = max(priceIncl.minus(item.discount.div(item.qty)), ZERO);
-      rowTax = roundMoney(roundMoney(taxIn(taxable, item.rate)).times(item.qty));
+      const unitAfter = this.roundAmount(taxIn(taxable, item.rate), key, '1', 'regular', item);
+      rowTax = roundMoney(unitAfter.times(item.qty));
     }
     return {
       price: priceIncl.minus(unitTax),
@@ -528,7 +560,7 @@ function applyDiscounts(items: Discounted[], discounts: readonly CartDiscount[],
 
 // --- totals --------------------------------------------------------------------------------------------
 
-function taxItems(lines: readonly CartLine[], discounts?: Map<string, Decimal>): TaxItem[] {
+function taxItems(lines: readonly CartLine[], config: TaxConfig, discounts?: Map<string, Decimal>): TaxItem[] {
   return lines.map((line) => {
     const groups = groupRates(line.rates);
     const rate = sum(groups.map((group) => group.percent));
@@ -540,6 +572,7 @@ function taxItems(lines: readonly CartLine[], discounts?: Map<string, Decimal>):
       rate,
       storeRate: line.storeRates === null ? rate : combinedPercent(line.storeRates),
       discount: discounts === undefined ? ZERO : discounts.get(line.key)!,
+      priceForTax: config.applyTaxOn === 'original' ? (line.originalPrice ?? null) : null,
     };
   });
 }
@@ -574,7 +607,7 @@ export function computeTotals(cart: CartInput, config: TaxConfig = DEFAULT_CONFI
     throw new TotalsError('duplicate_line_key', `line keys must be unique: ${duplicates.join(', ')}`);
   }
   const before = new Calculator(config);
-  const undiscounted = taxItems(cart.lines).map((item) => before.calculate(item));
+  const undiscounted = taxItems(cart.lines, config).map((item) => before.calculate(item));
   const discounted = cart.lines.map((line, i) => {
     const tax = undiscounted[i];
     const price = config.discountOnPricesIncludingTax ? tax.priceInclTax : tax.price;
@@ -583,7 +616,7 @@ export function computeTotals(cart: CartInput, config: TaxConfig = DEFAULT_CONFI
   applyDiscounts(discounted, cart.discounts, config);
   const amounts = new Map(discounted.map((item) => [item.line.key, item.amount] as const));
   const after = new Calculator(config);
-  const taxed = taxItems(cart.lines, amounts).map((item) => after.calculate(item));
+  const taxed = taxItems(cart.lines, config, amounts).map((item) => after.calculate(item));
   const lines: LineTotals[] = cart.lines.map((line, i) => {
     const tax = taxed[i];
     const item = discounted[i];

@@ -55,6 +55,7 @@ const config = (data: Case | undefined): TaxConfig => ({
   applyAfterDiscount: data?.apply_after_discount ?? true,
   discountOnPricesIncludingTax: data?.discount_on_prices_including_tax ?? false,
   crossBorderTrade: data?.cross_border_trade ?? false,
+  applyTaxOn: data?.apply_tax_on ?? 'custom',
 });
 
 const rate = (data: Case): AppliedRate => ({
@@ -72,6 +73,7 @@ const line = (data: Case): CartLine => ({
   rates: (data.rates ?? []).map(rate),
   storeRates: data.store_rates == null ? null : data.store_rates.map(rate),
   lineDiscount: data.line_discount == null ? null : { kind: data.line_discount.kind, value: strictDec(data.line_discount.value) },
+  originalPrice: data.original_price == null ? null : strictDec(data.original_price),
 });
 
 const discount = (data: Case): CartDiscount => ({

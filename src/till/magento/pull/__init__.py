@@ -4,7 +4,8 @@ Data sets, in the order they are pulled (later ones need the earlier ones' ids):
 `stores`, `tax` (classes, rates, rules), `customer_groups`, `attributes` (EAV attributes and
 attribute sets), `categories`, `products` (custom attributes, configurables and their
 children, special and tier prices, image URL), `customers`, `inventory` (MSI sources, stocks,
-stock-source links) and `stock` (source items and salable quantities).
+stock-source links), `stock` (source items and salable quantities) and `promotions` (cart price
+rules and their coupons, read whole: Magento keeps no `updated_at` for them).
 
 A delta pull asks for `updated_at >= last seen - overlap` (Magento stores it in UTC), sorted
 by `updated_at` then `entity_id`; the overlap re-reads rows committed late or stamped by a
@@ -37,6 +38,7 @@ from till.magento.pull.reference import (
     base_currency,
     store_ids,
 )
+from till.magento.pull.rules import _pull_promotions, not_supported_rules
 from till.magento.pull.stock import _pull_inventory, _pull_stock, _sweep, pull_stock_of, salable_quantities
 from till.storage.feed import record_changes, stamp_pending
 from till.storage.magento_links import (
@@ -72,6 +74,7 @@ async def pull(
         ("customers", lambda: _pull_customers(engine, client, full, report, progress)),
         ("inventory", lambda: _pull_inventory(engine, client, settings, report)),
         ("stock", lambda: _pull_stock(engine, client, ctx, full, report, progress)),
+        ("promotions", lambda: _pull_promotions(engine, client, report)),
     ]
     wanted = set(datasets)
     # Products need tax classes and attributes' ids even when only products are asked for.
@@ -136,6 +139,7 @@ __all__ = [
     "_sweep",
     "base_currency",
     "magento_time",
+    "not_supported_rules",
     "pull",
     "pull_customer_ids",
     "pull_deltas",

@@ -32,6 +32,7 @@ DATASETS = (
     "customers",
     "inventory",
     "stock",
+    "promotions",
 )
 #: Magento's "ALL GROUPS" customer group id in tier prices.
 ALL_GROUPS_ID = 32000
