@@ -34,15 +34,11 @@ from till.domain.pricing import PricingRules
 from till.domain.sales import Order
 from till.domain.tax import applicable_rates, group_rates
 from till.magento.client import MagentoClient, MagentoError
-<<<<<<< HEAD
+from till.magento.coupons import count_coupon_use
 from till.magento.orders import ExportError as ExportError
 from till.magento.orders import OrderFacts, order_entity
 from till.magento.orders import ext_order_id as ext_order_id
 from till.magento.pull import base_currency, store_ids
-=======
-from till.magento.coupons import count_coupon_use
-from till.magento.pull import store_ids
->>>>>>> mg-tax
 from till.storage.magento_links import (
     claim,
     link_of,
