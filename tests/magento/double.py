@@ -595,6 +595,19 @@ class MagentoDouble:
             }
         )
 
+    def mass_update_attributes(self, skus: list[str], values: dict[str, Any]) -> None:
+        """Catalog > Products > Update attributes (Catalog/Model/Product/Action.php
+        `updateAttributes`): the values are written straight into the EAV tables and the
+        products' `updated_at` is left as it was (magento2#37980, confirmed on 2.4.6-p2)."""
+        for sku in skus:
+            product = self.products[sku]
+            for code, value in values.items():
+                if code in product:
+                    product[code] = value
+                    continue
+                custom = [a for a in product["custom_attributes"] if a["attribute_code"] != code]
+                product["custom_attributes"] = [*custom, {"attribute_code": code, "value": value}]
+
     def place_web_order(self, lines: list[tuple[str, Decimal]], store_id: int = 1) -> dict[str, Any]:
         """What checkout on the web store does (quote submit -> OrderManagement::place): check
         salable quantity, save the order, append −qty reservations."""

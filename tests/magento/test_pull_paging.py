@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tests.magento.conftest import client_for, run
 from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
 from till.magento.pull import PullFailed, pull, pull_states
+from till.magento.settings import LocationMapping
+from till.storage import tables as t
 from till.storage.uow import UnitOfWork
 
 
@@ -46,3 +48,64 @@ def test_one_failing_data_set_does_not_stop_the_others(engine: Engine, magento: 
         assert uow.stock.salable(2, ["24-MB01"])["24-MB01"] == Decimal("6.0000")
     states = {s["dataset"]: s for s in pull_states(engine)}
     assert states["categories"]["last_error"] and not states["products"]["last_error"]
+
+
+def test_a_row_updated_while_a_pull_pages_pushes_no_other_row_off_the_page(
+    sqlite_engine: Engine, magento: MagentoDouble
+) -> None:
+    """Item 13: sorted by updated_at, a product changed between two pages moves to the end; with
+    offset paging the product behind it slides onto the page already read and is never seen."""
+    seed_till_shop(sqlite_engine)
+    first = min(magento.products.values(), key=lambda p: p["id"])
+    pages = {"served": 0}
+
+    def change_after_first_page(method: str, template: str) -> None:
+        if (method, template) == ("GET", "/V1/products"):
+            pages["served"] += 1
+            if pages["served"] == 1:
+                first["updated_at"] = "2026-11-25 12:00:00"
+
+    magento.after_call.append(change_after_first_page)
+    _pull(sqlite_engine, magento, full=True)
+    with UnitOfWork(sqlite_engine) as uow:
+        pulled = set(uow.catalog.products(list(magento.products)))
+    sold = {sku for sku, p in magento.products.items() if p["type_id"] != "bundle"}
+    assert pulled == sold
+
+
+def test_every_source_item_arrives_although_skus_tie_across_sources(
+    sqlite_engine: Engine, magento: MagentoDouble
+) -> None:
+    """Item 13: a till selling from the web stock reads both sources; sorted by sku alone, one
+    sku's two rows tie and MySQL orders them differently on each page's query."""
+    seed_till_shop(sqlite_engine)
+    web_stock = {"NYC": LocationMapping(source="nyc_store", stock_id=1)}
+    # Pages of 3: a page boundary falls between a sku's two rows.
+    _pull(sqlite_engine, magento, full=True, locations=web_stock, page_size=3)
+    items = t.source_items.c
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(select(items.sku, items.source_code, items.quantity))
+        till = {(r.sku, r.source_code): Decimal(str(r.quantity)) for r in rows}
+    sellable = {sku for sku, p in magento.products.items() if p["type_id"] not in ("bundle", "configurable")}
+    wanted = {
+        key: Decimal(str(i["quantity"])) for key, i in magento.source_items.items() if key[0] in sellable
+    }
+    assert {key: till.get(key) for key in wanted} == wanted
+
+
+def test_changes_magento_does_not_stamp_arrive_within_a_few_delta_pulls(
+    sqlite_engine: Engine, magento: MagentoDouble
+) -> None:
+    """Item 13: a mass "Update attributes" leaves updated_at alone (magento2#37980): the delta
+    filter never sees it; a rotating re-read of `page_size` products per delta pull does."""
+    seed_till_shop(sqlite_engine)
+    _pull(sqlite_engine, magento, full=True)
+    # Later, a product is edited: the delta's `updated_at >=` moves past the others' stamps.
+    magento.products["24-MB01"]["updated_at"] = "2026-11-25 12:00:00"
+    _pull(sqlite_engine, magento)
+    magento.mass_update_attributes(["GC-25", "24-MB02"], {"price": 27.0})
+    rounds = -(-len(magento.products) // 2) + 1  # page_size 2: every product within this many
+    for _ in range(rounds):
+        _pull(sqlite_engine, magento)
+    assert _price(sqlite_engine, "GC-25") == Decimal("27.00")
+    assert _price(sqlite_engine, "24-MB02") == Decimal("27.00")

@@ -357,13 +357,54 @@ class MagentoClient:
         filters: Sequence[Sequence[Filter]] = (),
         *,
         sort: Sequence[tuple[str, str]] = (),
+        keys: Sequence[tuple[str, str]] = (),
         **path: Any,
     ) -> list[dict[str, Any]]:
-        """Every item of a list, all pages."""
+        """Every item of a list, all pages (paged by `keys` when given: see `search_by_key`)."""
         found: list[dict[str, Any]] = []
-        async for items, _ in self.search(route, filters, sort=sort, **path):
+        pages = self.search_by_key(route, filters, keys=keys, **path) if keys else None
+        async for items, _ in pages or self.search(route, filters, sort=sort, **path):
             found.extend(items)
         return found
+
+    async def search_by_key(
+        self,
+        route: str,
+        filters: Sequence[Sequence[Filter]] = (),
+        *,
+        keys: Sequence[tuple[str, str]],
+        page_size: int | None = None,
+        **path: Any,
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+        """Yield (items, total_count) page by page, sorted by two `keys` (filter field, item
+        field) that are unique together, each page asked as "after the last row read".
+
+        Offset paging skips rows: sorted by `updated_at`, a row updated while a long pull pages
+        moves to the end and the rows behind it slide one place back, past the page boundary;
+        rows tying on every sort column come in a different order on each page's query. Key
+        paging asks `a >= last_a AND (a > last_a OR b > last_b)` (filter groups AND, the
+        filters of a group OR) and always page 1, so neither can happen.
+        """
+        (first, first_item), (second, second_item) = keys
+        size = page_size or self.settings.page_size
+        sort = [(first, "ASC"), (second, "ASC")]
+        after: tuple[Any, Any] | None = None
+        read = 0
+        total: int | None = None
+        while True:
+            groups = [list(g) for g in filters]
+            if after is not None:
+                groups += [[(first, after[0], "gteq")], [(first, after[0], "gt"), (second, after[1], "gt")]]
+            answer = await self.get(route, criteria(groups, sort=sort, page_size=size, page=1), **path)
+            items: list[dict[str, Any]] = list(answer.get("items") or [])
+            left = int(answer.get("total_count") or 0)
+            total = left if total is None else max(total, read + left)
+            if items:
+                yield items, total
+            read += len(items)
+            if len(items) < size or len(items) >= left:
+                return
+            after = (items[-1].get(first_item), items[-1].get(second_item))
 
 
 def _token_life(token: str) -> float | None:

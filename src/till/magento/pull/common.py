@@ -64,6 +64,8 @@ FIXED_ATTRIBUTES = frozenset(
         "custom_layout_update_file",
     }
 )
+#: Delta lists are paged by (updated_at, entity_id): `MagentoClient.search_by_key`.
+BY_UPDATE = (("updated_at", "updated_at"), ("entity_id", "id"))
 IMAGE_URL = Attribute(code="image_url", label="Image URL", backend_type="varchar", frontend_input="text")
 MAGENTO_OFFSET = "magento"
 Progress = Callable[[str, int, int], None]
