@@ -6,11 +6,13 @@ attribute sets), `categories`, `products` (custom attributes, configurables and 
 children, special and tier prices, image URL), `customers`, `inventory` (MSI sources, stocks,
 stock-source links) and `stock` (source items and salable quantities).
 
-A delta pull asks for `updated_at >= last seen - overlap` (Magento stores it in UTC), sorted
-by `updated_at` then `entity_id`; the overlap re-reads rows committed late or stamped by a
-skewed clock, and applying a row twice is harmless (upserts by key). A full pull reads
-everything and also removes (disables) what Magento no longer has. Only what actually changed
-goes into the change feed, so a delta that re-reads the overlap does not wake every till.
+A delta pull asks for `updated_at >= last seen - overlap` (Magento stores it in UTC), paged by
+the key (`updated_at`, `entity_id`), never by offset; the overlap re-reads rows committed late or
+stamped by a skewed clock, and applying a row twice is harmless (upserts by key). It also
+re-reads a rotating slice of products, whose changes Magento does not always stamp. A full pull
+reads everything and also removes (disables) what Magento no longer has. Only what actually
+changed goes into the change feed, so a delta that re-reads the overlap does not wake every
+till. A data set that fails is recorded and the others are pulled all the same (`PullFailed`).
 """
 
 from __future__ import annotations
