@@ -3,10 +3,13 @@ not stop the others, lists are paged by key, and changes Magento does not stamp 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from tests.magento.conftest import client_for, run
 from tests.magento.double import MagentoDouble
@@ -109,3 +112,45 @@ def test_changes_magento_does_not_stamp_arrive_within_a_few_delta_pulls(
         _pull(sqlite_engine, magento)
     assert _price(sqlite_engine, "GC-25") == Decimal("27.00")
     assert _price(sqlite_engine, "24-MB02") == Decimal("27.00")
+
+
+def test_till_magento_pull_shows_what_was_pulled_and_what_failed(
+    tmp_path: Path, magento: MagentoDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from till.cli import app
+    from till.magento.settings import get_magento_settings
+    from till.settings import get_settings
+    from till.storage.db import make_engine
+    from till.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'till.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_till_shop(engine)
+    env = {
+        "TILL_DATABASE_URL": url,
+        "TILL_MAGENTO_BASE_URL": magento.url,  # type: ignore[attr-defined]
+        "TILL_MAGENTO_CONSUMER_KEY": magento.consumer_key,
+        "TILL_MAGENTO_CONSUMER_SECRET": magento.consumer_secret,
+        "TILL_MAGENTO_ACCESS_TOKEN": magento.access_token,
+        "TILL_MAGENTO_ACCESS_TOKEN_SECRET": magento.access_token_secret,
+        "TILL_MAGENTO_LOCATIONS": json.dumps({"NYC": {"source": "nyc_store", "stock_id": 2}}),
+        "TILL_MAGENTO_MAX_ATTEMPTS": "1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    get_magento_settings.cache_clear()
+    magento.fail_before[("GET", "/V1/taxRates/search")] = [503] * 5
+    try:
+        pulled = CliRunner().invoke(app, ["magento", "pull", "--full"])
+    finally:
+        get_settings.cache_clear()
+        get_magento_settings.cache_clear()
+    assert pulled.exit_code == 1, pulled.output
+    assert (
+        "tax not pulled" in pulled.output
+        and "products not pulled: waits for tax, which failed" in pulled.output
+    )
+    with UnitOfWork(engine) as uow:  # what does not need tax came in all the same
+        assert uow.customers.id_for_email("roni_cost@example.com") is not None

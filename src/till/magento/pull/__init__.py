@@ -90,7 +90,7 @@ async def pull(
         try:
             if failed_first:
                 # Without their ids the rows would be saved wrong (EAV values dropped): wait.
-                raise MagentoError(f"not pulled because {', '.join(failed_first)} failed")
+                raise MagentoError(f"waits for {', '.join(failed_first)}, which failed")
             await step()
         except Exception as exc:
             # One data set failing (a route refused, a bad row) must not stop the others: web
