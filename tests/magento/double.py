@@ -260,7 +260,7 @@ class MagentoDouble:
     def signed_path(self, raw_path: str) -> str:
         """The request path as Magento puts it in the base string (before encoding it).
 
-        - 2.4.4, 2.4.5: Framework/Oauth/Oauth.php signs with `\Zend_Oauth_Http_Utility`
+        - 2.4.4, 2.4.5: Framework/Oauth/Oauth.php signs with `Zend_Oauth_Http_Utility`
           (magento/zendframework1, commit 0bd0482b of the file), whose `normaliseBaseSignatureUrl`
           keeps the path as sent: `ABC%2F10` is signed as `ABC%252F10`, as RFC 5849 says.
         - 2.4.6, 2.4.7: laminas-oauth's `normaliseBaseSignatureUrl` calls Laminas\\Uri's
