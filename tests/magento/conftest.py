@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from tests.magento.double import MagentoDouble
+from tests.magento.double import VERSIONS, MagentoDouble
 from tests.magento.store import seed_magento
 from till.magento.client import MagentoClient
 from till.magento.settings import LocationMapping, MagentoSettings
@@ -58,14 +58,24 @@ def magento_server() -> Iterator[tuple[str, _Swappable]]:
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def magento(magento_server: tuple[str, _Swappable]) -> MagentoDouble:
-    """A freshly seeded Magento store, served at `magento.url`."""
+def _serve(magento_server: tuple[str, _Swappable], version: str) -> MagentoDouble:
     url, holder = magento_server
-    double = seed_magento(MagentoDouble())
+    double = seed_magento(MagentoDouble(version=version))
     double.url = url  # type: ignore[attr-defined]
     holder.double = double
     return double
+
+
+@pytest.fixture
+def magento(magento_server: tuple[str, _Swappable]) -> MagentoDouble:
+    """A freshly seeded Magento 2.4.7 store, served at `magento.url`."""
+    return _serve(magento_server, "2.4.7")
+
+
+@pytest.fixture(params=VERSIONS)
+def any_magento(request: pytest.FixtureRequest, magento_server: tuple[str, _Swappable]) -> MagentoDouble:
+    """The same store as each Magento release 2.4.4 to 2.4.8 behaves (where they differ)."""
+    return _serve(magento_server, str(request.param))
 
 
 def connector_settings(magento: MagentoDouble, **overrides: Any) -> MagentoSettings:

@@ -4,8 +4,13 @@ It serves exactly the routes it declares, each checked at start against Magento'
 (`spec/magento/magento-routes.tsv`, method and path), and enforces each route's ACL resource
 from that table. It behaves as `shared/magento/magento-facts.md` says:
 
-- admin tokens live 4 hours (the double's clock can be moved on); integration tokens must be
-  OAuth 1.0a signed (HMAC-SHA256), a plain bearer integration token is refused as in 2.4.4+;
+- `version` (2.4.4 to 2.4.8) picks the behaviours in which Magento's releases differ: how the
+  OAuth base string decodes the query and normalises the path, and (with `input_limits` on)
+  Web API input limits; see `MagentoDouble.version` and each method's Magento file;
+- admin tokens are JWTs living `webapi/jwtauth/admin_expiration` (60 minutes), and with
+  Magento_TwoFactorAuth on (the default) only the 2FA provider endpoints hand them out;
+  integration tokens must be OAuth 1.0a signed (HMAC-SHA256), a plain bearer integration token
+  is refused as in 2.4.4+;
 - searchCriteria: filter groups AND, filters inside a group OR; a page past the end answers
   the last page again (`Collection::getCurPage()` clamps);
 - MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
@@ -33,12 +38,14 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus
 
+import pyotp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -46,6 +53,14 @@ from starlette.routing import Route
 
 ROUTES_TSV = Path(__file__).resolve().parents[2] / "spec" / "magento" / "magento-routes.tsv"
 CENT = Decimal("0.01")
+#: The Magento releases the double can behave as (each one's differences: `MagentoDouble`).
+VERSIONS = ("2.4.4", "2.4.5", "2.4.6", "2.4.7", "2.4.8")
+UNAUTHORIZED = "The consumer isn't authorized to access %resources."
+#: Magento\Framework\Oauth\Oauth::_validateSignature's message.
+BAD_SIGNATURE = "The signature is invalid. Verify and try again."
+#: The ACL resources of the caller of the request being served: True = every resource (an admin),
+#: a set = an integration's, None = nobody signed in.
+_caller: ContextVar[set[str] | bool | None] = ContextVar("caller", default=None)
 
 
 def route_table() -> dict[tuple[str, str], str]:
@@ -88,7 +103,27 @@ class MagentoDouble:
     #: ACL resources the integration was granted; None = all.
     granted: set[str] | None = None
     clock_offset: float = 0.0
-    token_hours: float = 4.0
+    #: The Magento release whose behaviour the double follows where releases differ.
+    version: str = "2.4.7"
+    #: `webapi/jwtauth/admin_expiration` in minutes: Magento/JwtUserToken/etc/config.xml says 60.
+    admin_token_minutes: float = 60.0
+    #: Magento_TwoFactorAuth is installed and enabled with every 2.4 (magento/security-package).
+    two_factor: bool = True
+    #: The admin user's Google Authenticator secret (base32); empty = 2FA not configured for them.
+    admin_totp_secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    #: Stores > Configuration > Services > Web API Input Limits, off by default since 2.4.4
+    #: (`webapi/validation/input_limit_enabled`,
+    #: Framework/Webapi/Validator/IOLimit/IOLimitConfigProvider.php).
+    input_limits: bool = False
+    #: `webapi/validation/complex_array_limit`, `maximum_page_size`, `default_page_size`: 20, 300, 20.
+    input_list_limit: int = 20
+    max_page_size: int = 300
+    default_page_size: int = 20
+    #: MySQL returns rows that tie on every ORDER BY column in any order, and not the same order
+    #: for every LIMIT page (MySQL manual, "LIMIT Query Optimization"): the double alternates.
+    unstable_ties: bool = True
+    #: Called after each answered call with (method, path template): a test moves Magento on.
+    after_call: list[Callable[[str, str], None]] = field(default_factory=list)
     #: Payment methods the store declares (`payment/<code>/model` in some module's config.xml):
     #: Magento_OfflinePayments' four (`OfflinePayments/etc/config.xml`) and Magento_Payment's `free`.
     payment_methods: set[str] = field(
@@ -97,7 +132,9 @@ class MagentoDouble:
     #: `cataloginventory/item_options/auto_return` ("Automatically Return Credit Memo Item to Stock").
     auto_return: bool = False
 
+    #: Admin tokens issued: token -> expiry (the double's clock).
     tokens: dict[str, float] = field(default_factory=dict)
+    searches: int = 0
     nonces: set[str] = field(default_factory=set)
     calls: list[tuple[str, str]] = field(default_factory=list)
     #: (method, path template) -> statuses to answer before doing the work (transient faults).
@@ -161,27 +198,44 @@ class MagentoDouble:
     def timestamp(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now()))
 
-    def _authorize(self, request: Request, acl: str, url: str, query: list[tuple[str, str]]) -> None:
-        if acl == "anonymous":
-            return
+    def at_least(self, version: str) -> bool:
+        """True when the double's Magento release is `version` or later."""
+        return _release(self.version) >= _release(version)
+
+    def _caller_of(self, request: Request) -> set[str] | bool | None:
+        """Who signs this request: the admin behind a bearer token (every resource), the
+        integration behind an OAuth signature (its resources), or nobody. A bad signature or a
+        dead token answers 401, as Magento's user contexts do (Webapi/Model/Authorization/
+        OauthUserContext.php, JwtUserToken/Model/Reader.php)."""
         header = request.headers.get("authorization", "")
         if header.startswith("Bearer "):
             token = header[7:]
             if token == self.access_token:
                 # 2.4.4+: an integration token is not a bearer token unless the store allows it.
-                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
-            issued = self.tokens.get(token)
-            if issued is None or self.now() - issued > self.token_hours * 3600:
-                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
-            return
+                raise Fault(401, UNAUTHORIZED, {"resources": "bearer"})
+            expires = self.tokens.get(token)
+            if expires is None or self.now() >= expires:
+                raise Fault(401, UNAUTHORIZED, {"resources": "token"})
+            return True
         if header.startswith("OAuth "):
-            self._check_oauth(request.method, url, query, header)
-            if self.granted is not None and acl not in self.granted:
-                raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
-            return
-        raise Fault(401, "The consumer isn't authorized to access %resources.", {"resources": acl})
+            self._check_oauth(request, header)
+            return True if self.granted is None else set(self.granted)
+        return None
 
-    def _check_oauth(self, method: str, url: str, query: list[tuple[str, str]], header: str) -> None:
+    def _authorize(self, request: Request, acl: str) -> None:
+        caller = self._caller_of(request) if request.headers.get("authorization") else None
+        _caller.set(caller)
+        if acl == "anonymous":
+            return
+        if caller is None or not self.allowed(acl):
+            raise Fault(401, UNAUTHORIZED, {"resources": acl})
+
+    def allowed(self, acl: str) -> bool:
+        """Does the caller of the request being served hold this ACL resource?"""
+        caller = _caller.get()
+        return caller is True or (isinstance(caller, set) and acl in caller)
+
+    def _check_oauth(self, request: Request, header: str) -> None:
         fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
         oauth = {k: _unquote(v) for k, v in fields.items()}
         if oauth.get("oauth_signature_method") != "HMAC-SHA256":
@@ -197,35 +251,88 @@ class MagentoDouble:
         if nonce in self.nonces:
             raise Fault(401, "The nonce is already being used by the consumer with ID %1", [1])
         self.nonces.add(nonce)
-        params = [(k, v) for k, v in oauth.items() if k != "oauth_signature"] + query
+        params = [(k, v) for k, v in oauth.items() if k != "oauth_signature"]
+        params += self.signed_query(request.scope.get("query_string", b"").decode("latin-1"))
+        url = f"{request.url.scheme}://{request.url.netloc}{self.signed_path(_raw_path(request))}"
         pairs = sorted((_enc(k), _enc(v)) for k, v in params)
-        base = "&".join((method.upper(), _enc(url), _enc("&".join(f"{k}={v}" for k, v in pairs))))
+        base = "&".join((request.method.upper(), _enc(url), _enc("&".join(f"{k}={v}" for k, v in pairs))))
         key = f"{_enc(self.consumer_secret)}&{_enc(self.access_token_secret)}".encode()
         expected = base64.b64encode(hmac.new(key, base.encode(), hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(expected, oauth.get("oauth_signature", "")):
-            raise Fault(401, "Invalid signature")
+            raise Fault(401, BAD_SIGNATURE)
+
+    def signed_query(self, raw: str) -> list[tuple[str, str]]:
+        """The query parameters as Magento puts them in the base string.
+
+        Framework/Oauth/Helper/Request.php `_extractQueryStringParams` splits the raw query on
+        `&` and `=` (a pair with a second `=` is left out) and decodes each part. Up to 2.4.7 it
+        uses `rawurldecode`, which keeps a `+` a plus (the copy at commit 06691e10; issues
+        magento2#34896, #37278); the later copy (commit 0074c144) uses `urldecode`, `+` = space.
+        """
+        decode = unquote_plus if self.at_least("2.4.8") else unquote
+        found: dict[str, str] = {}
+        for pair in raw.split("&") if raw else []:
+            data = pair.split("=")
+            if len(data) == 2 and not re.search(r"oauth_[a-z_-]+", data[0]):
+                found[decode(data[0])] = decode(data[1])
+        return list(found.items())
+
+    def signed_path(self, raw_path: str) -> str:
+        """The request path as Magento puts it in the base string (before encoding it).
+
+        - 2.4.4, 2.4.5: Framework/Oauth/Oauth.php signs with `Zend_Oauth_Http_Utility`
+          (magento/zendframework1, commit 0bd0482b of the file), whose `normaliseBaseSignatureUrl`
+          keeps the path as sent: `ABC%2F10` is signed as `ABC%252F10`, as RFC 5849 says.
+        - 2.4.6, 2.4.7: laminas-oauth's `normaliseBaseSignatureUrl` calls Laminas\\Uri's
+          `normalize()`, whose `normalizePath` decodes `%XX` of unreserved characters and of
+          `: @ & = + $ , / ; %` before the path is encoded into the base string (laminas-uri
+          src/Uri.php), so `ABC%2F10` is signed as `ABC%2F10` (magento2#37830, #37913).
+        - 2.4.8: Framework/Oauth/Helper/Uri/Http.php (Copyright 2024) overrides `normalizePath`
+          to decode unreserved characters only: the RFC form again.
+        """
+        if not self.at_least("2.4.6"):
+            return raw_path
+        allowed = _UNRESERVED if self.at_least("2.4.8") else _UNRESERVED + ":@&=+$,/;%"
+
+        def decode(match: re.Match[str]) -> str:
+            char = unquote(match.group(0))
+            return char if char in allowed else match.group(0).upper()
+
+        decoded = re.sub(r"%[0-9A-Fa-f]{2}", decode, raw_path)
+        # Laminas\Uri\Uri::encodePath: what is not unreserved, a sub-delimiter or `:@/%` is encoded.
+        return re.sub(
+            r"[^A-Za-z0-9_\-.~)(:@&=+$,/;%!*']|%(?![0-9A-Fa-f]{2})",
+            lambda m: quote(m.group(0), safe=""),
+            decoded,
+        )
 
     # --- dispatch --------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
-        rest_path = "/" + request.path_params["path"]
+        raw = _raw_path(request)
+        rest_path = raw[len("/rest") :]
         # /rest/<store code>/V1/… or /rest/V1/…
         path = rest_path if rest_path.startswith("/V1/") else "/" + rest_path.split("/", 2)[-1]
+        # PHP's own query parsing ($_GET, parse_str) decodes `+` as a space.
         query = parse_qsl(request.url.query, keep_blank_values=True)
-        url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
         for method, template, pattern, handler in self.routes:
             match = pattern.match(path)
             if method != request.method or match is None:
                 continue
             self.calls.append((method, template))
             try:
-                self._authorize(request, self.acl[(method, template)], url, query)
+                self._authorize(request, self.acl[(method, template)])
                 key = (method, template)
                 if self.fail_before.get(key):
                     status = self.fail_before[key].pop(0)
                     return JSONResponse({"message": "Service temporarily unavailable"}, status_code=status)
                 body = json.loads(await request.body() or b"null")
-                result = handler(match.groupdict(), _nest(query), body)
+                if self.input_limits:
+                    self._check_input_limits(body)
+                # Path parameters reach the service decoded (Webapi/Controller/Rest/Router/Route.php
+                # `match`; not verified in the index: the double decodes each segment once).
+                params = {k: unquote(v) for k, v in match.groupdict().items()}
+                result = handler(params, _nest(query), body)
                 if self.fail_after.get(key):
                     status = self.fail_after[key].pop(0)
                     return JSONResponse({"message": "Gateway timeout"}, status_code=status)
@@ -235,12 +342,33 @@ class MagentoDouble:
                 if fault.parameters is not None:
                     content["parameters"] = fault.parameters
                 return JSONResponse(content, status_code=fault.status)
+            finally:
+                for hook in list(self.after_call):
+                    hook(method, template)
         return JSONResponse({"message": f"Request does not match any route: {request.method} {path}"}, 404)
+
+    def _check_input_limits(self, body: Any) -> None:
+        """Framework/Webapi/Validator/EntityArrayValidator.php: with input limits on, an array of
+        objects anywhere in the body holds at most `complex_array_limit` (20) items."""
+        stack = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                if len(node) > self.input_list_limit and any(isinstance(i, dict) for i in node):
+                    raise Fault(
+                        400,
+                        'Maximum items of type "%type" is %max',
+                        {"type": "object", "max": self.input_list_limit},
+                    )
+                stack.extend(node)
 
     def _declared(self) -> list[tuple[str, str, Handler]]:
         s = self
         return [
             ("POST", "/V1/integration/admin/token", s.admin_token),
+            ("POST", "/V1/tfa/provider/google/authenticate", s.google_authenticate),
             ("GET", "/V1/store/websites", lambda p, q, b: s.websites),
             ("GET", "/V1/store/storeGroups", lambda p, q, b: s.store_groups),
             ("GET", "/V1/store/storeViews", lambda p, q, b: s.store_views),
@@ -282,7 +410,11 @@ class MagentoDouble:
 
     def search(self, items: list[dict[str, Any]], query: dict[str, Any]) -> dict[str, Any]:
         criteria = query.get("searchCriteria") or {}
-        selected = list(items)
+        self.searches += 1
+        # Rows that tie on every sort column come back in no fixed order (a sorted LIMIT query
+        # sorts unstably): the double alternates their order per call. Unsorted: key order.
+        unstable = self.unstable_ties and criteria.get("sortOrders") and self.searches % 2
+        selected = list(reversed(items)) if unstable else list(items)
         for group in _listed(criteria.get("filter_groups")):
             filters = _listed(group.get("filters"))
             selected = [i for i in selected if any(_matches(i, f) for f in filters)]
@@ -293,6 +425,12 @@ class MagentoDouble:
             )
         total = len(selected)
         size = int(criteria.get("pageSize") or 0)
+        if self.input_limits:
+            # Framework/Webapi/Validator/SearchCriteriaValidator.php, and the default page size
+            # set when none is asked for (Framework/Webapi/ServiceInputProcessor.php).
+            if size > self.max_page_size:
+                raise Fault(400, "Maximum SearchCriteria pageSize is %max", {"max": self.max_page_size})
+            size = size or self.default_page_size
         page = int(criteria.get("currentPage") or 1)
         if size:
             # Collection::getCurPage(): a page past the end is the last page.
@@ -303,15 +441,52 @@ class MagentoDouble:
 
     # --- handlers --------------------------------------------------------------------------------
 
-    def admin_token(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> str:
+    def _admin_credentials(self, body: Any) -> None:
         if (body or {}).get("username") != self.admin_username or body.get("password") != self.admin_password:
             raise Fault(
                 401,
                 "The account sign-in was incorrect or your account is disabled temporarily. "
                 "Please wait and try again later.",
             )
-        token = secrets.token_hex(16)
-        self.tokens[token] = self.now()
+
+    def admin_token(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> str:
+        """AdminTokenServiceInterface::createAdminAccessToken. With Magento_TwoFactorAuth on, its
+        preference TwoFactorAuth/Model/AdminAccessTokenService.php checks the password, then
+        refuses every admin (a LocalizedException: 400): one with 2FA configured is sent to the
+        provider endpoints, one without is asked to configure it."""
+        self._admin_credentials(body)
+        if self.two_factor:
+            if self.admin_totp_secret:
+                raise Fault(400, "Please use the 2fa provider-specific endpoints to obtain a token.")
+            raise Fault(
+                400,
+                "You are required to configure personal Two-Factor Authorization in order to login. "
+                "Please check your email.",
+            )
+        return self._issue_admin_token()
+
+    def google_authenticate(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> str:
+        """POST /V1/tfa/provider/google/authenticate: the password, then the user's Google
+        Authenticator code (TwoFactorAuth/Model/Provider/Engine/Google/Authenticate.php)."""
+        self._admin_credentials(body)
+        if not self.admin_totp_secret:
+            raise Fault(401, "Provider is not allowed.")
+        if not pyotp.TOTP(self.admin_totp_secret).verify(str(body.get("otp") or ""), valid_window=1):
+            raise Fault(401, "Invalid code.")
+        return self._issue_admin_token()
+
+    def _issue_admin_token(self) -> str:
+        """A JWT (2.4.4+, JwtUserToken/Model/Issuer.php) whose `exp` is `admin_expiration`
+        minutes away (JwtUserToken/etc/config.xml: 60)."""
+        issued = int(self.now())
+        expires = issued + int(self.admin_token_minutes * 60)
+        header = _b64({"alg": "HS256", "typ": "JWT", "kid": "1"})
+        claims = _b64({"uid": 1, "utypid": 2, "iat": issued, "exp": expires, "jti": secrets.token_hex(8)})
+        signature = base64.urlsafe_b64encode(
+            hmac.new(self.consumer_secret.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+        )
+        token = f"{header}.{claims}.{signature.decode().rstrip('=')}"
+        self.tokens[token] = float(expires)
         return token
 
     def set_attributes(self, p: dict[str, str], _q: dict[str, Any], _b: Any) -> list[dict[str, Any]]:
@@ -343,7 +518,12 @@ class MagentoDouble:
         return found
 
     def create_customer(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        """AccountManagementInterface::createAccount, anonymous in webapi.xml; on REST its
+        preference Customer/Model/AccountManagementApi.php `validateCustomerRequest` refuses a
+        `group_id` unless the caller holds Magento_Customer::manage, before anything else."""
         data = dict((body or {}).get("customer") or {})
+        if data.get("group_id") is not None and not self.allowed("Magento_Customer::manage"):
+            raise Fault(401, UNAUTHORIZED, {"resources": "Magento_Customer::manage"})
         if not data.get("email") or not data.get("firstname") or not data.get("lastname"):
             raise Fault(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "email"})
         website = int(data.get("website_id") or 1)
@@ -438,6 +618,19 @@ class MagentoDouble:
                 ),
             }
         )
+
+    def mass_update_attributes(self, skus: list[str], values: dict[str, Any]) -> None:
+        """Catalog > Products > Update attributes (Catalog/Model/Product/Action.php
+        `updateAttributes`): the values are written straight into the EAV tables and the
+        products' `updated_at` is left as it was (magento2#37980, confirmed on 2.4.6-p2)."""
+        for sku in skus:
+            product = self.products[sku]
+            for code, value in values.items():
+                if code in product:
+                    product[code] = value
+                    continue
+                custom = [a for a in product["custom_attributes"] if a["attribute_code"] != code]
+                product["custom_attributes"] = [*custom, {"attribute_code": code, "value": value}]
 
     def place_web_order(self, lines: list[tuple[str, Decimal]], store_id: int = 1) -> dict[str, Any]:
         """What checkout on the web store does (quote submit -> OrderManagement::place): check
@@ -1115,6 +1308,23 @@ def _enc(value: str) -> str:
 
 def _unquote(value: str) -> str:
     return unquote(value)
+
+
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def _b64(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("-")[0].split("."))
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded (Starlette's `path` is decoded)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else quote(request.url.path)
 
 
 def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -398,3 +398,16 @@ def seed_till_shop(engine: Engine) -> dict[str, int]:
 def magento_salable(double: MagentoDouble, sku: str, stock_id: int) -> Decimal:
     """Magento's salable quantity as its API reports it."""
     return double.salable(sku, stock_id)
+
+
+def add_simple(double: MagentoDouble, product_id: int, sku: str, price: str, nyc: int = 0) -> None:
+    """One more simple product in the default set, `nyc` units on the shop's shelf."""
+    double.products[sku] = _product(
+        product_id, sku, f"Product {sku}", "simple", price, 4, {"tax_class_id": "2"}
+    )
+    double.source_items[(sku, "nyc_store")] = {
+        "sku": sku,
+        "source_code": "nyc_store",
+        "quantity": float(nyc),
+        "status": 1 if nyc > 0 else 0,
+    }

@@ -44,7 +44,7 @@ def magento_pull(
     import asyncio
 
     from till.magento.client import MagentoError
-    from till.magento.pull import DATASETS, PullReport, not_supported_rules, pull
+    from till.magento.pull import DATASETS, PullFailed, PullReport, not_supported_rules, pull
 
     engine = open_engine()
     upgrade(engine)
@@ -55,8 +55,11 @@ def magento_pull(
             async with client:
                 return await pull(engine, client, full=full, datasets=dataset or DATASETS, progress=report)
 
+        failed: PullFailed | None = None
         try:
             result = asyncio.run(go())
+        except PullFailed as exc:
+            failed, result = exc, exc.report
         except MagentoError as exc:
             console.print(f"[red]✗ the pull stopped: {exc}[/] (what was pulled before is kept)")
             raise typer.Exit(1) from exc
@@ -73,6 +76,10 @@ def magento_pull(
         f"{client.stats.calls} calls, {client.stats.errors} errors, {client.stats.retries} retries, "
         f"{client.stats.seconds:.1f} s in Magento"
     )
+    if failed is not None:
+        for name, why in failed.report.failed.items():
+            console.print(f"[red]✗ {name} not pulled: {why}[/]")
+        raise typer.Exit(1)
 
 
 @magento_app.command("check")
@@ -103,6 +110,8 @@ def magento_check() -> None:
         console.print(f"[green]✓ all {len(result.granted)} API scopes granted[/]")
     for problem in result.problems:
         console.print(f"[red]✗ {problem}[/]")
+    for warning in result.warnings:
+        console.print(f"[yellow]! {warning}[/]")
     table = Table("would be synced", "count", title="Magento holds")
     for name, count in result.counts.items():
         table.add_row(name, str(count))

@@ -1,7 +1,9 @@
 """An async client for Magento 2.4's REST API.
 
-- Auth: an integration's access token signed with OAuth 1.0a HMAC-SHA256, or an admin token
-  (`/V1/integration/admin/token`) renewed before its 4-hour lifetime ends and again on a 401.
+- Auth: an integration's access token signed with OAuth 1.0a HMAC-SHA256 (the query sent as
+  it is signed; the path signed in the store's form, see `oauth.py`), or an admin token (through
+  Magento_TwoFactorAuth's Google Authenticator endpoint when a TOTP secret is set) renewed
+  before its JWT expires and again on a 401.
 - `search` pages a `searchCriteria` list and stops on `total_count`: Magento clamps a page past
   the end to the last page, so "stop when a page is empty" would never stop.
 - Retries 429, 5xx and timeouts with exponential backoff (honouring `Retry-After`); at most
@@ -13,6 +15,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import random
 import time
@@ -22,8 +26,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pyotp
 
-from till.magento.oauth import authorization_header
+from till.magento.oauth import PATH_FORMS, PathForm, authorization_header, differs_by_form, query_string
 from till.magento.settings import MagentoSettings
 
 log = logging.getLogger("till.magento")
@@ -123,7 +128,11 @@ class MagentoClient:
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._token: str | None = None
         self._token_at = 0.0
+        self._token_life = settings.admin_token_hours * 3600
         self._token_lock = asyncio.Lock()
+        self.path_form: PathForm = (
+            "laminas" if settings.oauth_path_form == "auto" else settings.oauth_path_form
+        )
         root = settings.base_url.rstrip("/")
         self.rest_root = f"{root}/rest/{settings.store_code}" if settings.store_code else f"{root}/rest"
         self._http = httpx.AsyncClient(
@@ -144,18 +153,44 @@ class MagentoClient:
 
     # --- auth ---------------------------------------------------------------------------------
 
-    async def _admin_token(self, *, renew: bool = False) -> str:
-        lifetime = self.settings.admin_token_hours * 3600
+    async def _admin_token(self, *, dead: str | None = None) -> str:
+        """The admin token, fetched again when it nears its end or when `dead` (the token a call
+        was refused with) is still the current one: calls refused together renew it once."""
         async with self._token_lock:
             # Renew a little before Magento's expiry, never with a request in flight on a dead token.
-            stale = self._clock() - self._token_at > lifetime * 0.9
-            if self._token is None or renew or stale:
-                body = {"username": self.settings.admin_username, "password": self.settings.admin_password}
-                token = await self._send("POST", "/V1/integration/admin/token", [], body, auth=False)
-                if not isinstance(token, str):
-                    raise MagentoError("Magento's admin token answer is not a token", route="admin/token")
+            stale = self._clock() - self._token_at > self._token_life * 0.9
+            if self._token is None or stale or (dead is not None and dead == self._token):
+                token = await self._new_admin_token()
                 self._token, self._token_at = token, self._clock()
+                self._token_life = _token_life(token) or self.settings.admin_token_hours * 3600
             return self._token
+
+    async def _new_admin_token(self) -> str:
+        s = self.settings
+        body: dict[str, str] = {"username": s.admin_username, "password": s.admin_password}
+        route = "/V1/integration/admin/token"
+        if s.admin_totp_secret:
+            # Magento_TwoFactorAuth: the password and the user's current Google Authenticator code.
+            try:
+                body["otp"] = pyotp.TOTP(s.admin_totp_secret).now()
+            except ValueError as exc:
+                raise MagentoError(f"TILL_MAGENTO_ADMIN_TOTP_SECRET is not a usable secret: {exc}") from exc
+            route = "/V1/tfa/provider/google/authenticate"
+        try:
+            token = await self._send("POST", route, [], body, auth=False)
+        except MagentoError as exc:
+            if "2fa" in str(exc).lower() or "two-factor" in str(exc).lower():
+                raise MagentoError(
+                    f"{exc} — Magento's two-factor authentication refuses an admin's password alone: "
+                    "set TILL_MAGENTO_ADMIN_TOTP_SECRET (the user's Google Authenticator secret) or, "
+                    "better, use an integration",
+                    exc.status,
+                    exc.route,
+                ) from exc
+            raise
+        if not isinstance(token, str):
+            raise MagentoError("Magento's admin token answer is not a token", route=route)
+        return token
 
     async def _auth_header(self, method: str, url: str, query: Sequence[tuple[str, str]]) -> str:
         s = self.settings
@@ -168,6 +203,7 @@ class MagentoClient:
                 consumer_secret=s.consumer_secret,
                 token=s.access_token,
                 token_secret=s.access_token_secret,
+                path_form=self.path_form,
             )
         if s.admin_username:
             return f"Bearer {await self._admin_token()}"
@@ -218,7 +254,10 @@ class MagentoClient:
     ) -> Any:
         self.stats.routes.add((method, route))
         url = self.rest_root + fill(route, path or {})
-        renewed = False
+        # The query string is made here, not by httpx (which sends a space as `+`, a plus to
+        # Magento's signature check up to 2.4.7): it is sent exactly as it was signed.
+        target = httpx.URL(url).copy_with(query=query_string(query).encode()) if query else httpx.URL(url)
+        renewed = reformed = False
         attempt = 0
         while True:
             attempt += 1
@@ -226,9 +265,7 @@ class MagentoClient:
             started = time.perf_counter()
             try:
                 async with self._limit:
-                    response = await self._http.request(
-                        method, url, params=tuple(query), json=body, headers=headers
-                    )
+                    response = await self._http.request(method, target, json=body, headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 elapsed = time.perf_counter() - started
                 self._count(elapsed, error=True)
@@ -245,7 +282,22 @@ class MagentoClient:
             log.info("magento %s %s -> %d in %.0f ms", method, route, status, elapsed * 1000)
             if status == 401 and auth and not renewed and not self.settings.uses_integration:
                 renewed = True  # the admin token expired early (or was revoked): one fresh try
-                await self._admin_token(renew=True)
+                await self._admin_token(dead=headers["Authorization"].removeprefix("Bearer "))
+                continue
+            if (
+                status == 401
+                and auth
+                and self.settings.uses_integration
+                and self.settings.oauth_path_form == "auto"
+                and not reformed
+                and differs_by_form(url)
+                and "signature" in _message(response).lower()
+            ):
+                # This store signs paths the other way (2.4.6/2.4.7 decode reserved characters,
+                # the others do not): learn it, and sign this call again.
+                reformed = True
+                self.path_form = next(f for f in PATH_FORMS if f != self.path_form)
+                log.info("magento signs paths in the %s form", self.path_form)
                 continue
             if status in RETRY_STATUSES:
                 # 429 means Magento refused to start; a 5xx after a POST may hide a done job.
@@ -305,13 +357,68 @@ class MagentoClient:
         filters: Sequence[Sequence[Filter]] = (),
         *,
         sort: Sequence[tuple[str, str]] = (),
+        keys: Sequence[tuple[str, str]] = (),
         **path: Any,
     ) -> list[dict[str, Any]]:
-        """Every item of a list, all pages."""
+        """Every item of a list, all pages (paged by `keys` when given: see `search_by_key`)."""
         found: list[dict[str, Any]] = []
-        async for items, _ in self.search(route, filters, sort=sort, **path):
+        pages = self.search_by_key(route, filters, keys=keys, **path) if keys else None
+        async for items, _ in pages or self.search(route, filters, sort=sort, **path):
             found.extend(items)
         return found
+
+    async def search_by_key(
+        self,
+        route: str,
+        filters: Sequence[Sequence[Filter]] = (),
+        *,
+        keys: Sequence[tuple[str, str]],
+        page_size: int | None = None,
+        **path: Any,
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+        """Yield (items, total_count) page by page, sorted by two `keys` (filter field, item
+        field) that are unique together, each page asked as "after the last row read".
+
+        Offset paging skips rows: sorted by `updated_at`, a row updated while a long pull pages
+        moves to the end and the rows behind it slide one place back, past the page boundary;
+        rows tying on every sort column come in a different order on each page's query. Key
+        paging asks `a >= last_a AND (a > last_a OR b > last_b)` (filter groups AND, the
+        filters of a group OR) and always page 1, so neither can happen.
+        """
+        (first, first_item), (second, second_item) = keys
+        size = page_size or self.settings.page_size
+        sort = [(first, "ASC"), (second, "ASC")]
+        after: tuple[Any, Any] | None = None
+        read = 0
+        total: int | None = None
+        while True:
+            groups = [list(g) for g in filters]
+            if after is not None:
+                groups += [[(first, after[0], "gteq")], [(first, after[0], "gt"), (second, after[1], "gt")]]
+            answer = await self.get(route, criteria(groups, sort=sort, page_size=size, page=1), **path)
+            items: list[dict[str, Any]] = list(answer.get("items") or [])
+            left = int(answer.get("total_count") or 0)
+            total = left if total is None else max(total, read + left)
+            if items:
+                yield items, total
+            read += len(items)
+            if len(items) < size or len(items) >= left:
+                return
+            after = (items[-1].get(first_item), items[-1].get(second_item))
+
+
+def _token_life(token: str) -> float | None:
+    """The lifetime (`exp` − `iat`, seconds) a Magento 2.4.4+ admin JWT declares; None if the
+    token is not a JWT. Measured on Till's own clock from when it was received, so a clock
+    skew between Till and Magento does not matter."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return float(claims["exp"]) - float(claims["iat"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _message(response: httpx.Response) -> str:

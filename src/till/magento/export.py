@@ -469,7 +469,12 @@ class MagentoExporter:
         if not send:
             return
         # Absolute quantities: sending them twice changes nothing, so a timeout may be retried.
-        await self.client.post("/V1/inventory/source-items", {"sourceItems": send}, idempotent=True)
+        # At most the input list limit a call: with Web API input limits on, Magento refuses
+        # an array of more (Framework/Webapi/Validator/EntityArrayValidator.php).
+        limit = self.client.settings.input_list_limit
+        for start in range(0, len(send), limit):
+            chunk = send[start : start + limit]
+            await self.client.post("/V1/inventory/source-items", {"sourceItems": chunk}, idempotent=True)
         with self.engine.begin() as conn:
             for item in send:
                 key = (item["sku"], item["source_code"])

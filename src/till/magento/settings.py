@@ -33,10 +33,21 @@ class MagentoSettings(BaseSettings):
     consumer_secret: str = ""
     access_token: str = ""
     access_token_secret: str = ""
-    #: Or an admin user: a token from /V1/integration/admin/token, renewed before 4 hours.
+    #: Or an admin user. Magento_TwoFactorAuth (on by default) refuses their password alone, so
+    #: the token comes from /V1/tfa/provider/google/authenticate with a code made from the
+    #: user's Google Authenticator secret (`admin_totp_secret`, base32); without 2FA, from
+    #: /V1/integration/admin/token. Renewed before it runs out (its JWT `exp`) and after a 401.
     admin_username: str = ""
     admin_password: str = ""
-    admin_token_hours: float = Field(default=4.0, gt=0, description="Magento's admin token lifetime")
+    admin_totp_secret: str = ""
+    admin_token_hours: float = Field(
+        default=1.0,
+        gt=0,
+        description="admin token lifetime if the token does not say (webapi/jwtauth/admin_expiration)",
+    )
+    #: How Magento signs a path holding `/ & + , : @ = $ ;` (a sku): `laminas` (2.4.6, 2.4.7
+    #: decode them first), `as_sent` (2.4.4, 2.4.5, 2.4.8), or `auto`: learnt from the store.
+    oauth_path_form: Literal["auto", "laminas", "as_sent"] = "auto"
     #: Till location code -> Magento source and stock, e.g. {"NYC": {"source": "nyc", "stock_id": 2}}.
     locations: dict[str, LocationMapping] = Field(default_factory=dict)
     #: Till tender (`cash`, `card`, `other`) -> the Magento payment method code POS orders of that
@@ -45,7 +56,11 @@ class MagentoSettings(BaseSettings):
     #: order"); Magento has no card method of its own, so a card needs one from a module.
     payment_methods: dict[str, str] = Field(default_factory=lambda: {"cash": "cashondelivery"})
     barcode_attribute: str = "barcode"
-    page_size: int = Field(default=200, ge=1, le=1000)
+    #: At most 300: Magento's `maximum_page_size` when a store turns Web API input limits on.
+    page_size: int = Field(default=200, ge=1, le=300)
+    #: Objects per array in one call (source items per stock push): Magento's input list limit
+    #: (`webapi/validation/complex_array_limit`, 20) when input limits are on.
+    input_list_limit: int = Field(default=20, ge=1, le=10000)
     concurrency: int = Field(default=4, ge=1, le=32)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, le=20)

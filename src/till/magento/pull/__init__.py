@@ -7,11 +7,13 @@ children, special and tier prices, image URL), `customers`, `inventory` (MSI sou
 stock-source links), `stock` (source items and salable quantities) and `promotions` (cart price
 rules and their coupons, read whole: Magento keeps no `updated_at` for them).
 
-A delta pull asks for `updated_at >= last seen - overlap` (Magento stores it in UTC), sorted
-by `updated_at` then `entity_id`; the overlap re-reads rows committed late or stamped by a
-skewed clock, and applying a row twice is harmless (upserts by key). A full pull reads
-everything and also removes (disables) what Magento no longer has. Only what actually changed
-goes into the change feed, so a delta that re-reads the overlap does not wake every till.
+A delta pull asks for `updated_at >= last seen - overlap` (Magento stores it in UTC), paged by
+the key (`updated_at`, `entity_id`), never by offset; the overlap re-reads rows committed late or
+stamped by a skewed clock, and applying a row twice is harmless (upserts by key). It also
+re-reads a rotating slice of products, whose changes Magento does not always stamp. A full pull
+reads everything and also removes (disables) what Magento no longer has. Only what actually
+changed goes into the change feed, so a delta that re-reads the overlap does not wake every
+till. A data set that fails is recorded and the others are pulled all the same (`PullFailed`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from sqlalchemy import Engine
 from till.domain.catalog import (
     CatalogError,
 )
-from till.magento.client import MagentoClient
+from till.magento.client import MagentoClient, MagentoError
 from till.magento.pull.catalog import _link_children, _product, _pull_products, _save_products
-from till.magento.pull.common import DATASETS, Progress, PullReport, _Context, magento_time
+from till.magento.pull.common import DATASETS, Progress, PullFailed, PullReport, _Context, log, magento_time
 from till.magento.pull.customers import _pull_customers, pull_customer_ids
 from till.magento.pull.reference import (
     _pull_attributes,
@@ -47,6 +49,9 @@ from till.storage.magento_links import (
 )
 
 # --- the pull --------------------------------------------------------------------------------------
+
+#: What a data set needs pulled first, in the same run.
+NEEDS: dict[str, tuple[str, ...]] = {"products": ("tax", "attributes")}
 
 
 async def pull(
@@ -79,19 +84,28 @@ async def pull(
     wanted = set(datasets)
     # Products need tax classes and attributes' ids even when only products are asked for.
     if "products" in wanted:
-        wanted |= {"tax", "attributes"}
+        wanted |= set(NEEDS["products"])
     for name, step in steps:
         if name not in wanted:
             continue
         if progress:
             progress(name, 0, 0)
+        failed_first = [need for need in NEEDS.get(name, ()) if need in report.failed]
         try:
+            if failed_first:
+                # Without their ids the rows would be saved wrong (EAV values dropped): wait.
+                raise MagentoError(f"waits for {', '.join(failed_first)}, which failed")
             await step()
         except Exception as exc:
+            # One data set failing (a route refused, a bad row) must not stop the others: web
+            # orders, stock and customers keep arriving while it is fixed.
+            report.failed[name] = str(exc)[:2000]
+            log.warning("magento pull of %s failed: %s", name, exc)
             with engine.begin() as conn:
                 save_pull_state(conn, name, updated_since=None, items=0, full=full, error=str(exc)[:2000])
-            raise
     stamp_pending(engine)
+    if report.failed:
+        raise PullFailed(report)
     return report
 
 
@@ -135,6 +149,7 @@ def pull_states(engine: Engine) -> list[dict[str, Any]]:
 
 __all__ = [
     "DATASETS",
+    "PullFailed",
     "PullReport",
     "_sweep",
     "base_currency",

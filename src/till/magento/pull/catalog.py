@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from till.domain.catalog import (
     CatalogError,
@@ -17,9 +18,10 @@ from till.domain.catalog import (
     TierPrice,
 )
 from till.domain.money import round_money, round_qty
-from till.magento.client import Filter, MagentoClient
+from till.magento.client import Filter, MagentoClient, criteria
 from till.magento.pull.common import (
     ALL_GROUPS_ID,
+    BY_UPDATE,
     Progress,
     PullReport,
     _Context,
@@ -30,6 +32,7 @@ from till.magento.pull.common import (
     _norm,
     _same,
     _since,
+    _upsert,
     log,
 )
 from till.magento.settings import MagentoSettings
@@ -52,6 +55,9 @@ from till.storage.magento_links import (
     save_link,
     till_id_for,
 )
+
+#: Where the rotating re-read of products stopped (a Magento entity id).
+SWEEP_KEY = "magento_product_sweep"
 
 # --- products ----------------------------------------------------------------------------------------------
 
@@ -200,41 +206,74 @@ async def _pull_products(
 ) -> None:
     since = _since(engine, "products", client.settings, full)
     filters: list[list[Filter]] = [[("updated_at", since, "gteq")]] if since else []
+    page = _Page(datetime.now(UTC))
+    async for items, total in client.search_by_key("/V1/products", filters, keys=BY_UPDATE):
+        page.save(engine, client, ctx, items)
+        if progress:
+            progress("products", page.read, total)
+    if not full:
+        await _sweep_products(engine, client, ctx, page)
+    page.changed += _link_children(engine, page.parents)
+    if full:
+        page.changed += _disable_missing(engine, page.seen)
+    _finish(engine, "products", page.newest, page.read, full)
+    report.add("products", page.read, page.changed, page.skipped)
+
+
+@dataclass
+class _Page:
+    """What a product pull read, saved and skipped so far."""
+
+    now: datetime
     newest: str | None = None
-    read = changed = skipped = 0
-    seen: set[str] = set()
-    parents: dict[str, list[int]] = {}
-    now = datetime.now(UTC)
-    async for items, total in client.search(
-        "/V1/products", filters, sort=[("updated_at", "ASC"), ("entity_id", "ASC")]
-    ):
+    read: int = 0
+    changed: int = 0
+    skipped: int = 0
+    seen: set[str] = field(default_factory=set)
+    parents: dict[str, list[int]] = field(default_factory=dict)
+
+    def save(self, engine: Engine, client: MagentoClient, ctx: _Context, items: list[dict[str, Any]]) -> None:
         batch: list[tuple[Product, int]] = []
         for item in items:
-            read += 1
-            newest = max(newest or "", str(item.get("updated_at") or "")) or newest
+            self.read += 1
+            self.newest = max(self.newest or "", str(item.get("updated_at") or "")) or self.newest
             try:
                 product, children = _product(item, ctx, client.settings)
             except (CatalogError, KeyError, ValueError) as exc:
-                skipped += 1
+                self.skipped += 1
                 log.info("product %s not pulled: %s", item.get("sku"), exc)
                 continue
-            seen.add(product.sku)
+            self.seen.add(product.sku)
             if children:
-                parents[product.sku] = children
+                self.parents[product.sku] = children
             batch.append((product, int(item["id"])))
         with engine.begin() as conn:
-            changed_skus = _save_products(conn, ctx, batch, now)
+            changed_skus = _save_products(conn, ctx, batch, self.now)
             record_changes(conn, "products", changed_skus)
             record_changes(conn, "prices", changed_skus)
-        changed += len(changed_skus)
+        self.changed += len(changed_skus)
         ctx.touched_skus.update(changed_skus)
-        if progress:
-            progress("products", read, total)
-    changed += _link_children(engine, parents)
-    if full:
-        changed += _disable_missing(engine, seen)
-    _finish(engine, "products", newest, read, full)
-    report.add("products", read, changed, skipped)
+
+
+async def _sweep_products(engine: Engine, client: MagentoClient, ctx: _Context, page: _Page) -> None:
+    """Magento does not stamp `updated_at` on every change (mass "Update attributes",
+    `saveAttribute`, the price-storage APIs: magento2#37980), so a delta pull also re-reads the
+    next `page_size` products by id, wrapping: every product is read again within
+    ⌈products / page_size⌉ delta pulls, and only what differs reaches the feed."""
+    with engine.connect() as conn:
+        last = conn.execute(select(t.settings.c.value).where(t.settings.c.key == SWEEP_KEY)).scalar()
+    size = client.settings.page_size
+    query = criteria(
+        [[("entity_id", int(last or 0), "gt")]], sort=[("entity_id", "ASC")], page_size=size, page=1
+    )
+    items = list((await client.get("/V1/products", query)).get("items") or [])
+    newest = page.newest
+    page.save(engine, client, ctx, items)
+    page.newest = newest  # a re-read row says nothing about how far the delta got
+    with engine.begin() as conn:
+        _upsert(
+            conn, t.settings, {"key": SWEEP_KEY}, {"value": int(items[-1]["id"]) if len(items) == size else 0}
+        )
 
 
 def _link_children(engine: Engine, parents: dict[str, list[int]]) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table, and_, insert, select, update
 from till.domain.catalog import (
     Attribute,
 )
+from till.magento.client import MagentoError
 from till.magento.settings import MagentoSettings
 from till.storage.magento_links import (
     pull_state,
@@ -64,6 +65,8 @@ FIXED_ATTRIBUTES = frozenset(
         "custom_layout_update_file",
     }
 )
+#: Delta lists are paged by (updated_at, entity_id): `MagentoClient.search_by_key`.
+BY_UPDATE = (("updated_at", "updated_at"), ("entity_id", "id"))
 IMAGE_URL = Attribute(code="image_url", label="Image URL", backend_type="varchar", frontend_input="text")
 MAGENTO_OFFSET = "magento"
 Progress = Callable[[str, int, int], None]
@@ -76,12 +79,23 @@ class PullReport:
     read: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: Data sets that failed, with why (the others were pulled all the same).
+    failed: dict[str, str] = field(default_factory=dict)
 
     def add(self, dataset: str, read: int = 0, changed: int = 0, skipped: int = 0) -> None:
         self.read[dataset] = self.read.get(dataset, 0) + read
         self.changed[dataset] = self.changed.get(dataset, 0) + changed
         if skipped:
             self.skipped[dataset] = self.skipped.get(dataset, 0) + skipped
+
+
+class PullFailed(MagentoError):
+    """Some data sets failed (`report.failed`); the others were pulled and are kept."""
+
+    def __init__(self, report: PullReport) -> None:
+        reasons = "; ".join(f"{name}: {why}" for name, why in report.failed.items())
+        super().__init__(f"{len(report.failed)} data set(s) failed: {reasons}")
+        self.report = report
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 
 from till.magento.client import Filter, MagentoClient
-from till.magento.pull.common import Progress, PullReport, _finish, _since, _upsert
+from till.magento.pull.common import BY_UPDATE, Progress, PullReport, _finish, _since, _upsert
 from till.storage import tables as t
 from till.storage.feed import record_changes, stamp_pending
 from till.storage.magento_links import (
@@ -27,9 +27,7 @@ async def _pull_customers(
     newest: str | None = None
     read = changed = skipped = 0
     now = datetime.now(UTC)
-    async for items, total in client.search(
-        "/V1/customers/search", filters, sort=[("updated_at", "ASC"), ("entity_id", "ASC")]
-    ):
+    async for items, total in client.search_by_key("/V1/customers/search", filters, keys=BY_UPDATE):
         keys: list[str] = []
         with engine.begin() as conn:
             groups = set(conn.execute(select(t.customer_groups.c.id)).scalars())

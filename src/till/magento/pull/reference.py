@@ -15,6 +15,7 @@ from till.domain.catalog import (
 )
 from till.magento.client import Filter, MagentoClient
 from till.magento.pull.common import (
+    BY_UPDATE,
     FIXED_ATTRIBUTES,
     IMAGE_URL,
     PullReport,
@@ -251,9 +252,7 @@ async def _pull_attributes(engine: Engine, client: MagentoClient, ctx: _Context,
 async def _pull_categories(engine: Engine, client: MagentoClient, full: bool, report: PullReport) -> None:
     since = _since(engine, "categories", client.settings, full)
     filters: list[list[Filter]] = [[("updated_at", since, "gteq")]] if since else []
-    items = await client.search_all(
-        "/V1/categories/list", filters, sort=[("updated_at", "ASC"), ("entity_id", "ASC")]
-    )
+    items = await client.search_all("/V1/categories/list", filters, keys=BY_UPDATE)
     changed = 0
     newest: str | None = None
     with engine.begin() as conn:

@@ -128,7 +128,10 @@ async def _pull_stock(  # noqa: C901 - one pass over sources, stocks and source 
         filters.append([("sku", ",".join(wanted), "in")])
     read = 0
     moved: set[str] = set()
-    async for items, total in client.search("/V1/inventory/source-items", filters, sort=[("sku", "ASC")]):
+    # Paged by (sku, source_code): sorted by sku alone, one sku's rows in two sources tie, and
+    # MySQL may order ties differently on each page (rows skipped or read twice).
+    by_key = (("sku", "sku"), ("source_code", "source_code"))
+    async for items, total in client.search_by_key("/V1/inventory/source-items", filters, keys=by_key):
         with engine.begin() as conn:
             busy = in_flight(conn)
             keys = [(str(i["sku"]), str(i["source_code"])) for i in items]
