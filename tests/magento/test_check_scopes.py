@@ -29,6 +29,9 @@ CONNECTOR_ROUTES = {
     ("POST", "/V1/order/:orderId/refund"),
     ("POST", "/V1/inventory/source-items"),
     ("POST", "/V1/customers"),
+    ("GET", "/V1/salesRules/search"),
+    ("GET", "/V1/coupons/search"),
+    ("PUT", "/V1/coupons/:couponId"),
 }
 
 
