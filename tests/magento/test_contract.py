@@ -196,6 +196,9 @@ def test_cli_check_and_pull(tmp_path: Path, magento: MagentoDouble, monkeypatch:
         "TILL_MAGENTO_ACCESS_TOKEN": magento.access_token,
         "TILL_MAGENTO_ACCESS_TOKEN_SECRET": magento.access_token_secret,
         "TILL_MAGENTO_LOCATIONS": json.dumps({"NYC": {"source": "nyc_store", "stock_id": 2}}),
+        "TILL_MAGENTO_PAYMENT_METHODS": json.dumps(
+            {"cash": "cashondelivery", "card": "purchaseorder", "other": "checkmo"}
+        ),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

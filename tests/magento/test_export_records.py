@@ -118,7 +118,7 @@ def test_a_card_sale_is_never_recorded_as_check_money_order(engine: Engine, mage
         engine, staff, "NYC1-000201", [("24-MB01", Decimal(1))], Payment("card", Decimal(1), "VISA 4242")
     )
     with pytest.raises(ExportError, match="no Magento payment method for the till's card tender"):
-        _export(engine, magento)
+        _export(engine, magento, payment_methods={"cash": "cashondelivery"})
     assert not [o for o in magento.orders.values() if o.get("ext_order_id")]
 
 

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, select
 
 from till.magento.client import MagentoClient, MagentoError, MagentoUnavailable, criteria
+from till.magento.orders import undeclared_methods, unmapped_tenders
 from till.storage import tables as t
 
 #: Routes a sign-in token comes from: an error there is a credentials error.
@@ -206,6 +207,8 @@ async def check(engine: Engine, client: MagentoClient) -> CheckReport:
             report.problems.append(f"location {code}: Magento has no source {mapping.source!r}")
         if stocks and mapping.stock_id not in stocks:
             report.problems.append(f"location {code}: Magento has no stock {mapping.stock_id}")
+    report.problems += unmapped_tenders(settings.payment_methods)
+    report.warnings += undeclared_methods(settings.payment_methods)
     return report
 
 

@@ -282,20 +282,28 @@ def payment(order: Order, change: Decimal, mapping: Mapping[str, str]) -> tuple[
     return method, [*details, json.dumps({"till_payments": tenders, "change_due": money_str(change)})]
 
 
-def payment_method_problems(mapping: Mapping[str, str]) -> list[str]:
-    """What `till magento check` should say about the tender mapping: tenders whose sales would
-    not be exported, and codes a stock Magento does not declare (REST cannot list the store's
-    methods, so those can only be named for a person to confirm)."""
-    problems = [
+def unmapped_tenders(mapping: Mapping[str, str]) -> list[str]:
+    """Tenders with no Magento payment method: their sales are not exported (a problem for
+    `till magento check`)."""
+    return [
         f"the till's {tender} tender has no Magento payment method: its sales are not exported "
         "(set it in TILL_MAGENTO_PAYMENT_METHODS)"
         for tender in PAYMENT_METHODS
         if tender not in mapping
     ]
-    problems += [
+
+
+def undeclared_methods(mapping: Mapping[str, str]) -> list[str]:
+    """Mapped codes a stock Magento does not declare (REST cannot list the store's methods, so
+    `till magento check` can only name them for a person to confirm)."""
+    return [
         f"{code!r} (for {tender}) is not a method stock Magento declares: make sure a module of the "
         f"store declares payment/{code}/model, or Magento will not invoice these sales"
         for tender, code in sorted(mapping.items())
         if code not in CORE_OFFLINE_METHODS
     ]
-    return problems
+
+
+def payment_method_problems(mapping: Mapping[str, str]) -> list[str]:
+    """Everything `till magento check` says about the tender mapping."""
+    return unmapped_tenders(mapping) + undeclared_methods(mapping)
