@@ -56,7 +56,7 @@ staff = Table(
     #: PBKDF2 verifier a till can check with WebCrypto for an offline PIN sign-in.
     Column("pin_offline", String(255), nullable=False, default="", info={"secret": True}),
     #: Bumped at each PIN change or reset: a till replaces its verifier when the version moves.
-    Column("pin_version", Integer, nullable=False, default=1, server_default="1"),
+    Column("pin_version", Integer, nullable=False, server_default="1"),
     Column("locations", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("discount_limit", Numeric(5, 2), nullable=True),
