@@ -14,14 +14,14 @@ async function storedMember(page: Page, username: string): Promise<{ pin_offline
     (name) =>
       new Promise((done, fail) => {
         const open = indexedDB.open('till');
-        open.onerror = () => fail(open.error);
+        open.onerror = () => fail(new Error(String(open.error)));
         open.onsuccess = () => {
           const read = open.result.transaction('staff').objectStore('staff').index('username').get(name);
           read.onsuccess = () => {
             open.result.close();
             done((read.result as { pin_offline: string | null; pin_version?: number } | undefined) ?? null);
           };
-          read.onerror = () => fail(read.error);
+          read.onerror = () => fail(new Error(String(read.error)));
         };
       }),
     username,
@@ -35,7 +35,7 @@ async function typePin(page: Page, username: string, pin: string): Promise<void>
   await page.getByTestId('pin-submit').click();
 }
 
-test('the old PIN stops working on the till after a reset and a pull; six wrong PINs lock it offline', async ({ browser, till }) => {
+test('the old PIN stops working on the till after a change, a reset and a pull; six wrong PINs lock it offline', async ({ browser, till }) => {
   await till.api('POST', '/api/admin/staff', { username: 'ruth', name: 'Ruth Ames', role: 'cashier', password: 'ruth-nyc-password', pin: '2580', locations: ['NYC'] });
   const { context, page } = await setUpTill(browser, till, 'NYC1');
   await page.getByTestId('sign-out').click();
@@ -44,7 +44,7 @@ test('the old PIN stops working on the till after a reset and a pull; six wrong 
   await expect.poll(() => storedMember(page, 'ruth')).toMatchObject({ pin_offline: null });
   await context.setOffline(true);
   await typePin(page, 'ruth', '2580');
-  await expect(page.getByRole('alert')).toContainText('sign in on it once while it is online');
+  await expect(page.locator('form').getByRole('alert')).toContainText('sign in on it once while it is online');
 
   // Online once: the server records her sign-in on this till, and its next pull brings her verifier.
   await context.setOffline(false);
@@ -68,26 +68,44 @@ test('the old PIN stops working on the till after a reset and a pull; six wrong 
   await context.setOffline(true);
   for (let i = 0; i < 6; i++) {
     await typePin(page, 'ruth', `99${i}0`);
-    await expect(page.getByRole('alert')).toContainText(i < 5 ? 'Wrong PIN' : 'Locked on this till');
+    await expect(page.locator('form').getByRole('alert')).toContainText(i < 5 ? 'Wrong PIN' : 'Locked on this till');
   }
   await typePin(page, 'ruth', '2580');
-  await expect(page.getByRole('alert')).toContainText('Locked on this till');
-  // An online sign-in lifts the lock.
+  await expect(page.locator('form').getByRole('alert')).toContainText('Locked on this till');
+  // An online sign-in lifts the lock. Ruth changes her own PIN (the bar's PIN button).
   await context.setOffline(false);
   await typePin(page, 'ruth', '2580');
   await expect(page.getByTestId('nav-sell')).toBeVisible();
+  await page.getByTestId('my-secrets').click();
+  await page.getByTestId('secret-current').fill('2580');
+  await page.getByTestId('secret-new').fill('3691');
+  await page.getByTestId('secret-again').fill('3691');
+  await page.getByTestId('secret-save').click();
+  await expect(page.getByTestId('secret-message')).toContainText('PIN changed');
+  await page.getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('sign-out').click();
 
-  // The admin resets her PIN; the till's next pull (here: Grace signs in, a new token pulls) replaces the verifier.
-  await till.api('POST', '/api/admin/staff/ruth/pin', { pin: '4711' });
+  // The admin resets it on the back office's Staff page; the till's next pull (here: Grace signs
+  // in, and a new token pulls) replaces the verifier.
+  await typePin(page, 'admin', '901290');
+  await page.getByTestId('nav-office').click();
+  await page.getByTestId('office-staff').click();
+  await page.getByRole('combobox', { name: 'Member' }).click();
+  await page.getByTestId('reset-user-ruth').click();
+  await page.getByTestId('reset-value').fill('4711');
+  await page.getByTestId('reset-save').click();
+  await expect(page.getByTestId('toast')).toContainText('New PIN for ruth');
+  await page.getByTestId('sign-out').click();
   await typePin(page, 'grace', '369036');
   await expect(page.getByTestId('nav-sell')).toBeVisible();
-  await expect.poll(() => storedMember(page, 'ruth').then((m) => m?.pin_version), { timeout: 30_000 }).toBe((first!.pin_version ?? 1) + 1);
+  await expect.poll(() => storedMember(page, 'ruth').then((m) => m?.pin_version), { timeout: 30_000 }).toBe((first!.pin_version ?? 1) + 2);
   await page.getByTestId('sign-out').click();
 
   await context.setOffline(true);
-  await typePin(page, 'ruth', '2580');
-  await expect(page.getByRole('alert')).toContainText('Wrong PIN');
+  for (const old of ['2580', '3691']) {
+    await typePin(page, 'ruth', old);
+    await expect(page.locator('form').getByRole('alert')).toContainText('Wrong PIN');
+  }
   await typePin(page, 'ruth', '4711');
   await expect(page.getByTestId('nav-sell')).toBeVisible();
   await context.close();
