@@ -210,6 +210,11 @@ def test_changing_and_resetting_a_password_ends_the_right_sessions(live: Live) -
         assert signed.status_code == 401
         signed = anyone.post("/api/auth/sign-in", json={"username": "maya", "password": "a new long one"})
         assert signed.status_code == 200
+    with live.client() as anyone:  # six wrong passwords lock her from here, the right one too
+        for _ in range(6):
+            anyone.post("/api/auth/sign-in", json={"username": "maya", "password": "a wrong guess"})
+        locked = anyone.post("/api/auth/sign-in", json={"username": "maya", "password": "a new long one"})
+        assert locked.status_code == 423
     with live.sign_in("admin") as admin:
         reset = admin.post("/api/admin/staff/maya/password", json={"password": "set by the admin"})
     assert reset.status_code == 200 and reset.json()["sessions_ended"] == 2
@@ -257,6 +262,19 @@ def test_till_staff_resets_a_pin_and_a_password_from_the_command_line(live: Live
     changed, _ = _pull_staff(maya, cursor)
     assert check_offline_pin(changed["grace"]["pin_offline"], "654321")
 
+    refused = till(
+        "add",
+        "nina",
+        "--name",
+        "Nina Berg",
+        "--role",
+        "manager",
+        "--password",
+        "a long password",
+        "--pin",
+        "4826",
+    )
+    assert refused.returncode == 2 and "at least 6" in refused.stderr, refused.stderr
     done = till("reset-password", "maya", "--password", "from the shell")
     assert done.returncode == 0, done.stderr
     assert maya.get("/api/auth/me").status_code == 401

@@ -20,6 +20,7 @@ from till.security import hash_secret, offline_pin_verifier, token_digest, verif
 from till.services.auth import Principal
 from till.settings import Settings
 from till.storage.events import Actor
+from till.storage.signin import SignInAttempts
 from till.storage.uow import UnitOfWork
 
 #: The shortest password a member may have (as when an admin adds one).
@@ -114,6 +115,7 @@ def _reset(
         else:
             uow.staff.update(member.id, **secrets)
         uow.staff.clear_failures(member.id)
+        SignInAttempts(uow.conn).clear_member(member.username)
         ended = uow.staff.end_sessions(member.id)
         uow.events.audit(
             "staff.pin_reset" if pin is not None else "staff.password_reset",
