@@ -48,7 +48,7 @@ def test_managers_read_their_locations_stock_and_cash_history_admins_read_all(li
         name="Nico Park",
         role=Role.MANAGER,
         password="nico-manager",
-        pin="4826",
+        pin="482604",
         locations=["WH"],
         by=Actor.command_line("test"),
     )

@@ -152,7 +152,8 @@ def test_every_reference_data_set_reaches_a_fresh_till(live: Live) -> None:
     coupons = {p.get("coupon_code") for p in promotions}
     assert set(live.store.coupons) <= coupons
     assert {"WELCOME10", "SAVE5"} <= coupons
-    # A NYC till learns who may sign in at NYC, with the offline PIN verifier, never the hash.
+    # A NYC till learns who may sign in at NYC, never a hash (the offline PIN verifier only of
+    # members who signed in on that till: tests/trust/test_offline_pins.py).
     assert sorted(s["username"] for s in staff) == ["admin", "grace", "maya"]
     assert all("pin_offline" in s and "pin_hash" not in s and "password_hash" not in s for s in staff)
 

@@ -388,7 +388,7 @@ def seed_till_shop(engine: Engine) -> dict[str, int]:
         name="Morgan Manager",
         role=Role.MANAGER,
         password="morgan-secret",
-        pin="5678",
+        pin="567890",
         locations=["NYC"],
         by=Actor.command_line("tests"),
     )

@@ -24,7 +24,7 @@ from till.services.reports import ReportRefused, run_read_only
 from till.settings import Settings
 from till.storage.tables import auth_tokens, saved_reports, signin_attempts
 
-NINA = {"username": "nina", "password": "nina-wh-password", "pin": "4821"}
+NINA = {"username": "nina", "password": "nina-wh-password", "pin": "482107"}
 
 
 def _key(what: str) -> str:

@@ -422,7 +422,9 @@ def test_a_sign_in_that_fails_for_each_reason_is_kept(live: Live) -> None:
             )
         assert admin.delete(f"/api/devices/{device['device_id']}").status_code == 204
         with live.client(device_token=device["device_token"]) as on_till:
-            assert on_till.post("/api/auth/pin", json={"username": "grace", "pin": "3690"}).status_code == 401
+            assert (
+                on_till.post("/api/auth/pin", json={"username": "grace", "pin": "369036"}).status_code == 401
+            )
         failed = admin.get("/api/admin/audit", params={"action": "signin.failed"}).json()["entries"]
     reasons = {(e["username"], e["detail"]["reason"], e["register_code"]) for e in failed}
     assert reasons == {

@@ -93,7 +93,7 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
 test('an admin adds a webhook endpoint and switches it off, handles a dead letter, and adds a member of staff', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'WH1');
   await page.getByTestId('sign-out').click();
-  await signInByPin(page, 'admin', '9012');
+  await signInByPin(page, 'admin', '901290');
   await page.getByTestId('nav-office').click();
 
   await page.getByTestId('office-webhooks').click();
@@ -172,7 +172,7 @@ test("an admin finds a cashier's cash movement in the audit log", async ({ brows
   await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
 
   await page.getByTestId('sign-out').click();
-  await signInByPin(page, 'admin', '9012');
+  await signInByPin(page, 'admin', '901290');
   await page.getByTestId('nav-office').click();
   await page.getByTestId('office-audit').click();
   await page.getByTestId('audit-action').selectOption('cash');

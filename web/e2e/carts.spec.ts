@@ -57,7 +57,7 @@ test('a sale completed just before a crash shows its receipt when the till reope
     await openShift(page);
     await dieAfterTheSaleCommits(page);
     await page.reload();
-    await signInByPin(page, 'grace', '3690');
+    await signInByPin(page, 'grace', '369036');
     await addBySku(page, 'ACC-TOTE-CANVAS');
     await addBySku(page, 'ACC-CROSSBODY');
     const receiptNumber = await pay(page, [['cash', null]]);
@@ -69,7 +69,7 @@ test('a sale completed just before a crash shows its receipt when the till reope
     await context.setOffline(true);
     page = await context.newPage();
     await page.goto(till.url);
-    await signInByPin(page, 'grace', '3690');
+    await signInByPin(page, 'grace', '369036');
     // The cashier sees the sale's receipt, so nobody rings the same basket up again.
     await expect(page.getByTestId('receipt-number')).toHaveText(receiptNumber);
     await page.getByTestId('new-sale').click();
@@ -78,7 +78,7 @@ test('a sale completed just before a crash shows its receipt when the till reope
 
     // Seen once is enough: after a reload the till opens on an empty cart.
     await page.reload();
-    await signInByPin(page, 'grace', '3690');
+    await signInByPin(page, 'grace', '369036');
     await expect(page.getByTestId('cart')).toContainText('Tap a product to start a sale.');
     await expect(page.getByTestId('receipt-number')).toHaveCount(0);
   } finally {
@@ -106,7 +106,7 @@ test('resuming a parked cart while another is open parks the open one and loses 
 
   // The cart that was open is parked in its place, and both survive a reload.
   await page.reload();
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
   await expect(page.getByTestId('cart-line')).toContainText('Tote');
   await page.getByTestId('resume').click();
   await expect(parked()).toHaveCount(1);

@@ -55,7 +55,7 @@ test('a day offline: three sales and a refund survive a closed tab and reach the
   await page.reload();
   await expect(page.getByTestId('sync-badge')).toContainText('Offline');
   await shot(page, 'sign-in-offline');
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
 
   await addBySku(page, 'ACC-TOTE-CANVAS');
   const first = await pay(page, [['cash', null]]);
@@ -195,7 +195,7 @@ test('cashier tools: variant picker, discount limit, coupon, new customer, park 
 
   // Only a manager closes the shift; the Z report counts the till's sales.
   await page.getByTestId('sign-out').click();
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
   await page.getByTestId('nav-shift').click();
   await page.getByTestId('counted').fill('100.00');
   await page.getByTestId('close-shift').click();
@@ -209,7 +209,7 @@ test('cashier tools: variant picker, discount limit, coupon, new customer, park 
 test('with no till page open, Background Sync in the service worker sends the outbox', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'WH1');
   await page.getByTestId('sign-out').click();
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
   await openShift(page);
   await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');
   await context.setOffline(true);

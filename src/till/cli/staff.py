@@ -1,4 +1,4 @@
-"""`till staff`: add, list, deactivate members of staff."""
+"""`till staff`: add, list, deactivate members of staff; reset a PIN or a password."""
 
 from __future__ import annotations
 
@@ -28,19 +28,24 @@ def staff_add(
     location: Annotated[list[str] | None, typer.Option(help="location code; repeat; none = all")] = None,
 ) -> None:
     """Add a member of staff."""
+    from till.domain.errors import Invalid
     from till.services.auth import add_staff
+    from till.services.errors import NotFound
     from till.storage.events import Actor
 
-    staff_id = add_staff(
-        open_engine(),
-        username=username,
-        name=name,
-        role=role,
-        password=password,
-        pin=pin,
-        locations=location or [],
-        by=Actor.command_line("till staff add"),
-    )
+    try:
+        staff_id = add_staff(
+            open_engine(),
+            username=username,
+            name=name,
+            role=role,
+            password=password,
+            pin=pin,
+            locations=location or [],
+            by=Actor.command_line("till staff add"),
+        )
+    except (Invalid, NotFound) as exc:
+        raise typer.BadParameter(str(exc)) from None
     console.print(f"added {username} (id {staff_id})")
 
 
@@ -92,3 +97,42 @@ def staff_deactivate(username: str) -> None:
     except NotFound as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"deactivated {username}")
+
+
+@staff_app.command("reset-pin")
+def staff_reset_pin(
+    username: str,
+    pin: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Give a member a new PIN (6 to 8 digits beyond a cashier's role): their sessions end and
+    tills drop the old PIN at their next pull."""
+    from till.domain.errors import Invalid
+    from till.services.credentials import reset_pin
+    from till.services.errors import NotFound
+    from till.storage.events import Actor
+
+    try:
+        ended = reset_pin(open_engine(), username, pin, Actor.command_line("till staff reset-pin"))
+    except (Invalid, NotFound) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"new PIN set for {username}; {ended} session(s) ended")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Give a member a new password (at least 8 characters): their sessions end."""
+    from till.domain.errors import Invalid
+    from till.services.credentials import reset_password
+    from till.services.errors import NotFound
+    from till.storage.events import Actor
+
+    try:
+        ended = reset_password(
+            open_engine(), username, password, Actor.command_line("till staff reset-password")
+        )
+    except (Invalid, NotFound) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"new password set for {username}; {ended} session(s) ended")

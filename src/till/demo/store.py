@@ -119,8 +119,8 @@ _STAFF: tuple[tuple[str, str, Role, str, tuple[str, ...]], ...] = (
     # username, name, role, PIN, locations
     ("maya", "Maya Chen", Role.CASHIER, "1357", ("NYC",)),
     ("omar", "Omar Haddad", Role.CASHIER, "2468", ("WH",)),
-    ("grace", "Grace Okafor", Role.MANAGER, "3690", ("NYC", "WH")),
-    ("admin", "Sam Rivera", Role.ADMIN, "9012", ()),
+    ("grace", "Grace Okafor", Role.MANAGER, "369036", ("NYC", "WH")),
+    ("admin", "Sam Rivera", Role.ADMIN, "901290", ()),
 )
 
 FIRST_NAMES = (

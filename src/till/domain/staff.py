@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from till.domain.errors import TillError
+from till.domain.errors import Invalid, TillError
 
 
 class Role(StrEnum):
@@ -62,6 +62,36 @@ DISCOUNT_LIMITS: dict[Role, Decimal] = {
     Role.MANAGER: Decimal("50"),
     Role.ADMIN: Decimal("100"),
 }
+
+
+#: Digits a PIN has. A till keeps an offline verifier of the PIN of each member who signed in
+#: on it, which whoever holds the till can search; a member trusted beyond a cashier (refunds,
+#: price overrides, larger discounts...) needs a PIN whose whole space costs that search more
+#: than a day of one core (security.OFFLINE_PIN_ITERATIONS).
+PIN_DIGITS = 4
+ELEVATED_PIN_DIGITS = 6
+MAX_PIN_DIGITS = 8
+
+
+def is_elevated(role: Role) -> bool:
+    """True if the role may do anything a cashier may not."""
+    return bool(ROLE_PERMISSIONS[role] - ROLE_PERMISSIONS[Role.CASHIER])
+
+
+def fewest_pin_digits(role: Role) -> int:
+    """The shortest PIN a member of this role may have."""
+    return ELEVATED_PIN_DIGITS if is_elevated(role) else PIN_DIGITS
+
+
+def check_pin(role: Role, pin: str) -> None:
+    """Refuse a PIN a member of this role may not have, saying what is needed."""
+    fewest = fewest_pin_digits(role)
+    if not (pin.isascii() and pin.isdigit() and fewest <= len(pin) <= MAX_PIN_DIGITS):
+        raise Invalid(
+            f"a {role.value}'s PIN is {fewest} to {MAX_PIN_DIGITS} digits"
+            + (" (a role beyond a cashier's needs at least 6)" if fewest > PIN_DIGITS else ""),
+            code="pin_too_short" if pin.isdigit() and len(pin) < fewest else "invalid",
+        )
 
 
 class PermissionDenied(TillError, PermissionError):

@@ -14,13 +14,15 @@ from typing import Any
 from sqlalchemy import Engine
 
 from till.domain.errors import Invalid
-from till.domain.staff import Permission, Role, StaffMember
+from till.domain.staff import Permission, Role, StaffMember, check_pin, is_elevated
 from till.security import (
     demo_password,
     hash_secret,
     new_token,
+    offline_pin_iterations,
     offline_pin_verifier,
     token_digest,
+    verifier_iterations,
     verify_secret,
 )
 from till.services.errors import AuthFailed, Locked, NotFound, RateLimited
@@ -75,6 +77,7 @@ class _Attempt:
     member: StaffMember | None
     stored_hash: str | None
     source: str
+    pin_offline: str = ""
 
 
 def sign_in(
@@ -106,7 +109,21 @@ def sign_in(
     source = source[:45]
     attempt = _look_up(engine, settings, username, device_token, by_pin, source)
     matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
-    return _settle(engine, settings, attempt, username, secret, by_pin, matches)
+    renewed = _renewed_verifier(attempt, secret) if matches and by_pin else None
+    return _settle(engine, settings, attempt, username, secret, by_pin, matches, renewed)
+
+
+def _renewed_verifier(attempt: _Attempt, pin: str) -> str | None:
+    """A new offline verifier for a right PIN whose stored one is older than today's work
+    factor (or missing, as after a promotion), if the PIN is long enough for the member's role;
+    None to leave it. Derived here, outside any transaction, as the password hash is."""
+    if attempt.member is None or verifier_iterations(attempt.pin_offline) >= offline_pin_iterations():
+        return None
+    try:
+        check_pin(attempt.member.role, pin)
+    except Invalid:
+        return None  # too short for the role: no till gets a verifier until the PIN is changed
+    return offline_pin_verifier(pin)
 
 
 #: Refusals of one (source, username) in a window audited one by one; after that one line at
@@ -191,7 +208,12 @@ def _look_up(
         _check_state(uow, member, secrets_row, _who(member, claimed), how)
         uow.commit()
         return _Attempt(
-            claimed, device, member, secrets_row["pin_hash" if by_pin else "password_hash"], source
+            claimed,
+            device,
+            member,
+            secrets_row["pin_hash" if by_pin else "password_hash"],
+            source,
+            secrets_row["pin_offline"] or "",
         )
 
 
@@ -227,6 +249,7 @@ def _settle(
     secret: str,
     by_pin: bool,
     matches: bool,
+    renewed: str | None = None,
 ) -> SignedIn:
     """Record the outcome in one write transaction, the member's state read again inside it
     (a lock or a deactivation that landed while the hash ran still counts)."""
@@ -296,6 +319,11 @@ def _settle(
         token = new_token()
         device = attempt.device
         device_id = None if device is None else device["id"]
+        fresh_till = device_id is not None and uow.staff.record_device_sign_in(member.id, device_id)
+        if renewed is not None and (secrets_row["pin_offline"] or "") == attempt.pin_offline:
+            uow.staff.update(member.id, pin_offline=renewed)
+        if fresh_till or renewed is not None:
+            uow.changed("staff", [str(member.id)])  # this till's next pull brings the verifier
         expires = uow.devices.add_token(
             token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
         )
@@ -436,8 +464,7 @@ def add_staff(
     """Create a member of staff (CLI and admin API); secrets are stored as argon2 hashes."""
     if len(password) < 8:
         raise Invalid("a password needs at least 8 characters")
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
-        raise Invalid("a PIN is 4 to 8 digits")
+    check_pin(role, pin)
     with UnitOfWork(engine) as uow:
         if uow.staff.by_username(username) is not None:
             raise Invalid(f"username {username!r} is taken")
@@ -512,6 +539,10 @@ def change_staff(
             stored = {k: v[1] for k, v in changes.items()}
             if "discount_limit" in stored:
                 stored["discount_limit"] = discount_limit
+            if role is not None and is_elevated(role) and not is_elevated(member.role):
+                # The PIN was chosen under a cashier's rule: no till gets its verifier until the
+                # member signs in by PIN online with one long enough, or sets a new one.
+                stored["pin_offline"] = ""
             uow.staff.update(member.id, **stored)
             uow.changed("staff", [str(member.id)])
             action = (

@@ -21,6 +21,7 @@ from till.domain.errors import Invalid
 from till.domain.locations import Location
 from till.domain.money import money_str
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role, StaffMember
+from till.security import offline_pin_iterations, verifier_iterations
 from till.services.customers import add_customer
 from till.services.errors import NotFound
 from till.services.sale_writer import SaleWriter
@@ -157,8 +158,12 @@ class PullPage:
     has_more: bool
 
 
-def pull(engine: Engine, dataset: str, cursor: int, limit: int, location_code: str) -> PullPage:
-    """Changes of `dataset` after `cursor`, for a till at `location_code`."""
+def pull(
+    engine: Engine, dataset: str, cursor: int, limit: int, location_code: str, device_id: str | None = None
+) -> PullPage:
+    """Changes of `dataset` after `cursor`, for a till at `location_code`; `device_id` is the
+    registered till pulling (None: a session on no till), which decides whose offline PIN
+    verifiers the staff data set carries."""
     if dataset not in DATASETS:
         raise NotFound(f"no data set {dataset!r}; there are {', '.join(DATASETS)}")
     if cursor < 0:
@@ -179,7 +184,10 @@ def pull(engine: Engine, dataset: str, cursor: int, limit: int, location_code: s
         for change in changes:
             latest[change.entity_key] = change.op
         upserts = [key for key, op in latest.items() if op != "delete"]
-        resolved = RESOLVERS[dataset](uow, upserts, location)
+        if dataset == "staff":
+            resolved = _staff(uow, upserts, location, device_id)
+        else:
+            resolved = RESOLVERS[dataset](uow, upserts, location)
         deleted = [key for key, op in latest.items() if op == "delete"]
         deleted += [key for key in upserts if key not in resolved]
         items = [resolved[key] for key in upserts if key in resolved]
@@ -292,22 +300,34 @@ def _promotions(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[s
     return {str(row["id"]): _plain(row) for row in uow.reference.cart_rule_rows_by_id(ids)}
 
 
-def _staff(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, dict[str, Any]]:
+def _staff(
+    uow: UnitOfWork, keys: list[str], location: Location, device_id: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Active members of the location. A member's offline PIN verifier goes only to a till they
+    have signed in on online (`staff_devices`), and only at today's work factor: a till in a
+    cashier's hands holds no verifier of a manager who never used it. `pin_version` moves with
+    each PIN change or reset; the till replaces the member's row, old verifier and all."""
     ids = [int(k) for k in keys if k.isdigit()]
     if not ids:
         return {}
+    signed_in_here = uow.staff.signed_in_on(device_id) if device_id is not None else set()
+    floor = offline_pin_iterations()
     found: dict[str, dict[str, Any]] = {}
     for row in uow.staff.rows_by_ids(ids):
         works_here = not row["locations"] or location.code in row["locations"]
         if not (row["active"] and works_here):
             continue  # absent → sent as deleted: this till must forget them
+        verifier = row["pin_offline"] or None
+        if row["id"] not in signed_in_here or verifier_iterations(verifier or "") < floor:
+            verifier = None
         found[str(row["id"])] = {
             "id": row["id"],
             "username": row["username"],
             "name": row["name"],
             "role": row["role"],
             "locations": list(row["locations"]),
-            "pin_offline": row["pin_offline"],
+            "pin_offline": verifier,
+            "pin_version": row["pin_version"],
             "discount_limit": None if row["discount_limit"] is None else str(row["discount_limit"]),
         }
     return found

@@ -101,3 +101,11 @@ class SignInAttempts:
         self.conn.execute(
             update(signin_attempts).where(self._where(source, username)).values(failures=0, locked_until=None)
         )
+
+    def clear_member(self, username: str) -> None:
+        """Forget a member's failures and locks from every source (an admin reset a secret)."""
+        self.conn.execute(
+            update(signin_attempts)
+            .where(signin_attempts.c.username == username)
+            .values(failures=0, locked_until=None)
+        )

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from till.domain.staff import Role, StaffMember
 from till.storage.db import inserted_id
-from till.storage.tables import staff
+from till.storage.tables import auth_tokens, staff, staff_devices
 
 
 class StaffRepository:
@@ -89,6 +90,45 @@ class StaffRepository:
         self.conn.execute(
             update(staff).where(staff.c.id == staff_id).values(updated_at=datetime.now(UTC), **values)
         )
+
+    def set_pin(self, staff_id: int, pin_hash: str, pin_offline: str) -> None:
+        """Store a new PIN; its version moves on, so tills replace the old verifier."""
+        self.update(staff_id, pin_hash=pin_hash, pin_offline=pin_offline, pin_version=staff.c.pin_version + 1)
+
+    def record_device_sign_in(self, staff_id: int, device_id: str) -> bool:
+        """Note an online sign-in of a member on a till; True if it is their first there."""
+        now = datetime.now(UTC)
+        key = (staff_devices.c.staff_id == staff_id) & (staff_devices.c.device_id == device_id)
+        if self.conn.execute(select(staff_devices.c.staff_id).where(key)).first() is not None:
+            self.conn.execute(update(staff_devices).where(key).values(last_signed_in_at=now))
+            return False
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(staff_devices).values(
+                        staff_id=staff_id, device_id=device_id, first_signed_in_at=now, last_signed_in_at=now
+                    )
+                )
+        except IntegrityError:  # a sign-in racing on the same till recorded it first
+            return False
+        return True
+
+    def signed_in_on(self, device_id: str) -> set[int]:
+        """Ids of the members who have signed in online on a till."""
+        return set(
+            self.conn.execute(
+                select(staff_devices.c.staff_id).where(staff_devices.c.device_id == device_id)
+            ).scalars()
+        )
+
+    def end_sessions(self, staff_id: int, keep_token_hash: str | None = None) -> int:
+        """Revoke a member's live tokens (all but `keep_token_hash`); returns how many."""
+        query = update(auth_tokens).where(
+            auth_tokens.c.staff_id == staff_id, auth_tokens.c.revoked_at.is_(None)
+        )
+        if keep_token_hash is not None:
+            query = query.where(auth_tokens.c.token_hash != keep_token_hash)
+        return int(self.conn.execute(query.values(revoked_at=datetime.now(UTC))).rowcount or 0)
 
     def record_failure(self, staff_id: int, max_failures: int, lock_for: timedelta) -> bool:
         """Count a failed secret; lock the member after `max_failures`. True if now locked."""

@@ -185,6 +185,9 @@ export function adminApi(creds: Credentials) {
     roles: () => get<RoleRow[]>('/api/admin/roles'),
     staff: () => get<StaffRow[]>('/api/admin/staff'),
     addStaff: (body: NewStaff) => call<{ id: number; username: string }>(creds, 'POST', '/api/admin/staff', body),
+    /** A member's new PIN or password (admins): their sessions end; tills drop an old PIN at their next pull. */
+    resetSecret: (username: string, kind: 'pin' | 'password', value: string) =>
+      call<Schemas['SessionsEnded']>(creds, 'POST', `/api/admin/staff/${encodeURIComponent(username)}/${kind}`, kind === 'pin' ? { pin: value } : { password: value }),
     webhooks: () => get<Webhook[]>('/api/admin/webhooks'),
     addWebhook: (body: { name: string; url: string; topics: string[] }) => call<Webhook>(creds, 'POST', '/api/admin/webhooks', body),
     switchWebhook: (id: number, active: boolean) => call<Webhook>(creds, 'PATCH', `/api/admin/webhooks/${id}`, { active }),

@@ -57,7 +57,10 @@ export interface StaffRow {
   name: string;
   role: 'cashier' | 'manager' | 'admin';
   locations: string[];
+  /** Only for members who signed in on this till online; the server replaces it when the PIN changes. */
   pin_offline: string | null;
+  /** Moves with each PIN change or reset (absent from servers before issue 12). */
+  pin_version?: number;
   discount_limit: string | null;
 }
 

@@ -58,7 +58,10 @@ export function Setup({ onDone, progress }: { onDone: (device: Device, session: 
       }
       await setMeta(db(), 'device', device);
       await setMeta(db(), 'bootstrap', boot);
-      onDone(device, session);
+      // Signed in again as this till: the server notes the manager signed in on it, so it sends
+      // the till her offline PIN verifier (it sends none of a member who never signed in here).
+      const onTill = await call<SessionOut>({ ...base, deviceToken: device.deviceToken }, 'POST', '/api/auth/sign-in', { username, password }).catch(() => session);
+      onDone(device, onTill);
     } catch (e) {
       setError(e instanceof ApiError && e.status === 403 ? 'Only a manager can set up a till: ask a manager to sign in here.' : e instanceof ApiError ? e.detail : String(e));
     } finally {

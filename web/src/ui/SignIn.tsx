@@ -5,8 +5,14 @@ import { ApiError, NetworkError, type SessionOut, call } from '../api/client';
 import { db, getMeta, setMeta } from '../data/db';
 import type { Bootstrap, RoleGrant } from '../data/types';
 import { useLive } from './hooks';
-import { checkOfflinePin } from './pin';
+import { checkPinOffline, clearPinTries, offlinePinMessage, type PinTries } from './pin';
 import { type Device, type Session, grantOf, offlineSession, sessionFrom } from './session';
+
+/** Wrong offline PINs per member, kept in the till's IndexedDB (a reload does not reset them). */
+const pinTries: PinTries = {
+  get: (username) => getMeta<number>(db(), `pinTries:${username}`),
+  set: (username, failures) => setMeta(db(), `pinTries:${username}`, failures),
+};
 
 export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (session: Session, pin: string) => void }) {
   const staff = useLive(() => db().staff.toArray(), [], []);
@@ -25,19 +31,21 @@ export function SignIn({ device, onSignedIn }: { device: Device; onSignedIn: (se
       const session = sessionFrom(signed);
       // Kept for offline sign-in on a till whose stored bootstrap has no `roles` yet.
       await setMeta(db(), `grant:${member.username}`, grantOf(session)).catch(() => undefined);
+      await clearPinTries(pinTries, member.username).catch(() => undefined);
       onSignedIn(session, pin);
     } catch (e) {
       if (e instanceof ApiError && e.status < 500) {
         setError(e.status === 423 ? e.detail : 'Wrong PIN.');
       } else if (e instanceof NetworkError || e instanceof ApiError) {
         // No server: the PIN is checked against the verifier synced for offline sign-in.
-        if (await checkOfflinePin(member.pin_offline, pin)) {
+        const answer = await checkPinOffline(member, pin, pinTries);
+        if (answer.result === 'ok') {
           const [boot, lastGrant] = await Promise.all([getMeta<Bootstrap>(db(), 'bootstrap'), getMeta<RoleGrant>(db(), `grant:${member.username}`)]);
           const session = offlineSession(member, boot?.roles, lastGrant);
           if (session) onSignedIn(session, pin);
           else setError('This till does not yet know what you may do: sign in once while online.');
         } else {
-          setError('Wrong PIN.');
+          setError(offlinePinMessage(answer));
         }
       }
     } finally {

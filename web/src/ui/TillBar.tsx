@@ -1,5 +1,6 @@
 /** The till's app bar: register, screens, the sync badge (online, unsent, refused), lock; pull progress under it. */
 import { Alert, AppBar, Box, Button, Chip, LinearProgress, Tab, Tabs, Toolbar, Typography } from '@mui/material';
+import { MySecrets } from './MySecrets';
 import { type Device, type Session, can } from './session';
 import type { SyncView } from './useSync';
 
@@ -50,6 +51,7 @@ export function TillBar({
           )}
           <Box sx={{ flex: 1 }} />
           {badge}
+          {session && <MySecrets session={session} />}
           {session && (
             <Button color="inherit" onClick={onSignOut} data-testid="sign-out">
               {session.name.split(' ')[0]} · Lock

@@ -8,17 +8,20 @@ from fastapi import APIRouter, Header, Request, status
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep
 from till.api.schemas import (
+    ChangePasswordIn,
+    ChangePinIn,
     DeviceIn,
     DeviceOut,
     DeviceRegistered,
     PinIn,
     SessionOut,
+    SessionsEnded,
     SignInIn,
     StaffOut,
     problems,
 )
 from till.domain.staff import ROLE_PERMISSIONS, Permission
-from till.services import auth
+from till.services import auth, credentials
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -115,6 +118,36 @@ def refresh(engine: EngineDep, settings: SettingsDep, token: TokenDep) -> Sessio
     """A new token with a fresh expiry (`token_ttl_hours`) for the same member and till; the
     token sent stops working at once. A till refreshes well before `expires_at`."""
     return _session(auth.refresh(engine, settings, token))
+
+
+@router.post(
+    "/auth/change-pin",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change my PIN",
+    responses=problems(403, 409, 423),
+)
+def change_pin(body: ChangePinIn, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep) -> None:
+    """The signed-in member sets a new PIN (6 to 8 digits beyond a cashier's role), proving the
+    current one (403 if wrong; repeated failures lock the member). Tills drop the old PIN's
+    offline verifier at their next pull."""
+    credentials.change_own_pin(engine, settings, principal, body.current_pin, body.new_pin)
+
+
+@router.post(
+    "/auth/change-password",
+    response_model=SessionsEnded,
+    summary="Change my password",
+    responses=problems(403, 409, 423),
+)
+def change_password(
+    body: ChangePasswordIn, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep, token: TokenDep
+) -> SessionsEnded:
+    """The signed-in member sets a new password (at least 8 characters), proving the current
+    one; their other sessions end, this one goes on."""
+    ended = credentials.change_own_password(
+        engine, settings, principal, body.current_password, body.new_password, token
+    )
+    return SessionsEnded(sessions_ended=ended)
 
 
 @router.get("/auth/me", response_model=StaffOut)

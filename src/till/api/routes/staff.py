@@ -13,9 +13,10 @@ from till.api.deps import (
     PrincipalDep,
     require_manager,
 )
-from till.api.schemas import decimal_string, no_float, problems
+from till.api.schemas import ResetPasswordIn, ResetPinIn, SessionsEnded, decimal_string, no_float, problems
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
 from till.services import auth as auth_service
+from till.services import credentials
 from till.services.auth import add_staff
 from till.storage.uow import UnitOfWork
 
@@ -128,3 +129,21 @@ def change_staff(
         "active": member.active,
         "discount_limit_percent": str(member.max_discount_percent),
     }
+
+
+@router.post("/staff/{username}/pin", response_model=SessionsEnded, responses=problems(404))
+def reset_pin(username: str, body: ResetPinIn, engine: EngineDep, principal: PrincipalDep) -> SessionsEnded:
+    """Give a member a new PIN (manage_staff: admins): 6 to 8 digits beyond a cashier's role.
+    Their lock is lifted, their sessions end, and tills drop the old PIN at their next pull."""
+    ended = credentials.reset_pin(engine, username, body.pin, principal.actor(), principal.staff)
+    return SessionsEnded(sessions_ended=ended)
+
+
+@router.post("/staff/{username}/password", response_model=SessionsEnded, responses=problems(404))
+def reset_password(
+    username: str, body: ResetPasswordIn, engine: EngineDep, principal: PrincipalDep
+) -> SessionsEnded:
+    """Give a member a new password (manage_staff: admins), at least 8 characters. Their lock
+    is lifted and every session of theirs ends."""
+    ended = credentials.reset_password(engine, username, body.password, principal.actor(), principal.staff)
+    return SessionsEnded(sessions_ended=ended)

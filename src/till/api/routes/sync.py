@@ -45,7 +45,7 @@ def _pull_route(dataset: str) -> None:
     ) -> Any:
         principal.staff.require(Permission.SELL, location)
         return await run_in_threadpool(
-            pull, engine, dataset, cursor, limit or settings_.sync_page_size, location
+            pull, engine, dataset, cursor, limit or settings_.sync_page_size, location, principal.device_id
         )
 
     router.add_api_route(

@@ -7,11 +7,16 @@ Money and quantities travel as decimal strings; a JSON float for money is refuse
 from __future__ import annotations
 
 from till.api.schemas.auth import (
+    ChangePasswordIn,
+    ChangePinIn,
     DeviceIn,
     DeviceOut,
     DeviceRegistered,
     PinIn,
+    ResetPasswordIn,
+    ResetPinIn,
     SessionOut,
+    SessionsEnded,
     SignInIn,
     StaffOut,
 )
@@ -83,6 +88,8 @@ from till.api.schemas.sync import (
 __all__ = [
     "PROBLEMS",
     "CashMovementIn",
+    "ChangePasswordIn",
+    "ChangePinIn",
     "ClientTotalsIn",
     "CloseShiftIn",
     "Code",
@@ -118,11 +125,14 @@ __all__ = [
     "RefundLineOut",
     "RefundOut",
     "RegisterCode",
+    "ResetPasswordIn",
+    "ResetPinIn",
     "RowId",
     "SaleIn",
     "SaleLineIn",
     "SaleResultOut",
     "SessionOut",
+    "SessionsEnded",
     "ShiftOpened",
     "ShiftReportOut",
     "SignInIn",

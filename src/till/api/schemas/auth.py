@@ -27,6 +27,41 @@ class PinIn(Strict):
     pin: Annotated[str, Field(min_length=4, max_length=8, pattern=r"^\d+$")]
 
 
+#: A PIN as typed: 4 to 8 digits (an elevated member's needs 6; refused with a 422 saying so).
+PinDigits = Annotated[str, Field(min_length=4, max_length=8, pattern=r"^[0-9]+$")]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class ChangePinIn(Strict):
+    """The member's current PIN and the new one (6 to 8 digits beyond a cashier's role)."""
+
+    current_pin: PinDigits
+    new_pin: PinDigits
+
+
+class ChangePasswordIn(Strict):
+    """The member's current password and the new one (at least 8 characters)."""
+
+    current_password: Password
+    new_password: Password
+
+
+class ResetPinIn(Strict):
+    """A member's new PIN, set by an admin."""
+
+    pin: PinDigits
+
+
+class ResetPasswordIn(Strict):
+    """A member's new password, set by an admin."""
+
+    password: Password
+
+
+class SessionsEnded(BaseModel):
+    sessions_ended: int = Field(description="sign-in sessions of the member this ended")
+
+
 class StaffOut(BaseModel):
     id: int
     username: str

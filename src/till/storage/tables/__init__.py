@@ -65,6 +65,7 @@ from till.storage.tables.places import (
     registers,
     signin_attempts,
     staff,
+    staff_devices,
 )
 from till.storage.tables.sales import (
     order_flags,
@@ -154,6 +155,7 @@ __all__ = [
     "source_items",
     "sources",
     "staff",
+    "staff_devices",
     "stock_adjustments",
     "stock_sources",
     "stocks",

@@ -55,6 +55,8 @@ staff = Table(
     Column("pin_hash", String(255), nullable=False, info={"secret": True}),
     #: PBKDF2 verifier a till can check with WebCrypto for an offline PIN sign-in.
     Column("pin_offline", String(255), nullable=False, default="", info={"secret": True}),
+    #: Bumped at each PIN change or reset: a till replaces its verifier when the version moves.
+    Column("pin_version", Integer, nullable=False, server_default="1"),
     Column("locations", JSON, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("discount_limit", Numeric(5, 2), nullable=True),
@@ -77,6 +79,17 @@ devices = Table(
     #: NULL for devices registered before series existed (REGISTER-NUMBER).
     Column("receipt_series", String(3), nullable=True),
     UniqueConstraint("register_code", "receipt_series", name="uq_devices_register_series"),
+)
+
+#: Who has signed in online on which till: only those tills are sent the member's offline PIN
+#: verifier (services.sync), so a cashier's till holds no manager's verifier it never saw.
+staff_devices = Table(
+    "staff_devices",
+    metadata,
+    Column("staff_id", ForeignKey("staff.id"), primary_key=True),
+    Column("device_id", ForeignKey("devices.id"), primary_key=True),
+    timestamp("first_signed_in_at"),
+    timestamp("last_signed_in_at"),
 )
 
 auth_tokens = Table(

@@ -3,6 +3,7 @@ import { Alert, Box, Button, MenuItem, Stack, TextField, Typography } from '@mui
 import { type FormEvent, useCallback, useState } from 'react';
 import type { AdminApi, NewStaff } from '../../api/admin';
 import { type Notify, LoadState, SimpleTable, errorText, useLoad } from './common';
+import { ResetSecret } from './ResetSecret';
 
 const EMPTY_STAFF: NewStaff = { username: '', name: '', role: 'cashier', password: '', pin: '', locations: [] };
 
@@ -77,6 +78,7 @@ export function Staff({ api, isAdmin, notify }: { api: AdminApi; isAdmin: boolea
           {error && <Alert severity="error" sx={{ width: '100%' }}>{error}</Alert>}
         </Box>
       )}
+      {isAdmin && staff.data && <ResetSecret api={api} usernames={staff.data.map((m) => m.username)} notify={notify} />}
       <Typography variant="h6" component="h3">
         Roles
       </Typography>
