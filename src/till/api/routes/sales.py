@@ -7,12 +7,12 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
-from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
+from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, staff
 from till.api.schemas import (
     Key,
     OrderOut,
@@ -27,10 +27,14 @@ from till.api.schemas import (
 from till.domain.sales import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
+from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["orders"])
+
+Seller = Annotated[Principal, Depends(staff(Permission.SELL))]
+Refunder = Annotated[Principal, Depends(staff(Permission.REFUND))]
 
 
 @router.post(
@@ -46,7 +50,7 @@ router = APIRouter(prefix="/api", tags=["orders"])
         },
     ),
 )
-def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, response: Response) -> Any:
+def create_order(body: SaleIn, writer: SaleWriterDep, principal: Seller, response: Response) -> Any:
     """Place one sale, idempotently: the same idempotency key never makes a second sale."""
     principal.staff.require(Permission.SELL, body.location_code)
     [result] = writer.place([pushed_sale(body, device_id=principal.device_id)])
@@ -151,7 +155,7 @@ def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     ),
 )
 def create_refund(
-    order_id: str, body: RefundIn, engine: EngineDep, principal: PrincipalDep, response: Response
+    order_id: str, body: RefundIn, engine: EngineDep, principal: Refunder, response: Response
 ) -> Any:
     """Refund units of lines (refund permission), with a restock choice per line."""
     refund_id, created = refund_service.refund(
