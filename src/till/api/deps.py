@@ -103,12 +103,17 @@ def public(why: str) -> Callable[..., None]:
 
 
 def staff(
-    permission: Permission | None = None, *, admin: bool = False, scoped: bool = True
+    permission: Permission | None = None,
+    *,
+    admin: bool = False,
+    scoped: bool = True,
+    elsewhere: Permission | None = None,
 ) -> Callable[..., Any]:
     """A route for signed-in members: any member, one whose role has `permission`, or admins.
     The role is checked here, before the request's body is read; `scoped` says the route keeps
     to the caller's locations (another location's register, order or shift is refused with
-    403 or 404), which the route or its service checks against the thing named."""
+    403 or 404), which the route or its service checks against the thing named, except for a
+    member whose role has `elsewhere` (e.g. reading another store's sale to take it back)."""
 
     async def signed_in(
         engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
@@ -120,9 +125,14 @@ def staff(
             principal.staff.require(permission)
         return principal
 
-    who = "admin" if admin else "staff"
+    if admin:
+        return _declare(signed_in, who="admin")
     return _declare(
-        signed_in, who=who, permission=None if permission is None else permission.value, scoped=scoped
+        signed_in,
+        who="staff",
+        permission=None if permission is None else permission.value,
+        scoped=scoped,
+        elsewhere=None if elsewhere is None else elsewhere.value,
     )
 
 

@@ -47,6 +47,12 @@ class _PaidLine:
         )
 
 
+def may_read(by: Principal, location_code: str) -> bool:
+    """True if the member may read (to refund) a sale of that location: one they work at, or
+    any with the permission to take returns at another store."""
+    return by.staff.works_at(location_code) or by.staff.can(Permission.RETURN_ELSEWHERE)
+
+
 def refund(
     engine: Engine,
     by: Principal,
@@ -90,8 +96,10 @@ def _refund(
         if existing is not None:
             return existing, False
         order = uow.sales.get(order_id)
-        if order is None:
+        if order is None or not may_read(by, order.location_code):
             raise NotFound(f"no order {order_id}")
+        if order.location_code != register.location_code:
+            by.staff.require(Permission.RETURN_ELSEWHERE)  # a return at another store
         location = uow.reference.location(register.location_code)
         assert location is not None
         if len({r.line_no for r in requests}) != len(requests):
