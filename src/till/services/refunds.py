@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.money import ZERO
+from till.domain.money import ZERO, money_str, plain_str
 from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
 from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
@@ -174,9 +174,9 @@ def _refund(
         payload = {
             "refund_id": refund_id,
             "order_id": order_id,
-            "total": str(total),
+            "total": money_str(total),
             "method": method,
-            "lines": [{"sku": r["sku"], "qty": str(r["qty"]), "restock": r["restock"]} for r in rows],
+            "lines": [{"sku": r["sku"], "qty": plain_str(r["qty"]), "restock": r["restock"]} for r in rows],
         }
         uow.events.publish("refund.created", payload)
         uow.events.audit(
