@@ -356,10 +356,12 @@ class _RequestRules(ValidationRule):
 
 
 def _shown(error: GraphQLError) -> bool:
-    """Errors the caller may read: the query's own (syntax, validation, limits) and refusals
-    Till means to say; anything else (a database error, a bug) is masked and logged."""
+    """Errors the caller may read: the query's own (syntax, validation, limits, a variable that
+    is not of its type, which GraphQL raises as a GraphQLError of its own) and refusals Till
+    means to say; anything else (a database error, a bug) is masked and logged."""
     original = error.original_error
-    return original is None or isinstance(original, (RefusedInput, PermissionDenied, NotFound, AuthFailed))
+    told = (RefusedInput, PermissionDenied, NotFound, AuthFailed, GraphQLError)
+    return original is None or isinstance(original, told)
 
 
 class _MaskInternals(MaskErrors):
