@@ -32,12 +32,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from sqlalchemy import Engine
 
 from tests.e2e.conftest import Live, _server_for, priced, sale_payload
+from till.api.app import create_app
+from till.api.deps import PrincipalDep
 from till.api.graphql import Needs, schema
 from till.demo.store import seed_demo
 from till.domain.staff import ROLE_PERMISSIONS, Permission, Role
+from till.settings import Settings
 
 WALKED_ROLES = ("cashier", "manager", "admin")
 
@@ -323,6 +327,7 @@ def test_every_route_answers_each_caller_as_its_declared_access_says(walk: dict[
             sent, found = _judge(walk, caller, method, path, op)
             walked += sent
             wrong += found
+    print(f"route walk: {len(operations)} operations, {len(walk['callers'])} callers, {walked} requests")
     assert not wrong, "\n".join(wrong)
     assert walked > 300
 
@@ -506,3 +511,27 @@ def test_every_graphql_field_answers_each_caller_as_its_declared_access_says(wal
                 if f'"{other.location}"' in answer.text and not answer.json().get("errors"):
                     wrong.append(f"{seen} shows {other.location}: {answer.text[:200]}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_route_added_without_saying_who_may_call_it_is_named(sqlite_engine: Engine) -> None:
+    """The walk's first check, on a route added the way a new one would be: a route whose
+    dependencies declare no access has no `x-till-access`, so the walk names it and fails."""
+    app = create_app(Settings(database_url=str(sqlite_engine.url), web_dist="/nonexistent"), sqlite_engine)
+    added = APIRouter(prefix="/api")
+
+    @added.get("/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {"who": "anyone, by mistake"}
+
+    @added.get("/remembered")
+    def remembered(principal: PrincipalDep) -> dict[str, str]:
+        return {"who": principal.staff.username}
+
+    app.include_router(added)
+    app.openapi_schema = None
+    paths = app.openapi()["paths"]
+    assert "x-till-access" not in paths["/api/forgotten"]["get"]
+    assert paths["/api/remembered"]["get"]["x-till-access"] == {"who": "staff", "scoped": True}
+    assert all(
+        "x-till-access" in op for path, ops in paths.items() if "forgotten" not in path for op in ops.values()
+    )
