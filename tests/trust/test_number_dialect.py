@@ -17,8 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
+from tests.conftest import _engine_for, reset
 from tests.e2e.conftest import Live, _server_for, priced, sale_payload
 from till.api.schemas.common import MONEY_PATTERN, PLAIN_PATTERN
 from till.demo.store import seed_demo
@@ -134,8 +136,19 @@ def _sell(live: Live, admin: httpx.Client, count: int) -> list[dict[str, Any]]:
     return placed
 
 
-def test_every_get_the_demo_answers_speaks_one_dialect(sqlite_engine: Engine) -> None:
-    live = Live(_server_for(sqlite_engine), sqlite_engine, seed_demo(sqlite_engine))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_live(request: pytest.FixtureRequest) -> Live:
+    """The demo served on SQLite (sums in binary floats) and PostgreSQL (sums at four places)."""
+    if request.param == "sqlite":
+        engine: Engine = request.getfixturevalue("sqlite_engine")
+    else:
+        engine = _engine_for("postgresql", request.getfixturevalue("database_urls"))
+        reset(engine)
+    return Live(_server_for(engine), engine, seed_demo(engine))
+
+
+def test_every_get_the_demo_answers_speaks_one_dialect(demo_live: Live) -> None:
+    live = demo_live
     with live.sign_in("admin") as admin:
         opened = admin.post("/api/registers/NYC1/shift", json={"opening_float": "100.00"}).json()
         placed = _sell(live, admin, 24)
