@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -23,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from till import __version__
-from till.api.deps import Transports
+from till.api.deps import Transports, access_of
 from till.api.graphql import graphql_router
 from till.api.live import LiveHub
 from till.api.metrics import install_metrics
@@ -119,6 +120,7 @@ def build_app(
     app.include_router(magento.router)
     _add_error_answers(app)
     _document_error_answers(app)
+    _document_access(app)
     _document_batch_limit(app, settings.max_batch_sales)
     _serve_pwa(app, settings.web_dist)
     # Each middleware added wraps the ones before: the body is read and checked (size, NUL)
@@ -208,6 +210,31 @@ def _document_batch_limit(app: FastAPI, most: int) -> None:
         sales = document.get("components", {}).get("schemas", {}).get("PushIn", {}).get("properties", {})
         if "sales" in sales:
             sales["sales"]["maxItems"] = most
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_access(app: FastAPI) -> None:
+    """Each operation's `x-till-access`: who may call it, read from the dependency that
+    enforces it (`till.api.deps.staff`, `public`), so the document cannot say other than the
+    code does. An operation with no such dependency gets none, and the route walk fails on it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        paths = document.get("paths", {})
+        for route in iter_route_contexts(app.routes):  # included routers' routes, flattened
+            if not isinstance(route.original_route, APIRoute) or route.path not in paths:
+                continue
+            declared = access_of(getattr(route, "dependant", route.original_route.dependant))
+            for method in route.methods or ():
+                operation = paths[route.path].get(method.lower())
+                if operation is not None and len(declared) == 1:
+                    operation["x-till-access"] = declared[0]
+        app.openapi_schema = document
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

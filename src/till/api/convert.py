@@ -7,15 +7,21 @@ from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
 from till.domain.sales import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
+from till.domain.staff import StaffMember
 from till.domain.totals import LineDiscount
 from till.services.sales import PushedSale
 
 
 def pushed_sale(
-    item: SaleIn | InvalidSale, *, device_id: str | None = None, till_clock: datetime | None = None
+    item: SaleIn | InvalidSale,
+    *,
+    device_id: str | None = None,
+    till_clock: datetime | None = None,
+    pushed_by: StaffMember | None = None,
 ) -> PushedSale:
     """A wire sale as the sale service takes it (from the registered till `device_id`, whose
-    clock read `till_clock` when it sent the sale); a malformed one keeps its reason."""
+    clock read `till_clock` when it sent the sale, pushed by `pushed_by`); a malformed one, or
+    one of a location the pushing member does not work at, keeps its reason."""
     if isinstance(item, InvalidSale):
         raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
         key = str(raw.get("idempotency_key") or "")
@@ -25,6 +31,10 @@ def pushed_sale(
             error = "the sale has no idempotency_key; " + error
         return PushedSale(key[:80], register[:12], raw, error=error)
     payload = item.model_dump(mode="json")
+    if pushed_by is not None and not pushed_by.works_at(item.location_code):
+        at = item.location_code
+        why = f"{pushed_by.username} does not work at {at}: a till pushes its own location's sales"
+        return PushedSale(item.idempotency_key, item.register_code, payload, error=why)
     try:
         sale = Sale(
             idempotency_key=item.idempotency_key,

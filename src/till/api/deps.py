@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -80,13 +80,88 @@ def require_admin(principal: Principal) -> None:
         )
 
 
+#: Who may call each route, by the dependency that enforces it. The app copies a route's
+#: declaration into its OpenAPI operation as `x-till-access`; the route walk
+#: (tests/trust/test_route_walk.py) reads it and fails on an operation without one, so a route
+#: cannot be added without saying who may call it.
+ACCESS: dict[Callable[..., Any], dict[str, Any]] = {}
+
+
+def _declare(dependency: Callable[..., Any], **declaration: Any) -> Callable[..., Any]:
+    ACCESS[dependency] = {key: value for key, value in declaration.items() if value is not None}
+    return dependency
+
+
+def public(why: str) -> Callable[..., None]:
+    """A route anyone may call, signed out too (`why` says what guards it instead)."""
+
+    def anyone() -> None:
+        return None
+
+    _declare(anyone, who="anyone", why=why)
+    return anyone
+
+
+def staff(
+    permission: Permission | None = None,
+    *,
+    admin: bool = False,
+    scoped: bool = True,
+    elsewhere: Permission | None = None,
+) -> Callable[..., Any]:
+    """A route for signed-in members: any member, one whose role has `permission`, or admins.
+    The role is checked here, before the request's body is read; `scoped` says the route keeps
+    to the caller's locations (another location's register, order or shift is refused with
+    403 or 404), which the route or its service checks against the thing named, except for a
+    member whose role has `elsewhere` (e.g. reading another store's sale to take it back)."""
+
+    async def signed_in(
+        engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
+    ) -> Principal:
+        principal = await run_in_threadpool(authenticate, engine, token)
+        if admin:
+            require_admin(principal)
+        elif permission is not None:
+            principal.staff.require(permission)
+        return principal
+
+    if admin:
+        return _declare(signed_in, who="admin")
+    return _declare(
+        signed_in,
+        who="staff",
+        permission=None if permission is None else permission.value,
+        scoped=scoped,
+        elsewhere=None if elsewhere is None else elsewhere.value,
+    )
+
+
+def access_of(dependant: Any) -> list[dict[str, Any]]:
+    """The access declarations among a route's dependencies (FastAPI's `Dependant` tree)."""
+    if dependant.call in ACCESS:
+        return [ACCESS[dependant.call]]  # not its own parts (the bearer token)
+    found: list[dict[str, Any]] = []
+    for sub in dependant.dependencies:
+        found += access_of(sub)
+    return found
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
+#: Any signed-in member; what they may do there the route checks by the thing named.
+PrincipalDep = Annotated[Principal, Depends(staff())]
+#: Managers and admins (the back office's reading).
+ManagerDep = Annotated[Principal, Depends(staff(Permission.REPORTS))]
+#: Admins only.
+AdminDep = Annotated[Principal, Depends(staff(admin=True))]
 SaleWriterDep = Annotated[SaleWriter, Depends(get_sale_writer)]
 TransportsDep = Annotated[Transports, Depends(get_transports)]
 #: A row id in a path: an integer column's range, else 422 (never an overflow in the driver).
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: The same for a 64-bit id column (dead letters).
 BigIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-TokenDep = Annotated[str, Depends(bearer_token)]
+
+#: The bearer token itself, for a route that ends or swaps it (sign-out, refresh): `who: token`,
+#: any token's holder, signed-in member or not (signing out a dead token ends nothing, as
+#: OAuth's token revocation, RFC 7009, answers it).
+TokenDep = Annotated[str, Depends(_declare(bearer_token, who="token"))]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from fastapi import Depends, Request
@@ -37,10 +37,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
 
-from till.api.deps import current_principal
+from till.api.deps import staff as staff_access
 from till.domain.staff import Permission, PermissionDenied
 from till.services.auth import Principal
 from till.services.errors import AuthFailed, NotFound
@@ -131,6 +132,32 @@ def _principal(info: Info[Any, None]) -> Principal:
     return principal
 
 
+class Needs(FieldExtension):
+    """Who may ask for a field: any signed-in member, or one whose role has `permission`
+    (checked before the resolver runs). Every field of `Query` declares one; the route walk
+    (tests/trust/test_route_walk.py) reads it and fails on a field without. `scoped`: the field
+    keeps to the caller's locations (a `location` of another is refused)."""
+
+    def __init__(self, permission: Permission | None = None, *, scoped: bool = True) -> None:
+        super().__init__()
+        self.permission = permission
+        self.scoped = scoped
+
+    def declared(self) -> dict[str, Any]:
+        """As the REST routes' `x-till-access`."""
+        found: dict[str, Any] = {"who": "staff", "scoped": self.scoped}
+        if self.permission is not None:
+            found["permission"] = self.permission.value
+        return found
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info[Any, None], **kwargs: Any
+    ) -> Any:
+        if self.permission is not None:
+            _principal(info).staff.require(self.permission)
+        return await next_(source, info, **kwargs)
+
+
 def _product(p: Any) -> Product:
     return Product(
         sku=p.sku,
@@ -187,7 +214,9 @@ def _customer(row: dict[str, Any]) -> Customer:
 class Query:
     """Read-only queries."""
 
-    @strawberry.field(description="Products whose sku, name or barcode contains `search`.")
+    @strawberry.field(
+        description="Products whose sku, name or barcode contains `search`.", extensions=[Needs()]
+    )
     async def products(self, info: Info[Any, None], search: str, limit: int = 50) -> list[Product]:
         _principal(info)
         engine = info.context["engine"]
@@ -198,7 +227,7 @@ class Query:
 
         return await run_in_threadpool(read)
 
-    @strawberry.field(description="One product by sku.")
+    @strawberry.field(description="One product by sku.", extensions=[Needs()])
     async def product(self, info: Info[Any, None], sku: str) -> Product | None:
         _principal(info)
         engine = info.context["engine"]
@@ -210,7 +239,9 @@ class Query:
 
         return await run_in_threadpool(read)
 
-    @strawberry.field(description="Salable quantity of a sku at every location.")
+    @strawberry.field(
+        description="Salable quantity of a sku at every location.", extensions=[Needs(scoped=False)]
+    )
     async def stock(self, info: Info[Any, None], sku: str) -> list[StockLevel]:
         _principal(info)
         view = await run_in_threadpool(stock_of, info.context["engine"], sku)
@@ -219,7 +250,10 @@ class Query:
             for loc, q in view.salable_by_location.items()
         ]
 
-    @strawberry.field(description="Recent sales, newest first (managers and admins).")
+    @strawberry.field(
+        description="Recent sales, newest first (managers and admins).",
+        extensions=[Needs(Permission.REPORTS)],
+    )
     async def orders(
         self,
         info: Info[Any, None],
@@ -241,11 +275,11 @@ class Query:
 
         return await run_in_threadpool(read)
 
-    @strawberry.field(description="Customers whose name, e-mail or phone contains `search`.")
+    @strawberry.field(
+        description="Customers whose name, e-mail or phone contains `search` (managers and admins).",
+        extensions=[Needs(Permission.REPORTS)],
+    )
     async def customers(self, info: Info[Any, None], search: str, limit: int = 20) -> list[Customer]:
-        principal = _principal(info)
-        if not principal.staff.can(Permission.REPORTS):
-            raise PermissionDenied("customers over GraphQL are for managers and admins")
         engine = info.context["engine"]
 
         def read() -> list[Customer]:
@@ -322,10 +356,12 @@ class _RequestRules(ValidationRule):
 
 
 def _shown(error: GraphQLError) -> bool:
-    """Errors the caller may read: the query's own (syntax, validation, limits) and refusals
-    Till means to say; anything else (a database error, a bug) is masked and logged."""
+    """Errors the caller may read: the query's own (syntax, validation, limits, a variable that
+    is not of its type, which GraphQL raises as a GraphQLError of its own) and refusals Till
+    means to say; anything else (a database error, a bug) is masked and logged."""
     original = error.original_error
-    return original is None or isinstance(original, (RefusedInput, PermissionDenied, NotFound, AuthFailed))
+    told = (RefusedInput, PermissionDenied, NotFound, AuthFailed, GraphQLError)
+    return original is None or isinstance(original, told)
 
 
 class _MaskInternals(MaskErrors):
@@ -357,7 +393,11 @@ schema = strawberry.Schema(
 )
 
 
-async def _context(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, Any]:  # noqa: B008
+#: Any signed-in member; each field declares and checks its own permission (`Needs`).
+_Caller = Annotated[Principal, Depends(staff_access(scoped=False))]
+
+
+async def _context(request: Request, principal: _Caller) -> dict[str, Any]:
     return {"principal": principal, "engine": request.app.state.engine}
 
 

@@ -47,6 +47,12 @@ def round_qty(qty: Decimal) -> Decimal:
     return qty.quantize(QTY_PLACES, rounding=ROUND_HALF_UP)
 
 
+def plain_str(value: Decimal) -> str:
+    """The wire form of a quantity or a rate: plain decimal notation, never an exponent
+    (`Decimal("2E+1")` is "20")."""
+    return f"{value:f}"
+
+
 def money_str(amount: Decimal) -> str:
     """The wire form of an amount: a plain decimal string with two places."""
     return f"{round_money(amount):f}"

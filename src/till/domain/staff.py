@@ -37,6 +37,9 @@ class Permission(StrEnum):
     MANAGE_DEVICES = "manage_devices"
     #: Read the audit log: admins only, since it records what managers did too.
     AUDIT = "audit"
+    #: Take back a sale made at another location (a return at another store): find and read
+    #: that sale to refund it at one's own register; the goods go back on this store's shelf.
+    RETURN_ELSEWHERE = "return_elsewhere"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.money import ZERO
+from till.domain.money import ZERO, money_str, plain_str
 from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
 from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
@@ -45,6 +45,12 @@ class _PaidLine:
             line.tax,
             line.discount_tax_compensation,
         )
+
+
+def may_read(by: Principal, location_code: str) -> bool:
+    """True if the member may read (to refund) a sale of that location: one they work at, or
+    any with the permission to take returns at another store."""
+    return by.staff.works_at(location_code) or by.staff.can(Permission.RETURN_ELSEWHERE)
 
 
 def refund(
@@ -90,8 +96,10 @@ def _refund(
         if existing is not None:
             return existing, False
         order = uow.sales.get(order_id)
-        if order is None:
+        if order is None or not may_read(by, order.location_code):
             raise NotFound(f"no order {order_id}")
+        if order.location_code != register.location_code:
+            by.staff.require(Permission.RETURN_ELSEWHERE)  # a return at another store
         location = uow.reference.location(register.location_code)
         assert location is not None
         if len({r.line_no for r in requests}) != len(requests):
@@ -166,9 +174,9 @@ def _refund(
         payload = {
             "refund_id": refund_id,
             "order_id": order_id,
-            "total": str(total),
+            "total": money_str(total),
             "method": method,
-            "lines": [{"sku": r["sku"], "qty": str(r["qty"]), "restock": r["restock"]} for r in rows],
+            "lines": [{"sku": r["sku"], "qty": plain_str(r["qty"]), "restock": r["restock"]} for r in rows],
         }
         uow.events.publish("refund.created", payload)
         uow.events.audit(

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlglot import expressions as exp
 
 # Re-exported: the report's errors are raised here and by its run in storage.
+from till.domain.money import money_str
 from till.domain.reports import ReportRefused as ReportRefused
 from till.domain.reports import ReportTimeout as ReportTimeout
 from till.domain.staff import Role
@@ -85,6 +86,17 @@ _SALES_WHERE = """
   o.business_day >= COALESCE(:date_from, o.business_day)
   AND o.business_day <= COALESCE(:date_to, o.business_day)
   AND o.location_code = COALESCE(:location, o.location_code)"""
+
+#: Columns of the built-in reports that are amounts of money.
+BUILTIN_MONEY = frozenset({"total", "tax", "discount", "amount", "opening_float", "counted_cash"})
+
+
+def _money(value: Any) -> Any:
+    plain = plain_value(value)
+    if isinstance(plain, bool) or not isinstance(plain, str | int):
+        return plain
+    return money_str(Decimal(plain))
+
 
 BUILTIN: dict[str, Report] = {
     r.name: r
@@ -430,13 +442,15 @@ def run_report(
     columns, rows = run_read_only(
         engine, report.sql, values, timeout_ms=timeout_ms, limit=row_limit + 1, byte_limit=byte_limit
     )
+    # The built-in reports' amounts in the currency's places, whatever the database summed them in.
+    is_money = [report.builtin and c in BUILTIN_MONEY for c in columns]
     kept: list[list[Any]] = []
     size = 0
     for row in rows[:row_limit]:
         size += row_bytes(row)
         if byte_limit is not None and size > byte_limit:
             return ReportResult(name, columns, kept, True, "bytes")
-        kept.append([plain_value(v) for v in row])
+        kept.append([_money(v) if money else plain_value(v) for v, money in zip(row, is_money, strict=False)])
     cut = len(rows) > row_limit
     return ReportResult(name, columns, kept, cut, "rows" if cut else None)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from till.domain.money import ZERO
+from till.domain.money import ZERO, money_str
 from till.domain.shifts import (
     CashMovement,
     ShiftError,
@@ -62,7 +62,7 @@ def move_cash(engine: Engine, by: Principal, register_code: str, movement: CashM
         uow.shifts.add_movement(shift["id"], movement, by.staff.id)
         uow.events.audit(
             f"cash.{movement.kind}",
-            {"shift_id": shift["id"], "amount": str(movement.amount), "reason": movement.reason},
+            {"shift_id": shift["id"], "amount": money_str(movement.amount), "reason": movement.reason},
             by.actor(location, register_code),
         )
         uow.commit()

@@ -19,7 +19,7 @@ from till.domain.catalog import Product
 from till.domain.customers import Customer, CustomerError
 from till.domain.errors import Invalid
 from till.domain.locations import Location
-from till.domain.money import money_str
+from till.domain.money import money_str, plain_str
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role, StaffMember
 from till.security import offline_pin_iterations, verifier_iterations
 from till.services.customers import add_customer
@@ -66,7 +66,10 @@ def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:
                     "label": a.label,
                     "backend_type": a.backend_type,
                     "frontend_input": a.frontend_input,
-                    "options": [{"value": o.value, "label": o.label} for o in a.options],
+                    # An option's value travels in its attribute's type, as a product's does.
+                    "options": [
+                        {"value": _option_value(a.backend_type, o.value), "label": o.label} for o in a.options
+                    ],
                 }
                 for a in uow.catalog.attributes()
             ],
@@ -85,13 +88,19 @@ def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:
         }
 
 
+def _option_value(backend_type: str, value: str) -> str | int:
+    """A select option's value as a product's attribute carries it: an option id of an `int`
+    attribute is a JSON integer in both places (it was a string here, a number there)."""
+    return int(value) if backend_type == "int" and value.lstrip("-").isdigit() else value
+
+
 def roles_json() -> dict[str, dict[str, Any]]:
     """What each role may do and its discount limit (`till.domain.staff`), for the till to hide
     what a cashier may not do and to sign in offline; the server enforces the same table."""
     return {
         role.value: {
             "permissions": [p.value for p in Permission if p in ROLE_PERMISSIONS[role]],
-            "max_discount_percent": str(DISCOUNT_LIMITS[role]),
+            "max_discount_percent": plain_str(DISCOUNT_LIMITS[role]),
         }
         for role in Role
     }
@@ -208,7 +217,7 @@ def product_json(product: Product) -> dict[str, Any]:
         "special_from": None if special is None or special.starts is None else special.starts.isoformat(),
         "special_to": None if special is None or special.ends is None else special.ends.isoformat(),
         "tier_prices": [
-            {"qty": str(t.qty), "price": money_str(t.price), "customer_group_id": t.customer_group_id}
+            {"qty": plain_str(t.qty), "price": money_str(t.price), "customer_group_id": t.customer_group_id}
             for t in product.tier_prices
         ],
         "tax_class": product.tax_class,
@@ -233,7 +242,7 @@ def _stock(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, di
     skus = [key.rsplit("@", 1)[0] for key in keys if key.endswith(f"@{location.stock_id}")]
     salable = uow.stock.salable(location.stock_id, skus)
     return {
-        f"{sku}@{location.stock_id}": {"sku": sku, "stock_id": location.stock_id, "salable": str(qty)}
+        f"{sku}@{location.stock_id}": {"sku": sku, "stock_id": location.stock_id, "salable": plain_str(qty)}
         for sku, qty in salable.items()
     }
 
@@ -276,7 +285,7 @@ def _tax(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dic
                 "country": rate.country,
                 "region": rate.region,
                 "postcode": rate.postcode,
-                "percent": str(rate.percent),
+                "percent": plain_str(rate.percent),
             }
     for rule in uow.reference.tax_rules():
         if f"rule:{rule.code}" in keys:
@@ -328,7 +337,7 @@ def _staff(
             "locations": list(row["locations"]),
             "pin_offline": verifier,
             "pin_version": row["pin_version"],
-            "discount_limit": None if row["discount_limit"] is None else str(row["discount_limit"]),
+            "discount_limit": None if row["discount_limit"] is None else plain_str(row["discount_limit"]),
         }
     return found
 

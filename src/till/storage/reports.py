@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from till.domain.money import plain_str
 from till.domain.reports import ReportRefused, ReportTimeout
 from till.storage.tables import metadata, saved_reports
 
@@ -97,8 +98,12 @@ class ReportRepository:
 
 def plain_value(value: Any) -> Any:
     """A database value as a report's JSON answer carries it."""
+    if isinstance(value, float):
+        # SQLite sums decimal columns in binary floats (1805.9499999999998); 15 significant
+        # digits is what a double holds exactly and what SQLite itself prints.
+        value = Decimal(f"{value:.15g}")
     if isinstance(value, Decimal):
-        return str(value)
+        return plain_str(value)
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):

@@ -1566,55 +1566,55 @@ export interface components {
             /**
              * Qty
              * Format: decimal
-             * @example 12.50
+             * @example 1.5
              */
             qty: string;
             /**
              * Price
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             price: string;
             /**
              * Price Incl Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             price_incl_tax: string;
             /**
              * Row Total
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             row_total: string;
             /**
              * Discount
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             discount: string;
             /**
              * Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             tax: string;
             /**
              * Row Grand Total
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             row_grand_total: string;
             /**
              * Qty Refunded
              * Format: decimal
-             * @example 12.50
+             * @example 1.5
              */
             qty_refunded: string;
             /**
              * Amount Refunded
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             amount_refunded: string;
         };
@@ -1644,31 +1644,31 @@ export interface components {
             /**
              * Subtotal
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             subtotal: string;
             /**
              * Discount
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             discount: string;
             /**
              * Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             tax: string;
             /**
              * Grand Total
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             grand_total: string;
             /**
              * Total Refunded
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             total_refunded: string;
             /** Coupon Code */
@@ -1706,7 +1706,7 @@ export interface components {
             /**
              * Amount
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             amount: string;
             /** Reference */
@@ -1783,7 +1783,11 @@ export interface components {
             attribute_set: string;
             /** Enabled */
             enabled: boolean;
-            /** Price */
+            /**
+             * Price
+             * Format: decimal
+             * @example 39.20
+             */
             price: string;
             /** Special Price */
             special_price: string | null;
@@ -1896,7 +1900,7 @@ export interface components {
             /**
              * Qty
              * Format: decimal
-             * @example 12.50
+             * @example 1.5
              */
             qty: string;
             /** Restock */
@@ -1904,25 +1908,25 @@ export interface components {
             /**
              * Row Total
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             row_total: string;
             /**
              * Discount
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             discount: string;
             /**
              * Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             tax: string;
             /**
              * Amount
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             amount: string;
         };
@@ -1937,13 +1941,13 @@ export interface components {
             /**
              * Total
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             total: string;
             /**
              * Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             tax: string;
             /** Method */
@@ -2148,7 +2152,7 @@ export interface components {
             /**
              * Opening Float
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             opening_float: string;
             /** Sales Count */
@@ -2158,31 +2162,31 @@ export interface components {
             /**
              * Gross Sales
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             gross_sales: string;
             /**
              * Refunds
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             refunds: string;
             /**
              * Net Sales
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             net_sales: string;
             /**
              * Tax
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             tax: string;
             /**
              * Discounts
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             discounts: string;
             /** Payments By Method */
@@ -2192,19 +2196,19 @@ export interface components {
             /**
              * Cash In
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             cash_in: string;
             /**
              * Cash Out
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             cash_out: string;
             /**
              * Expected Cash
              * Format: decimal
-             * @example 12.50
+             * @example 39.20
              */
             expected_cash: string;
             /** Counted Cash */
@@ -2228,7 +2232,7 @@ export interface components {
             /**
              * Quantity
              * Format: decimal
-             * @example 12.50
+             * @example 1.5
              */
             quantity: string;
             /** In Stock */
@@ -2284,7 +2288,7 @@ export interface components {
             /**
              * Max Discount Percent
              * Format: decimal
-             * @example 12.50
+             * @example 1.5
              */
             max_discount_percent: string;
             /** Permissions */
@@ -2328,9 +2332,17 @@ export interface components {
         };
         /** TierPriceOut */
         TierPriceOut: {
-            /** Qty */
+            /**
+             * Qty
+             * Format: decimal
+             * @example 1.5
+             */
             qty: string;
-            /** Price */
+            /**
+             * Price
+             * Format: decimal
+             * @example 39.20
+             */
             price: string;
             /** Customer Group Id */
             customer_group_id: number | null;

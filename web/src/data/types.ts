@@ -200,7 +200,7 @@ export interface Bootstrap {
   registers: { code: string; location_code: string; name: string }[];
   categories: { id: number; name: string; parent_id: number | null; position: number }[];
   customer_groups: { id: number; code: string; tax_class: string }[];
-  attributes: { code: string; label: string; options: { value: string; label: string }[] }[];
+  attributes: { code: string; label: string; options: { value: number | string; label: string }[] }[];
   datasets: string[];
   feed_position: number;
   /**

@@ -15,12 +15,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Engine
 
-from till.api.deps import EngineDep, PrincipalDep
+from till.api.deps import EngineDep, staff
 from till.api.schemas import Problem, Time
 from till.api.spreadsheet import safe_cell
 from till.domain.errors import Invalid
@@ -30,6 +30,9 @@ from till.storage.events import AuditQuery
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/admin", tags=["audit"])
+
+#: Admins read the whole log; managers (who adjust stock) their locations' stock and cash lines.
+Auditor = Annotated[Principal, Depends(staff(Permission.STOCK_ADJUST))]
 
 #: Lines fetched per round trip while a CSV export streams.
 EXPORT_PAGE = 1000
@@ -117,7 +120,7 @@ def _readable(principal: Principal, query: AuditQuery) -> AuditQuery:
 @router.get("/audit", response_model=AuditPageOut, responses=_REFUSALS)
 def audit_log(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: Auditor,
     since: Since = None,
     until: Until = None,
     staff_id: StaffId = None,
@@ -148,7 +151,7 @@ def audit_log(
 )
 def audit_csv(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: Auditor,
     since: Since = None,
     until: Until = None,
     staff_id: StaffId = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 
-from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep
+from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep, public, staff
 from till.api.schemas import (
     ChangePasswordIn,
     ChangePinIn,
@@ -25,6 +25,9 @@ from till.services import auth, credentials
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["auth"])
+
+#: Registering, listing and revoking tills (managers and admins, at their locations).
+Devices = Annotated[auth.Principal, Depends(staff(Permission.MANAGE_DEVICES))]
 
 
 def staff_out(principal: auth.Principal) -> StaffOut:
@@ -54,6 +57,7 @@ def _session(signed: auth.SignedIn) -> SessionOut:
     response_model=SessionOut,
     summary="Sign in with username and password",
     responses=problems(401, 423, 429),
+    dependencies=[Depends(public("the password; lockout and a rate limit per source"))],
 )
 def sign_in(
     body: SignInIn,
@@ -85,6 +89,7 @@ def _source(request: Request) -> str:
     response_model=SessionOut,
     summary="Switch staff with a PIN on a registered till",
     responses=problems(401, 423, 429),
+    dependencies=[Depends(public("the PIN and the till's device token; lockout and a rate limit"))],
 )
 def pin_sign_in(
     body: PinIn,
@@ -163,16 +168,15 @@ def me(principal: PrincipalDep) -> StaffOut:
     tags=["devices"],
     responses=problems(403, 404),
 )
-def register_device(body: DeviceIn, engine: EngineDep, principal: PrincipalDep) -> DeviceRegistered:
+def register_device(body: DeviceIn, engine: EngineDep, principal: Devices) -> DeviceRegistered:
     """Register a till to a register (manager or admin); its token is shown once."""
     device_id, token, series = auth.register_device(engine, principal, body.name, body.register_code)
     return DeviceRegistered(device_id=device_id, device_token=token, receipt_series=series)
 
 
 @router.get("/devices", response_model=list[DeviceOut], tags=["devices"], responses=problems(403))
-def list_devices(engine: EngineDep, principal: PrincipalDep) -> list[DeviceOut]:
+def list_devices(engine: EngineDep, principal: Devices) -> list[DeviceOut]:
     """Registered devices at the member's locations, revoked ones too."""
-    principal.staff.require(Permission.MANAGE_DEVICES)
     with UnitOfWork(engine) as uow:
         at = {r.code: r.location_code for r in uow.reference.registers()}
         return [
@@ -188,6 +192,6 @@ def list_devices(engine: EngineDep, principal: PrincipalDep) -> list[DeviceOut]:
     tags=["devices"],
     responses=problems(403, 404),
 )
-def revoke_device(device_id: str, engine: EngineDep, principal: PrincipalDep) -> None:
+def revoke_device(device_id: str, engine: EngineDep, principal: Devices) -> None:
     """Revoke a till: its device token and every sign-in on it stop working at once."""
     auth.revoke_device(engine, principal, device_id)

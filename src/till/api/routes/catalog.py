@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from till.api.deps import EngineDep, IdPath, PrincipalDep
+from till.api.deps import EngineDep, IdPath, PrincipalDep, staff
 from till.api.schemas import CustomerIn, CustomerOut, ProductOut, StockAdjustmentIn, StockOut, problems
 from till.domain.customers import Customer
 from till.domain.inventory import StockAdjustment
 from till.domain.staff import Permission
 from till.services import customers as customer_service
+from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.services.stock import adjust_stock, stock_of
 from till.services.sync import customer_json, product_json
@@ -21,6 +22,10 @@ router = APIRouter(prefix="/api")
 
 Search = Annotated[str, Query(min_length=1, max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]
+#: Any member, about every location: a till sends a customer to the shop that has the item.
+Everywhere = Annotated[Principal, Depends(staff(scoped=False))]
+StockKeeper = Annotated[Principal, Depends(staff(Permission.STOCK_ADJUST))]
+CustomerMaker = Annotated[Principal, Depends(staff(Permission.CUSTOMER_CREATE))]
 
 
 @router.get("/products", response_model=list[ProductOut], tags=["catalog"])
@@ -54,7 +59,7 @@ def get_product(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
 
 
 @router.get("/stock/{sku}", response_model=StockOut, tags=["stock"], responses=problems(404))
-def get_stock(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+def get_stock(sku: str, engine: EngineDep, principal: Everywhere) -> Any:
     """A sku's quantity at every source and salable quantity at every location."""
     return stock_of(engine, sku)
 
@@ -65,7 +70,7 @@ def get_stock(sku: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     tags=["stock"],
     responses=problems(403, 404),
 )
-def post_adjustment(body: StockAdjustmentIn, engine: EngineDep, principal: PrincipalDep) -> None:
+def post_adjustment(body: StockAdjustmentIn, engine: EngineDep, principal: StockKeeper) -> None:
     """Count, damage, receive, correct or transfer stock, with a reason (stock_adjust permission)."""
     adjust_stock(engine, principal, StockAdjustment(**body.model_dump()))
 
@@ -98,9 +103,8 @@ def get_customer(customer_id: IdPath, engine: EngineDep, principal: PrincipalDep
         403, 409, also={200: {"model": CustomerOut, "description": "a replay: the customer exists already"}}
     ),
 )
-def create_customer(body: CustomerIn, response: Response, engine: EngineDep, principal: PrincipalDep) -> Any:
+def create_customer(body: CustomerIn, response: Response, engine: EngineDep, principal: CustomerMaker) -> Any:
     """Create a customer at the till (201); a retry with the same client_key answers it again (200)."""
-    principal.staff.require(Permission.CUSTOMER_CREATE)
     customer = Customer(body.email, body.firstname, body.lastname, body.group_id, body.phone)
     customer_id, created = customer_service.create_customer(engine, customer, body.client_key)
     if not created:

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from till.api.deps import (
+    AdminDep,
     BigIdPath,
     EngineDep,
-    PrincipalDep,
     TransportsDep,
-    require_admin,
 )
 from till.api.schemas import problems
 from till.queue import deadletters, store
@@ -23,28 +22,25 @@ router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems
 @router.get("/dead-letters")
 def list_dead_letters(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: AdminDep,
     queue: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Dead letters, newest first (payload, tries and the last error)."""
-    require_admin(principal)
     return store.dead_letters(engine, queue, limit)
 
 
 @router.get("/dead-letters/{letter_id}", responses=problems(404))
-def get_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: AdminDep) -> dict[str, Any]:
     """One dead letter."""
-    require_admin(principal)
     return deadletters.inspect(engine, letter_id)
 
 
 @router.post("/dead-letters/{letter_id}/replay", responses=problems(404, 409))
 async def replay_dead_letter(
-    letter_id: BigIdPath, engine: EngineDep, transports: TransportsDep, principal: PrincipalDep
+    letter_id: BigIdPath, engine: EngineDep, transports: TransportsDep, principal: AdminDep
 ) -> dict[str, Any]:
     """Put a dead letter back in its queue with fresh tries."""
-    require_admin(principal)
     letter = await deadletters.replay(engine, transports("replay"), letter_id, by=principal.actor())
     return {"replayed": letter["id"], "queue": letter["queue"], "message_id": letter["message_id"]}
 
@@ -52,7 +48,6 @@ async def replay_dead_letter(
 @router.delete(
     "/dead-letters/{letter_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409)
 )
-def discard_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: PrincipalDep) -> None:
+def discard_dead_letter(letter_id: BigIdPath, engine: EngineDep, principal: AdminDep) -> None:
     """Give up on a dead letter for good."""
-    require_admin(principal)
     deadletters.discard(engine, letter_id, by=principal.actor())

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from till.api.deps import EngineDep, PrincipalDep, require_manager
+from till.api.deps import EngineDep, ManagerDep
 from till.api.schemas import problems
 from till.storage.uow import UnitOfWork
 
@@ -17,11 +17,10 @@ router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems
 @router.get("/flags")
 def flags(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: ManagerDep,
     kind: Annotated[str | None, Query(description="oversold, totals_mismatch, price_differs, …")] = None,
 ) -> list[dict[str, Any]]:
     """Flagged sales (oversold, totals mismatch, …) at the caller's locations."""
-    require_manager(principal)
     with UnitOfWork(engine) as uow:
         found = [f for f in uow.sales.flags() if principal.staff.works_at(f["location_code"])]
     return [f for f in found if kind is None or f.get("flag") == kind]

@@ -8,10 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from till.api.deps import (
+    AdminDep,
     EngineDep,
-    PrincipalDep,
-    require_admin,
-    require_manager,
+    ManagerDep,
 )
 from till.api.schemas import problems
 from till.queue import scheduler
@@ -30,24 +29,21 @@ class JobChange(BaseModel):
 
 
 @router.get("/jobs")
-def list_jobs(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def list_jobs(engine: EngineDep, principal: ManagerDep) -> list[dict[str, Any]]:
     """Scheduled jobs: schedule, next run, last run and its result."""
-    require_manager(principal)
     return scheduler.list_jobs(engine)
 
 
 @router.get("/jobs/{name}/runs", responses=problems(404))
-def job_runs(name: str, engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def job_runs(name: str, engine: EngineDep, principal: ManagerDep) -> list[dict[str, Any]]:
     """A job's recent runs."""
-    require_manager(principal)
     scheduler.get_job(engine, name)
     return scheduler.job_history(engine, name)
 
 
 @router.patch("/jobs/{name}", responses=problems(404))
-def change_job(name: str, body: JobChange, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def change_job(name: str, body: JobChange, engine: EngineDep, principal: AdminDep) -> dict[str, Any]:
     """Change a job (admins)."""
-    require_admin(principal)
     return scheduler.change_job(
         engine,
         name,

@@ -8,8 +8,7 @@ from fastapi import APIRouter
 
 from till.api.deps import (
     EngineDep,
-    PrincipalDep,
-    require_manager,
+    ManagerDep,
 )
 from till.api.schemas import problems
 from till.storage.uow import UnitOfWork
@@ -29,9 +28,8 @@ def _device(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/locations")
-def locations(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def locations(engine: EngineDep, principal: ManagerDep) -> list[dict[str, Any]]:
     """Locations with their registers and the devices registered to each."""
-    require_manager(principal)
     with UnitOfWork(engine) as uow:
         devices = uow.devices.all()
         registers = uow.reference.registers()

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from till.api.deps import public
 from till.api.schemas import Problem
 from till.magento.settings import MagentoSettings, get_magento_settings
 from till.magento.webhook import BadNotice, read_notice, refresh, verify
@@ -31,6 +32,7 @@ def _settings(request: Request) -> MagentoSettings:
 @router.post(
     "/api/magento/webhook",
     status_code=202,
+    dependencies=[Depends(public("Magento signs each notice (X-Till-Signature) with the shared secret"))],
     responses={
         401: {"model": Problem, "description": "the signature is missing, wrong or too old"},
         404: {

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from till.api.deps import (
     EngineDep,
-    PrincipalDep,
-    require_manager,
+    ManagerDep,
+    staff,
 )
 from till.api.schemas import Day, Money, Time, problems
+from till.domain.staff import Permission
 from till.services import price_changes
+from till.services.auth import Principal
 
 #: Every back-office route is for managers or admins: any may answer 403.
 router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems(403))
+
+#: Changing catalog prices (managers and admins).
+Pricer = Annotated[Principal, Depends(staff(Permission.PRICE_OVERRIDE, scoped=False))]
 
 
 class PriceIn(BaseModel):
@@ -40,20 +45,19 @@ class PriceScheduleIn(BaseModel):
 
 
 @router.put("/prices/{sku}", responses=problems(404))
-def put_price(sku: str, body: PriceIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def put_price(sku: str, body: PriceIn, engine: EngineDep, principal: Pricer) -> dict[str, Any]:
     """Change a price now (tills hear it through the feed and the live stream)."""
     return price_changes.change_price(engine, principal, sku, **body.model_dump())
 
 
 @router.get("/price-schedules")
-def list_price_schedules(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def list_price_schedules(engine: EngineDep, principal: ManagerDep) -> list[dict[str, Any]]:
     """Planned, running and ended special prices."""
-    require_manager(principal)
     return price_changes.price_schedule_list(engine)
 
 
 @router.post("/price-schedules", status_code=status.HTTP_201_CREATED, responses=problems(404))
-async def schedule_price(body: PriceScheduleIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+async def schedule_price(body: PriceScheduleIn, engine: EngineDep, principal: Pricer) -> dict[str, Any]:
     """Plan a special price; the `special-prices` job starts and ends it."""
     return await run_in_threadpool(
         price_changes.schedule_special_price,

@@ -12,9 +12,8 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 
-from till.api.deps import EngineDep, PrincipalDep
+from till.api.deps import EngineDep, ManagerDep
 from till.api.schemas import problems
-from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
@@ -110,7 +109,7 @@ _REFUSED_SALE = {
 )
 def rejected_sales(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: ManagerDep,
     before: Annotated[
         str | None, Query(max_length=400, description="the X-Next-Before of the previous page")
     ] = None,
@@ -120,7 +119,6 @@ def rejected_sales(
     `X-Next-Before` is the cursor of the next page (absent on the last). A body over 4 KiB is
     listed as `payload: null` with `payload_bytes` and a `payload_preview`;
     `GET /api/rejected-sales/{key}` gives it whole."""
-    principal.staff.require(Permission.REPORTS)
     cursor = None if before is None else _uncursor(before)
     with UnitOfWork(engine) as uow:
         sees = _may_see(uow, principal)
@@ -147,10 +145,9 @@ def rejected_sales(
     ),
 )
 def rejected_sale(
-    key: Annotated[str, Path(max_length=80)], engine: EngineDep, principal: PrincipalDep
+    key: Annotated[str, Path(max_length=80)], engine: EngineDep, principal: ManagerDep
 ) -> Response:
     """One refused sale, its body whole."""
-    principal.staff.require(Permission.REPORTS)
     with UnitOfWork(engine) as uow:
         row = uow.sales.rejected(key)
         if row is None or not _may_see(uow, principal)(row):

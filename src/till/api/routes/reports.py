@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from till.api.deps import EngineDep, PrincipalDep, SettingsDep
+from till.api.deps import AdminDep, EngineDep, PrincipalDep, SettingsDep
 from till.api.schemas import problems
 from till.api.spreadsheet import safe_cell
 from till.services import reports
@@ -36,14 +36,14 @@ def list_reports(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, A
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems(400, 403, 409))
-def save_report(body: ReportIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def save_report(body: ReportIn, engine: EngineDep, principal: AdminDep) -> dict[str, Any]:
     """Save a report (admins). A statement that is not one SELECT is refused with 400."""
     report = reports.Report(body.name, body.title, body.sql, body.params, tuple(body.roles), body.description)
     return reports.save_report(engine, principal, report).json()
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
-def delete_report(name: str, engine: EngineDep, principal: PrincipalDep) -> None:
+def delete_report(name: str, engine: EngineDep, principal: AdminDep) -> None:
     """Delete a saved report (admins)."""
     reports.delete_report(engine, principal, name)
 

@@ -7,12 +7,12 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
-from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep
+from till.api.deps import EngineDep, SaleWriterDep, staff
 from till.api.schemas import (
     Key,
     OrderOut,
@@ -27,10 +27,16 @@ from till.api.schemas import (
 from till.domain.sales import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
+from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["orders"])
+
+Seller = Annotated[Principal, Depends(staff(Permission.SELL))]
+Refunder = Annotated[Principal, Depends(staff(Permission.REFUND, elsewhere=Permission.RETURN_ELSEWHERE))]
+#: Sales are read at the member's locations, and anywhere by one who takes returns there.
+Reader = Annotated[Principal, Depends(staff(elsewhere=Permission.RETURN_ELSEWHERE))]
 
 
 @router.post(
@@ -46,7 +52,7 @@ router = APIRouter(prefix="/api", tags=["orders"])
         },
     ),
 )
-def create_order(body: SaleIn, writer: SaleWriterDep, principal: PrincipalDep, response: Response) -> Any:
+def create_order(body: SaleIn, writer: SaleWriterDep, principal: Seller, response: Response) -> Any:
     """Place one sale, idempotently: the same idempotency key never makes a second sale."""
     principal.staff.require(Permission.SELL, body.location_code)
     [result] = writer.place([pushed_sale(body, device_id=principal.device_id)])
@@ -88,7 +94,7 @@ def _order_uncursor(value: str) -> tuple[datetime, str]:
 @router.get("/orders", response_model=list[OrderOut], responses=problems(403))
 def list_orders(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: Reader,
     response: Response,
     location_code: str | None = None,
     register_code: str | None = None,
@@ -109,9 +115,11 @@ def list_orders(
     the header `X-Next-Cursor`: pass it as `cursor` for the next, older page (paged by
     (created_at, id), so no sale is skipped when several share a second)."""
     member = principal.staff
+    # A sale to take back at another store is found by its receipt number or key.
+    looking_up = (receipt_number or idempotency_key) is not None and member.can(Permission.RETURN_ELSEWHERE)
     if location_code is not None:
         member.require(Permission.SELL, location_code)
-    elif member.locations:
+    elif member.locations and not looking_up:
         if len(member.locations) == 1:
             location_code = next(iter(member.locations))
         else:
@@ -129,15 +137,15 @@ def list_orders(
         )
     if len(found) == limit:
         response.headers["X-Next-Cursor"] = _order_cursor(found[-1])
-    return [order_out(o) for o in found if member.works_at(o.location_code)]
+    return [order_out(o) for o in found if looking_up or member.works_at(o.location_code)]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=problems(404))
-def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
+def get_order(order_id: str, engine: EngineDep, principal: Reader) -> Any:
     """One sale with its lines, payments and what was refunded."""
     with UnitOfWork(engine) as uow:
         order = uow.sales.get(order_id)
-        if order is None or not principal.staff.works_at(order.location_code):
+        if order is None or not refund_service.may_read(principal, order.location_code):
             raise NotFound(f"no order {order_id}")
         return order_out(order)
 
@@ -151,7 +159,7 @@ def get_order(order_id: str, engine: EngineDep, principal: PrincipalDep) -> Any:
     ),
 )
 def create_refund(
-    order_id: str, body: RefundIn, engine: EngineDep, principal: PrincipalDep, response: Response
+    order_id: str, body: RefundIn, engine: EngineDep, principal: Refunder, response: Response
 ) -> Any:
     """Refund units of lines (refund permission), with a restock choice per line."""
     refund_id, created = refund_service.refund(
@@ -173,10 +181,10 @@ def create_refund(
 
 
 @router.get("/orders/{order_id}/refunds", response_model=list[RefundOut], responses=problems(404))
-def list_refunds(order_id: str, engine: EngineDep, principal: PrincipalDep) -> list[Any]:
+def list_refunds(order_id: str, engine: EngineDep, principal: Reader) -> list[Any]:
     """Refunds of a sale."""
     with UnitOfWork(engine) as uow:
         order = uow.sales.get(order_id)
-        if order is None or not principal.staff.works_at(order.location_code):
+        if order is None or not refund_service.may_read(principal, order.location_code):
             raise NotFound(f"no order {order_id}")
         return [refund_out(r) for r in uow.sales.refunds_of(order_id)]

@@ -5,29 +5,32 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, BeforeValidator, Field
 
 from till.api.deps import (
     EngineDep,
-    PrincipalDep,
-    require_manager,
+    ManagerDep,
+)
+from till.api.deps import (
+    staff as staff_access,
 )
 from till.api.schemas import ResetPasswordIn, ResetPinIn, SessionsEnded, decimal_string, no_float, problems
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
 from till.services import auth as auth_service
 from till.services import credentials
-from till.services.auth import add_staff
+from till.services.auth import Principal, add_staff
 from till.storage.uow import UnitOfWork
 
 #: Every back-office route is for managers or admins: any may answer 403.
 router = APIRouter(prefix="/api/admin", tags=["back office"], responses=problems(403))
 
+StaffManager = Annotated[Principal, Depends(staff_access(Permission.MANAGE_STAFF))]
+
 
 @router.get("/roles")
-def roles(principal: PrincipalDep) -> list[dict[str, Any]]:
+def roles(principal: ManagerDep) -> list[dict[str, Any]]:
     """Each role's permissions and discount limit."""
-    require_manager(principal)
     return [
         {
             "role": role.value,
@@ -39,9 +42,8 @@ def roles(principal: PrincipalDep) -> list[dict[str, Any]]:
 
 
 @router.get("/staff")
-def staff(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def staff(engine: EngineDep, principal: ManagerDep) -> list[dict[str, Any]]:
     """Members of staff (no secrets)."""
-    require_manager(principal)
     with UnitOfWork(engine) as uow:
         return [
             {
@@ -69,9 +71,8 @@ class StaffIn(BaseModel):
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problems(404))
-def create_staff(body: StaffIn, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_staff(body: StaffIn, engine: EngineDep, principal: StaffManager) -> dict[str, Any]:
     """Add a member of staff (manage_staff: admins)."""
-    principal.staff.require(Permission.MANAGE_STAFF)
     staff_id = add_staff(
         engine,
         username=body.username,
@@ -105,11 +106,10 @@ class StaffChange(BaseModel):
 
 @router.patch("/staff/{username}", responses=problems(404))
 def change_staff(
-    username: str, body: StaffChange, engine: EngineDep, principal: PrincipalDep
+    username: str, body: StaffChange, engine: EngineDep, principal: StaffManager
 ) -> dict[str, Any]:
     """Change a member of staff or deactivate them (manage_staff: admins); audited with the
     fields before and after. A deactivated member's tokens stop working at once."""
-    principal.staff.require(Permission.MANAGE_STAFF)
     member = auth_service.change_staff(
         engine,
         username,
@@ -132,7 +132,7 @@ def change_staff(
 
 
 @router.post("/staff/{username}/pin", response_model=SessionsEnded, responses=problems(404))
-def reset_pin(username: str, body: ResetPinIn, engine: EngineDep, principal: PrincipalDep) -> SessionsEnded:
+def reset_pin(username: str, body: ResetPinIn, engine: EngineDep, principal: StaffManager) -> SessionsEnded:
     """Give a member a new PIN (manage_staff: admins): 6 to 8 digits beyond a cashier's role.
     Their lock is lifted, their sessions end, and tills drop the old PIN at their next pull."""
     ended = credentials.reset_pin(engine, username, body.pin, principal.actor(), principal.staff)
@@ -141,7 +141,7 @@ def reset_pin(username: str, body: ResetPinIn, engine: EngineDep, principal: Pri
 
 @router.post("/staff/{username}/password", response_model=SessionsEnded, responses=problems(404))
 def reset_password(
-    username: str, body: ResetPasswordIn, engine: EngineDep, principal: PrincipalDep
+    username: str, body: ResetPasswordIn, engine: EngineDep, principal: StaffManager
 ) -> SessionsEnded:
     """Give a member a new password (manage_staff: admins), at least 8 characters. Their lock
     is lifted and every session of theirs ends."""

@@ -6,22 +6,25 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from till.api.convert import pushed_sale
-from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep
+from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep, staff
 from till.api.live import PING_FRAME, READY_FRAME
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.errors import Invalid
 from till.domain.staff import Permission
+from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.services.sync import DATASETS, PushedCustomer, accept_push, pull, reference_data
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
+
+Seller = Annotated[Principal, Depends(staff(Permission.SELL))]
 #: Seconds of quiet after which a live stream gets a ping.
 PING_SECONDS = 15.0
 
@@ -38,7 +41,7 @@ def _pull_route(dataset: str) -> None:
     async def pull_dataset(
         engine: EngineDep,
         settings_: SettingsDep,
-        principal: PrincipalDep,
+        principal: Seller,
         location: Annotated[str, Query(min_length=1, max_length=32, description="the till's location")],
         cursor: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
         limit: Annotated[int | None, Query(ge=1, le=5000)] = None,
@@ -67,7 +70,7 @@ for _dataset in DATASETS:
 
 @router.post("/push", response_model=PushOut, responses=problems(403))
 def push(
-    body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: PrincipalDep, writer: SaleWriterDep
+    body: PushIn, engine: EngineDep, settings_: SettingsDep, principal: Seller, writer: SaleWriterDep
 ) -> Any:
     """Push a batch from the outbox. Every item gets a result; replaying any part of any batch
     returns the same results and creates nothing new. A sale is never refused for stock."""
@@ -79,7 +82,10 @@ def push(
         PushedCustomer(c.client_key, c.email, c.firstname, c.lastname, c.group_id, c.phone)
         for c in body.customers
     ]
-    sales = [pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at) for s in body.sales]
+    sales = [
+        pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at, pushed_by=principal.staff)
+        for s in body.sales
+    ]
     result = accept_push(engine, writer, customers, sales)
     return PushOut(
         customers=[
@@ -118,7 +124,7 @@ def _location_exists(engine: Engine, code: str) -> bool:
 async def events(
     request: Request,
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: Seller,
     location: Annotated[str, Query(min_length=1, max_length=32)],
 ) -> StreamingResponse:
     """Each `changes` event carries `{"dataset": "stock"|"prices", "items": [...]}`: every entity

@@ -8,11 +8,10 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from till.api.deps import (
+    AdminDep,
     EngineDep,
     IdPath,
-    PrincipalDep,
     SettingsDep,
-    require_admin,
 )
 from till.api.schemas import problems
 from till.queue import webhooks
@@ -39,19 +38,17 @@ class WebhookChange(BaseModel):
 
 
 @router.get("/webhooks")
-def list_webhooks(engine: EngineDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+def list_webhooks(engine: EngineDep, principal: AdminDep) -> list[dict[str, Any]]:
     """Webhook endpoints (secrets are shown only when made)."""
-    require_admin(principal)
     return webhooks.list_endpoints(engine)
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
 def create_webhook(
-    body: WebhookIn, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+    body: WebhookIn, engine: EngineDep, settings: SettingsDep, principal: AdminDep
 ) -> dict[str, Any]:
     """Add an endpoint; the answer holds its signing secret, this once. A loopback or private
     address is refused (400) unless TILL_WEBHOOKS_ALLOW_PRIVATE is set."""
-    require_admin(principal)
     return webhooks.add_endpoint(
         engine,
         body.name,
@@ -63,9 +60,8 @@ def create_webhook(
 
 
 @router.get("/webhooks/{endpoint_id}", responses=problems(404))
-def get_webhook(endpoint_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_webhook(endpoint_id: IdPath, engine: EngineDep, principal: AdminDep) -> dict[str, Any]:
     """One endpoint."""
-    require_admin(principal)
     return webhooks.get_endpoint(engine, endpoint_id)
 
 
@@ -75,10 +71,9 @@ def change_webhook(
     body: WebhookChange,
     engine: EngineDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: AdminDep,
 ) -> dict[str, Any]:
     """Change an endpoint's name, url, topics, or switch it off and on."""
-    require_admin(principal)
     return webhooks.change_endpoint(
         engine,
         endpoint_id,
@@ -89,7 +84,6 @@ def change_webhook(
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
-def delete_webhook(endpoint_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> None:
+def delete_webhook(endpoint_id: IdPath, engine: EngineDep, principal: AdminDep) -> None:
     """Delete an endpoint."""
-    require_admin(principal)
     webhooks.remove_endpoint(engine, endpoint_id, by=principal.actor())

@@ -14,6 +14,7 @@ from pydantic import (
 from till.api.schemas.common import (
     Code,
     DecimalOut,
+    MoneyOut,
     Sku,
     Strict,
     decimal_string,
@@ -22,8 +23,8 @@ from till.api.schemas.common import (
 
 
 class TierPriceOut(BaseModel):
-    qty: str
-    price: str
+    qty: DecimalOut
+    price: MoneyOut
     customer_group_id: int | None
 
 
@@ -33,8 +34,8 @@ class ProductOut(BaseModel):
     type: str
     attribute_set: str
     enabled: bool
-    price: str
-    special_price: str | None
+    price: MoneyOut
+    special_price: MoneyOut | None
     special_from: str | None
     special_to: str | None
     tier_prices: list[TierPriceOut]

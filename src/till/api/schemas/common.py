@@ -19,6 +19,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from till.domain.money import money_str, plain_str
+
 
 def no_float(value: Any) -> Any:
     """Amounts, quantities and percents travel as decimal strings only (docs/sync.md): a JSON
@@ -79,7 +81,18 @@ def _utc(value: datetime) -> datetime:
 
 
 def _as_str(value: Decimal) -> str:
-    return format(value, "f")
+    return plain_str(value)
+
+
+def _as_money(value: Decimal) -> str:
+    return money_str(value)
+
+
+#: The wire's two dialects for numbers (docs/sync.md): money with exactly the currency's two
+#: places, quantities and rates in plain decimal notation (never an exponent, never a JSON
+#: number). Every decimal in an answer is one or the other.
+MONEY_PATTERN = r"^-?\d+\.\d{2}$"
+PLAIN_PATTERN = r"^-?\d+(\.\d+)?$"
 
 
 def decimal_string(places: int, *, signed: bool = False, example: str = "12.50") -> WithJsonSchema:
@@ -116,8 +129,17 @@ Percent = Annotated[
     PlainSerializer(_as_str, return_type=str, when_used="json"),
     decimal_string(4, example="10"),
 ]
+#: An amount of money in an answer: the currency's two places ("39.20", never "39.2000").
+MoneyOut = Annotated[
+    Decimal,
+    PlainSerializer(_as_money, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "decimal", "pattern": MONEY_PATTERN, "examples": ["39.20"]}),
+]
+#: A quantity or a rate in an answer: plain decimal notation ("20", "8.875", "2.0000"; never "2E+1").
 DecimalOut = Annotated[
-    Decimal, PlainSerializer(_as_str, return_type=str, when_used="json"), decimal_string(4, signed=True)
+    Decimal,
+    PlainSerializer(_as_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "decimal", "pattern": PLAIN_PATTERN, "examples": ["1.5"]}),
 ]
 #: A row id as the database stores it (32-bit): a bigger or non-positive number is malformed (422).
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]

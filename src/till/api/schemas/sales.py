@@ -19,6 +19,7 @@ from till.api.schemas.common import (
     DecimalOut,
     Key,
     Money,
+    MoneyOut,
     Percent,
     Quantity,
     RegisterCode,
@@ -170,19 +171,19 @@ class OrderLineOut(BaseModel):
     sku: str
     name: str
     qty: DecimalOut
-    price: DecimalOut
-    price_incl_tax: DecimalOut
-    row_total: DecimalOut
-    discount: DecimalOut
-    tax: DecimalOut
-    row_grand_total: DecimalOut
+    price: MoneyOut
+    price_incl_tax: MoneyOut
+    row_total: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    row_grand_total: MoneyOut
     qty_refunded: DecimalOut
-    amount_refunded: DecimalOut
+    amount_refunded: MoneyOut
 
 
 class PaymentOut(BaseModel):
     method: str
-    amount: DecimalOut
+    amount: MoneyOut
     reference: str
 
 
@@ -196,11 +197,11 @@ class OrderOut(BaseModel):
     customer_id: int | None
     created_at: TimeOut
     state: str
-    subtotal: DecimalOut
-    discount: DecimalOut
-    tax: DecimalOut
-    grand_total: DecimalOut
-    total_refunded: DecimalOut
+    subtotal: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    grand_total: MoneyOut
+    total_refunded: MoneyOut
     coupon_code: str | None
     flags: list[str]
     lines: list[OrderLineOut]
@@ -226,18 +227,18 @@ class RefundLineOut(BaseModel):
     sku: str
     qty: DecimalOut
     restock: bool
-    row_total: DecimalOut
-    discount: DecimalOut
-    tax: DecimalOut
-    amount: DecimalOut
+    row_total: MoneyOut
+    discount: MoneyOut
+    tax: MoneyOut
+    amount: MoneyOut
 
 
 class RefundOut(BaseModel):
     id: str
     order_id: str
     idempotency_key: str
-    total: DecimalOut
-    tax: DecimalOut
+    total: MoneyOut
+    tax: MoneyOut
     method: str
     lines: list[RefundLineOut]
     duplicate: bool = False

@@ -10,8 +10,8 @@ from pydantic import (
 )
 
 from till.api.schemas.common import (
-    DecimalOut,
     Money,
+    MoneyOut,
     Strict,
     TimeOut,
 )
@@ -36,20 +36,20 @@ class ShiftReportOut(BaseModel):
     register_code: str
     opened_at: TimeOut
     closed_at: TimeOut | None
-    opening_float: DecimalOut
+    opening_float: MoneyOut
     sales_count: int
     refunds_count: int
-    gross_sales: DecimalOut
-    refunds: DecimalOut
-    net_sales: DecimalOut
-    tax: DecimalOut
-    discounts: DecimalOut
-    payments_by_method: dict[str, DecimalOut]
-    cash_in: DecimalOut
-    cash_out: DecimalOut
-    expected_cash: DecimalOut
-    counted_cash: DecimalOut | None
-    difference: DecimalOut | None
+    gross_sales: MoneyOut
+    refunds: MoneyOut
+    net_sales: MoneyOut
+    tax: MoneyOut
+    discounts: MoneyOut
+    payments_by_method: dict[str, MoneyOut]
+    cash_in: MoneyOut
+    cash_out: MoneyOut
+    expected_cash: MoneyOut
+    counted_cash: MoneyOut | None
+    difference: MoneyOut | None
 
 
 class ShiftOpened(BaseModel):
