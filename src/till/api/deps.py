@@ -137,12 +137,19 @@ def staff(
 
 
 def access_of(dependant: Any) -> list[dict[str, Any]]:
-    """The access declarations among a route's dependencies (FastAPI's `Dependant` tree)."""
+    """The access declarations among a route's dependencies (FastAPI's `Dependant` tree). A
+    members' route that also reads its own bearer token (to keep its session) is guarded by the
+    member's check: the token's declaration then adds nothing."""
+    found = _declarations(dependant)
+    return [d for d in found if d["who"] != "token"] or found
+
+
+def _declarations(dependant: Any) -> list[dict[str, Any]]:
     if dependant.call in ACCESS:
         return [ACCESS[dependant.call]]  # not its own parts (the bearer token)
     found: list[dict[str, Any]] = []
     for sub in dependant.dependencies:
-        found += access_of(sub)
+        found += _declarations(sub)
     return found
 
 
