@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 
@@ -71,3 +72,27 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     """What is stored for a token: its SHA-256, so a database leak leaks no live token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_approval(secret_key: str, staff_id: int, device_id: str, expires_at: int) -> str:
+    """A manager's approval on a till, signed with the deployment's secret (HMAC-SHA256):
+    `staff_id.device_id.expires_at.signature`, `expires_at` in Unix seconds."""
+    body = f"{staff_id}.{device_id}.{expires_at}"
+    return f"{body}.{_approval_mac(secret_key, body)}"
+
+
+def read_approval(secret_key: str, approval: str) -> tuple[int, str, int]:
+    """(staff id, device id, expiry in Unix seconds) of an approval this server signed;
+    ValueError for anything else (malformed, altered, signed with another secret)."""
+    parts = approval.split(".")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+        raise ValueError("the approval is not one this server gives")
+    body = ".".join(parts[:3])
+    if not hmac.compare_digest(parts[3], _approval_mac(secret_key, body)):
+        raise ValueError("the approval's signature does not check")
+    return int(parts[0]), parts[1], int(parts[2])
+
+
+def _approval_mac(secret_key: str, body: str) -> str:
+    key = hashlib.sha256(b"till approval\0" + secret_key.encode()).digest()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
+from till.domain.acting import ApprovalProof
 from till.domain.sales import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
 from till.domain.totals import LineDiscount
+from till.security import read_approval
+from till.services.auth import Principal
 from till.services.sales import PushedSale
 
 
+def approval_proof(secret_key: str, approval: str | None) -> tuple[ApprovalProof | None, str | None]:
+    """The approval a till attached, if this server signed it; else why it does not check."""
+    if approval is None:
+        return None, None
+    try:
+        staff_id, device_id, expires = read_approval(secret_key, approval)
+        return ApprovalProof(staff_id, device_id, datetime.fromtimestamp(expires, UTC)), None
+    except (ValueError, OverflowError, OSError) as exc:
+        return None, f"the approval's proof does not check: {exc}"
+
+
 def pushed_sale(
-    item: SaleIn | InvalidSale, *, device_id: str | None = None, till_clock: datetime | None = None
+    item: SaleIn | InvalidSale,
+    *,
+    sender: Principal | None = None,
+    secret_key: str = "",
+    till_clock: datetime | None = None,
 ) -> PushedSale:
-    """A wire sale as the sale service takes it (from the registered till `device_id`, whose
-    clock read `till_clock` when it sent the sale); a malformed one keeps its reason."""
+    """A wire sale as the sale service takes it (sent by the session `sender`, on its till,
+    whose clock read `till_clock` when it sent the sale); a malformed one keeps its reason."""
     if isinstance(item, InvalidSale):
         raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
         key = str(raw.get("idempotency_key") or "")
@@ -57,14 +75,19 @@ def pushed_sale(
         )
     except (OrderError, ValueError) as exc:
         return PushedSale(item.idempotency_key, item.register_code, payload, error=str(exc))
+    proof, proof_error = approval_proof(secret_key, item.approval)
     return PushedSale(
         item.idempotency_key,
         item.register_code,
         payload,
         sale=sale,
         customer_key=item.customer_key,
-        device_id=device_id,
+        device_id=None if sender is None else sender.device_id,
         till_clock=till_clock,
+        sender=sender,
+        sign_in=item.sign_in,
+        approval=proof,
+        approval_error=proof_error,
     )
 
 

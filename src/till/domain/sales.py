@@ -99,6 +99,12 @@ def check_receipt_number(register_code: str, number: str) -> None:
         raise OrderError(f"receipt number {number!r} does not belong to register {register_code}")
 
 
+def receipt_series_of(number: str) -> str | None:
+    """The device series of a receipt number (`B` of `NYC1-B-000042`), None for the old form."""
+    match = RECEIPT_NUMBER.match(number)
+    return None if match is None else match["series"]
+
+
 def check_idempotency_key(key: str) -> None:
     """Refuse a key that cannot identify a sale for ever (too short, odd characters)."""
     if not IDEMPOTENCY_KEY.match(key):
@@ -373,7 +379,12 @@ def accept_sale(
 #: A flag's name and what a manager reads about it.
 Flags = dict[str, dict[str, Any]]
 #: Flags of a sale that are also sensitive actions, and their audit-log action.
-AUDITED_FLAGS = {"over_limit": "discount.over_limit", "price_override": "price.override"}
+AUDITED_FLAGS = {
+    "over_limit": "discount.over_limit",
+    "price_override": "price.override",
+    "unverified_seller": "sale.unverified_seller",
+    "unverified_approval": "approval.unverified",
+}
 
 
 def assess(

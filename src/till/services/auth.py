@@ -37,6 +37,8 @@ class Principal:
     staff: StaffMember
     device_id: str | None = None
     register_code: str | None = None
+    #: The device's receipt-number series on its register (`NYC1-B-…`), if it has one.
+    receipt_series: str | None = None
 
     def actor(self, location_code: str | None = None, register_code: str | None = None) -> Actor:
         """This member as the audit log names them, acting at a location and register (the
@@ -301,7 +303,12 @@ def _settle(
         )
         uow.events.audit("signin", {"pin": by_pin}, who)
         uow.commit()
-    principal = Principal(member, device_id, None if device is None else device["register_code"])
+    principal = Principal(
+        member,
+        device_id,
+        None if device is None else device["register_code"],
+        None if device is None else device.get("receipt_series"),
+    )
     return SignedIn(token, expires, principal)
 
 
@@ -314,7 +321,7 @@ def authenticate(engine: Engine, token: str) -> Principal:
         member = uow.staff.by_id(row["staff_id"])
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
-        return Principal(member, row["device_id"], row["register_code"])
+        return Principal(member, row["device_id"], row["register_code"], row["receipt_series"])
 
 
 def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
@@ -353,7 +360,7 @@ def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
             session_started=started,
             not_after=ends,
         )
-        principal = Principal(member, row["device_id"], row["register_code"])
+        principal = Principal(member, row["device_id"], row["register_code"], row["receipt_series"])
         uow.events.audit("token.refreshed", {}, principal.actor())
         uow.commit()
     return SignedIn(fresh, expires, principal)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from till.api.deps import EngineDep, IdPath, PrincipalDep
+from till.api.routes.refused_actions import acted_by, kept_if_refused
 from till.api.schemas import (
     CashMovementIn,
     CloseShiftIn,
@@ -28,8 +29,15 @@ router = APIRouter(prefix="/api", tags=["shifts"])
     responses=problems(403, 404, 409),
 )
 def open_shift(register_code: str, body: OpenShiftIn, engine: EngineDep, principal: PrincipalDep) -> Any:
-    """Open the register's shift with the cash float in the drawer."""
-    shift_id = shifts.open_shift(engine, principal, register_code, body.opening_float)
+    """Open the register's shift with the cash float in the drawer; `acted_by` names who did it
+    on the till (here and in the other steps). A refusal other than 409 (open already) is kept
+    for a manager (`GET /api/refused-actions`)."""
+    with kept_if_refused(
+        engine, principal, kind="shift_open", register_code=register_code, body=body, keep_conflict=False
+    ):
+        shift_id = shifts.open_shift(
+            engine, principal, register_code, body.opening_float, acted_by(body.acted_by)
+        )
     return ShiftOpened(shift_id=shift_id, register_code=register_code)
 
 
@@ -50,7 +58,14 @@ def cash_movement(
     register_code: str, body: CashMovementIn, engine: EngineDep, principal: PrincipalDep
 ) -> None:
     """Put cash into or take it out of the drawer, with the reason."""
-    shifts.move_cash(engine, principal, register_code, CashMovement(body.kind, body.amount, body.reason))
+    with kept_if_refused(engine, principal, kind="cash", register_code=register_code, body=body):
+        shifts.move_cash(
+            engine,
+            principal,
+            register_code,
+            CashMovement(body.kind, body.amount, body.reason),
+            acted_by(body.acted_by),
+        )
 
 
 @router.post(
@@ -60,7 +75,10 @@ def cash_movement(
 )
 def close_shift(register_code: str, body: CloseShiftIn, engine: EngineDep, principal: PrincipalDep) -> Any:
     """Close the shift with the counted cash; answers the Z report."""
-    return shifts.close_shift(engine, principal, register_code, body.counted_cash)
+    with kept_if_refused(engine, principal, kind="shift_close", register_code=register_code, body=body):
+        return shifts.close_shift(
+            engine, principal, register_code, body.counted_cash, acted_by(body.acted_by)
+        )
 
 
 @router.get("/shifts/{shift_id}/z-report", response_model=ShiftReportOut, responses=problems(403, 404))

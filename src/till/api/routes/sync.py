@@ -79,7 +79,10 @@ def push(
         PushedCustomer(c.client_key, c.email, c.firstname, c.lastname, c.group_id, c.phone)
         for c in body.customers
     ]
-    sales = [pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at) for s in body.sales]
+    sales = [
+        pushed_sale(s, sender=principal, secret_key=settings_.secret_key, till_clock=body.sent_at)
+        for s in body.sales
+    ]
     result = accept_push(engine, writer, customers, sales)
     return PushOut(
         customers=[

@@ -7,6 +7,7 @@ Money and quantities travel as decimal strings; a JSON float for money is refuse
 from __future__ import annotations
 
 from till.api.schemas.auth import (
+    ApprovalOut,
     DeviceIn,
     DeviceOut,
     DeviceRegistered,
@@ -23,6 +24,7 @@ from till.api.schemas.catalog import (
     TierPriceOut,
 )
 from till.api.schemas.common import (
+    ActedByIn,
     Code,
     Day,
     DecimalOut,
@@ -32,6 +34,7 @@ from till.api.schemas.common import (
     Quantity,
     RegisterCode,
     RowId,
+    SignInWay,
     Sku,
     Strict,
     Time,
@@ -82,6 +85,8 @@ from till.api.schemas.sync import (
 
 __all__ = [
     "PROBLEMS",
+    "ActedByIn",
+    "ApprovalOut",
     "CashMovementIn",
     "ClientTotalsIn",
     "CloseShiftIn",
@@ -126,6 +131,7 @@ __all__ = [
     "ShiftOpened",
     "ShiftReportOut",
     "SignInIn",
+    "SignInWay",
     "Sku",
     "SourceLevelOut",
     "StaffOut",

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from till.api.schemas.common import (
+    ActedByIn,
     Code,
     DecimalOut,
     Key,
@@ -23,6 +24,7 @@ from till.api.schemas.common import (
     Quantity,
     RegisterCode,
     RowId,
+    SignInWay,
     Sku,
     Strict,
     Time,
@@ -94,6 +96,19 @@ class SaleIn(Strict):
         default=None,
         description="staff id of the manager who approved a discount over the cashier's limit or a "
         "typed price at the till; kept in the audit log with the sale",
+    )
+    sign_in: SignInWay | None = Field(
+        default=None,
+        description="how the seller got onto the till: `online` (the server saw the sign-in on this "
+        "device) or `offline_pin` (a PIN checked on the till alone: the sale is kept, flagged "
+        "`unverified_seller`). A seller the server never saw on this device and no offline switch "
+        "was recorded for is rejected",
+    )
+    approval: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description="the server's signed approval (POST /api/auth/approvals) for `approved_by`; "
+        "without it (approved offline) or if it does not check, the sale is flagged "
+        "`unverified_approval` and the exception is not recorded as approved",
     )
 
 
@@ -216,6 +231,7 @@ class RefundLineIn(Strict):
 class RefundIn(Strict):
     idempotency_key: Key
     register_code: RegisterCode
+    acted_by: ActedByIn | None = None
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
     method: Literal["cash", "card", "other"] = "cash"
     reason: Annotated[str, Field(max_length=255)] = ""
