@@ -74,23 +74,23 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_approval(secret_key: str, staff_id: int, device_id: str, expires_at: int) -> str:
+def sign_approval(secret_key: str, staff_id: int, device_id: str, issued_at: int, expires_at: int) -> str:
     """A manager's approval on a till, signed with the deployment's secret (HMAC-SHA256):
-    `staff_id.device_id.expires_at.signature`, `expires_at` in Unix seconds."""
-    body = f"{staff_id}.{device_id}.{expires_at}"
+    `staff_id.device_id.issued_at.expires_at.signature`, times in Unix seconds."""
+    body = f"{staff_id}.{device_id}.{issued_at}.{expires_at}"
     return f"{body}.{_approval_mac(secret_key, body)}"
 
 
-def read_approval(secret_key: str, approval: str) -> tuple[int, str, int]:
-    """(staff id, device id, expiry in Unix seconds) of an approval this server signed;
+def read_approval(secret_key: str, approval: str) -> tuple[int, str, int, int]:
+    """(staff id, device id, issued, expires in Unix seconds) of an approval this server signed;
     ValueError for anything else (malformed, altered, signed with another secret)."""
     parts = approval.split(".")
-    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+    if len(parts) != 5 or not all(p.isdigit() and len(p) < 16 for p in (parts[0], parts[2], parts[3])):
         raise ValueError("the approval is not one this server gives")
-    body = ".".join(parts[:3])
-    if not hmac.compare_digest(parts[3], _approval_mac(secret_key, body)):
+    body = ".".join(parts[:4])
+    if not hmac.compare_digest(parts[4], _approval_mac(secret_key, body)):
         raise ValueError("the approval's signature does not check")
-    return int(parts[0]), parts[1], int(parts[2])
+    return int(parts[0]), parts[1], int(parts[2]), int(parts[3])
 
 
 def _approval_mac(secret_key: str, body: str) -> str:

@@ -240,8 +240,8 @@ def test_an_approval_counts_only_with_the_servers_proof(live: Live) -> None:
         other_proof = device.post("/api/auth/approvals", json={"username": "grace", "pin": grace.pin}).json()[
             "approval"
         ]
-    staff_id, device_id, expires = proof.split(".")[:3]
-    forged = sign_approval("not the server's secret", int(staff_id), device_id, int(expires))
+    staff_id, device_id, issued, expires = proof.split(".")[:4]
+    forged = sign_approval("not the server's secret", int(staff_id), device_id, int(issued), int(expires))
     cases = {
         "signed": proof,
         "forged": forged,

@@ -19,8 +19,9 @@ def approval_proof(secret_key: str, approval: str | None) -> tuple[ApprovalProof
     if approval is None:
         return None, None
     try:
-        staff_id, device_id, expires = read_approval(secret_key, approval)
-        return ApprovalProof(staff_id, device_id, datetime.fromtimestamp(expires, UTC)), None
+        staff_id, device_id, issued, expires = read_approval(secret_key, approval)
+        moments = (datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC))
+        return ApprovalProof(staff_id, device_id, *moments), None
     except (ValueError, OverflowError, OSError) as exc:
         return None, f"the approval's proof does not check: {exc}"
 

@@ -9,7 +9,7 @@ second it can never check, so what such a member does is kept as the fact it is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from till.domain.staff import ROLE_PERMISSIONS, PermissionDenied, Role, StaffMember
@@ -115,6 +115,7 @@ class ApprovalProof:
 
     staff_id: int
     device_id: str
+    issued_at: datetime
     expires_at: datetime
 
 
@@ -125,9 +126,11 @@ def judge_approval(
     *,
     device_id: str | None,
     moment: datetime,
+    slack: timedelta,
 ) -> str | None:
     """Why an approval cannot be believed, or None when the server signed it for this manager,
-    this device and a moment within its life (or when nothing was approved)."""
+    this device and a sale made within its life (give or take `slack` for the till's clock), or
+    when nothing was approved."""
     if approved_by is None:
         return None
     if proof is None:
@@ -136,6 +139,9 @@ def judge_approval(
         return f"the proof is of staff {proof.staff_id}, not {approved_by}"
     if device_id is None or proof.device_id != device_id:
         return "the proof was given to another device"
-    if moment > proof.expires_at:
-        return f"the proof expired at {proof.expires_at.isoformat()}, before the sale"
+    if not proof.issued_at - slack <= moment <= proof.expires_at + slack:
+        return (
+            f"the proof was good from {proof.issued_at.isoformat()} to {proof.expires_at.isoformat()}, "
+            f"not for a sale made at {moment.isoformat()}"
+        )
     return None

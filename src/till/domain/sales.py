@@ -345,6 +345,7 @@ def accept_sale(
     group_id: int,
     received_at: datetime,
     till_clock: datetime | None,
+    approval_checked: bool = True,
 ) -> AcceptedSale:
     """Decide a sale in one step: when it happened (server clock), its price with the store's
     rules, its change, the order it becomes and what it is flagged for (`assess`).
@@ -368,7 +369,13 @@ def accept_sale(
     change = change_due(sale.client_totals.grand_total, sale.payments)
     order = Order.from_sale(order_id, sale, priced.totals, customer_id, moment)
     flags = assess(
-        sale, priced.totals, priced.catalog_prices, seller=seller, approver=approver, moment=moment
+        sale,
+        priced.totals,
+        priced.catalog_prices,
+        seller=seller,
+        approver=approver,
+        moment=moment,
+        approval_checked=approval_checked,
     )
     order.flags = set(flags)
     return AcceptedSale(order, flags, priced, change, day)
@@ -395,6 +402,7 @@ def assess(
     seller: StaffMember,
     approver: StaffMember | None,
     moment: datetime,
+    approval_checked: bool = True,
 ) -> Flags:
     """What a sale is flagged for: the whole policy, in one place. A flag never refuses a sale.
 
@@ -407,9 +415,9 @@ def assess(
     - `clock_skew`: the sale's time was moved to `moment`, the server's clock.
 
     `catalog_prices` are the catalog's final prices of the lines, in order. `seller` and
-    `approver` are who the caller holds responsible (today the staff the till
-    named; an unknown approver is None and approves nothing). `oversold` is decided later,
-    against stock, by the writer.
+    `approver` are who the caller holds responsible; an unknown approver is None, and one the
+    server has no proof of (`approval_checked` false) is named but approves nothing.
+    `oversold` is decided later, against stock, by the writer.
     """
     flags: Flags = {}
     check = TotalsCheck(totals, sale.client_totals)
@@ -439,7 +447,11 @@ def assess(
         if line.unit_price != catalog and line.price_override
     }
     if overridden:
-        approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        approves = (
+            approval_checked
+            and approver is not None
+            and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        )
         flags["price_override"] = {
             "lines": overridden,
             "allowed": seller.can(Permission.PRICE_OVERRIDE) or approves,
@@ -451,7 +463,8 @@ def assess(
     worst = largest_discount_percent(sale, totals)
     if worst > seller.max_discount_percent:
         approves = (
-            approver is not None
+            approval_checked
+            and approver is not None
             and approver.can(Permission.DISCOUNT, sale.location_code)
             and worst <= approver.max_discount_percent
         )

@@ -136,10 +136,20 @@ def approve(
     approval signed with the deployment's secret for this manager on this device, good for
     APPROVAL_MINUTES. Raises AuthFailed, Locked, or PermissionDenied for a member who may not
     approve (override a price)."""
-    signed = sign_in(engine, settings, username, pin, device_token=device_token, by_pin=True, source=source)
+    signed = sign_in(
+        engine,
+        settings,
+        username,
+        pin,
+        device_token=device_token,
+        by_pin=True,
+        source=source,
+        success_action="approval.pin",
+    )
     principal = signed.principal
     member = principal.staff
-    expires = datetime.now(UTC) + timedelta(minutes=APPROVAL_MINUTES)
+    issued = datetime.now(UTC)
+    expires = issued + timedelta(minutes=APPROVAL_MINUTES)
     with UnitOfWork(engine) as uow:
         uow.devices.revoke_token(token_digest(signed.token))
         register = (
@@ -152,5 +162,7 @@ def approve(
         uow.events.audit("approval.given", {"expires_at": expires.isoformat()}, principal.actor(location))
         uow.commit()
     assert principal.device_id is not None  # a PIN works only on a registered till
-    token = sign_approval(settings.secret_key, member.id, principal.device_id, int(expires.timestamp()))
+    token = sign_approval(
+        settings.secret_key, member.id, principal.device_id, int(issued.timestamp()), int(expires.timestamp())
+    )
     return Approval(token, member, expires)

@@ -88,6 +88,7 @@ def sign_in(
     device_token: str | None = None,
     by_pin: bool = False,
     source: str = "unknown",
+    success_action: str = "signin",
 ) -> SignedIn:
     """Check a password (or a PIN on a registered device) and hand out a token.
 
@@ -108,7 +109,7 @@ def sign_in(
     source = source[:45]
     attempt = _look_up(engine, settings, username, device_token, by_pin, source)
     matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
-    return _settle(engine, settings, attempt, username, secret, by_pin, matches)
+    return _settle(engine, settings, attempt, username, secret, by_pin, matches, success_action)
 
 
 #: Refusals of one (source, username) in a window audited one by one; after that one line at
@@ -229,6 +230,7 @@ def _settle(
     secret: str,
     by_pin: bool,
     matches: bool,
+    success_action: str = "signin",
 ) -> SignedIn:
     """Record the outcome in one write transaction, the member's state read again inside it
     (a lock or a deactivation that landed while the hash ran still counts)."""
@@ -301,7 +303,7 @@ def _settle(
         expires = uow.devices.add_token(
             token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
         )
-        uow.events.audit("signin", {"pin": by_pin}, who)
+        uow.events.audit(success_action, {"pin": by_pin}, who)
         uow.commit()
     principal = Principal(
         member,

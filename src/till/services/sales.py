@@ -33,7 +33,7 @@ from till.domain.sales import (
     sale_placed_event,
 )
 from till.domain.staff import Permission, PermissionDenied, StaffMember
-from till.services.acting import judge, sent_by
+from till.services.acting import CLOCK_SLACK, judge, sent_by
 from till.services.auth import Principal
 from till.services.pricing import PricingContext
 from till.storage.events import Actor
@@ -302,7 +302,12 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         acting = judge(uow, sender, sale.staff_id, item.sign_in, sale.location_code, moment)
         member, authority, unverified = acting.member, acting.authority, acting.unverified
         approval_doubt = judge_approval(
-            sale.approved_by, item.approval, item.approval_error, device_id=sender.device_id, moment=moment
+            sale.approved_by,
+            item.approval,
+            item.approval_error,
+            device_id=sender.device_id,
+            moment=moment,
+            slack=CLOCK_SLACK,
         )
     member.require(Permission.SELL, sale.location_code)
 
@@ -320,8 +325,7 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
     # An approval the server cannot check approves nothing; it is kept as a flag.
-    named_approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
-    approver = None if approval_doubt is not None else named_approver
+    approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
     accepted = accept_sale(
         sale,
         order_id=str(uuid.uuid4()),
@@ -330,6 +334,7 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         location=location,
         seller=authority,
         approver=approver,
+        approval_checked=approval_doubt is None,
         customer_id=customer_id,
         group_id=group_id,
         received_at=batch.received_at,
@@ -343,7 +348,7 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         flags["unverified_approval"] = {
             "approved_by": {
                 "staff_id": sale.approved_by,
-                "username": None if named_approver is None else named_approver.username,
+                "username": None if approver is None else approver.username,
             },
             "reason": approval_doubt,
         }
