@@ -63,16 +63,25 @@ export interface StaffRow {
 
 export type OutboxKind = 'sale' | 'customer' | 'refund' | 'shift_open' | 'cash' | 'shift_close';
 
+/** Who did a queued action on the till and how they got onto it (docs/sync.md). */
+export interface ActedBy {
+  staff_id: number;
+  sign_in: 'online' | 'offline_pin';
+  at: string;
+}
 export interface ShiftOpenBody {
   opening_float: string;
+  acted_by?: ActedBy;
 }
 export interface CashBody {
   kind: 'in' | 'out';
   amount: string;
   reason: string;
+  acted_by?: ActedBy;
 }
 export interface ShiftCloseBody {
   counted_cash: string;
+  acted_by?: ActedBy;
 }
 export interface RefundBody extends RefundIn {
   /** The idempotency key of the sale refunded: its order id is known only once the sale is accepted. */
