@@ -14,6 +14,7 @@ export type ShiftReport = Schemas['ShiftReportOut'];
 export type StockOut = Schemas['StockOut'];
 export type OrderOut = Schemas['OrderOut'];
 export type ProductOut = Schemas['ProductOut'];
+export type ApprovalOut = Schemas['ApprovalOut'];
 
 /** The server answered with an error status; `detail` is its message. */
 export class ApiError extends Error {

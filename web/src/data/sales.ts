@@ -111,6 +111,9 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
       customer_key: customer && customer.id === null ? customer.client_key : null,
       coupon_code: priced.promotion.couponCode,
       cart_discount_percent: cart.cartDiscountPercent && dec(cart.cartDiscountPercent).gt(0) ? cart.cartDiscountPercent : null,
+      // A manager's approval, with the server's proof when it was taken online (else flagged).
+      approved_by: cart.approval?.approvedBy ?? null,
+      approval: cart.approval?.proof ?? null,
     };
     receipt = {
       key,

@@ -158,11 +158,22 @@ export interface CartLineState {
   discount: { kind: 'percent' | 'amount'; value: string } | null;
 }
 
+/** A manager's approval of a discount over the cashier's limit, taken on the till by PIN. */
+export interface CartApproval {
+  approvedBy: number;
+  username: string;
+  /** The manager's own discount limit (percent): what the approval covers. */
+  limit: string;
+  /** The server's signed proof (taken online); null when approved offline: the server flags it. */
+  proof: string | null;
+}
+
 export interface CartState {
   lines: CartLineState[];
   customerKey: string | null;
   couponCode: string | null;
   cartDiscountPercent: string | null;
+  approval?: CartApproval | null;
 }
 
 export interface ParkedCart {

@@ -163,8 +163,8 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           row={dec(discountLine.unitPrice).times(dec(discountLine.qty))}
           limit={limit}
           onClose={() => setDiscountLine(null)}
-          onApply={(discount) => {
-            edit({ type: 'lineDiscount', lineKey: discountLine.key, discount });
+          onApply={(discount, approval) => {
+            edit({ type: 'lineDiscount', lineKey: discountLine.key, discount, approval });
             setDiscountLine(null);
           }}
         />
