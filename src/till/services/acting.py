@@ -3,6 +3,7 @@ queued actions it refuses, kept for a manager."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,16 +29,15 @@ def judge(
     sign_in: SignInWay | None,
     location_code: str,
     moment: datetime | None = None,
+    *,
+    find: Callable[[int], StaffMember | None] | None = None,
 ) -> Acting:
     """Who acted for `sender` (the session that sent it): the member the till named, believed
     when the server saw them signed in on the sending device at `moment` (default now).
-    Raises ActorRefused for someone who cannot have acted there."""
-    if staff_id is None or staff_id == sender.staff.id:
-        member = uow.staff.by_id(sender.staff.id)
-        named = sender.staff.id
-    else:
-        member = uow.staff.by_id(staff_id)
-        named = staff_id
+    `find` looks a member up (a batch passes its cache). Raises ActorRefused for someone who
+    cannot have acted there."""
+    named = sender.staff.id if staff_id is None else staff_id
+    member = (find or uow.staff.by_id)(named)
     seen = (
         member is not None
         and sender.device_id is not None

@@ -299,7 +299,9 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         authority, unverified, approval_doubt = member, None, None
     else:
         _check_register(sale, sender)
-        acting = judge(uow, sender, sale.staff_id, item.sign_in, sale.location_code, moment)
+        acting = judge(
+            uow, sender, sale.staff_id, item.sign_in, sale.location_code, moment, find=lookups.member
+        )
         member, authority, unverified = acting.member, acting.authority, acting.unverified
         approval_doubt = judge_approval(
             sale.approved_by,
