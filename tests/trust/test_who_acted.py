@@ -357,3 +357,36 @@ def test_a_refused_queued_action_is_kept_for_a_manager(live: Live) -> None:
     assert refund["device_id"] == till["device_id"] and refund["payload"]["lines"] == mine["lines"]
     [movement] = [r for r in kept if r["kind"] == "cash" and r["staff_id"] == omar.id]
     assert movement["location_code"] == "NYC" and "omar does not work at NYC" in movement["reason"]
+
+
+def test_a_customer_made_on_the_till_is_judged_by_its_maker(live: Live) -> None:
+    till = _till(live)
+    omar, grace = live.store.staff_member("omar"), live.store.staff_member("grace")
+    tag = uuid.uuid4().hex[:8]
+    customers = [
+        {
+            "client_key": f"cust-{tag}-omar",
+            "email": f"omar-made-{tag}@example.com",
+            "firstname": "Ann",
+            "lastname": "Lee",
+            "acted_by": {"staff_id": omar.id, "sign_in": "offline_pin"},
+        },
+        {
+            "client_key": f"cust-{tag}-grace",
+            "email": f"grace-made-{tag}@example.com",
+            "firstname": "Bo",
+            "lastname": "Kim",
+            "acted_by": {"staff_id": grace.id, "sign_in": "offline_pin"},
+        },
+    ]
+    with _on_till(live, till, "maya") as maya:
+        answer = maya.post("/api/sync/push", json={"customers": customers})
+    assert answer.status_code == 200, answer.text
+    by_omar, by_grace = answer.json()["customers"]
+    assert by_omar["customer_id"] is None and "omar does not work at NYC" in by_omar["error"]
+    assert by_grace["customer_id"] is not None
+    with live.sign_in("grace") as manager:
+        kept = manager.get("/api/refused-actions").json()
+    [refused] = [r for r in kept if r["action_key"] == customers[0]["client_key"]]
+    assert refused["kind"] == "customer" and refused["staff_id"] == omar.id
+    assert refused["payload"]["email"] == customers[0]["email"] and refused["location_code"] == "NYC"

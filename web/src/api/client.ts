@@ -9,6 +9,7 @@ export type PushOut = Schemas['PushOut'];
 export type SaleResult = Schemas['SaleResultOut'];
 export type PullOut = Schemas['PullOut'];
 export type CustomerIn = Schemas['CustomerIn'];
+export type PushedCustomerIn = Schemas['PushedCustomerIn'];
 export type RefundIn = Schemas['RefundIn'];
 export type ShiftReport = Schemas['ShiftReportOut'];
 export type StockOut = Schemas['StockOut'];

@@ -1817,7 +1817,7 @@ export interface components {
              * Customers
              * @default []
              */
-            customers: components["schemas"]["CustomerIn"][];
+            customers: components["schemas"]["PushedCustomerIn"][];
             /**
              * Sales
              * @default []
@@ -1835,6 +1835,31 @@ export interface components {
             customers: components["schemas"]["CustomerResultOut"][];
             /** Sales */
             sales: components["schemas"]["SaleResultOut"][];
+        };
+        /**
+         * PushedCustomerIn
+         * @description A customer a till made, with who made it on the till (judged as a queued action is).
+         */
+        PushedCustomerIn: {
+            /** Email */
+            email: string;
+            /** Firstname */
+            firstname: string;
+            /** Lastname */
+            lastname: string;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Group Id
+             * @default 1
+             */
+            group_id: number;
+            /**
+             * Client Key
+             * @description the till's key: a retry creates no second customer
+             */
+            client_key?: string | null;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
         };
         /** RefundIn */
         RefundIn: {
@@ -4072,7 +4097,7 @@ export interface operations {
                     "application/json": {
                         id?: number;
                         /** @enum {string} */
-                        kind?: "refund" | "shift_open" | "cash" | "shift_close";
+                        kind?: "refund" | "shift_open" | "cash" | "shift_close" | "customer";
                         action_key?: string | null;
                         register_code?: string | null;
                         location_code?: string | null;

@@ -3,7 +3,7 @@
  * the record (receipt, customer, shift) and its outbox entry together, so the network is never
  * involved and a crash can never keep one without the other.
  */
-import type { CustomerIn, SaleIn } from '../api/client';
+import type { PushedCustomerIn, SaleIn } from '../api/client';
 import { changeDue, refundLine, type RefundedSoFar } from '../domain/refunds';
 import { Decimal, ZERO, dec, moneyStr, qtyStr, sum } from '../domain/money';
 import type { PricedCart } from '../domain/cart';
@@ -253,18 +253,22 @@ export async function createCustomer(
   database: TillDB,
   registerCode: string,
   fields: { email: string; firstname: string; lastname: string; phone: string | null; groupId: number },
+  actor?: Actor,
 ): Promise<Customer> {
   const clientKey = newKey('cust');
-  const body: CustomerIn = {
+  const body: PushedCustomerIn = {
     client_key: clientKey,
     email: fields.email,
     firstname: fields.firstname,
     lastname: fields.lastname,
     phone: fields.phone,
     group_id: fields.groupId,
+    ...actedBy(actor),
   };
   const customer: Customer = {
-    ...body,
+    email: body.email,
+    firstname: body.firstname,
+    lastname: body.lastname,
     key: clientKey,
     id: null,
     client_key: clientKey,

@@ -1,5 +1,5 @@
 /** What the till keeps in IndexedDB. Server shapes are stored as the pull returns them. */
-import type { CustomerIn, ProductOut, RefundIn, SaleIn } from '../api/client';
+import type { ProductOut, PushedCustomerIn, RefundIn, SaleIn } from '../api/client';
 
 /** A product as the pull returns it (the server's ProductOut), plus the till's search words. */
 export type Product = ProductOut & {
@@ -88,7 +88,7 @@ export interface RefundBody extends RefundIn {
   sale_key: string;
 }
 
-export type OutboxBody = SaleIn | CustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
+export type OutboxBody = SaleIn | PushedCustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
 
 export interface OutboxEntry {
   seq?: number;

@@ -226,12 +226,20 @@ describe('pushing the outbox', () => {
     const receipt = await sell(ctx, '2');
     const grace = { staffId: 3, signIn: 'offline_pin' as const };
     await recordRefund(ctx.db, receipt, [{ lineNo: 1, qty: dec('1'), restock: true }], 'cash', 'changed mind', grace);
+    await createCustomer(ctx.db, 'NYC1', { email: 'ann@example.com', firstname: 'Ann', lastname: 'Lee', phone: null, groupId: 1 }, grace);
     await openShift(ctx.db, 'NYC1', 'Grace', dec('100.00'), grace);
     await moveCash(ctx.db, 'NYC1', 'out', dec('5.00'), 'bank', grace);
-    handler = (method, path, body) => (path === '/api/sync/push' ? accept('accepted')(method, path, body) : { status: 201, body: {} });
+    handler = (method, path, body) => {
+      if (path !== '/api/sync/push') return { status: 201, body: {} };
+      const push = body as PushIn;
+      const customers = (push.customers ?? []).map((c) => ({ client_key: c.client_key, customer_id: 78, created: true }));
+      return { status: 200, body: { customers, sales: accept('accepted')(method, path, body).body.sales } };
+    };
     await pushOutbox(ctx);
     const refund = calls.find((c) => c.path.endsWith('/refunds'));
     expect(refund?.body).toMatchObject({ acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
+    const pushed = calls.filter((c) => c.path === '/api/sync/push').flatMap((c) => (c.body as PushIn).customers ?? []);
+    expect(pushed[0]).toMatchObject({ email: 'ann@example.com', acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
     for (const step of ['/api/registers/NYC1/shift', '/api/registers/NYC1/shift/cash']) {
       expect(calls.find((c) => c.path === step)?.body).toMatchObject({ acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
     }

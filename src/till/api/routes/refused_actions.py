@@ -65,7 +65,7 @@ _REFUSED_ACTION = {
     "type": "object",
     "properties": {
         "id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["refund", "shift_open", "cash", "shift_close"]},
+        "kind": {"type": "string", "enum": ["refund", "shift_open", "cash", "shift_close", "customer"]},
         "action_key": {"type": ["string", "null"]},
         "register_code": {"type": ["string", "null"]},
         "location_code": {"type": ["string", "null"]},

@@ -141,12 +141,18 @@ def _unread_clock(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         return None
 
 
+class PushedCustomerIn(CustomerIn):
+    """A customer a till made, with who made it on the till (judged as a queued action is)."""
+
+    acted_by: ActedByIn | None = None
+
+
 class PushIn(Strict):
     """A batch from a till's outbox: customers first (sales may name them), then sales."""
 
     # pydantic copies a default for each instance, so a list is safe here (RUF012 cannot see
     # that Strict is a model once it is imported).
-    customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
+    customers: Annotated[list[PushedCustomerIn], Field(max_length=500)] = []  # noqa: RUF012
     # The hard ceiling; the OpenAPI and the route say the server's own TILL_MAX_BATCH_SALES.
     sales: Annotated[list[PushedSaleIn], Field(max_length=1000)] = []  # noqa: RUF012
     sent_at: Annotated[Time | None, WrapValidator(_unread_clock)] = Field(
