@@ -59,3 +59,48 @@ test("a manager's offline refund on a cashier's session reaches the server, judg
   expect(line?.detail.sent_by?.session_username).toBe('maya');
   await context.close();
 });
+
+test("a manager approves a cashier's 40 % discount by PIN on the till: signed online, flagged offline", async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC1');
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'maya', '1357');
+  await openShift(page);
+
+  async function sellWithApproval(): Promise<string> {
+    await addBySku(page, 'ACC-TOTE-CANVAS');
+    await page.getByRole('button', { name: 'line discount' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Percent').fill('40');
+    await expect(dialog).toContainText('Over your limit of 10%');
+    await expect(dialog.getByRole('button', { name: 'Apply' })).toBeDisabled();
+    await dialog.getByLabel('Manager', { exact: true }).click();
+    await page.getByRole('option', { name: 'Grace Okafor' }).click();
+    await page.getByTestId('approval-pin').fill('3690');
+    await page.getByTestId('approval-submit').click();
+    await expect(dialog).toContainText('Approved by grace');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    const receipt = await pay(page, [['cash', null]]);
+    await page.getByTestId('new-sale').click();
+    return receipt;
+  }
+
+  const online = await sellWithApproval();
+  await context.setOffline(true);
+  await expect(page.getByTestId('sync-badge')).toContainText('Offline');
+  const offline = await sellWithApproval();
+  await context.setOffline(false);
+  await expect(page.getByTestId('sync-badge')).toContainText('Online · 0 unsent', { timeout: 30_000 });
+
+  const flags = await till.api<{ order_id: string; flag: string; detail: { approved?: boolean; reason?: string } }[]>('GET', '/api/admin/flags');
+  const of = async (receipt: string) => {
+    const [order] = await till.api<Order[]>('GET', `/api/orders?receipt_number=${receipt}`);
+    return Object.fromEntries(flags.filter((f) => f.order_id === order.id).map((f) => [f.flag, f.detail]));
+  };
+  const signed = await of(online);
+  expect(signed.over_limit?.approved).toBe(true);
+  expect(signed.unverified_approval).toBeUndefined();
+  const unsigned = await of(offline);
+  expect(unsigned.over_limit?.approved).toBe(false);
+  expect(unsigned.unverified_approval?.reason).toContain('offline');
+  await context.close();
+});
