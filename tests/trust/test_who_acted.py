@@ -14,17 +14,17 @@ Queued actions carry who did them and are judged by that member; a refused one i
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.e2e.conftest import Live, priced, sale_payload
 from tests.integration.helpers import make_sale, sellable_skus
 from till.security import sign_approval
-from till.storage.tables import refunds
+from till.storage.tables import auth_tokens, refunds
 
 
 def _till(live: Live, register: str = "NYC1") -> dict[str, Any]:
@@ -210,9 +210,10 @@ def test_an_offline_pin_switch_is_kept_and_flagged_not_trusted(live: Live) -> No
 
 def test_a_seller_the_server_saw_sign_in_on_the_till_is_believed(live: Live) -> None:
     till = _till(live)
-    _on_till(live, till, "grace").close()  # the manager signs in on this till, online
+    maya = _on_till(live, till, "maya")
+    _on_till(live, till, "grace").close()  # the manager switches in on this till, online
     sale = _sale(live, till, seller="grace", n=1, sign_in="online")
-    with _on_till(live, till, "maya") as maya:
+    with maya:  # pushed later under the cashier's session, as a till's outbox may be
         [result] = maya.post("/api/sync/push", json={"sales": [sale], "sent_at": _now()}).json()["sales"]
     assert result["status"] == "accepted", result
     assert "unverified_seller" not in result["flags"] and "over_limit" not in result["flags"], result
@@ -223,6 +224,31 @@ def test_a_seller_the_server_saw_sign_in_on_the_till_is_believed(live: Live) -> 
         "session_staff_id": live.store.staff_member("maya").id,
         "session_username": "maya",
     }
+
+
+def test_a_manager_who_signed_in_earlier_is_not_at_the_till_all_day(live: Live) -> None:
+    """The manager sets the till up in the morning (her session on it still live); an hour
+    later the cashier takes it. A sale naming the manager now is not believed on the word
+    "online": she was not the one signed in on the till when it was made."""
+    till = _till(live)
+    _on_till(live, till, "grace").close()
+    maya = _on_till(live, till, "maya")
+    members = {"grace": timedelta(hours=4), "maya": timedelta(hours=3)}
+    with live.engine.begin() as conn:  # the morning: both sign-ins moved back, as time passed
+        for username, ago in members.items():
+            conn.execute(
+                update(auth_tokens)
+                .where(
+                    auth_tokens.c.device_id == till["device_id"],
+                    auth_tokens.c.staff_id == live.store.staff_member(username).id,
+                )
+                .values(created_at=datetime.now(UTC) - ago)
+            )
+    sale = _sale(live, till, seller="grace", n=1, sign_in="online")
+    with maya:
+        [result] = maya.post("/api/sync/push", json={"sales": [sale], "sent_at": _now()}).json()["sales"]
+    assert result["status"] == "rejected", result
+    assert "grace was not signed in on this till" in result["reason"]
 
 
 def test_an_approval_counts_only_with_the_servers_proof(live: Live) -> None:

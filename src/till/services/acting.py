@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from till.domain.acting import ActedBy, Acting, SignInWay, judge_actor
 from till.domain.staff import Permission, StaffMember
-from till.security import sign_approval, token_digest
+from till.security import sign_approval
 from till.services.auth import Principal, sign_in
 from till.settings import Settings
 from till.storage.refused import RefusedActions
@@ -132,10 +132,10 @@ def approve(
     engine: Engine, settings: Settings, username: str, pin: str, *, device_token: str | None, source: str
 ) -> Approval:
     """A manager enters their PIN on a till, online: the PIN is checked as any PIN switch
-    (lockout, rate limit, audit), the session that makes is ended at once, and the answer is an
-    approval signed with the deployment's secret for this manager on this device, good for
-    APPROVAL_MINUTES. Raises AuthFailed, Locked, or PermissionDenied for a member who may not
-    approve (override a price)."""
+    (lockout, rate limit, audit) but opens no session (the cashier stays at the till), and the
+    answer is an approval signed with the deployment's secret for this manager on this device,
+    good for APPROVAL_MINUTES. Raises AuthFailed, Locked, or PermissionDenied for a member who
+    may not approve (override a price)."""
     signed = sign_in(
         engine,
         settings,
@@ -145,20 +145,18 @@ def approve(
         by_pin=True,
         source=source,
         success_action="approval.pin",
+        session=False,
     )
     principal = signed.principal
     member = principal.staff
     issued = datetime.now(UTC)
     expires = issued + timedelta(minutes=APPROVAL_MINUTES)
     with UnitOfWork(engine) as uow:
-        uow.devices.revoke_token(token_digest(signed.token))
         register = (
             None if principal.register_code is None else uow.reference.register(principal.register_code)
         )
         location = None if register is None else register.location_code
-        if not member.can(Permission.PRICE_OVERRIDE, location):
-            uow.commit()
-            member.require(Permission.PRICE_OVERRIDE, location)
+        member.require(Permission.PRICE_OVERRIDE, location)
         uow.events.audit("approval.given", {"expires_at": expires.isoformat()}, principal.actor(location))
         uow.commit()
     assert principal.device_id is not None  # a PIN works only on a registered till

@@ -89,6 +89,7 @@ def sign_in(
     by_pin: bool = False,
     source: str = "unknown",
     success_action: str = "signin",
+    session: bool = True,
 ) -> SignedIn:
     """Check a password (or a PIN on a registered device) and hand out a token.
 
@@ -109,7 +110,7 @@ def sign_in(
     source = source[:45]
     attempt = _look_up(engine, settings, username, device_token, by_pin, source)
     matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
-    return _settle(engine, settings, attempt, username, secret, by_pin, matches, success_action)
+    return _settle(engine, settings, attempt, username, secret, by_pin, matches, success_action, session)
 
 
 #: Refusals of one (source, username) in a window audited one by one; after that one line at
@@ -231,6 +232,7 @@ def _settle(
     by_pin: bool,
     matches: bool,
     success_action: str = "signin",
+    session: bool = True,
 ) -> SignedIn:
     """Record the outcome in one write transaction, the member's state read again inside it
     (a lock or a deactivation that landed while the hash ran still counts)."""
@@ -297,12 +299,15 @@ def _settle(
             )
         uow.staff.clear_failures(member.id)
         SignInAttempts(uow.conn).clear(source, member.username)
-        token = new_token()
         device = attempt.device
         device_id = None if device is None else device["id"]
-        expires = uow.devices.add_token(
-            token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
-        )
+        # A secret checked for another purpose (a manager's approval) opens no session.
+        token, expires = "", datetime.now(UTC)
+        if session:
+            token = new_token()
+            expires = uow.devices.add_token(
+                token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
+            )
         uow.events.audit(success_action, {"pin": by_pin}, who)
         uow.commit()
     principal = Principal(

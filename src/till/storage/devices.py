@@ -126,21 +126,24 @@ class DeviceRepository:
         return dict(row._mapping)
 
     def signed_in_at(self, staff_id: int, device_id: str, moment: datetime, slack: timedelta) -> bool:
-        """True if the member held a session on the device at `moment` (give or take `slack`,
-        for the till's clock): a sign-in the server saw, from its start to its end (expiry, or
-        the sign-out or refresh that revoked it; a refreshed session goes on in its new token)."""
+        """True if the member was the one signed in on the device at `moment` (give or take
+        `slack`, for the till's clock): a session of theirs there the server saw, live then (from
+        its sign-in to its expiry, or the sign-out or refresh that revoked it; a refreshed
+        session goes on in its new token), and no other member signed in there after them and
+        before the moment. A manager who set the till up this morning is not at it all day."""
         ended = func.coalesce(auth_tokens.c.revoked_at, auth_tokens.c.expires_at)
-        found = self.conn.execute(
-            select(auth_tokens.c.token_hash)
-            .where(
-                auth_tokens.c.staff_id == staff_id,
+        live = self.conn.execute(
+            select(auth_tokens.c.staff_id, auth_tokens.c.created_at).where(
                 auth_tokens.c.device_id == device_id,
                 auth_tokens.c.created_at <= moment + slack,
                 ended >= moment - slack,
             )
-            .limit(1)
-        ).first()
-        return found is not None
+        ).all()
+        theirs = [row.created_at for row in live if row.staff_id == staff_id]
+        if not theirs:
+            return False
+        since = max(theirs)
+        return not any(row.staff_id != staff_id and since < row.created_at <= moment - slack for row in live)
 
     def spend_token(self, token_hash: str) -> bool:
         """Revoke a live token; False if it was revoked already (by a racing refresh)."""
