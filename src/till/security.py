@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 
@@ -94,3 +95,27 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     """What is stored for a token: its SHA-256, so a database leak leaks no live token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_approval(secret_key: str, staff_id: int, device_id: str, issued_at: int, expires_at: int) -> str:
+    """A manager's approval on a till, signed with the deployment's secret (HMAC-SHA256):
+    `staff_id.device_id.issued_at.expires_at.signature`, times in Unix seconds."""
+    body = f"{staff_id}.{device_id}.{issued_at}.{expires_at}"
+    return f"{body}.{_approval_mac(secret_key, body)}"
+
+
+def read_approval(secret_key: str, approval: str) -> tuple[int, str, int, int]:
+    """(staff id, device id, issued, expires in Unix seconds) of an approval this server signed;
+    ValueError for anything else (malformed, altered, signed with another secret)."""
+    parts = approval.split(".")
+    if len(parts) != 5 or not all(p.isdigit() and len(p) < 16 for p in (parts[0], parts[2], parts[3])):
+        raise ValueError("the approval is not one this server gives")
+    body = ".".join(parts[:4])
+    if not hmac.compare_digest(parts[4], _approval_mac(secret_key, body)):
+        raise ValueError("the approval's signature does not check")
+    return int(parts[0]), parts[1], int(parts[2]), int(parts[3])
+
+
+def _approval_mac(secret_key: str, body: str) -> str:
+    key = hashlib.sha256(b"till approval\0" + secret_key.encode()).digest()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()

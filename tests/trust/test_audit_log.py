@@ -135,6 +135,9 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
     with live.client(device_token=device["device_token"]) as on_till:
         signed = on_till.post("/api/auth/pin", json={"username": "maya", "pin": maya.pin})
         assert signed.status_code == 200, signed.text
+        # The manager approves the discount by PIN on the till; the server signs the approval.
+        approval = on_till.post("/api/auth/approvals", json={"username": "grace", "pin": grace.pin})
+        assert approval.status_code == 200, approval.text
     till = live.client(signed.json()["token"], device["device_token"])
     with till, live.sign_in("grace") as manager, live.sign_in("admin") as admin:
         assert till.post("/api/registers/NYC1/shift", json={"opening_float": "100.00"}).status_code == 201
@@ -150,6 +153,8 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
             "NYC1-000901",
             [{**line, "line_discount": {"kind": "percent", "value": "30"}}],
             approved_by=grace.id,
+            approval=approval.json()["approval"],
+            created_at=datetime.now(UTC).isoformat(),
         )
         typed = _sale(
             live, "NYC1-000902", [{**line, "qty": "1", "unit_price": "1.00", "price_override": True}]
@@ -278,8 +283,11 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
     _find(entries, "deadletter.discarded", id=letters[1], message_id="dead-2")
     assert _find(entries, "shift.closed", counted="110.00")["username"] == "grace"
     _find(entries, "signout")
-    # 29 kinds of action, 39 lines: 4 sign-ins, 8 refused sign-ins, one line for everything else.
-    assert len(entries) == 39 and len({e["action"] for e in entries}) == 29
+    # The manager's approval by PIN on the till: her PIN checked, then the approval given.
+    assert _find(entries, "approval.pin", pin=True)["device_id"] == device["device_id"]
+    assert _find(entries, "approval.given")["username"] == "grace"
+    # 31 kinds of action, 41 lines: 4 sign-ins, 8 refused sign-ins, one line for everything else.
+    assert len(entries) == 41 and len({e["action"] for e in entries}) == 31
     # Who: an id and a name on every line a person made; when: the server's clock.
     assert all(e["username"] for e in entries)
     assert all(started <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC) for e in entries)

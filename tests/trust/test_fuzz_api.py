@@ -166,7 +166,12 @@ def _call(schema: BaseSchema, admin: dict[str, str], method: str, path: str, **k
 @pytest.fixture
 def fuzzed(engine: Engine) -> Iterator[Fuzzed]:
     store = seed_demo(engine)
-    app = create_app(Settings(database_url=str(engine.url), web_dist="/nonexistent"), engine)
+    # Sign-in, PIN and approval operations are all fuzzed from one source: their rate limit (its
+    # own test in test_sign_in_abuse.py) would otherwise answer the walk's own sign-ins 429.
+    settings = Settings(
+        database_url=str(engine.url), web_dist="/nonexistent", signin_attempts_per_minute=100_000
+    )
+    app = create_app(settings, engine)
     # The token is the test's to send; generated Authorization values would only be 401s. An
     # event stream is read up to its first event.
     config = schemathesis.Config.from_dict(

@@ -13,7 +13,8 @@ Expected answers, from the declaration alone:
 - signed out, a made-up token, a till's device token sent as a bearer token: 401 on every
   route not declared `anyone`;
 - a member whose role lacks the declared permission (or who is not an admin, for `admin`):
-  403, before the body is read;
+  403, before the body is read (on an `acting` route, a till's queued step judged by who did
+  it on the till, by the service: the walk's bodies name no one else, so it is the caller);
 - a member whose role has it, with their own location's ids: never 401 or 403;
 - the same member with another location's ids, on a `scoped` route: 403 or 404, and a list
   answered to them names no register of the other location; unless the route declares that

@@ -40,6 +40,7 @@ from till.api.routes import (
     magento,
     monitoring,
     prices,
+    refused_actions,
     rejected_sales,
     reports,
     sales,
@@ -108,7 +109,7 @@ def build_app(
     app.state.sale_writer = sale_writer
     app.state.transports = transports
     app.include_router(health.router)
-    for module in (auth, catalog, sales, rejected_sales, shifts, sync):
+    for module in (auth, catalog, sales, rejected_sales, refused_actions, shifts, sync):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):

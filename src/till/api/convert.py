@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
+from till.domain.acting import ApprovalProof
 from till.domain.sales import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
-from till.domain.staff import StaffMember
 from till.domain.totals import LineDiscount
+from till.security import read_approval
+from till.services.auth import Principal
 from till.services.sales import PushedSale
+
+
+def approval_proof(secret_key: str, approval: str | None) -> tuple[ApprovalProof | None, str | None]:
+    """The approval a till attached, if this server signed it; else why it does not check."""
+    if approval is None:
+        return None, None
+    try:
+        staff_id, device_id, issued, expires = read_approval(secret_key, approval)
+        moments = (datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC))
+        return ApprovalProof(staff_id, device_id, *moments), None
+    except (ValueError, OverflowError, OSError) as exc:
+        return None, f"the approval's proof does not check: {exc}"
 
 
 def pushed_sale(
     item: SaleIn | InvalidSale,
     *,
-    device_id: str | None = None,
+    sender: Principal | None = None,
+    secret_key: str = "",
     till_clock: datetime | None = None,
-    pushed_by: StaffMember | None = None,
 ) -> PushedSale:
-    """A wire sale as the sale service takes it (from the registered till `device_id`, whose
-    clock read `till_clock` when it sent the sale, pushed by `pushed_by`); a malformed one, or
-    one of a location the pushing member does not work at, keeps its reason."""
+    """A wire sale as the sale service takes it (sent by the session `sender`, on its till,
+    whose clock read `till_clock` when it sent the sale); a malformed one, or one of a location
+    the sending member does not work at, keeps its reason."""
     if isinstance(item, InvalidSale):
         raw = item.raw if isinstance(item.raw, dict) else {"raw": item.raw}
         key = str(raw.get("idempotency_key") or "")
@@ -31,9 +45,9 @@ def pushed_sale(
             error = "the sale has no idempotency_key; " + error
         return PushedSale(key[:80], register[:12], raw, error=error)
     payload = item.model_dump(mode="json")
-    if pushed_by is not None and not pushed_by.works_at(item.location_code):
+    if sender is not None and not sender.staff.works_at(item.location_code):
         at = item.location_code
-        why = f"{pushed_by.username} does not work at {at}: a till pushes its own location's sales"
+        why = f"{sender.staff.username} does not work at {at}: a till pushes its own location's sales"
         return PushedSale(item.idempotency_key, item.register_code, payload, error=why)
     try:
         sale = Sale(
@@ -67,14 +81,19 @@ def pushed_sale(
         )
     except (OrderError, ValueError) as exc:
         return PushedSale(item.idempotency_key, item.register_code, payload, error=str(exc))
+    proof, proof_error = approval_proof(secret_key, item.approval)
     return PushedSale(
         item.idempotency_key,
         item.register_code,
         payload,
         sale=sale,
         customer_key=item.customer_key,
-        device_id=device_id,
+        device_id=None if sender is None else sender.device_id,
         till_clock=till_clock,
+        sender=sender,
+        sign_in=item.sign_in,
+        approval=proof,
+        approval_error=proof_error,
     )
 
 

@@ -108,12 +108,18 @@ def staff(
     admin: bool = False,
     scoped: bool = True,
     elsewhere: Permission | None = None,
+    acting: bool = False,
 ) -> Callable[..., Any]:
     """A route for signed-in members: any member, one whose role has `permission`, or admins.
     The role is checked here, before the request's body is read; `scoped` says the route keeps
     to the caller's locations (another location's register, order or shift is refused with
     403 or 404), which the route or its service checks against the thing named, except for a
-    member whose role has `elsewhere` (e.g. reading another store's sale to take it back)."""
+    member whose role has `elsewhere` (e.g. reading another store's sale to take it back).
+
+    `acting`: a till's queued step (refund, cash, shift) names who did it on the till
+    (`acted_by`), who may not be the member whose session sends it (a manager's PIN on a
+    cashier's till): the service judges `permission` against that member (403 and kept for a
+    manager when they lack it), so the session's own role is not checked here."""
 
     async def signed_in(
         engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
@@ -121,7 +127,7 @@ def staff(
         principal = await run_in_threadpool(authenticate, engine, token)
         if admin:
             require_admin(principal)
-        elif permission is not None:
+        elif permission is not None and not acting:
             principal.staff.require(permission)
         return principal
 
@@ -133,6 +139,7 @@ def staff(
         permission=None if permission is None else permission.value,
         scoped=scoped,
         elsewhere=None if elsewhere is None else elsewhere.value,
+        acting=acting or None,
     )
 
 

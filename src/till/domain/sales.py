@@ -99,6 +99,12 @@ def check_receipt_number(register_code: str, number: str) -> None:
         raise OrderError(f"receipt number {number!r} does not belong to register {register_code}")
 
 
+def receipt_series_of(number: str) -> str | None:
+    """The device series of a receipt number (`B` of `NYC1-B-000042`), None for the old form."""
+    match = RECEIPT_NUMBER.match(number)
+    return None if match is None else match["series"]
+
+
 def check_idempotency_key(key: str) -> None:
     """Refuse a key that cannot identify a sale for ever (too short, odd characters)."""
     if not IDEMPOTENCY_KEY.match(key):
@@ -339,6 +345,7 @@ def accept_sale(
     group_id: int,
     received_at: datetime,
     till_clock: datetime | None,
+    approval_checked: bool = True,
 ) -> AcceptedSale:
     """Decide a sale in one step: when it happened (server clock), its price with the store's
     rules, its change, the order it becomes and what it is flagged for (`assess`).
@@ -365,7 +372,13 @@ def accept_sale(
     # a typed code the rules refused is no coupon of the order.
     order.coupon_code = priced.promotion.coupon_code
     flags = assess(
-        sale, priced.totals, priced.catalog_prices, seller=seller, approver=approver, moment=moment
+        sale,
+        priced.totals,
+        priced.catalog_prices,
+        seller=seller,
+        approver=approver,
+        moment=moment,
+        approval_checked=approval_checked,
     )
     order.flags = set(flags)
     return AcceptedSale(order, flags, priced, change, day)
@@ -376,7 +389,12 @@ def accept_sale(
 #: A flag's name and what a manager reads about it.
 Flags = dict[str, dict[str, Any]]
 #: Flags of a sale that are also sensitive actions, and their audit-log action.
-AUDITED_FLAGS = {"over_limit": "discount.over_limit", "price_override": "price.override"}
+AUDITED_FLAGS = {
+    "over_limit": "discount.over_limit",
+    "price_override": "price.override",
+    "unverified_seller": "sale.unverified_seller",
+    "unverified_approval": "approval.unverified",
+}
 
 
 def assess(
@@ -387,6 +405,7 @@ def assess(
     seller: StaffMember,
     approver: StaffMember | None,
     moment: datetime,
+    approval_checked: bool = True,
 ) -> Flags:
     """What a sale is flagged for: the whole policy, in one place. A flag never refuses a sale.
 
@@ -399,9 +418,9 @@ def assess(
     - `clock_skew`: the sale's time was moved to `moment`, the server's clock.
 
     `catalog_prices` are the catalog's final prices of the lines, in order. `seller` and
-    `approver` are who the caller holds responsible (today the staff the till
-    named; an unknown approver is None and approves nothing). `oversold` is decided later,
-    against stock, by the writer.
+    `approver` are who the caller holds responsible; an unknown approver is None, and one the
+    server has no proof of (`approval_checked` false) is named but approves nothing.
+    `oversold` is decided later, against stock, by the writer.
     """
     flags: Flags = {}
     check = TotalsCheck(totals, sale.client_totals)
@@ -431,7 +450,11 @@ def assess(
         if line.unit_price != catalog and line.price_override
     }
     if overridden:
-        approves = approver is not None and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        approves = (
+            approval_checked
+            and approver is not None
+            and approver.can(Permission.PRICE_OVERRIDE, sale.location_code)
+        )
         flags["price_override"] = {
             "lines": overridden,
             "allowed": seller.can(Permission.PRICE_OVERRIDE) or approves,
@@ -443,7 +466,8 @@ def assess(
     worst = largest_discount_percent(sale, totals)
     if worst > seller.max_discount_percent:
         approves = (
-            approver is not None
+            approval_checked
+            and approver is not None
             and approver.can(Permission.DISCOUNT, sale.location_code)
             and worst <= approver.max_discount_percent
         )

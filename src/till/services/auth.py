@@ -39,6 +39,8 @@ class Principal:
     staff: StaffMember
     device_id: str | None = None
     register_code: str | None = None
+    #: The device's receipt-number series on its register (`NYC1-B-…`), if it has one.
+    receipt_series: str | None = None
 
     def actor(self, location_code: str | None = None, register_code: str | None = None) -> Actor:
         """This member as the audit log names them, acting at a location and register (the
@@ -89,6 +91,8 @@ def sign_in(
     device_token: str | None = None,
     by_pin: bool = False,
     source: str = "unknown",
+    success_action: str = "signin",
+    session: bool = True,
 ) -> SignedIn:
     """Check a password (or a PIN on a registered device) and hand out a token.
 
@@ -110,7 +114,9 @@ def sign_in(
     attempt = _look_up(engine, settings, username, device_token, by_pin, source)
     matches = verify_secret(attempt.stored_hash or _stand_in_hash(), secret)
     renewed = _renewed_verifier(attempt, secret) if matches and by_pin else None
-    return _settle(engine, settings, attempt, username, secret, by_pin, matches, renewed)
+    return _settle(
+        engine, settings, attempt, username, secret, by_pin, matches, renewed, success_action, session
+    )
 
 
 def _renewed_verifier(attempt: _Attempt, pin: str) -> str | None:
@@ -250,6 +256,8 @@ def _settle(
     by_pin: bool,
     matches: bool,
     renewed: str | None = None,
+    success_action: str = "signin",
+    session: bool = True,
 ) -> SignedIn:
     """Record the outcome in one write transaction, the member's state read again inside it
     (a lock or a deactivation that landed while the hash ran still counts)."""
@@ -316,20 +324,31 @@ def _settle(
             )
         uow.staff.clear_failures(member.id)
         SignInAttempts(uow.conn).clear(source, member.username)
-        token = new_token()
         device = attempt.device
         device_id = None if device is None else device["id"]
-        fresh_till = device_id is not None and uow.staff.record_device_sign_in(member.id, device_id)
+        # A secret checked for another purpose (a manager's approval) is no sign-in on the till:
+        # it opens no session and brings that till no verifier.
+        fresh_till = (
+            session and device_id is not None and uow.staff.record_device_sign_in(member.id, device_id)
+        )
         if renewed is not None and (secrets_row["pin_offline"] or "") == attempt.pin_offline:
             uow.staff.update(member.id, pin_offline=renewed)
         if fresh_till or renewed is not None:
             uow.changed("staff", [str(member.id)])  # this till's next pull brings the verifier
-        expires = uow.devices.add_token(
-            token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
-        )
-        uow.events.audit("signin", {"pin": by_pin}, who)
+        token, expires = "", datetime.now(UTC)
+        if session:
+            token = new_token()
+            expires = uow.devices.add_token(
+                token_digest(token), member.id, device_id, timedelta(hours=settings.token_ttl_hours)
+            )
+        uow.events.audit(success_action, {"pin": by_pin}, who)
         uow.commit()
-    principal = Principal(member, device_id, None if device is None else device["register_code"])
+    principal = Principal(
+        member,
+        device_id,
+        None if device is None else device["register_code"],
+        None if device is None else device.get("receipt_series"),
+    )
     return SignedIn(token, expires, principal)
 
 
@@ -342,7 +361,7 @@ def authenticate(engine: Engine, token: str) -> Principal:
         member = uow.staff.by_id(row["staff_id"])
         if member is None or not member.active:
             raise AuthFailed("this member of staff is no longer active")
-        return Principal(member, row["device_id"], row["register_code"])
+        return Principal(member, row["device_id"], row["register_code"], row["receipt_series"])
 
 
 def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
@@ -381,7 +400,7 @@ def refresh(engine: Engine, settings: Settings, token: str) -> SignedIn:
             session_started=started,
             not_after=ends,
         )
-        principal = Principal(member, row["device_id"], row["register_code"])
+        principal = Principal(member, row["device_id"], row["register_code"], row["receipt_series"])
         uow.events.audit("token.refreshed", {}, principal.actor())
         uow.commit()
     return SignedIn(fresh, expires, principal)

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from till.domain.acting import ActedBy
 from till.domain.money import ZERO, money_str, plain_str
 from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
 from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
+from till.services.acting import acting_for, sent_by
 from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
@@ -63,10 +65,15 @@ def refund(
     lines: Sequence[RefundLineRequest],
     method: PaymentMethod,
     reason: str = "",
+    acted_by: ActedBy | None = None,
 ) -> tuple[str, bool]:
-    """Refund lines of a sale; returns (refund id, created). A replay returns the first refund."""
+    """Refund lines of a sale; returns (refund id, created). A replay returns the first refund.
+
+    `acted_by` is who did it on the till (a manager who switched in by PIN on a till whose
+    session is a cashier's): the refund is judged by that member; one the server cannot confirm
+    (an offline PIN) is made, as the fact it is, and its order flagged `unverified_refund`."""
     try:
-        return _refund(engine, by, order_id, idempotency_key, register_code, lines, method, reason)
+        return _refund(engine, by, order_id, idempotency_key, register_code, lines, method, reason, acted_by)
     except IntegrityError:
         # A retry of this refund raced us and won; its result is ours.
         with UnitOfWork(engine) as uow:
@@ -85,11 +92,14 @@ def _refund(
     requests: Sequence[RefundLineRequest],
     method: PaymentMethod,
     reason: str,
+    acted_by: ActedBy | None,
 ) -> tuple[str, bool]:
     with UnitOfWork(engine) as uow:
         register = uow.reference.register(register_code)
         if register is None:
             raise NotFound(f"no register {register_code}")
+        sender = by
+        by, acting = acting_for(uow, sender, acted_by, register.location_code)
         # Permission first: a replayed key must not show a refund to someone who may not refund.
         by.staff.require(Permission.REFUND, register.location_code)
         existing = uow.sales.refund_id_for_key(key)
@@ -179,9 +189,11 @@ def _refund(
             "lines": [{"sku": r["sku"], "qty": plain_str(r["qty"]), "restock": r["restock"]} for r in rows],
         }
         uow.events.publish("refund.created", payload)
+        if acting.unverified is not None:
+            uow.sales.flag(order_id, "unverified_refund", {"refund_id": refund_id, **acting.unverified})
         uow.events.audit(
             "refund.created",
-            {**payload, "receipt_number": order.receipt_number, "reason": reason},
+            {**payload, "receipt_number": order.receipt_number, "reason": reason, **sent_by(sender, acting)},
             by.actor(location.code, register_code),
         )
         uow.commit()

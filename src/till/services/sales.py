@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from till.domain.acting import ActorRefused, ApprovalProof, SignInWay, judge_approval
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
@@ -27,9 +28,13 @@ from till.domain.sales import (
     Sale,
     accept_sale,
     order_fulfilled_event,
+    receipt_series_of,
+    sale_moment,
     sale_placed_event,
 )
 from till.domain.staff import Permission, PermissionDenied, StaffMember
+from till.services.acting import CLOCK_SLACK, judge, sent_by
+from till.services.auth import Principal
 from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
@@ -65,6 +70,14 @@ class PushedSale:
     #: The till's clock when it sent the sale, if it said: sale times of a till whose clock is
     #: off are placed on the server's clock (`sale_moment`), flagged `clock_skew`.
     till_clock: datetime | None = None
+    #: The session that sent it (its member, device, register and series): who sold and where
+    #: are judged against it. None only for callers inside the server (the demo seed).
+    sender: Principal | None = None
+    #: How the till says the seller got onto it (docs/sync.md): `online` or `offline_pin`.
+    sign_in: SignInWay | None = None
+    #: The server's signed approval the till attached, if it checked; else why not.
+    approval: ApprovalProof | None = None
+    approval_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -141,7 +154,7 @@ class _Batch:
         else:
             try:
                 self.outcomes.append(_prepare(self, item, item.sale))
-            except (OrderError, PermissionDenied, ValueError) as exc:
+            except (OrderError, PermissionDenied, ActorRefused, ValueError) as exc:
                 self.outcomes.append(self._reject(item, str(exc)))
 
     def _conflict(self, item: PushedSale) -> str | None:
@@ -277,9 +290,27 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
     if register.location_code != sale.location_code:
         raise OrderError(f"register {register.code} is at {register.location_code}, not {sale.location_code}")
     location = context.location(sale.location_code)
-    member = lookups.member(sale.staff_id)
-    if member is None:
-        raise OrderError(f"unknown staff member {sale.staff_id}")
+    sender = item.sender
+    moment = sale_moment(sale.created_at, batch.received_at, item.till_clock)
+    if sender is None:
+        member = lookups.member(sale.staff_id)
+        if member is None:
+            raise OrderError(f"unknown staff member {sale.staff_id}")
+        authority, unverified, approval_doubt = member, None, None
+    else:
+        _check_register(sale, sender)
+        acting = judge(
+            uow, sender, sale.staff_id, item.sign_in, sale.location_code, moment, find=lookups.member
+        )
+        member, authority, unverified = acting.member, acting.authority, acting.unverified
+        approval_doubt = judge_approval(
+            sale.approved_by,
+            item.approval,
+            item.approval_error,
+            device_id=sender.device_id,
+            moment=moment,
+            slack=CLOCK_SLACK,
+        )
     member.require(Permission.SELL, sale.location_code)
 
     customer_id = sale.customer_id
@@ -295,7 +326,7 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         group_id = int(customer["group_id"])
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
-    # An approval is the till's word, like the seller's id: an unknown approver approves nothing.
+    # An approval the server cannot check approves nothing; it is kept as a flag.
     approver = None if sale.approved_by is None else lookups.member(sale.approved_by)
     accepted = accept_sale(
         sale,
@@ -303,14 +334,27 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         rules=context.rules,
         products=products,
         location=location,
-        seller=member,
+        seller=authority,
         approver=approver,
+        approval_checked=approval_doubt is None,
         customer_id=customer_id,
         group_id=group_id,
         received_at=batch.received_at,
         till_clock=item.till_clock,
     )
     order, totals = accepted.order, accepted.priced.totals
+    flags = dict(accepted.flags)
+    if unverified is not None:
+        flags["unverified_seller"] = unverified
+    if approval_doubt is not None:
+        flags["unverified_approval"] = {
+            "approved_by": {
+                "staff_id": sale.approved_by,
+                "username": None if approver is None else approver.username,
+            },
+            "reason": approval_doubt,
+        }
+    order.flags = set(flags)
     extra = {
         "client_subtotal": sale.client_totals.subtotal,
         "client_discount": sale.client_totals.discount,
@@ -323,7 +367,23 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
     }
     # A second sale with this key later in the same batch is a replay of this one.
     batch.known[sale.idempotency_key] = order.id
-    return _Placement(item, order, location, member, extra, accepted.flags, approver)
+    return _Placement(item, order, location, member, extra, flags, approver)
+
+
+def _check_register(sale: Sale, sender: Principal) -> None:
+    """A till sells on its own register, numbering in its own series (old-form numbers stay
+    accepted); a session not on a till sells at a location its member works at (judge)."""
+    if sender.register_code is not None and sale.register_code != sender.register_code:
+        raise OrderError(
+            f"register {sale.register_code} is not this till's register ({sender.register_code}): "
+            "a till sells on its own register"
+        )
+    series = receipt_series_of(sale.receipt_number)
+    if series is not None and sender.receipt_series is not None and series != sender.receipt_series:
+        raise OrderError(
+            f"receipt number {sale.receipt_number} is of series {series}; this till numbers in "
+            f"series {sender.receipt_series}"
+        )
 
 
 def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
@@ -337,7 +397,12 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
         [
             (
                 AUDITED_FLAGS[name],
-                {"order_id": p.order.id, "receipt_number": p.order.receipt_number, **detail},
+                {
+                    "order_id": p.order.id,
+                    "receipt_number": p.order.receipt_number,
+                    **detail,
+                    **sent_by(p.item.sender),
+                },
                 Actor(
                     p.member.id, p.member.username, p.item.device_id, p.location.code, p.order.register_code
                 ),

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from till.domain.acting import ActedBy
 from till.domain.money import ZERO, money_str
 from till.domain.shifts import (
     CashMovement,
@@ -19,6 +20,7 @@ from till.domain.shifts import (
     shift_report,
 )
 from till.domain.staff import Permission
+from till.services.acting import acting_for, sent_by
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
 from till.storage.shifts import ShiftAlreadyOpen
@@ -32,11 +34,16 @@ def _location_of(uow: UnitOfWork, register_code: str) -> str:
     return register.location_code
 
 
-def open_shift(engine: Engine, by: Principal, register_code: str, opening_float: Decimal) -> int:
-    """Open the register's shift; a second open shift is a conflict."""
+def open_shift(
+    engine: Engine, by: Principal, register_code: str, opening_float: Decimal, acted_by: ActedBy | None = None
+) -> int:
+    """Open the register's shift; a second open shift is a conflict. `acted_by` (here and in
+    the other steps) is who did it on the till, judged as a sale's seller is."""
     check_opening_float(opening_float)
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
+        sender = by
+        by, acting = acting_for(uow, sender, acted_by, location)
         by.staff.require(Permission.SHIFT_OPEN, location)
         try:
             shift_id = uow.shifts.open(register_code, by.staff.id, opening_float)
@@ -44,17 +51,21 @@ def open_shift(engine: Engine, by: Principal, register_code: str, opening_float:
             raise Conflict(f"register {register_code} already has an open shift; close it first") from None
         uow.events.audit(
             "shift.opened",
-            {"shift_id": shift_id, "float": str(opening_float)},
+            {"shift_id": shift_id, "float": str(opening_float), **sent_by(sender, acting)},
             by.actor(location, register_code),
         )
         uow.commit()
     return shift_id
 
 
-def move_cash(engine: Engine, by: Principal, register_code: str, movement: CashMovement) -> None:
+def move_cash(
+    engine: Engine, by: Principal, register_code: str, movement: CashMovement, acted_by: ActedBy | None = None
+) -> None:
     """Put cash into or take it out of the drawer of the open shift."""
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
+        sender = by
+        by, acting = acting_for(uow, sender, acted_by, location)
         by.staff.require(Permission.CASH_MOVEMENT, location)
         shift = uow.shifts.open_shift(register_code)
         if shift is None:
@@ -62,7 +73,12 @@ def move_cash(engine: Engine, by: Principal, register_code: str, movement: CashM
         uow.shifts.add_movement(shift["id"], movement, by.staff.id)
         uow.events.audit(
             f"cash.{movement.kind}",
-            {"shift_id": shift["id"], "amount": money_str(movement.amount), "reason": movement.reason},
+            {
+                "shift_id": shift["id"],
+                "amount": money_str(movement.amount),
+                "reason": movement.reason,
+                **sent_by(sender, acting),
+            },
             by.actor(location, register_code),
         )
         uow.commit()
@@ -111,12 +127,16 @@ def x_report(engine: Engine, by: Principal, register_code: str) -> ShiftReport:
         return _report(uow, shift)
 
 
-def close_shift(engine: Engine, by: Principal, register_code: str, counted_cash: Decimal) -> ShiftReport:
+def close_shift(
+    engine: Engine, by: Principal, register_code: str, counted_cash: Decimal, acted_by: ActedBy | None = None
+) -> ShiftReport:
     """Close the open shift with the counted cash; returns the Z report, stored with it."""
     if counted_cash < ZERO:
         raise ShiftError("counted cash cannot be negative")
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
+        sender = by
+        by, acting = acting_for(uow, sender, acted_by, location)
         by.staff.require(Permission.SHIFT_CLOSE, location)
         shift = uow.shifts.open_shift(register_code)
         if shift is None:
@@ -135,6 +155,7 @@ def close_shift(engine: Engine, by: Principal, register_code: str, counted_cash:
                 "counted": str(counted_cash),
                 "expected": str(report.expected_cash),
                 "difference": str(report.difference),
+                **sent_by(sender, acting),
             },
             by.actor(location, register_code),
         )

@@ -15,13 +15,23 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from till.domain.acting import ActedBy, ActorRefused
 from till.domain.catalog import Product
 from till.domain.customers import Customer, CustomerError
 from till.domain.errors import Invalid
 from till.domain.locations import Location
 from till.domain.money import money_str, plain_str
-from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role, StaffMember
+from till.domain.staff import (
+    DISCOUNT_LIMITS,
+    ROLE_PERMISSIONS,
+    Permission,
+    PermissionDenied,
+    Role,
+    StaffMember,
+)
 from till.security import offline_pin_iterations, verifier_iterations
+from till.services.acting import acting_for, keep_refused
+from till.services.auth import Principal
 from till.services.customers import add_customer
 from till.services.errors import NotFound
 from till.services.sale_writer import SaleWriter
@@ -116,6 +126,10 @@ class PushedCustomer:
     lastname: str
     group_id: int
     phone: str | None = None
+    #: Who made it on the till, if the till said (else the session's member).
+    acted_by: ActedBy | None = None
+    #: Its body as it came, kept if it is refused.
+    payload: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,23 +151,62 @@ class PushResult:
 
 
 def accept_push(
-    engine: Engine, writer: SaleWriter, customers: Sequence[PushedCustomer], sales: Sequence[PushedSale]
+    engine: Engine,
+    writer: SaleWriter,
+    customers: Sequence[PushedCustomer],
+    sales: Sequence[PushedSale],
+    sender: Principal | None = None,
 ) -> PushResult:
     """Save a batch's customers (one transaction; a customer known by e-mail is linked, not
-    duplicated), then place its sales, which may name those customers, through the writer."""
+    duplicated), then place its sales, which may name those customers, through the writer.
+    A customer whose maker (`acted_by`) cannot have used the sending till is refused and kept
+    for a manager (`refused_actions`), as any queued action is."""
     results: list[CustomerResult] = []
+    refused: list[tuple[PushedCustomer, str]] = []
     if customers:
         with UnitOfWork(engine) as uow:
             for item in customers:
                 try:
+                    if sender is not None:
+                        _judge_maker(uow, sender, item.acted_by)
                     customer = Customer(item.email, item.firstname, item.lastname, item.group_id, item.phone)
                     customer_id, created = add_customer(uow, customer, item.client_key, link_existing=True)
+                except PermissionDenied as exc:
+                    refused.append((item, str(exc)))
+                    results.append(CustomerResult(item.client_key, error=str(exc)))
+                    continue
                 except CustomerError as exc:
                     results.append(CustomerResult(item.client_key, error=str(exc)))
                     continue
                 results.append(CustomerResult(item.client_key, customer_id, created))
             uow.commit()
+    for item, reason in refused:
+        assert sender is not None
+        keep_refused(
+            engine,
+            sender,
+            kind="customer",
+            key=item.client_key,
+            register_code=sender.register_code,
+            staff_id=None if item.acted_by is None else item.acted_by.staff_id,
+            reason=reason,
+            payload=item.payload or {},
+        )
     return PushResult(results, writer.place(sales))
+
+
+def _judge_maker(uow: UnitOfWork, sender: Principal, acted_by: ActedBy | None) -> None:
+    """Refuse a customer made by someone who cannot have used the sending till (PermissionDenied)."""
+    if acted_by is None or acted_by.staff_id == sender.staff.id:
+        return
+    register = None if sender.register_code is None else uow.reference.register(sender.register_code)
+    if register is None:
+        raise ActorRefused(
+            f"staff {acted_by.staff_id} did not sign in here: a session not on a registered till acts "
+            f"only for its own member ({sender.staff.username})"
+        )
+    by, _ = acting_for(uow, sender, acted_by, register.location_code)
+    by.staff.require(Permission.CUSTOMER_CREATE, register.location_code)
 
 
 @dataclass(frozen=True, slots=True)

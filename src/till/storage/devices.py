@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.sales import receipt_series
@@ -109,7 +109,12 @@ class DeviceRepository:
     def token(self, token_hash: str) -> dict[str, Any] | None:
         """A live token (not expired, not revoked, its device not revoked)."""
         row = self.conn.execute(
-            select(auth_tokens, devices.c.revoked_at.label("device_revoked_at"), devices.c.register_code)
+            select(
+                auth_tokens,
+                devices.c.revoked_at.label("device_revoked_at"),
+                devices.c.register_code,
+                devices.c.receipt_series,
+            )
             .outerjoin(devices, devices.c.id == auth_tokens.c.device_id)
             .where(auth_tokens.c.token_hash == token_hash, auth_tokens.c.revoked_at.is_(None))
         ).first()
@@ -119,6 +124,26 @@ class DeviceRepository:
         if expires is None or expires <= datetime.now(UTC):
             return None
         return dict(row._mapping)
+
+    def signed_in_at(self, staff_id: int, device_id: str, moment: datetime, slack: timedelta) -> bool:
+        """True if the member was the one signed in on the device at `moment` (give or take
+        `slack`, for the till's clock): a session of theirs there the server saw, live then (from
+        its sign-in to its expiry, or the sign-out or refresh that revoked it; a refreshed
+        session goes on in its new token), and no other member signed in there after them and
+        before the moment. A manager who set the till up this morning is not at it all day."""
+        ended = func.coalesce(auth_tokens.c.revoked_at, auth_tokens.c.expires_at)
+        live = self.conn.execute(
+            select(auth_tokens.c.staff_id, auth_tokens.c.created_at).where(
+                auth_tokens.c.device_id == device_id,
+                auth_tokens.c.created_at <= moment + slack,
+                ended >= moment - slack,
+            )
+        ).all()
+        theirs = [row.created_at for row in live if row.staff_id == staff_id]
+        if not theirs:
+            return False
+        since = max(theirs)
+        return not any(row.staff_id != staff_id and since < row.created_at <= moment - slack for row in live)
 
     def spend_token(self, token_hash: str) -> bool:
         """Revoke a live token; False if it was revoked already (by a racing refresh)."""

@@ -9,11 +9,13 @@ export type PushOut = Schemas['PushOut'];
 export type SaleResult = Schemas['SaleResultOut'];
 export type PullOut = Schemas['PullOut'];
 export type CustomerIn = Schemas['CustomerIn'];
+export type PushedCustomerIn = Schemas['PushedCustomerIn'];
 export type RefundIn = Schemas['RefundIn'];
 export type ShiftReport = Schemas['ShiftReportOut'];
 export type StockOut = Schemas['StockOut'];
 export type OrderOut = Schemas['OrderOut'];
 export type ProductOut = Schemas['ProductOut'];
+export type ApprovalOut = Schemas['ApprovalOut'];
 
 /** The server answered with an error status; `detail` is its message. */
 export class ApiError extends Error {

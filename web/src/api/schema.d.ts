@@ -60,6 +60,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A manager approves an exception on a till by PIN, online
+         * @description The manager's PIN, checked as a PIN switch on this registered till (no session is left
+         *     open); answers an approval the server signed, which the till attaches to the sale it
+         *     approves. A sale naming an approver without it is flagged `unverified_approval`.
+         */
+        post: operations["approval_api_auth_approvals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/sign-out": {
         parameters: {
             query?: never;
@@ -369,7 +391,8 @@ export interface paths {
         put?: never;
         /**
          * Create Order
-         * @description Place one sale, idempotently: the same idempotency key never makes a second sale.
+         * @description Place one sale, idempotently: the same idempotency key never makes a second sale. Who
+         *     sold and where are judged as for a push (docs/sync.md).
          */
         post: operations["create_order_api_orders_post"];
         delete?: never;
@@ -413,7 +436,9 @@ export interface paths {
         put?: never;
         /**
          * Create Refund
-         * @description Refund units of lines (refund permission), with a restock choice per line.
+         * @description Refund units of lines (refund permission), with a restock choice per line. `acted_by`
+         *     names who did it on the till (judged by that member); a refusal is kept for a manager
+         *     (`GET /api/refused-actions`).
          */
         post: operations["create_refund_api_orders__order_id__refunds_post"];
         delete?: never;
@@ -465,6 +490,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/refused-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Refused Actions
+         * @description Refunds, cash movements and shift steps a till sent that the server refused, with the
+         *     reason, who the till said did it and whose session sent it, newest first (managers of the
+         *     location; an action naming no known register, staff of every location).
+         */
+        get: operations["refused_actions_api_refused_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/registers/{register_code}/shift": {
         parameters: {
             query?: never;
@@ -480,7 +527,9 @@ export interface paths {
         put?: never;
         /**
          * Open Shift
-         * @description Open the register's shift with the cash float in the drawer.
+         * @description Open the register's shift with the cash float in the drawer; `acted_by` names who did it
+         *     on the till (here and in the other steps). A refusal other than 409 (open already) is kept
+         *     for a manager (`GET /api/refused-actions`).
          */
         post: operations["open_shift_api_registers__register_code__shift_post"];
         delete?: never;
@@ -1281,6 +1330,44 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActedByIn
+         * @description Who did a queued action on the till, and how they got onto it (docs/sync.md). The server
+         *     judges the action by that member: believed when it saw them signed in on this device at
+         *     `at`; an offline PIN switch is kept and flagged; anyone else is refused and kept.
+         */
+        ActedByIn: {
+            /** Staff Id */
+            staff_id: number;
+            /**
+             * Sign In
+             * @default online
+             * @enum {string}
+             */
+            sign_in: "online" | "offline_pin";
+            /**
+             * At
+             * @description the till's clock when the action was done
+             */
+            at?: string | null;
+        };
+        /** ApprovalOut */
+        ApprovalOut: {
+            /**
+             * Approval
+             * @description the server's signed approval: attach it to the sale as `approval`, with `approved_by` = staff_id; good on this till until expires_at
+             */
+            approval: string;
+            /** Staff Id */
+            staff_id: number;
+            /** Username */
+            username: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
          * AuditEntryOut
          * @description One line of the audit log.
          */
@@ -1353,6 +1440,7 @@ export interface components {
             amount: string;
             /** Reason */
             reason: string;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
         };
         /**
          * ChangePasswordIn
@@ -1409,6 +1497,7 @@ export interface components {
              * @example 12.50
              */
             counted_cash: string;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
         };
         /** CustomerIn */
         CustomerIn: {
@@ -1554,6 +1643,7 @@ export interface components {
              * @example 12.50
              */
             opening_float: string;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
         };
         /** OrderLineOut */
         OrderLineOut: {
@@ -1836,7 +1926,7 @@ export interface components {
              * Customers
              * @default []
              */
-            customers: components["schemas"]["CustomerIn"][];
+            customers: components["schemas"]["PushedCustomerIn"][];
             /**
              * Sales
              * @default []
@@ -1855,12 +1945,38 @@ export interface components {
             /** Sales */
             sales: components["schemas"]["SaleResultOut"][];
         };
+        /**
+         * PushedCustomerIn
+         * @description A customer a till made, with who made it on the till (judged as a queued action is).
+         */
+        PushedCustomerIn: {
+            /** Email */
+            email: string;
+            /** Firstname */
+            firstname: string;
+            /** Lastname */
+            lastname: string;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Group Id
+             * @default 1
+             */
+            group_id: number;
+            /**
+             * Client Key
+             * @description the till's key: a retry creates no second customer
+             */
+            client_key?: string | null;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
+        };
         /** RefundIn */
         RefundIn: {
             /** Idempotency Key */
             idempotency_key: string;
             /** Register Code */
             register_code: string;
+            acted_by?: components["schemas"]["ActedByIn"] | null;
             /** Lines */
             lines: components["schemas"]["RefundLineIn"][];
             /**
@@ -2057,6 +2173,16 @@ export interface components {
              * @description staff id of the manager who approved a discount over the cashier's limit or a typed price at the till; kept in the audit log with the sale
              */
             approved_by?: number | null;
+            /**
+             * Sign In
+             * @description how the seller got onto the till: `online` (the server saw the sign-in on this device) or `offline_pin` (a PIN checked on the till alone: the sale is kept, flagged `unverified_seller`). A seller the server never saw on this device and no offline switch was recorded for is rejected
+             */
+            sign_in?: ("online" | "offline_pin") | null;
+            /**
+             * Approval
+             * @description the server's signed approval (POST /api/auth/approvals) for `approved_by`; without it (approved offline) or if it does not check, the sale is flagged `unverified_approval` and the exception is not recorded as approved
+             */
+            approval?: string | null;
         };
         /** SaleLineIn */
         SaleLineIn: {
@@ -2549,6 +2675,104 @@ export interface operations {
             };
             /** @description not signed in, or the token is unknown, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member is locked after repeated failed sign-ins */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many attempts from this address; try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approval_api_auth_approvals_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-device-token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PinIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4001,6 +4225,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the request body is over the size limit (5 MiB); send smaller batches */
             413: {
                 headers: {
@@ -4146,6 +4379,81 @@ export interface operations {
             };
             /** @description no such thing (or not at the member's locations) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refused_actions_api_refused_actions_get: {
+        parameters: {
+            query?: {
+                /** @description the X-Next-Before of the last page */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of refused actions, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: number;
+                        /** @enum {string} */
+                        kind?: "refund" | "shift_open" | "cash" | "shift_close" | "customer";
+                        action_key?: string | null;
+                        register_code?: string | null;
+                        location_code?: string | null;
+                        device_id?: string | null;
+                        /** @description who the till said did it */
+                        staff_id?: number | null;
+                        /** @description whose session sent it */
+                        session_staff_id?: number | null;
+                        reason?: string;
+                        payload?: Record<string, never>;
+                        received_at?: string;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

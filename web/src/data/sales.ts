@@ -3,19 +3,35 @@
  * the record (receipt, customer, shift) and its outbox entry together, so the network is never
  * involved and a crash can never keep one without the other.
  */
-import type { CustomerIn, SaleIn } from '../api/client';
+import type { PushedCustomerIn, SaleIn } from '../api/client';
 import { changeDue, refundLine, type RefundedSoFar } from '../domain/refunds';
 import { Decimal, ZERO, dec, moneyStr, qtyStr, sum } from '../domain/money';
 import type { PricedCart } from '../domain/cart';
 import { EMPTY_CART, cartKeyOf, unseenReceiptKeyOf } from './carts';
 import { type TillDB, getMeta, setMeta, wordsOf } from './db';
-import type { CartState, Customer, OutboxEntry, Receipt, ReceiptRefund } from './types';
+import type { ActedBy, CartState, Customer, OutboxEntry, Receipt, ReceiptRefund } from './types';
+
+/** How the member acting got onto this till: signed in while the server saw it, or by a PIN checked here alone. */
+export type SignInWay = 'online' | 'offline_pin';
 
 export interface Who {
   staffId: number;
   staffName: string;
   registerCode: string;
   locationCode: string;
+  /** Sent with the sale: the server believes an `online` seller only if it saw them on this till, and flags an `offline_pin` one. */
+  signIn?: SignInWay;
+}
+
+/** Who did a queued action on the till (a refund, cash, a shift step): the server judges it by this member, not by the session that sends it. */
+export interface Actor {
+  staffId: number;
+  signIn: SignInWay;
+}
+
+/** The wire form of an actor, stamped with the till's clock now. */
+export function actedBy(actor: Actor | undefined): { acted_by?: ActedBy } {
+  return actor ? { acted_by: { staff_id: actor.staffId, sign_in: actor.signIn, at: new Date().toISOString() } } : {};
 }
 
 export function newKey(prefix: string): string {
@@ -74,6 +90,7 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
       receipt_number: receiptNumber,
       location_code: who.locationCode,
       staff_id: who.staffId,
+      sign_in: who.signIn ?? null,
       created_at: createdAt,
       lines: cart.lines.map((line, i) => ({
         sku: line.sku,
@@ -94,6 +111,9 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
       customer_key: customer && customer.id === null ? customer.client_key : null,
       coupon_code: priced.promotion.couponCode,
       cart_discount_percent: cart.cartDiscountPercent && dec(cart.cartDiscountPercent).gt(0) ? cart.cartDiscountPercent : null,
+      // A manager's approval, with the server's proof when it was taken online (else flagged).
+      approved_by: cart.approval?.approvedBy ?? null,
+      approval: cart.approval?.proof ?? null,
     };
     receipt = {
       key,
@@ -192,6 +212,7 @@ export async function recordRefund(
   requests: RefundRequest[],
   method: 'cash' | 'card' | 'other',
   reason: string,
+  actor?: Actor,
 ): Promise<ReceiptRefund> {
   const key = newKey('refund');
   const amounts = requests.map((request) => {
@@ -220,6 +241,7 @@ export async function recordRefund(
         lines: requests.map((r) => ({ line_no: r.lineNo, qty: qtyStr(r.qty), restock: r.restock })),
         method,
         reason,
+        ...actedBy(actor),
       }),
     );
   });
@@ -231,18 +253,22 @@ export async function createCustomer(
   database: TillDB,
   registerCode: string,
   fields: { email: string; firstname: string; lastname: string; phone: string | null; groupId: number },
+  actor?: Actor,
 ): Promise<Customer> {
   const clientKey = newKey('cust');
-  const body: CustomerIn = {
+  const body: PushedCustomerIn = {
     client_key: clientKey,
     email: fields.email,
     firstname: fields.firstname,
     lastname: fields.lastname,
     phone: fields.phone,
     group_id: fields.groupId,
+    ...actedBy(actor),
   };
   const customer: Customer = {
-    ...body,
+    email: body.email,
+    firstname: body.firstname,
+    lastname: body.lastname,
     key: clientKey,
     id: null,
     client_key: clientKey,
@@ -301,22 +327,22 @@ export async function currentShift(database: TillDB, registerCode: string): Prom
   return (await getMeta<Shift | null>(database, shiftKey(registerCode))) ?? null;
 }
 
-export async function openShift(database: TillDB, registerCode: string, openedBy: string, openingFloat: Decimal): Promise<Shift> {
+export async function openShift(database: TillDB, registerCode: string, openedBy: string, openingFloat: Decimal, actor?: Actor): Promise<Shift> {
   const shift: Shift = { registerCode, openedAt: new Date().toISOString(), openedBy, openingFloat: moneyStr(openingFloat), movements: [] };
   await database.transaction('rw', [database.meta, database.outbox], async () => {
     await setMeta(database, shiftKey(registerCode), shift);
-    await database.outbox.add(outbox('shift_open', newKey('shift'), registerCode, { opening_float: shift.openingFloat }));
+    await database.outbox.add(outbox('shift_open', newKey('shift'), registerCode, { opening_float: shift.openingFloat, ...actedBy(actor) }));
   });
   return shift;
 }
 
-export async function moveCash(database: TillDB, registerCode: string, kind: 'in' | 'out', amount: Decimal, reason: string): Promise<void> {
+export async function moveCash(database: TillDB, registerCode: string, kind: 'in' | 'out', amount: Decimal, reason: string, actor?: Actor): Promise<void> {
   await database.transaction('rw', [database.meta, database.outbox], async () => {
     const shift = await currentShift(database, registerCode);
     if (!shift) throw new Error('open the shift first');
     const movement: CashMovement = { kind, amount: moneyStr(amount), reason, at: new Date().toISOString() };
     await setMeta(database, shiftKey(registerCode), { ...shift, movements: [...shift.movements, movement] });
-    await database.outbox.add(outbox('cash', newKey('cash'), registerCode, { kind, amount: movement.amount, reason }));
+    await database.outbox.add(outbox('cash', newKey('cash'), registerCode, { kind, amount: movement.amount, reason, ...actedBy(actor) }));
   });
 }
 
@@ -370,7 +396,7 @@ export async function shiftReport(database: TillDB, shift: Shift, counted: Decim
 }
 
 /** Close the shift with the counted cash: the Z report is kept, the close goes to the outbox. */
-export async function closeShift(database: TillDB, registerCode: string, counted: Decimal): Promise<ShiftReport> {
+export async function closeShift(database: TillDB, registerCode: string, counted: Decimal, actor?: Actor): Promise<ShiftReport> {
   let report!: ShiftReport;
   await database.transaction('rw', [database.meta, database.outbox, database.receipts], async () => {
     const shift = await currentShift(database, registerCode);
@@ -378,7 +404,7 @@ export async function closeShift(database: TillDB, registerCode: string, counted
     report = await shiftReport(database, shift, counted);
     await setMeta(database, shiftKey(registerCode), null);
     await setMeta(database, `lastZ:${registerCode}`, report);
-    await database.outbox.add(outbox('shift_close', newKey('close'), registerCode, { counted_cash: moneyStr(counted) }));
+    await database.outbox.add(outbox('shift_close', newKey('close'), registerCode, { counted_cash: moneyStr(counted), ...actedBy(actor) }));
   });
   return report;
 }

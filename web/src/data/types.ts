@@ -1,5 +1,5 @@
 /** What the till keeps in IndexedDB. Server shapes are stored as the pull returns them. */
-import type { CustomerIn, ProductOut, RefundIn, SaleIn } from '../api/client';
+import type { ProductOut, PushedCustomerIn, RefundIn, SaleIn } from '../api/client';
 
 /** A product as the pull returns it (the server's ProductOut), plus the till's search words. */
 export type Product = ProductOut & {
@@ -66,23 +66,32 @@ export interface StaffRow {
 
 export type OutboxKind = 'sale' | 'customer' | 'refund' | 'shift_open' | 'cash' | 'shift_close';
 
+/** Who did a queued action on the till and how they got onto it (docs/sync.md). */
+export interface ActedBy {
+  staff_id: number;
+  sign_in: 'online' | 'offline_pin';
+  at: string;
+}
 export interface ShiftOpenBody {
   opening_float: string;
+  acted_by?: ActedBy;
 }
 export interface CashBody {
   kind: 'in' | 'out';
   amount: string;
   reason: string;
+  acted_by?: ActedBy;
 }
 export interface ShiftCloseBody {
   counted_cash: string;
+  acted_by?: ActedBy;
 }
 export interface RefundBody extends RefundIn {
   /** The idempotency key of the sale refunded: its order id is known only once the sale is accepted. */
   sale_key: string;
 }
 
-export type OutboxBody = SaleIn | CustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
+export type OutboxBody = SaleIn | PushedCustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
 
 export interface OutboxEntry {
   seq?: number;
@@ -152,11 +161,22 @@ export interface CartLineState {
   discount: { kind: 'percent' | 'amount'; value: string } | null;
 }
 
+/** A manager's approval of a discount over the cashier's limit, taken on the till by PIN. */
+export interface CartApproval {
+  approvedBy: number;
+  username: string;
+  /** The manager's own discount limit (percent): what the approval covers. */
+  limit: string;
+  /** The server's signed proof (taken online); null when approved offline: the server flags it. */
+  proof: string | null;
+}
+
 export interface CartState {
   lines: CartLineState[];
   customerKey: string | null;
   couponCode: string | null;
   cartDiscountPercent: string | null;
+  approval?: CartApproval | null;
 }
 
 export interface ParkedCart {

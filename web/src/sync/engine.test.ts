@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError, type PushIn } from '../api/client';
 import { TillDB, getMeta, setMeta } from '../data/db';
-import { createCustomer, recordRefund, recordSale } from '../data/sales';
+import { createCustomer, moveCash, openShift, recordRefund, recordSale } from '../data/sales';
 import { searchProducts } from '../data/search';
 import type { Receipt } from '../data/types';
 import { priceCart } from '../domain/cart';
@@ -219,6 +219,47 @@ describe('pushing the outbox', () => {
     expect(calls[1].body).toMatchObject({ register_code: 'NYC1', lines: [{ line_no: 1, qty: '1', restock: true }], method: 'cash' });
     expect(calls[1].body).not.toHaveProperty('sale_key');
     expect(await ctx.db.outbox.count()).toBe(0);
+  });
+
+  it('sends who did each queued action on the till, and how they got onto it (a manager by offline PIN on a cashier\'s session)', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx, '2');
+    const grace = { staffId: 3, signIn: 'offline_pin' as const };
+    await recordRefund(ctx.db, receipt, [{ lineNo: 1, qty: dec('1'), restock: true }], 'cash', 'changed mind', grace);
+    await createCustomer(ctx.db, 'NYC1', { email: 'ann@example.com', firstname: 'Ann', lastname: 'Lee', phone: null, groupId: 1 }, grace);
+    await openShift(ctx.db, 'NYC1', 'Grace', dec('100.00'), grace);
+    await moveCash(ctx.db, 'NYC1', 'out', dec('5.00'), 'bank', grace);
+    handler = (method, path, body) => {
+      if (path !== '/api/sync/push') return { status: 201, body: {} };
+      const push = body as PushIn;
+      const customers = (push.customers ?? []).map((c) => ({ client_key: c.client_key, customer_id: 78, created: true }));
+      return { status: 200, body: { customers, sales: accept('accepted')(method, path, body).body.sales } };
+    };
+    await pushOutbox(ctx);
+    const refund = calls.find((c) => c.path.endsWith('/refunds'));
+    expect(refund?.body).toMatchObject({ acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
+    const pushed = calls.filter((c) => c.path === '/api/sync/push').flatMap((c) => (c.body as PushIn).customers ?? []);
+    expect(pushed[0]).toMatchObject({ email: 'ann@example.com', acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
+    for (const step of ['/api/registers/NYC1/shift', '/api/registers/NYC1/shift/cash']) {
+      expect(calls.find((c) => c.path === step)?.body).toMatchObject({ acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
+    }
+    expect(Date.parse((refund?.body as { acted_by: { at: string } }).acted_by.at)).not.toBeNaN();
+  });
+
+  it('says how the seller got onto the till with each sale', async () => {
+    const ctx = context();
+    const priced = priceCart([{ key: 'a', sku: 'TEE', qty: dec('1'), taxClass: 'Taxable Goods', price: PRICE, lineDiscount: null }], RULES, { groupId: 0, day: '2026-11-25', couponCode: null, cartDiscountPercent: null });
+    await recordSale(ctx.db, {
+      who: { staffId: 3, staffName: 'Grace', registerCode: 'NYC1', locationCode: 'NYC', signIn: 'offline_pin' },
+      cart: { lines: [{ key: 'a', sku: 'TEE', name: 'Tee', qty: '1', unitPrice: '10.00', discount: null }], customerKey: null, couponCode: null, cartDiscountPercent: null },
+      priced,
+      names: ['Tee'],
+      customer: null,
+      payments: [{ method: 'cash', amount: dec('20.00') }],
+    });
+    handler = accept('accepted');
+    await pushOutbox(ctx);
+    expect((calls[0].body as PushIn).sales[0]).toMatchObject({ staff_id: 3, sign_in: 'offline_pin' });
   });
 
   it('waits with a refund while its sale has no order id yet', async () => {

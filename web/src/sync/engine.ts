@@ -24,7 +24,7 @@ import type {
   StockRow,
   TaxRow,
 } from '../data/types';
-import type { CustomerIn, SaleIn } from '../api/client';
+import type { PushedCustomerIn, SaleIn } from '../api/client';
 
 /** Pulled in this order: what sign-in and pricing need first, the big catalog after. */
 export const DATASETS = ['staff', 'tax', 'promotions', 'customers', 'products', 'prices', 'stock'] as const;
@@ -170,7 +170,7 @@ async function reject(database: TillDB, entry: OutboxEntry, reason: string): Pro
 
 async function pushBatch(ctx: SyncContext, entries: OutboxEntry[], report: PushReport): Promise<void> {
   const body: PushIn = {
-    customers: entries.filter((e) => e.kind === 'customer').map((e) => e.body as CustomerIn),
+    customers: entries.filter((e) => e.kind === 'customer').map((e) => e.body as PushedCustomerIn),
     sales: entries.filter((e) => e.kind === 'sale').map((e) => e.body as SaleIn),
     // The till's clock now: the server measures how far off it is and places the sales on its own.
     sent_at: new Date().toISOString(),

@@ -26,7 +26,7 @@ import { dec, moneyStr } from '../domain/money';
 import { flushSoon } from '../sync/client';
 import { useLive } from './hooks';
 import { ReceiptView } from './ReceiptView';
-import { can, useTill } from './session';
+import { actorOf, can, useTill } from './session';
 
 const STATUS_COLOR = { unsent: 'warning', accepted: 'success', rejected: 'error' } as const;
 
@@ -89,7 +89,7 @@ function OrderDialog({ receipt, storeName, onClose }: { receipt: Receipt; storeN
 
   async function refund() {
     try {
-      await recordRefund(db(), receipt, requests, method, 'refund at the till');
+      await recordRefund(db(), receipt, requests, method, 'refund at the till', actorOf(session));
       void flushSoon();
       notify(`Refunded $${preview}`, 'success');
       setRefunding(false);

@@ -6,7 +6,7 @@ import { type ShiftReport, closeShift, currentShift, moveCash, openShift, shiftR
 import { dec } from '../domain/money';
 import { flushSoon } from '../sync/client';
 import { useLive } from './hooks';
-import { can, useTill } from './session';
+import { actorOf, can, useTill } from './session';
 
 const AMOUNT = /^\d+(\.\d{1,2})?$/;
 
@@ -40,7 +40,7 @@ export function ShiftScreen() {
             variant="contained"
             fullWidth
             disabled={!AMOUNT.test(float) || !can(session, 'shift_open')}
-            onClick={() => void run(() => openShift(database, device.registerCode, session.name, dec(float)), 'Shift opened')}
+            onClick={() => void run(() => openShift(database, device.registerCode, session.name, dec(float), actorOf(session)), 'Shift opened')}
             data-testid="open-shift"
           >
             Open shift
@@ -70,7 +70,7 @@ export function ShiftScreen() {
                 disabled={!AMOUNT.test(cash.amount) || dec(cash.amount).isZero() || !cash.reason || !can(session, 'cash_movement')}
                 onClick={() =>
                   void run(async () => {
-                    await moveCash(database, device.registerCode, kind, dec(cash.amount), cash.reason);
+                    await moveCash(database, device.registerCode, kind, dec(cash.amount), cash.reason, actorOf(session));
                     setCash({ amount: '', reason: '' });
                   }, `Cash ${kind} recorded`)
                 }
@@ -89,7 +89,7 @@ export function ShiftScreen() {
             color="warning"
             fullWidth
             disabled={!AMOUNT.test(counted) || !can(session, 'shift_close')}
-            onClick={() => void run(() => closeShift(database, device.registerCode, dec(counted)), 'Shift closed: Z report below')}
+            onClick={() => void run(() => closeShift(database, device.registerCode, dec(counted), actorOf(session)), 'Shift closed: Z report below')}
             data-testid="close-shift"
           >
             Close shift (Z report)

@@ -42,6 +42,12 @@ export function useTill(): TillContextValue {
 
 export const can = (session: Session, permission: string) => session.permissions.includes(permission);
 
+/** Who is acting at the till, as queued actions carry it: a PIN checked offline is said so, for the server to flag. */
+export const actorOf = (session: Session): { staffId: number; signIn: 'online' | 'offline_pin' } => ({
+  staffId: session.staffId,
+  signIn: session.offline ? 'offline_pin' : 'online',
+});
+
 export function sessionFrom(signed: SessionOut): Session {
   return {
     staffId: signed.staff.id,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request, status
 
 from till.api.deps import EngineDep, PrincipalDep, SettingsDep, TokenDep, public, staff
 from till.api.schemas import (
+    ApprovalOut,
     ChangePasswordIn,
     ChangePinIn,
     DeviceIn,
@@ -21,7 +22,7 @@ from till.api.schemas import (
     problems,
 )
 from till.domain.staff import ROLE_PERMISSIONS, Permission
-from till.services import auth, credentials
+from till.services import acting, auth, credentials
 from till.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -109,6 +110,33 @@ def pin_sign_in(
             by_pin=True,
             source=_source(request),
         )
+    )
+
+
+@router.post(
+    "/auth/approvals",
+    response_model=ApprovalOut,
+    summary="A manager approves an exception on a till by PIN, online",
+    responses=problems(401, 403, 423, 429),
+)
+def approval(
+    body: PinIn,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    x_device_token: Annotated[str | None, Header()] = None,
+) -> ApprovalOut:
+    """The manager's PIN, checked as a PIN switch on this registered till (no session is left
+    open); answers an approval the server signed, which the till attaches to the sale it
+    approves. A sale naming an approver without it is flagged `unverified_approval`."""
+    given = acting.approve(
+        engine, settings, body.username, body.pin, device_token=x_device_token, source=_source(request)
+    )
+    return ApprovalOut(
+        approval=given.token,
+        staff_id=given.staff.id,
+        username=given.staff.username,
+        expires_at=given.expires_at,
     )
 
 

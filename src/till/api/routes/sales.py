@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from till.api.convert import order_out, pushed_sale, refund_out
-from till.api.deps import EngineDep, SaleWriterDep, staff
+from till.api.deps import EngineDep, SaleWriterDep, SettingsDep, staff
+from till.api.routes.refused_actions import acted_by, kept_if_refused
 from till.api.schemas import (
     Key,
     OrderOut,
@@ -34,7 +35,10 @@ from till.storage.uow import UnitOfWork
 router = APIRouter(prefix="/api", tags=["orders"])
 
 Seller = Annotated[Principal, Depends(staff(Permission.SELL))]
-Refunder = Annotated[Principal, Depends(staff(Permission.REFUND, elsewhere=Permission.RETURN_ELSEWHERE))]
+#: A refund is judged by who made it on the till (`acted_by`: a manager's PIN on a cashier's till).
+Refunder = Annotated[
+    Principal, Depends(staff(Permission.REFUND, elsewhere=Permission.RETURN_ELSEWHERE, acting=True))
+]
 #: Sales are read at the member's locations, and anywhere by one who takes returns there.
 Reader = Annotated[Principal, Depends(staff(elsewhere=Permission.RETURN_ELSEWHERE))]
 
@@ -52,10 +56,13 @@ Reader = Annotated[Principal, Depends(staff(elsewhere=Permission.RETURN_ELSEWHER
         },
     ),
 )
-def create_order(body: SaleIn, writer: SaleWriterDep, principal: Seller, response: Response) -> Any:
-    """Place one sale, idempotently: the same idempotency key never makes a second sale."""
+def create_order(
+    body: SaleIn, writer: SaleWriterDep, principal: Seller, settings_: SettingsDep, response: Response
+) -> Any:
+    """Place one sale, idempotently: the same idempotency key never makes a second sale. Who
+    sold and where are judged as for a push (docs/sync.md)."""
     principal.staff.require(Permission.SELL, body.location_code)
-    [result] = writer.place([pushed_sale(body, device_id=principal.device_id)])
+    [result] = writer.place([pushed_sale(body, sender=principal, secret_key=settings_.secret_key)])
     if result.status == "rejected":
         return JSONResponse(status_code=422, content={"detail": result.reason})
     if result.status == "conflict":
@@ -155,23 +162,38 @@ def get_order(order_id: str, engine: EngineDep, principal: Reader) -> Any:
     response_model=RefundOut,
     status_code=status.HTTP_201_CREATED,
     responses=problems(
-        403, 404, also={200: {"model": RefundOut, "description": "a replay: the refund exists already"}}
+        403,
+        404,
+        409,
+        422,
+        also={200: {"model": RefundOut, "description": "a replay: the refund exists already"}},
     ),
 )
 def create_refund(
     order_id: str, body: RefundIn, engine: EngineDep, principal: Refunder, response: Response
 ) -> Any:
-    """Refund units of lines (refund permission), with a restock choice per line."""
-    refund_id, created = refund_service.refund(
+    """Refund units of lines (refund permission), with a restock choice per line. `acted_by`
+    names who did it on the till (judged by that member); a refusal is kept for a manager
+    (`GET /api/refused-actions`)."""
+    with kept_if_refused(
         engine,
         principal,
-        order_id=order_id,
-        idempotency_key=body.idempotency_key,
+        kind="refund",
         register_code=body.register_code,
-        lines=[RefundLineRequest(line.line_no, line.qty, line.restock) for line in body.lines],
-        method=body.method,
-        reason=body.reason,
-    )
+        body=body,
+        key=body.idempotency_key,
+    ):
+        refund_id, created = refund_service.refund(
+            engine,
+            principal,
+            order_id=order_id,
+            idempotency_key=body.idempotency_key,
+            register_code=body.register_code,
+            lines=[RefundLineRequest(line.line_no, line.qty, line.restock) for line in body.lines],
+            method=body.method,
+            reason=body.reason,
+            acted_by=acted_by(body.acted_by),
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
     with UnitOfWork(engine) as uow:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from till.api.convert import pushed_sale
 from till.api.deps import EngineDep, PrincipalDep, SaleWriterDep, SettingsDep, staff
 from till.api.live import PING_FRAME, READY_FRAME
+from till.api.routes.refused_actions import acted_by
 from till.api.schemas import CustomerResultOut, PullOut, PushIn, PushOut, SaleResultOut, problems
 from till.domain.errors import Invalid
 from till.domain.staff import Permission
@@ -79,14 +80,23 @@ def push(
     if body.customers:
         principal.staff.require(Permission.CUSTOMER_CREATE)
     customers = [
-        PushedCustomer(c.client_key, c.email, c.firstname, c.lastname, c.group_id, c.phone)
+        PushedCustomer(
+            c.client_key,
+            c.email,
+            c.firstname,
+            c.lastname,
+            c.group_id,
+            c.phone,
+            acted_by(c.acted_by),
+            c.model_dump(mode="json"),
+        )
         for c in body.customers
     ]
     sales = [
-        pushed_sale(s, device_id=principal.device_id, till_clock=body.sent_at, pushed_by=principal.staff)
+        pushed_sale(s, sender=principal, secret_key=settings_.secret_key, till_clock=body.sent_at)
         for s in body.sales
     ]
-    result = accept_push(engine, writer, customers, sales)
+    result = accept_push(engine, writer, customers, sales, principal)
     return PushOut(
         customers=[
             CustomerResultOut(

@@ -7,6 +7,7 @@ Money and quantities travel as decimal strings; a JSON float for money is refuse
 from __future__ import annotations
 
 from till.api.schemas.auth import (
+    ApprovalOut,
     ChangePasswordIn,
     ChangePinIn,
     DeviceIn,
@@ -28,6 +29,7 @@ from till.api.schemas.catalog import (
     TierPriceOut,
 )
 from till.api.schemas.common import (
+    ActedByIn,
     Code,
     Day,
     DecimalOut,
@@ -38,6 +40,7 @@ from till.api.schemas.common import (
     Quantity,
     RegisterCode,
     RowId,
+    SignInWay,
     Sku,
     Strict,
     Time,
@@ -64,6 +67,7 @@ from till.api.schemas.sales import (
     OrderOut,
     PaymentIn,
     PaymentOut,
+    PushedCustomerIn,
     PushedSaleIn,
     PushIn,
     PushOut,
@@ -88,6 +92,8 @@ from till.api.schemas.sync import (
 
 __all__ = [
     "PROBLEMS",
+    "ActedByIn",
+    "ApprovalOut",
     "CashMovementIn",
     "ChangePasswordIn",
     "ChangePinIn",
@@ -120,6 +126,7 @@ __all__ = [
     "PullOut",
     "PushIn",
     "PushOut",
+    "PushedCustomerIn",
     "PushedSaleIn",
     "Quantity",
     "RefundIn",
@@ -138,6 +145,7 @@ __all__ = [
     "ShiftOpened",
     "ShiftReportOut",
     "SignInIn",
+    "SignInWay",
     "Sku",
     "SourceLevelOut",
     "StaffOut",

@@ -99,3 +99,13 @@ class DeviceRegistered(BaseModel):
         description="this till's own series on its register: its receipt numbers are "
         "REGISTER-SERIES-NUMBER (NYC1-B-000042), so tills sharing a register never collide"
     )
+
+
+class ApprovalOut(BaseModel):
+    approval: str = Field(
+        description="the server's signed approval: attach it to the sale as `approval`, with "
+        "`approved_by` = staff_id; good on this till until expires_at"
+    )
+    staff_id: int
+    username: str
+    expires_at: TimeOut

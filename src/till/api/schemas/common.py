@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -177,3 +177,17 @@ class Strict(BaseModel):
     """Unknown fields are an error: a typo in a field name must not pass silently."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+#: How a member got onto a till: signed in where the server saw it, or by a PIN checked offline.
+SignInWay = Literal["online", "offline_pin"]
+
+
+class ActedByIn(Strict):
+    """Who did a queued action on the till, and how they got onto it (docs/sync.md). The server
+    judges the action by that member: believed when it saw them signed in on this device at
+    `at`; an offline PIN switch is kept and flagged; anyone else is refused and kept."""
+
+    staff_id: RowId
+    sign_in: SignInWay = "online"
+    at: Time | None = Field(default=None, description="the till's clock when the action was done")

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from till.api.schemas.common import (
+    ActedByIn,
     Code,
     DecimalOut,
     Key,
@@ -24,6 +25,7 @@ from till.api.schemas.common import (
     Quantity,
     RegisterCode,
     RowId,
+    SignInWay,
     Sku,
     Strict,
     Time,
@@ -96,6 +98,19 @@ class SaleIn(Strict):
         description="staff id of the manager who approved a discount over the cashier's limit or a "
         "typed price at the till; kept in the audit log with the sale",
     )
+    sign_in: SignInWay | None = Field(
+        default=None,
+        description="how the seller got onto the till: `online` (the server saw the sign-in on this "
+        "device) or `offline_pin` (a PIN checked on the till alone: the sale is kept, flagged "
+        "`unverified_seller`). A seller the server never saw on this device and no offline switch "
+        "was recorded for is rejected",
+    )
+    approval: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description="the server's signed approval (POST /api/auth/approvals) for `approved_by`; "
+        "without it (approved offline) or if it does not check, the sale is flagged "
+        "`unverified_approval` and the exception is not recorded as approved",
+    )
 
 
 class InvalidSale(BaseModel):
@@ -127,12 +142,18 @@ def _unread_clock(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         return None
 
 
+class PushedCustomerIn(CustomerIn):
+    """A customer a till made, with who made it on the till (judged as a queued action is)."""
+
+    acted_by: ActedByIn | None = None
+
+
 class PushIn(Strict):
     """A batch from a till's outbox: customers first (sales may name them), then sales."""
 
     # pydantic copies a default for each instance, so a list is safe here (RUF012 cannot see
     # that Strict is a model once it is imported).
-    customers: Annotated[list[CustomerIn], Field(max_length=500)] = []  # noqa: RUF012
+    customers: Annotated[list[PushedCustomerIn], Field(max_length=500)] = []  # noqa: RUF012
     # The hard ceiling; the OpenAPI and the route say the server's own TILL_MAX_BATCH_SALES.
     sales: Annotated[list[PushedSaleIn], Field(max_length=1000)] = []  # noqa: RUF012
     sent_at: Annotated[Time | None, WrapValidator(_unread_clock)] = Field(
@@ -217,6 +238,7 @@ class RefundLineIn(Strict):
 class RefundIn(Strict):
     idempotency_key: Key
     register_code: RegisterCode
+    acted_by: ActedByIn | None = None
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
     method: Literal["cash", "card", "other"] = "cash"
     reason: Annotated[str, Field(max_length=255)] = ""

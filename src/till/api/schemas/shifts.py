@@ -10,6 +10,7 @@ from pydantic import (
 )
 
 from till.api.schemas.common import (
+    ActedByIn,
     Money,
     MoneyOut,
     Strict,
@@ -19,16 +20,19 @@ from till.api.schemas.common import (
 
 class OpenShiftIn(Strict):
     opening_float: Money
+    acted_by: ActedByIn | None = None
 
 
 class CashMovementIn(Strict):
     kind: Literal["in", "out"]
     amount: Annotated[Money, Field(gt=0)]
     reason: Annotated[str, Field(min_length=1, max_length=255)]
+    acted_by: ActedByIn | None = None
 
 
 class CloseShiftIn(Strict):
     counted_cash: Money
+    acted_by: ActedByIn | None = None
 
 
 class ShiftReportOut(BaseModel):

@@ -74,6 +74,7 @@ from till.storage.tables.sales import (
     orders,
     refund_lines,
     refunds,
+    refused_actions,
     rejected_sales,
 )
 from till.storage.tables.shifts import (
@@ -143,6 +144,7 @@ __all__ = [
     "queue_totals",
     "refund_lines",
     "refunds",
+    "refused_actions",
     "registers",
     "rejected_sales",
     "reservation_totals",

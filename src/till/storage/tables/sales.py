@@ -114,6 +114,25 @@ rejected_sales = Table(
     timestamp("received_at"),
 )
 
+#: Queued actions of a till (refunds, cash movements, shift steps) the server refused, kept
+#: whole for a manager: a till never holds the only record of something it did.
+refused_actions = Table(
+    "refused_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("action_key", String(80), nullable=True),
+    Column("register_code", String(12), nullable=True),
+    Column("location_code", String(32), nullable=True),
+    Column("device_id", String(36), nullable=True),
+    Column("staff_id", Integer, nullable=True),
+    Column("session_staff_id", Integer, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    timestamp("received_at"),
+    Index("ix_refused_actions_received_at", "received_at"),
+)
+
 refunds = Table(
     "refunds",
     metadata,

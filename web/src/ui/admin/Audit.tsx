@@ -39,8 +39,16 @@ function text(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** What happened, in a sentence; amounts in dollars as everywhere in the till. */
+/** What happened, in a sentence, and who sent it when another session did (a till's queued action). */
 function summary(entry: AuditEntry): string {
+  const d = entry.detail as { sent_by?: { session_username?: string }; unverified?: unknown };
+  const session = d.sent_by?.session_username;
+  const sentBy = session && session !== entry.username ? `; sent by ${session}'s session` : '';
+  return `${happened(entry)}${d.unverified ? ' (switched in by an offline PIN: not confirmed by the server)' : ''}${sentBy}`;
+}
+
+/** What happened, in a sentence; amounts in dollars as everywhere in the till. */
+function happened(entry: AuditEntry): string {
   const d = entry.detail as Record<string, unknown>;
   const receipt = d.receipt_number ? `receipt ${text(d.receipt_number)}` : '';
   const approval = d.approved_by ? `; approved by ${text((d.approved_by as { username?: string }).username ?? 'an unknown member')}${d.approved ? '' : ' (beyond their own limit)'}` : '';
@@ -66,8 +74,11 @@ function summary(entry: AuditEntry): string {
     const lines = Object.entries((d.lines ?? {}) as Record<string, { charged: string; catalog: string }>);
     return `${receipt}: ${lines.map(([sku, l]) => `${sku} at ${money(l.charged)} (catalog ${money(l.catalog)})`).join(', ')}${approval}`;
   }
+  if (entry.action === 'sale.unverified_seller') return `${receipt}: sold by a member switched in by an offline PIN, not confirmed by the server`;
+  if (entry.action === 'approval.unverified') return `${receipt}: an approval without the server's proof (${text(d.reason)})`;
+  if (entry.action === 'approval.given') return `approved an exception on this till, until ${text(d.expires_at)}`;
   if (entry.action === 'price.changed') return `${text(d.sku)}: price ${money(d.price)}${d.special_price ? `, special ${money(d.special_price)}` : ''}`;
-  return JSON.stringify(Object.fromEntries(Object.entries(d).filter(([key]) => key !== 'via')));
+  return JSON.stringify(Object.fromEntries(Object.entries(d).filter(([key]) => key !== 'via' && key !== 'sent_by')));
 }
 
 function who(entry: AuditEntry): string {

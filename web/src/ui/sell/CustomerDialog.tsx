@@ -6,7 +6,7 @@ import { createCustomer } from '../../data/sales';
 import type { Customer } from '../../data/types';
 import { flushSoon } from '../../sync/client';
 import { useLive } from '../hooks';
-import { can, useTill } from '../session';
+import { actorOf, can, useTill } from '../session';
 
 export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPick: (c: Customer | null) => void }) {
   const { device, session, notify } = useTill();
@@ -31,7 +31,7 @@ export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPic
       return;
     }
     try {
-      const customer = await createCustomer(db(), device.registerCode, { ...form, phone: form.phone || null, groupId: 1 });
+      const customer = await createCustomer(db(), device.registerCode, { ...form, phone: form.phone || null, groupId: 1 }, actorOf(session));
       void flushSoon();
       onPick(customer);
     } catch (e) {

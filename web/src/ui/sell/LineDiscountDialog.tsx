@@ -1,10 +1,11 @@
-/** A discount on one cart line, in percent or an amount, within the cashier's limit. */
+/** A discount on one cart line, in percent or an amount, within the cashier's limit or a manager's approval. */
 import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField } from '@mui/material';
 import { useState } from 'react';
 import { discountPercentOfRow } from '../../domain/cart';
 import { type Decimal, dec } from '../../domain/money';
-import type { CartLineState } from '../../data/types';
+import type { CartApproval, CartLineState } from '../../data/types';
 import { AMOUNT } from './format';
+import { ManagerApproval } from './ManagerApproval';
 
 export function LineDiscountDialog({
   line,
@@ -17,12 +18,15 @@ export function LineDiscountDialog({
   row: Decimal;
   limit: Decimal;
   onClose: () => void;
-  onApply: (discount: CartLineState['discount']) => void;
+  onApply: (discount: CartLineState['discount'], approval?: CartApproval) => void;
 }) {
   const [kind, setKind] = useState<'percent' | 'amount'>(line.discount?.kind ?? 'percent');
   const [value, setValue] = useState(line.discount?.value ?? '');
+  const [approval, setApproval] = useState<CartApproval | null>(null);
   const valid = kind === 'percent' ? /^\d+(\.\d{1,4})?$/.test(value) : AMOUNT.test(value);
-  const over = valid && discountPercentOfRow(kind, dec(value), row).gt(limit);
+  const percent = valid ? discountPercentOfRow(kind, dec(value), row) : null;
+  const overOwn = percent !== null && percent.gt(limit);
+  const over = overOwn && (approval === null || percent.gt(dec(approval.limit)));
   return (
     <Dialog open onClose={onClose}>
       <DialogTitle>Discount on {line.name}</DialogTitle>
@@ -37,10 +41,17 @@ export function LineDiscountDialog({
           <TextField value={value} onChange={(e) => setValue(e.target.value)} label={kind === 'percent' ? 'Percent' : 'Amount off the line'} />
         </Stack>
         {over && <Alert severity="error">Over your limit of {limit.toFixed()}%: ask a manager.</Alert>}
+        {overOwn && approval && !over && (
+          <Alert severity={approval.proof ? 'success' : 'warning'}>
+            Approved by {approval.username}
+            {approval.proof ? '' : ' offline: the server will flag it for a manager to confirm'}.
+          </Alert>
+        )}
+        {over && <ManagerApproval onApproved={setApproval} />}
       </DialogContent>
       <DialogActions>
         <Button onClick={() => onApply(null)}>Remove</Button>
-        <Button variant="contained" disabled={!valid || over || dec(value).isZero()} onClick={() => onApply({ kind, value })}>
+        <Button variant="contained" disabled={!valid || over || dec(value).isZero()} onClick={() => onApply({ kind, value }, overOwn && approval ? approval : undefined)}>
           Apply
         </Button>
       </DialogActions>

@@ -10,7 +10,7 @@ import { productByCode } from '../../data/search';
 import type { CartLineState, Customer, Product, Receipt } from '../../data/types';
 import { flushSoon } from '../../sync/client';
 import { useLive } from '../hooks';
-import { useTill } from '../session';
+import { actorOf, useTill } from '../session';
 import { CartPanel } from './CartPanel';
 import { Checkout, type Tender } from './Checkout';
 import { CustomerDialog } from './CustomerDialog';
@@ -76,7 +76,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
     if (!priced.value) return;
     try {
       const done = await recordSale(database, {
-        who: { staffId: session.staffId, staffName: session.name, registerCode: device.registerCode, locationCode: device.locationCode },
+        who: { staffId: session.staffId, staffName: session.name, registerCode: device.registerCode, locationCode: device.locationCode, signIn: actorOf(session).signIn },
         cart,
         priced: priced.value,
         names: cart.lines.map((l) => l.name),
@@ -163,8 +163,8 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           row={dec(discountLine.unitPrice).times(dec(discountLine.qty))}
           limit={limit}
           onClose={() => setDiscountLine(null)}
-          onApply={(discount) => {
-            edit({ type: 'lineDiscount', lineKey: discountLine.key, discount });
+          onApply={(discount, approval) => {
+            edit({ type: 'lineDiscount', lineKey: discountLine.key, discount, approval });
             setDiscountLine(null);
           }}
         />

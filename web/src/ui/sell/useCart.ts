@@ -3,14 +3,15 @@ import { useCallback, useEffect, useState } from 'react';
 import { type Decimal, dec, qtyStr } from '../../domain/money';
 import { EMPTY_CART, cartKeyOf } from '../../data/carts';
 import { type TillDB, getMeta, setMeta, storageErrorMessage } from '../../data/db';
-import type { CartLineState, CartState, Product } from '../../data/types';
+import type { CartApproval, CartLineState, CartState, Product } from '../../data/types';
 
 export type CartEdit =
   /** One more of a product: a line of its own, or one more on its undiscounted line. */
   | { type: 'add'; product: Product; lineKey: string }
   /** A line's quantity; zero or less removes the line. */
   | { type: 'qty'; lineKey: string; qty: Decimal }
-  | { type: 'lineDiscount'; lineKey: string; discount: CartLineState['discount'] }
+  /** A line's discount; with a manager's approval when it is over the cashier's limit. */
+  | { type: 'lineDiscount'; lineKey: string; discount: CartLineState['discount']; approval?: CartApproval }
   | { type: 'coupon'; code: string | null }
   | { type: 'cartDiscount'; percent: string | null }
   | { type: 'customer'; customerKey: string | null };
@@ -33,7 +34,11 @@ export function editCart(cart: CartState, edit: CartEdit): CartState {
       };
     }
     case 'lineDiscount':
-      return { ...cart, lines: cart.lines.map((l) => (l.key === edit.lineKey ? { ...l, discount: edit.discount } : l)) };
+      return {
+        ...cart,
+        lines: cart.lines.map((l) => (l.key === edit.lineKey ? { ...l, discount: edit.discount } : l)),
+        ...(edit.approval ? { approval: edit.approval } : {}),
+      };
     case 'coupon':
       return { ...cart, couponCode: edit.code };
     case 'cartDiscount':
