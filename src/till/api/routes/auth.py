@@ -118,6 +118,7 @@ def pin_sign_in(
     response_model=ApprovalOut,
     summary="A manager approves an exception on a till by PIN, online",
     responses=problems(401, 403, 423, 429),
+    dependencies=[Depends(public("the manager's PIN and the till's device token; lockout and a rate limit"))],
 )
 def approval(
     body: PinIn,

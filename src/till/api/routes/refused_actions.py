@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from till.api.deps import EngineDep, PrincipalDep
+from till.api.deps import EngineDep, ManagerDep
 from till.api.routes.rejected_sales import _AsciiJSON
 from till.api.schemas import ActedByIn, problems
 from till.domain.acting import ActedBy
 from till.domain.errors import Conflict, DomainError, NotFound
-from till.domain.staff import Permission, PermissionDenied
+from till.domain.staff import PermissionDenied
 from till.services.acting import keep_refused
 from till.services.auth import Principal
 from till.storage.refused import RefusedActions
@@ -96,7 +96,7 @@ _REFUSED_ACTION = {
 )
 def refused_actions(
     engine: EngineDep,
-    principal: PrincipalDep,
+    principal: ManagerDep,
     before: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="the X-Next-Before of the last page")
     ] = None,
@@ -105,7 +105,6 @@ def refused_actions(
     """Refunds, cash movements and shift steps a till sent that the server refused, with the
     reason, who the till said did it and whose session sent it, newest first (managers of the
     location; an action naming no known register, staff of every location)."""
-    principal.staff.require(Permission.REPORTS)
     locations = tuple(sorted(principal.staff.locations)) or None
     with UnitOfWork(engine) as uow:
         rows = RefusedActions(uow.conn).page(locations=locations, before_id=before, limit=limit + 1)
