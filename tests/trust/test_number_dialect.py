@@ -127,7 +127,7 @@ def _sell(live: Live, admin: httpx.Client, count: int) -> list[dict[str, Any]]:
                 key=f"sale-{uuid.uuid4()}",
                 receipt=f"NYC1-{n + 1:06d}",
                 lines=[{"sku": product["sku"], "qty": str(1 + n % 3), "unit_price": product["price"]}],
-                staff_username="maya",
+                staff_username="admin",  # the admin's session sells as the admin
             ),
         )
         [result] = admin.post("/api/sync/push", json={"sales": [sale]}).json()["sales"]
