@@ -184,3 +184,34 @@ def test_fuzzed_graphql_arguments_never_answer_500_nor_leak_internals(graph: dic
         _probe(graph, field, wrong, sent)()
     assert not wrong, "\n".join(sorted(set(wrong))[:40])
     assert sent[0] >= EXAMPLES * len(graph["fields"]) * 0.8, sent
+
+
+#: Times at the calendar's edges and without a zone: REST answers each with 422 (`Time`).
+EDGE_TIMES = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-11-25T15:04:05"]
+
+
+def test_every_time_argument_refuses_the_calendars_edges_in_words(graph: dict[str, Any]) -> None:
+    """Each edge, on every DateTime argument, as a variable: refused with a message a caller can
+    act on, never an internal error (the fuzzer found `orders(before: 9999-12-31T23:59:59-14:00)`
+    answered as one: the time had no UTC form)."""
+    live: Live = graph["live"]
+    timed = [
+        (field, arg["name"])
+        for field in graph["fields"]
+        for arg in field["args"]
+        if _named(arg["type"]) == "DateTime"
+    ]
+    assert timed, "the schema has time arguments"
+    for field, arg in timed:
+        for edge in EDGE_TIMES:
+            selection = _selection(field, graph["scalars"])
+            query = f"query Q($t: DateTime) {{ {field['name']}({arg}: $t) {selection} }}"
+            answer = httpx.post(
+                f"{live.url}/graphql",
+                json={"query": query, "variables": {"t": edge}},
+                headers={"Authorization": f"Bearer {graph['token']}"},
+                timeout=30,
+            ).json()
+            [error] = answer["errors"]
+            assert (error.get("extensions") or {}).get("code") != "INTERNAL", (field["name"], edge, error)
+            assert "time" in error["message"], (field["name"], edge, error["message"])

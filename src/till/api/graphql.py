@@ -42,6 +42,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
 
 from till.api.deps import staff as staff_access
+from till.api.schemas.common import EARLIEST, LATEST
 from till.domain.staff import Permission, PermissionDenied
 from till.services.auth import Principal
 from till.services.errors import AuthFailed, NotFound
@@ -269,7 +270,7 @@ class Query:
         def read() -> list[Order]:
             with UnitOfWork(engine) as uow:
                 found = uow.sales.find(
-                    location_code=location, register_code=register, before=before, limit=_limit(limit)
+                    location_code=location, register_code=register, before=_time(before), limit=_limit(limit)
                 )
                 return [_order(o) for o in found if principal.staff.works_at(o.location_code)]
 
@@ -305,6 +306,18 @@ _log = logging.getLogger("till.graphql")
 
 class RefusedInput(ValueError):
     """An input the API refuses, said to the caller as it is (as REST answers 422)."""
+
+
+def _time(value: datetime | None) -> datetime | None:
+    """A time argument within the bounds REST takes (`api.schemas.common.Time`): with its zone,
+    1970 to 2999 UTC, compared as aware times (9999-12-31T23:59:59-14:00 has no UTC form)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise RefusedInput("give a time with its zone, e.g. 2026-11-25T15:04:05+00:00")
+    if not EARLIEST <= value < LATEST:
+        raise RefusedInput(f"a time must fall from {EARLIEST.date()} to 2999-12-31 (UTC)")
+    return value
 
 
 def _limit(value: int) -> int:
