@@ -3,7 +3,7 @@
  * layout that fits phones and tablets, speed of hand by touch and by keyboard, phone search.
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
-import { addBySku, expect, grandTotal, openShift, setUpTillIn, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
+import { addBySku, expect, grandTotal, openShift, setUpTillIn, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
 
 skipWithoutChromium();
 
@@ -64,6 +64,7 @@ test('parked carts show their name, customer and total, and can be renamed and d
   await expect(parked).toContainText('Olivia Smith');
   await expect(parked).toContainText(`$${total}`);
   await expect(parked).toContainText('2 items');
+  await shot(page, 'parked-carts');
 
   await parked.getByRole('button', { name: 'Rename' }).click();
   await page.getByRole('dialog').getByLabel('Name').fill('Red coat, back at 3');
@@ -114,6 +115,7 @@ test('on a phone nothing overflows, the app bar is slim, and an items-total-Pay 
 
   const bar = page.getByTestId('cart-bar');
   await expect(bar).toContainText('3 items');
+  await shot(page, 'sell-bar-phone');
   const pay = page.getByTestId('bar-pay');
   const payBox = await box(pay);
   expect(payBox.y + payBox.height).toBeLessThanOrEqual(844);
@@ -127,6 +129,7 @@ test('on a phone nothing overflows, the app bar is slim, and an items-total-Pay 
   await expect(page.getByTestId('cart-line')).toHaveCount(3);
   await expect(page.getByTestId('grand-total')).toBeVisible();
   expect(await overflow(page)).toBeLessThanOrEqual(0);
+  await shot(page, 'cart-sheet');
   await page.keyboard.press('Escape');
 
   await page.setViewportSize({ width: 360, height: 780 });
@@ -154,6 +157,7 @@ test('on a tablet the cart lines scroll inside the cart with totals and Pay pinn
   const lines = page.getByTestId('cart-lines');
   expect(await lines.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
   expect(await overflow(page)).toBeLessThanOrEqual(0);
+  await shot(page, 'sell-tablet');
   await context.close();
 });
 
@@ -182,6 +186,7 @@ test('a 3-item cash sale on a touch screen takes at most 5 taps, empty cart to t
   await expect(page.getByTestId('receipt-number')).toHaveText(/^NYC1-/);
   await expect(page.getByTestId('cart-line')).toHaveCount(0);
   expect(taps).toBeLessThanOrEqual(5);
+  await shot(page, 'sale-done-tablet');
   console.log(`3-item cash sale by touch: ${taps} taps`);
   // The next sale starts with the next tap: nothing to dismiss first.
   await page.getByTestId(`product-${skus[0]}`).tap();

@@ -74,8 +74,8 @@ export function TillBar({
         )}
         <Box sx={{ flex: 1 }} />
         {!online && (
-          <Typography role="status" variant="body2" sx={{ display: { xs: 'none', lg: 'block' }, fontWeight: 600 }} data-testid="offline-banner">
-            Offline: sales are kept on this till and sent when the network returns ({counts.pending} waiting)
+          <Typography role="status" variant="body2" noWrap sx={{ display: { xs: 'none', lg: 'block' }, fontWeight: 600, minWidth: 0, flexShrink: 1 }} data-testid="offline-banner">
+            Offline · {counts.pending} waiting: sales are kept on this till and sent when the network returns
           </Typography>
         )}
         {badge}
