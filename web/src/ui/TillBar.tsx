@@ -64,7 +64,8 @@ export function TillBar({
             variant="scrollable"
             scrollButtons={false}
             slotProps={{ indicator: { style: { background: 'white' } } }}
-            sx={{ order: { xs: 10, md: 0 }, width: { xs: '100%', md: 'auto' }, minWidth: 0 }}
+            // Full white, never MUI's 70 % for unselected tabs (3.9:1 on the bar): the bold and the indicator mark the one chosen.
+            sx={{ order: { xs: 10, md: 0 }, width: { xs: '100%', md: 'auto' }, minWidth: 0, '& .MuiTab-root': { opacity: 1 }, '& .Mui-selected': { fontWeight: 700 } }}
           >
             <Tab value="sell" label="Sell" data-testid="nav-sell" />
             <Tab value="orders" label="Orders" data-testid="nav-orders" />
