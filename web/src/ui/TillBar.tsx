@@ -50,7 +50,7 @@ export function TillBar({
   return (
     <AppBar position="sticky" className="no-print" sx={{ bgcolor: online ? undefined : OFFLINE_BAR }} data-offline={online ? undefined : 'true'}>
       <Toolbar variant="dense" sx={{ columnGap: 1, rowGap: 0, flexWrap: { xs: 'wrap', md: 'nowrap' }, minHeight: 48, px: { xs: 1, sm: 2 } }}>
-        <Typography variant="h6" component="p" noWrap sx={{ mr: 1, fontSize: { xs: 16, sm: 20 } }}>
+        <Typography variant="h6" component="p" noWrap sx={{ mr: 1, fontSize: { xs: 16, sm: 20 }, flexShrink: 0 }}>
           <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
             Till ·{' '}
           </Box>
@@ -65,7 +65,7 @@ export function TillBar({
             scrollButtons={false}
             slotProps={{ indicator: { style: { background: 'white' } } }}
             // Full white, never MUI's 70 % for unselected tabs (3.9:1 on the bar): the bold and the indicator mark the one chosen.
-            sx={{ order: { xs: 10, md: 0 }, width: { xs: '100%', md: 'auto' }, minWidth: 0, '& .MuiTab-root': { opacity: 1 }, '& .Mui-selected': { fontWeight: 700 } }}
+            sx={{ order: { xs: 10, md: 0 }, width: { xs: '100%', md: 'auto' }, minWidth: 0, flexShrink: { md: 0 }, '& .MuiTab-root': { opacity: 1 }, '& .Mui-selected': { fontWeight: 700 } }}
           >
             <Tab value="sell" label="Sell" data-testid="nav-sell" />
             <Tab value="orders" label="Orders" data-testid="nav-orders" />
@@ -76,7 +76,7 @@ export function TillBar({
         <Box sx={{ flex: 1 }} />
         {!online && (
           <Typography role="status" variant="body2" noWrap sx={{ display: { xs: 'none', lg: 'block' }, fontWeight: 600, minWidth: 0, flexShrink: 1 }} data-testid="offline-banner">
-            Offline · {counts.pending} waiting: sales are kept on this till and sent when the network returns
+            Offline · {counts.pending} waiting · sales are kept here until the network returns
           </Typography>
         )}
         {badge}

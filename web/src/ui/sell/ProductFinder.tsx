@@ -81,14 +81,15 @@ export function ProductFinder({
         onChange={(e) => setQuery(e.target.value)}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && query.trim()) {
-            void productByCode(query).then((exact) => {
-              if (exact) {
-                onAdd(exact);
-                setQuery('');
-              } else if (results && results.length === 1) {
-                onAdd(results[0]);
-                setQuery('');
-              }
+            // Cleared at once: a scanner's next code must not be typed after this one while it is looked up.
+            const typed = query;
+            const single = results && results.length === 1 ? results[0] : null;
+            setQuery('');
+            void productByCode(typed).then((exact) => {
+              const found = exact ?? single;
+              if (found) onAdd(found);
+              // Not one product: give the cashier back what they typed (unless they typed on).
+              else setQuery((now) => (now === '' ? typed : now));
             });
           }
         }}
@@ -118,7 +119,7 @@ export function ProductFinder({
           <ProductTile key={p.sku} product={p} salable={stockBySku.get(p.sku)} onAdd={onAdd} onStock={onStock} />
         ))}
         {shown.length === 0 && (
-          <Typography color="text.secondary" sx={{ p: 2 }}>
+          <Typography color="text.secondary" sx={{ p: 2, gridColumn: '1 / -1' }}>
             {query ? 'No products match.' : 'Pick a category or search.'}
           </Typography>
         )}

@@ -71,11 +71,13 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   }, [started, receipt, closeReceipt]);
 
   const canPay = !!priced.value && !!shift;
+  // A key pressed just after a scan is not lost while the new line is still being priced: Pay opens once it is.
+  const payable = !!shift && cart.lines.length > 0 && !priced.error;
   const openPay = useCallback(() => {
-    if (!canPay) return;
+    if (!payable) return;
     setCartOpen(false);
     setCheckout(true);
-  }, [canPay]);
+  }, [payable]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'F12' || (event.key === 'Enter' && (event.ctrlKey || event.metaKey))) {
