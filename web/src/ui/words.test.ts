@@ -17,7 +17,7 @@ describe('cart percent', () => {
 
 describe('flags in words', () => {
   it('says what an oversold sale sold, with no JSON', () => {
-    const text = flagInWords('oversold', { stock_id: 2, salable: { 'HOME-SKILLET': '-1' } });
+    const text = flagInWords('oversold', { stock_id: 2, salable: { 'HOME-SKILLET': '-1.0000' } });
     expect(text).toBe('Sold more than was in stock: HOME-SKILLET (-1 left after the sale). Count or move stock.');
   });
   it('says a totals mismatch as the two totals, in dollars', () => {

@@ -2,7 +2,7 @@
 import { Chip, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useState } from 'react';
 import type { AdminApi } from '../../api/admin';
-import { dec } from '../../domain/money';
+import { dec, qtyStr } from '../../domain/money';
 import { LoadState, SimpleTable, useLoad, when } from './common';
 
 const FLAG_KINDS = [
@@ -22,7 +22,7 @@ const skus = (value: unknown) => Object.keys(value ?? {}).join(', ');
 export function flagInWords(flag: string, detail: Detail): string {
   switch (flag) {
     case 'oversold': {
-      const short = Object.entries((detail.salable ?? {}) as Detail).map(([sku, left]) => `${sku} (${str(left)} left after the sale)`);
+      const short = Object.entries((detail.salable ?? {}) as Detail).map(([sku, left]) => `${sku} (${str(left) ? qtyStr(dec(str(left))) : '?'} left after the sale)`);
       return `Sold more than was in stock: ${short.join(', ')}. Count or move stock.`;
     }
     case 'totals_mismatch': {
