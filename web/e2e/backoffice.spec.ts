@@ -5,6 +5,7 @@
  * dead letters (with a real `till worker`) and staff.
  */
 import { readFileSync } from 'node:fs';
+import Decimal from 'decimal.js';
 import { addBySku, expect, openShift, pay, setUpTill, shot, signInByPin, skipWithoutChromium, test } from './fixtures';
 
 skipWithoutChromium();
@@ -60,11 +61,15 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
   await page.getByTestId('report-select').selectOption('sales-by-day');
   await page.getByTestId('run-report').click();
   await expect(page.getByTestId('report-row').first()).toBeVisible();
-  const expected = await till.api<{ rows: (string | number | null)[][] }>('GET', '/api/reports/sales-by-day');
+  const expected = await till.api<{ columns: string[]; rows: (string | number | null)[][] }>('GET', '/api/reports/sales-by-day');
   expect(expected.rows.length).toBeGreaterThan(0);
   await expect(page.getByTestId('report-count')).toHaveText(`${expected.rows.length} row${expected.rows.length === 1 ? '' : 's'}`);
   const shown = await page.getByTestId('report-row').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
-  expect(shown).toEqual(expected.rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell)))));
+  // Money columns as dollars and cents, exact: the server's sum may carry float noise.
+  const money = new Set(['total', 'tax', 'discount']);
+  const asShown = (column: string, cell: string | number | null) =>
+    cell === null ? '' : money.has(column) ? `$${new Decimal(String(cell)).toFixed(2, Decimal.ROUND_HALF_UP)}` : String(cell);
+  expect(shown).toEqual(expected.rows.map((row) => row.map((cell, i) => asShown(expected.columns[i], cell))));
   await shot(page, 'reports');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   expect(download.suggestedFilename()).toBe('sales-by-day.csv');

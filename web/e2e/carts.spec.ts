@@ -89,7 +89,7 @@ test('a sale completed just before a crash shows its receipt when the till reope
 
 test('resuming a parked cart while another is open parks the open one and loses neither', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'NYC2');
-  const parked = () => page.getByRole('dialog').getByRole('button');
+  const parked = () => page.getByTestId('resume-parked');
   await catalogReady(page);
 
   await addBySku(page, 'ACC-TOTE-CANVAS');

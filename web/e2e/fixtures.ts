@@ -14,9 +14,22 @@ import { CHROMIUM } from '../playwright.config';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = join(REPO, 'docs/screenshots');
 
-/** Save a screenshot for the README when TILL_SCREENSHOTS=1 (so test runs leave the checkout clean). */
+/**
+ * Save a screenshot for the README when TILL_SCREENSHOTS=1 (so test runs leave the checkout clean),
+ * settled: running transitions (a dialog fading in) are finished first, never caught half-way.
+ */
 export async function shot(page: Page, name: string): Promise<void> {
-  if (process.env.TILL_SCREENSHOTS === '1') await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: name.endsWith('-phone') });
+  if (process.env.TILL_SCREENSHOTS !== '1') return;
+  // Finite ones only: an indeterminate progress bar runs for ever.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: name.endsWith('-phone'), animations: 'disabled', caret: 'hide' });
 }
 
 async function freePort(): Promise<number> {

@@ -4,7 +4,7 @@
  * two writes can never lose a cart or leave a sold cart in place.
  */
 import { type TillDB, getMeta, setMeta } from './db';
-import type { CartState, Customer, Receipt } from './types';
+import type { CartState, Customer, ParkedCart, Receipt } from './types';
 
 export const EMPTY_CART: CartState = { lines: [], customerKey: null, couponCode: null, cartDiscountPercent: null };
 
@@ -18,10 +18,20 @@ function parkedLabel(cart: CartState, customer: Customer | null): string {
   return `${cart.lines.length} items${customer ? ` · ${customer.firstname}` : ''}`;
 }
 
+function parkedRow(cart: CartState, customer: Customer | null, total: string | null): ParkedCart {
+  return {
+    parkedAt: new Date().toISOString(),
+    label: parkedLabel(cart, customer),
+    cart,
+    customerName: customer ? `${customer.firstname} ${customer.lastname}` : null,
+    total,
+  };
+}
+
 /** Park the open cart: it joins the parked carts and the register's cart is empty, together. */
-export async function parkCart(database: TillDB, registerCode: string, cart: CartState, customer: Customer | null): Promise<void> {
+export async function parkCart(database: TillDB, registerCode: string, cart: CartState, customer: Customer | null, total: string | null): Promise<void> {
   await database.transaction('rw', [database.parked, database.meta], async () => {
-    await database.parked.add({ parkedAt: new Date().toISOString(), label: parkedLabel(cart, customer), cart });
+    await database.parked.add(parkedRow(cart, customer, total));
     await setMeta(database, cartKeyOf(registerCode), EMPTY_CART);
   });
 }
@@ -37,15 +47,26 @@ export async function resumeParked(
   parkedId: number,
   open: CartState,
   openCustomer: Customer | null,
+  openTotal: string | null,
 ): Promise<CartState | null> {
   return database.transaction('rw', [database.parked, database.meta], async () => {
     const chosen = await database.parked.get(parkedId);
     if (!chosen) return null;
     await database.parked.delete(parkedId);
-    if (open.lines.length > 0) await database.parked.add({ parkedAt: new Date().toISOString(), label: parkedLabel(open, openCustomer), cart: open });
+    if (open.lines.length > 0) await database.parked.add(parkedRow(open, openCustomer, openTotal));
     await setMeta(database, cartKeyOf(registerCode), chosen.cart);
     return chosen.cart;
   });
+}
+
+/** Give a parked cart a name the cashier will recognise; blank clears it. */
+export async function renameParked(database: TillDB, parkedId: number, name: string): Promise<void> {
+  await database.parked.update(parkedId, { name: name.trim() || undefined });
+}
+
+/** Drop a parked cart the customer will not come back for. */
+export async function deleteParked(database: TillDB, parkedId: number): Promise<void> {
+  await database.parked.delete(parkedId);
 }
 
 /** The receipt of a sale the till completed but the cashier never saw (the browser died first). */

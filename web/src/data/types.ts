@@ -184,6 +184,11 @@ export interface ParkedCart {
   parkedAt: string;
   label: string;
   cart: CartState;
+  /** A name the cashier gave it ("red coat, back at 3"); none until renamed. */
+  name?: string;
+  /** The attached customer's name and the cart's total when it was parked (older rows lack them). */
+  customerName?: string | null;
+  total?: string | null;
 }
 
 export interface Cursor {

@@ -1,6 +1,6 @@
 /** The till: set-up, sign-in, and the cashier's screens, with sync status always in view. */
 import { Alert, Box, CssBaseline, LinearProgress, Snackbar, ThemeProvider, createTheme } from '@mui/material';
-import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { db, getMeta } from '../data/db';
 import { send } from '../sync/client';
 import { OfficeBoundary } from './OfficeBoundary';
@@ -59,6 +59,18 @@ export function App() {
     if (status?.authExpired && session && !session.offline) notify('The server ended this session: sign in again to send sales.', 'warning');
   }, [status?.authExpired, session, notify]);
 
+  // Back online: say so once what was kept offline has been sent.
+  const online = browserOnline && (status?.online ?? true);
+  const waiting = useRef(0);
+  const pending = sync.counts.pending;
+  useEffect(() => {
+    if (!online) waiting.current = Math.max(waiting.current, pending);
+    else if (pending === 0 && waiting.current > 0) {
+      notify(`Back online: the ${waiting.current} item(s) kept on this till while offline are sent.`, 'success');
+      waiting.current = 0;
+    }
+  }, [online, pending, notify]);
+
   if (!loaded || boot === undefined) return null;
   if (!device) {
     return (
@@ -76,7 +88,6 @@ export function App() {
     );
   }
 
-  const online = browserOnline && (status?.online ?? true);
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline />

@@ -27,16 +27,16 @@ import { flushSoon } from '../sync/client';
 import { useLive } from './hooks';
 import { ReceiptView } from './ReceiptView';
 import { actorOf, can, useTill } from './session';
+import { storeNameOf } from './sell/format';
 
 const STATUS_COLOR = { unsent: 'warning', accepted: 'success', rejected: 'error' } as const;
 
 export function Orders() {
-  const { boot, device } = useTill();
+  const { boot } = useTill();
   const receipts = useLive(() => db().receipts.orderBy('createdAt').reverse().limit(200).toArray(), [], [] as Receipt[]);
   const refused = useLive(() => db().outbox.where('status').equals('rejected').toArray(), [], []);
   const [open, setOpen] = useState<string | null>(null);
   const selected = receipts.find((r) => r.key === open) ?? null;
-  const storeName = boot?.locations.find((l) => l.code === device.locationCode)?.name ?? 'Till';
   return (
     <Box sx={{ maxWidth: 900, mx: 'auto' }}>
       {refused.length > 0 && (
@@ -64,7 +64,7 @@ export function Orders() {
         ))}
         {receipts.length === 0 && <Typography color="text.secondary">No sales yet.</Typography>}
       </List>
-      {selected && <OrderDialog receipt={selected} storeName={storeName} onClose={() => setOpen(null)} />}
+      {selected && <OrderDialog receipt={selected} storeName={storeNameOf(boot, selected.locationCode)} onClose={() => setOpen(null)} />}
     </Box>
   );
 }

@@ -1,51 +1,64 @@
-/** A receipt as printed (the print stylesheet hides everything else). */
-import { Box, Divider, Stack, Typography } from '@mui/material';
+/**
+ * A receipt as printed (the print stylesheet hides everything else and prints it 80 mm wide):
+ * two columns, names wrapping and amounts never cut; each line's discount under it, the coupon
+ * named, zero lines left out.
+ */
+import { Box } from '@mui/material';
+import type { ReactNode } from 'react';
 import type { Receipt } from '../data/types';
+import { dec } from '../domain/money';
+
+const METHOD = { cash: 'Cash', card: 'Card', other: 'Other' } as const;
+
+function Line({ label, amount, strong, testId }: { label: ReactNode; amount: string; strong?: boolean; testId?: string }) {
+  return (
+    <>
+      <Box sx={{ overflowWrap: 'anywhere', fontWeight: strong ? 700 : 400 }}>{label}</Box>
+      <Box sx={{ whiteSpace: 'nowrap', textAlign: 'right', fontWeight: strong ? 700 : 400 }} data-amount="" data-testid={testId}>
+        {amount}
+      </Box>
+    </>
+  );
+}
+
+const Rule = () => <Box sx={{ gridColumn: '1 / -1', borderTop: '1px dashed', my: 0.5 }} />;
 
 export function ReceiptView({ receipt, storeName }: { receipt: Receipt; storeName: string }) {
+  const nonZero = (value: string) => !dec(value).isZero();
   return (
-    <Box className="receipt" data-testid="receipt" sx={{ fontFamily: 'monospace' }}>
-      <Typography variant="h6" align="center">
+    <Box className="receipt" data-testid="receipt" sx={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 13, lineHeight: 1.4, width: '100%', maxWidth: '80mm', mx: 'auto' }}>
+      <Box sx={{ textAlign: 'center', fontWeight: 700, fontSize: 16 }} data-testid="receipt-store">
         {storeName}
-      </Typography>
-      <Typography align="center" variant="body2" data-testid="receipt-number">
+      </Box>
+      <Box sx={{ textAlign: 'center' }} data-testid="receipt-number">
         {receipt.receiptNumber}
-      </Typography>
-      <Typography align="center" variant="caption" display="block">
+      </Box>
+      <Box sx={{ textAlign: 'center', fontSize: 12 }}>
         {new Date(receipt.createdAt).toLocaleString()} · {receipt.staffName}
         {receipt.customerName ? ` · ${receipt.customerName}` : ''}
-      </Typography>
-      <Divider sx={{ my: 1 }} />
-      {receipt.lines.map((line) => (
-        <Stack key={line.lineNo} direction="row" justifyContent="space-between">
-          <Typography variant="body2">
-            {line.qty} × {line.name}
-          </Typography>
-          <Typography variant="body2">${line.rowTotal}</Typography>
-        </Stack>
-      ))}
-      <Divider sx={{ my: 1 }} />
-      {[
-        ['Subtotal', receipt.subtotal],
-        ['Discount', receipt.discount],
-        ['Tax', receipt.tax],
-        ['Total', receipt.grandTotal],
-        ...receipt.payments.map((p) => [p.method === 'cash' ? 'Cash' : p.method === 'card' ? 'Card' : 'Other', p.amount]),
-        ['Change', receipt.change],
-      ].map(([label, value], i) => (
-        <Stack key={i} direction="row" justifyContent="space-between">
-          <Typography variant="body2" fontWeight={label === 'Total' ? 700 : 400}>
-            {label}
-          </Typography>
-          <Typography variant="body2" fontWeight={label === 'Total' ? 700 : 400} data-testid={label === 'Change' ? 'receipt-change' : undefined}>
-            ${value}
-          </Typography>
-        </Stack>
-      ))}
+      </Box>
+      <Box sx={{ display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) auto', columnGap: 1, mt: 1 }}>
+        <Rule />
+        {receipt.lines.map((line) => (
+          <Box key={line.lineNo} sx={{ display: 'contents' }} data-testid="receipt-line">
+            <Line label={`${line.qty} × ${line.name}`} amount={`$${line.rowTotal}`} />
+            {nonZero(line.discount) && <Line label="  discount" amount={`−$${line.discount}`} testId="receipt-line-discount" />}
+          </Box>
+        ))}
+        <Rule />
+        <Line label="Subtotal" amount={`$${receipt.subtotal}`} />
+        {nonZero(receipt.discount) && <Line label={receipt.couponCode ? `Discount (coupon ${receipt.couponCode})` : 'Discount'} amount={`−$${receipt.discount}`} />}
+        <Line label="Tax" amount={`$${receipt.tax}`} />
+        <Line label="Total" amount={`$${receipt.grandTotal}`} strong />
+        {receipt.payments.map((p, i) => (
+          <Line key={i} label={METHOD[p.method]} amount={`$${p.amount}`} />
+        ))}
+        <Line label="Change" amount={`$${receipt.change}`} testId="receipt-change" />
+      </Box>
       {receipt.refunds.map((r) => (
-        <Typography key={r.key} variant="body2" color="error">
+        <Box key={r.key} sx={{ color: 'error.main' }}>
           Refunded ${r.total} ({r.method})
-        </Typography>
+        </Box>
       ))}
     </Box>
   );

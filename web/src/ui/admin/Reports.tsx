@@ -1,10 +1,22 @@
 /** Saved reports: pick one, fill its parameters, run it, read the table, export CSV. */
 import { Alert, Box, Button, Stack, TextField, Typography } from '@mui/material';
 import { useCallback, useState } from 'react';
-import type { AdminApi, ReportInfo, ReportResult } from '../../api/admin';
+import type { AdminApi, Cell, ReportInfo, ReportResult } from '../../api/admin';
+import { dec, moneyStr } from '../../domain/money';
 import { LoadState, SimpleTable, errorText, useLoad } from './common';
 
 const INPUT_TYPE: Record<string, string> = { date: 'date', int: 'number', decimal: 'text', text: 'text' };
+
+/** Columns that hold money, by name (reports are SQL: their columns carry no type). */
+const MONEY_COLUMN = /total|amount|tax|discount|float|revenue|price|cash|difference|expected|counted|refund/i;
+
+/** A cell as a manager reads it: money as dollars and cents, exact (decimal.js), whatever float the database summed. */
+export function reportCell(column: string, cell: Cell): string {
+  if (cell === null) return '';
+  const text = String(cell);
+  if (MONEY_COLUMN.test(column) && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(text)) return `$${moneyStr(dec(text))}`;
+  return text;
+}
 
 export function Reports({ api }: { api: AdminApi }) {
   const list = useLoad(useCallback(() => api.reports(), [api]));
@@ -99,7 +111,7 @@ function ReportRunner({ api, reports }: { api: AdminApi; reports: ReportInfo[] }
           <SimpleTable
             caption={report?.title ?? result.name}
             head={result.columns}
-            rows={result.rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell))))}
+            rows={result.rows.map((row) => row.map((cell, i) => reportCell(result.columns[i] ?? '', cell)))}
             testId="report-table"
             rowTestId="report-row"
           />

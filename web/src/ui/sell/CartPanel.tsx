@@ -1,8 +1,14 @@
-/** The cart column: lines with quantity and discount, coupon and cart discount, totals, Park/Resume/Pay. */
-import { Alert, Box, Button, Divider, IconButton, List, Paper, Stack, TextField, Typography } from '@mui/material';
-import { type Decimal, dec } from '../../domain/money';
+/**
+ * The cart: lines (scrolling inside the cart), coupon and cart discount, totals and
+ * Park/Resume/Pay pinned at the bottom; after a sale, the sale's receipt in its place.
+ */
+import { Alert, Box, Button, Divider, Paper, Stack, TextField, Typography } from '@mui/material';
+import type { ReactNode } from 'react';
+import type { Decimal } from '../../domain/money';
 import type { CartLineState, CartState, Customer } from '../../data/types';
 import { can, useTill } from '../session';
+import { CartDiscountField } from './CartDiscountField';
+import { CartLineRow } from './CartLineRow';
 import { Row, money } from './format';
 import type { CartEdit } from './useCart';
 import type { Priced } from './usePricing';
@@ -14,11 +20,13 @@ export function CartPanel({
   canPay,
   limit,
   edit,
+  done,
   onCustomer,
   onLineDiscount,
   onPark,
   onResume,
   onPay,
+  sx,
 }: {
   cart: CartState;
   customer: Customer | null;
@@ -26,112 +34,84 @@ export function CartPanel({
   canPay: boolean;
   limit: Decimal;
   edit: (change: CartEdit) => void;
+  /** The sale just completed, shown while the cart is empty. */
+  done: ReactNode;
   onCustomer: () => void;
   onLineDiscount: (line: CartLineState) => void;
   onPark: () => void;
   onResume: () => void;
   onPay: () => void;
+  /** Where the panel sits: sticky beside the grid, or in the phone's sheet. */
+  sx?: Record<string, unknown>;
 }) {
-  const { session, notify } = useTill();
+  const { session } = useTill();
   const totals = priced.value?.totals;
   const setQty = (line: CartLineState, qty: Decimal) => edit({ type: 'qty', lineKey: line.key, qty });
+  const empty = cart.lines.length === 0;
   return (
-    <Paper sx={{ p: 2, position: { md: 'sticky' }, top: { md: 80 } }} data-testid="cart">
+    <Paper sx={{ p: 2, display: 'flex', flexDirection: 'column', minHeight: 0, overflow: 'hidden', ...sx }} data-testid="cart">
       <Stack direction="row" justifyContent="space-between" alignItems="center">
-        <Typography variant="h6">Cart</Typography>
+        <Typography variant="h6" component="h2">
+          Cart
+        </Typography>
         <Button onClick={onCustomer} data-testid="attach-customer">
           {customer ? `${customer.firstname} ${customer.lastname}` : 'Add customer'}
         </Button>
       </Stack>
-      <List dense>
-        {cart.lines.map((line, i) => {
-          const lineTotals = totals?.lines[i];
-          return (
-            <Box key={line.key} sx={{ py: 0.5 }} data-testid="cart-line">
-              <Stack direction="row" alignItems="center" spacing={1}>
-                <Box sx={{ flex: 1, minWidth: 0 }}>
-                  <Typography variant="body2" noWrap>
-                    {line.name}
-                  </Typography>
-                  <Typography variant="caption" color="text.secondary">
-                    {lineTotals ? money(priced.value!.unitPrices[i]) : ''} {line.discount ? `· −${line.discount.value}${line.discount.kind === 'percent' ? '%' : ''}` : ''}
-                  </Typography>
-                </Box>
-                <IconButton onClick={() => setQty(line, dec(line.qty).minus(1))} aria-label="less">
-                  −
-                </IconButton>
-                <Typography data-testid="line-qty" sx={{ minWidth: 24, textAlign: 'center' }}>
-                  {line.qty}
-                </Typography>
-                <IconButton onClick={() => setQty(line, dec(line.qty).plus(1))} aria-label="more">
-                  +
-                </IconButton>
-                <Typography sx={{ minWidth: 72, textAlign: 'right' }}>{lineTotals ? money(lineTotals.rowTotal.minus(lineTotals.discount)) : ''}</Typography>
-                {can(session, 'discount') && (
-                  <Button size="small" sx={{ minWidth: 40 }} onClick={() => onLineDiscount(line)} aria-label="line discount">
-                    %
-                  </Button>
-                )}
-              </Stack>
+      {empty && done ? (
+        done
+      ) : (
+        <>
+          <Box component="ul" sx={{ flex: '1 1 auto', minHeight: 0, overflowY: 'auto', m: 0, p: 0 }} data-testid="cart-lines">
+            {cart.lines.map((line, i) => (
+              <CartLineRow
+                key={line.key}
+                line={line}
+                unitPrice={priced.value?.unitPrices[i]}
+                total={totals?.lines[i] ? totals.lines[i].rowTotal.minus(totals.lines[i].discount) : undefined}
+                canDiscount={can(session, 'discount')}
+                onQty={setQty}
+                onDiscount={onLineDiscount}
+              />
+            ))}
+          </Box>
+          {empty && <Typography color="text.secondary">Tap a product to start a sale.</Typography>}
+          {priced.error && <Alert severity="error">{priced.error}</Alert>}
+          {priced.value?.promotion.couponRejection && <Alert severity="warning">{priced.value.promotion.couponRejection.message}</Alert>}
+          <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap" sx={{ my: 1 }}>
+            <TextField
+              size="small"
+              label="Coupon"
+              value={cart.couponCode ?? ''}
+              onChange={(e) => edit({ type: 'coupon', code: e.target.value || null })}
+              sx={{ flex: '1 1 120px' }}
+            />
+            {can(session, 'discount') && (
+              <CartDiscountField key={empty ? 'empty' : 'open'} value={cart.cartDiscountPercent} limit={limit} onApply={(percent) => edit({ type: 'cartDiscount', percent })} />
+            )}
+          </Stack>
+          <Divider />
+          {totals && (
+            <Box sx={{ my: 1 }} data-testid="totals">
+              <Row label="Subtotal" value={money(totals.subtotal)} />
+              {totals.discount.gt(0) && <Row label="Discount" value={`−${money(totals.discount)}`} />}
+              <Row label="Tax" value={money(totals.tax)} />
+              <Row label="Total" value={money(totals.grandTotal)} strong testId="grand-total" />
             </Box>
-          );
-        })}
-      </List>
-      {cart.lines.length === 0 && <Typography color="text.secondary">Tap a product to start a sale.</Typography>}
-      {priced.error && <Alert severity="error">{priced.error}</Alert>}
-      {priced.value?.promotion.couponRejection && <Alert severity="warning">{priced.value.promotion.couponRejection.message}</Alert>}
-      <Stack direction="row" spacing={1} sx={{ my: 1 }}>
-        <TextField
-          size="small"
-          label="Coupon"
-          value={cart.couponCode ?? ''}
-          onChange={(e) => edit({ type: 'coupon', code: e.target.value || null })}
-          sx={{ flex: 1 }}
-        />
-        {can(session, 'discount') && (
-          <TextField
-            size="small"
-            label={`Cart % (max ${limit.toFixed()})`}
-            value={cart.cartDiscountPercent ?? ''}
-            error={!!cart.cartDiscountPercent && (!/^\d+(\.\d+)?$/.test(cart.cartDiscountPercent) || dec(cart.cartDiscountPercent).gt(limit))}
-            onChange={(e) => {
-              const text = e.target.value.trim();
-              if (text && /^\d+(\.\d{0,4})?$/.test(text) && dec(text).gt(limit)) {
-                notify(`Your limit is ${limit.toFixed()}%`, 'warning');
-                return;
-              }
-              edit({ type: 'cartDiscount', percent: text || null });
-            }}
-            sx={{ width: 130 }}
-          />
-        )}
-      </Stack>
-      <Divider />
-      {totals && (
-        <Box sx={{ my: 1 }} data-testid="totals">
-          <Row label="Subtotal" value={money(totals.subtotal)} />
-          {totals.discount.gt(0) && <Row label="Discount" value={`−${money(totals.discount)}`} />}
-          <Row label="Tax" value={money(totals.tax)} />
-          <Row label="Total" value={money(totals.grandTotal)} strong testId="grand-total" />
-        </Box>
+          )}
+          <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
+            <Button variant="outlined" onClick={onPark} disabled={empty}>
+              Park
+            </Button>
+            <Button variant="outlined" onClick={onResume} data-testid="resume">
+              Resume
+            </Button>
+            <Button variant="contained" sx={{ flex: 1 }} disabled={!canPay} onClick={onPay} data-testid="pay" aria-keyshortcuts="F12 Control+Enter" title="Pay (F12)">
+              Pay {totals ? money(totals.grandTotal) : ''}
+            </Button>
+          </Stack>
+        </>
       )}
-      <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
-        <Button variant="outlined" onClick={onPark} disabled={cart.lines.length === 0}>
-          Park
-        </Button>
-        <Button variant="outlined" onClick={onResume} data-testid="resume">
-          Resume
-        </Button>
-        <Button
-          variant="contained"
-          sx={{ flex: 1 }}
-          disabled={!canPay}
-          onClick={onPay}
-          data-testid="pay"
-        >
-          Pay {totals ? money(totals.grandTotal) : ''}
-        </Button>
-      </Stack>
     </Paper>
   );
 }

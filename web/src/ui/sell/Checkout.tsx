@@ -1,4 +1,8 @@
-/** Payment: tenders (cash, card, quick notes) until the sale is paid, then change due. */
+/**
+ * Payment: tenders (cash, card, quick notes) until the sale is paid, then change due. The amount
+ * has the focus; Enter takes it as cash and completes the sale once it is paid (so Enter alone is
+ * exact cash); "Exact cash" does the same in one tap.
+ */
 import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Stack, TextField } from '@mui/material';
 import { useEffect, useState } from 'react';
 import { Decimal, ZERO, dec, moneyStr } from '../../domain/money';
@@ -6,6 +10,15 @@ import { changeDue } from '../../domain/refunds';
 import { AMOUNT, Row, money } from './format';
 
 export type Tender = { method: 'cash' | 'card'; amount: Decimal };
+
+/** True when these tenders pay the sale in a way the till accepts (change only from cash). */
+function paysSale(due: Decimal, tenders: Tender[]): boolean {
+  try {
+    return changeDue(due, tenders) !== null;
+  } catch {
+    return false;
+  }
+}
 
 export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: () => void; onPaid: (payments: Tender[]) => Promise<void> }) {
   const [payments, setPayments] = useState<Tender[]>([]);
@@ -27,8 +40,24 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
     if (method === 'card' && value.gt(remaining)) return;
     setPayments((p) => [...p, { method, amount: value }]);
   };
+  const complete = (tenders: Tender[]) => {
+    if (busy) return;
+    setBusy(true);
+    void onPaid(tenders).finally(() => setBusy(false));
+  };
+  /** Enter: the typed amount as cash; completes the sale when that pays it. */
+  const enter = () => {
+    if (remaining.isZero()) {
+      if (change !== null) complete(payments);
+      return;
+    }
+    if (!AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
+    const tenders = [...payments, { method: 'cash' as const, amount: dec(amount) }];
+    if (paysSale(due, tenders)) complete(tenders);
+    else setPayments(tenders);
+  };
   return (
-    <Dialog open onClose={onCancel} fullWidth maxWidth="xs">
+    <Dialog open onClose={onCancel} fullWidth maxWidth="xs" disableRestoreFocus>
       <DialogTitle>Pay {money(due)}</DialogTitle>
       <DialogContent>
         <TextField
@@ -36,10 +65,22 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
           label="Amount"
           value={amount}
           onChange={(e) => setAmount(e.target.value)}
-          slotProps={{ htmlInput: { inputMode: 'decimal', 'data-testid': 'pay-amount' } }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              enter();
+            }
+          }}
+          autoFocus
+          onFocus={(e) => e.target.select()}
+          slotProps={{ htmlInput: { inputMode: 'decimal', 'data-testid': 'pay-amount', 'aria-describedby': 'pay-hint' } }}
+          helperText={<span id="pay-hint">Enter: take this amount in cash</span>}
           sx={{ mt: 1 }}
           error={!!amount && !AMOUNT.test(amount.trim())}
         />
+        <Button variant="contained" fullWidth sx={{ mt: 1 }} disabled={remaining.isZero() || busy} onClick={() => complete([...payments, { method: 'cash', amount: remaining }])} data-testid="exact-cash">
+          Exact cash {money(remaining)}
+        </Button>
         <Stack direction="row" spacing={1} sx={{ my: 1 }}>
           <Button variant="outlined" fullWidth onClick={() => addPayment('cash')} data-testid="add-cash">
             Cash
@@ -72,10 +113,7 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
           variant="contained"
           disabled={change === null || busy}
           data-testid="complete-sale"
-          onClick={() => {
-            setBusy(true);
-            void onPaid(payments).finally(() => setBusy(false));
-          }}
+          onClick={() => complete(payments)}
         >
           Complete sale
         </Button>

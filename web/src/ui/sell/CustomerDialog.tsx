@@ -8,6 +8,28 @@ import { flushSoon } from '../../sync/client';
 import { useLive } from '../hooks';
 import { actorOf, can, useTill } from '../session';
 
+const digitsOf = (text: string | null) => (text ?? '').replace(/\D/g, '');
+
+/** A phone number as typed, in any formatting: "555-0100", "(212) 555-0100", "+1 212 555 0100". */
+const PHONE_QUERY = /^[\d\s()+.-]+$/;
+
+/**
+ * Customers whose phone has these digits, whatever either side's formatting: the typed digits
+ * anywhere in the stored number, or the stored number at the end of a longer typed one (a
+ * country code the till did not store). Phones are not in the word index: a scan of customers.
+ */
+export async function customersByPhone(typed: string, limit = 20): Promise<Customer[]> {
+  const wanted = digitsOf(typed);
+  if (wanted.length < 3) return [];
+  return db()
+    .customers.filter((c) => {
+      const phone = digitsOf(c.phone);
+      return phone.length > 0 && (phone.includes(wanted) || (phone.length >= 7 && wanted.endsWith(phone)));
+    })
+    .limit(limit)
+    .toArray();
+}
+
 export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPick: (c: Customer | null) => void }) {
   const { device, session, notify } = useTill();
   const [query, setQuery] = useState('');
@@ -15,6 +37,7 @@ export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPic
   const [form, setForm] = useState({ firstname: '', lastname: '', email: '', phone: '' });
   const found = useLive(
     async () => {
+      if (PHONE_QUERY.test(query.trim())) return customersByPhone(query);
       const words = query.toLowerCase().split(/\s+/).filter(Boolean);
       if (words.length === 0) return [];
       const [first, ...rest] = words;
@@ -48,7 +71,7 @@ export function CustomerDialog({ onClose, onPick }: { onClose: () => void; onPic
             <List>
               {found.map((c) => (
                 <ListItemButton key={c.key} onClick={() => onPick(c)}>
-                  <ListItemText primary={`${c.firstname} ${c.lastname}`} secondary={`${c.email}${c.id === null ? ' · not yet sent' : ''}`} />
+                  <ListItemText primary={`${c.firstname} ${c.lastname}`} secondary={`${c.email}${c.phone ? ` · ${c.phone}` : ''}${c.id === null ? ' · not yet sent' : ''}`} />
                 </ListItemButton>
               ))}
             </List>

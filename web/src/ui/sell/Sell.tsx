@@ -1,6 +1,10 @@
-/** The sell screen: find products (grid, search, scanner), build the cart, take payment. */
-import { Alert, Box, Button } from '@mui/material';
-import { useCallback, useEffect, useState } from 'react';
+/**
+ * The sell screen: find products (grid, search, scanner), build the cart, take payment. The cart
+ * is a column of fixed width beside the grid, or a sheet under a bottom bar on a phone. F12 or
+ * Ctrl+Enter opens Pay; a keyboard till keeps the focus in search after sign-in and each sale.
+ */
+import { Alert, Box, Button, useMediaQuery, useTheme } from '@mui/material';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { businessDay } from '../../domain/cart';
 import { dec } from '../../domain/money';
 import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
@@ -16,8 +20,10 @@ import { Checkout, type Tender } from './Checkout';
 import { CustomerDialog } from './CustomerDialog';
 import { LineDiscountDialog } from './LineDiscountDialog';
 import { ParkedDialog } from './ParkedDialog';
-import { ProductFinder } from './ProductFinder';
-import { ReceiptDialog } from './ReceiptDialog';
+import { CART_BAR_HEIGHT, CartBar } from './CartBar';
+import { storeNameOf } from './format';
+import { ProductFinder, keyboardTill } from './ProductFinder';
+import { SaleDone } from './SaleDone';
 import { StockDialog } from './StockDialog';
 import { useCart } from './useCart';
 import { useParking } from './useParking';
@@ -33,6 +39,11 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const [picker, setPicker] = useState<Product | null>(null);
   const [checkout, setCheckout] = useState(false);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
+  // The e-mail of the sale's customer: the cart (and so its customer) is empty once it is sold.
+  const [receiptEmail, setReceiptEmail] = useState<string | null>(null);
+  const phone = useMediaQuery(useTheme().breakpoints.down('md'));
+  const [cartOpen, setCartOpen] = useState(false);
+  const searchRef = useRef<HTMLInputElement>(null);
   const [customerOpen, setCustomerOpen] = useState(false);
   const [parkedOpen, setParkedOpen] = useState(false);
   const [stockSku, setStockSku] = useState<string | null>(null);
@@ -42,16 +53,48 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const day = businessDay(new Date(), location?.timezone ?? 'UTC');
   const customer = useLive(async () => (cart.customerKey ? ((await database.customers.get(cart.customerKey)) ?? null) : null), [cart.customerKey], null as Customer | null);
   const priced = usePricing(database, cart, customer, device.locationCode, day);
-  const { park, resume } = useParking(database, device.registerCode, cart, customer, adopt, notify, setError);
+  const totals = priced.value?.totals;
+  const { park, resume } = useParking(database, device.registerCode, cart, customer, totals ? totals.grandTotal.toFixed(2) : null, adopt, notify, setError);
 
   // A sale the browser completed but died before the cashier saw: show its receipt again.
   useEffect(() => {
     void unseenReceipt(database, device.registerCode).then((unseen) => unseen && setReceipt(unseen));
   }, [database, device.registerCode]);
-  const closeReceipt = () => {
+  const closeReceipt = useCallback(() => {
     setReceipt(null);
     receiptSeen(database, device.registerCode).catch((e: unknown) => setError(storageErrorMessage(e)));
+  }, [database, device.registerCode]);
+  // The next sale has begun: the last one's receipt has been seen.
+  const started = cart.lines.length > 0;
+  useEffect(() => {
+    if (started && receipt) closeReceipt();
+  }, [started, receipt, closeReceipt]);
+
+  const canPay = !!priced.value && !!shift;
+  // A key pressed just after a scan is not lost while the new line is still being priced: Pay opens once it is.
+  const payable = !!shift && cart.lines.length > 0 && !priced.error;
+  const openPay = useCallback(() => {
+    if (!payable) return;
+    setCartOpen(false);
+    setCheckout(true);
+  }, [payable]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'F12' || (event.key === 'Enter' && (event.ctrlKey || event.metaKey))) {
+        event.preventDefault();
+        openPay();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [openPay]);
+  const focusSearch = () => {
+    if (keyboardTill()) searchRef.current?.focus();
   };
+  // Pay closed (sale done or not): back to search, once the dialog and its focus trap are gone.
+  useEffect(() => {
+    if (!checkout) focusSearch();
+  }, [checkout]);
 
   const add = useCallback(
     (product: Product) => {
@@ -85,6 +128,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       });
       adopt(EMPTY_CART);
       setCheckout(false);
+      setReceiptEmail(customer?.email ?? null);
       setReceipt(done);
       void flushSoon();
     } catch (e) {
@@ -92,13 +136,33 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
     }
   }
 
-  const totals = priced.value?.totals;
-  const storeName = typeof boot?.store?.name === 'string' ? boot.store.name : (location?.name ?? 'Till');
   const limit = dec(session.maxDiscountPercent);
+  const newSale = () => {
+    closeReceipt();
+    focusSearch();
+  };
+  const cartPanel = (
+    <CartPanel
+      cart={cart}
+      customer={customer}
+      priced={priced}
+      canPay={canPay}
+      limit={limit}
+      edit={edit}
+      done={receipt && <SaleDone receipt={receipt} storeName={storeNameOf(boot, receipt.locationCode)} email={receiptEmail} onNewSale={newSale} />}
+      onCustomer={() => setCustomerOpen(true)}
+      onLineDiscount={setDiscountLine}
+      onPark={() => void park()}
+      onResume={() => setParkedOpen(true)}
+      onPay={openPay}
+      // Beside the grid: as tall as the screen below the app bar, lines scrolling inside.
+      sx={phone ? { width: '100%' } : { position: 'sticky', top: 72, maxHeight: 'calc(100dvh - 88px)' }}
+    />
+  );
 
   return (
-    <Box sx={{ display: 'grid', gap: 2, gridTemplateColumns: { xs: '1fr', md: '3fr 2fr' }, alignItems: 'start' }}>
-      <Box>
+    <Box sx={{ display: 'grid', gap: 2, gridTemplateColumns: { xs: 'minmax(0, 1fr)', md: 'minmax(0, 1fr) 380px' }, alignItems: 'start', pb: phone ? `${CART_BAR_HEIGHT}px` : 0 }}>
+      <Box sx={{ minWidth: 0 }}>
         {!shift && (
           <Alert severity="warning" action={<Button onClick={onNeedShift}>Open shift</Button>} sx={{ mb: 1 }}>
             The register's shift is not open.
@@ -109,22 +173,16 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
             {error}
           </Alert>
         )}
-        <ProductFinder stockId={location?.stock_id ?? 0} onAdd={add} onStock={setStockSku} />
+        <ProductFinder stockId={location?.stock_id ?? 0} onAdd={add} onStock={setStockSku} searchRef={searchRef} />
       </Box>
 
-      <CartPanel
-        cart={cart}
-        customer={customer}
-        priced={priced}
-        canPay={!!priced.value && !!shift}
-        limit={limit}
-        edit={edit}
-        onCustomer={() => setCustomerOpen(true)}
-        onLineDiscount={setDiscountLine}
-        onPark={() => void park()}
-        onResume={() => setParkedOpen(true)}
-        onPay={() => setCheckout(true)}
-      />
+      {phone ? (
+        <CartBar cart={cart} total={totals?.grandTotal} receipt={receipt} canPay={canPay} open={cartOpen} onOpen={() => setCartOpen(true)} onClose={() => setCartOpen(false)} onPay={openPay}>
+          {cartPanel}
+        </CartBar>
+      ) : (
+        cartPanel
+      )}
 
       {picker && (
         <VariantPicker
@@ -136,8 +194,13 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           }}
         />
       )}
-      {checkout && totals && <Checkout due={totals.grandTotal} onCancel={() => setCheckout(false)} onPaid={completeSale} />}
-      {receipt && <ReceiptDialog receipt={receipt} storeName={storeName} email={customer?.email} onClose={closeReceipt} />}
+      {checkout && totals && (
+        <Checkout
+          due={totals.grandTotal}
+          onCancel={() => setCheckout(false)}
+          onPaid={completeSale}
+        />
+      )}
       {customerOpen && (
         <CustomerDialog
           onClose={() => setCustomerOpen(false)}

@@ -9,6 +9,8 @@ export function useParking(
   registerCode: string,
   cart: CartState,
   customer: Customer | null,
+  /** The open cart's total as priced, kept with it when parked. */
+  total: string | null,
   adopt: (stored: CartState) => void,
   notify: (message: string, severity: 'success') => void,
   onError: (message: string) => void,
@@ -16,19 +18,19 @@ export function useParking(
   const park = useCallback(async () => {
     if (cart.lines.length === 0) return;
     try {
-      await parkCart(database, registerCode, cart, customer);
+      await parkCart(database, registerCode, cart, customer, total);
       adopt(EMPTY_CART);
       notify('Cart parked', 'success');
     } catch (e) {
       onError(storageErrorMessage(e));
     }
-  }, [database, registerCode, cart, customer, adopt, notify, onError]);
+  }, [database, registerCode, cart, customer, total, adopt, notify, onError]);
 
   /** The chosen parked cart becomes the cart; an open one with lines is parked in its place. */
   const resume = useCallback(
     async (parkedId: number) => {
       try {
-        const resumed = await resumeParked(database, registerCode, parkedId, cart, customer);
+        const resumed = await resumeParked(database, registerCode, parkedId, cart, customer, total);
         if (!resumed) return;
         if (cart.lines.length > 0) notify('Cart parked', 'success');
         adopt(resumed);
@@ -36,7 +38,7 @@ export function useParking(
         onError(storageErrorMessage(e));
       }
     },
-    [database, registerCode, cart, customer, adopt, notify, onError],
+    [database, registerCode, cart, customer, total, adopt, notify, onError],
   );
 
   return { park, resume };
