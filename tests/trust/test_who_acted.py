@@ -208,6 +208,20 @@ def test_an_offline_pin_switch_is_kept_and_flagged_not_trusted(live: Live) -> No
     assert line["detail"]["sent_by"]["session_username"] == "maya"
 
 
+def test_an_offline_pin_switch_is_flagged_even_after_the_member_signed_in_there_online(live: Live) -> None:
+    """The manager signed in on the till online a moment ago, then the cashier did; the till
+    says it switched back to the manager by a PIN it checked alone (offline): that switch is
+    the till's word, not something the server saw, so the sale is flagged, not believed."""
+    till = _till(live)
+    _on_till(live, till, "grace").close()  # e.g. setting the till up, online
+    maya = _on_till(live, till, "maya")
+    sale = _sale(live, till, seller="grace", n=1, sign_in="offline_pin")
+    with maya:
+        [result] = maya.post("/api/sync/push", json={"sales": [sale], "sent_at": _now()}).json()["sales"]
+    assert result["status"] == "accepted", result
+    assert {"unverified_seller", "over_limit", "price_override"} <= set(result["flags"]), result
+
+
 def test_a_seller_the_server_saw_sign_in_on_the_till_is_believed(live: Live) -> None:
     till = _till(live)
     maya = _on_till(live, till, "maya")

@@ -73,7 +73,7 @@ test('parked carts show their name, customer and total, and can be renamed and d
 
   // The name is kept on the till, not only on screen.
   await page.reload();
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
   await page.getByTestId('resume').click();
   await expect(parked).toContainText('Red coat, back at 3');
   await expect(parked).toContainText('Olivia Smith');
@@ -198,7 +198,7 @@ test('a 3-item cash sale needs no pointer: scans, a Pay key, Enter for exact cas
   const { context, page } = await till(browser, server, 'NYC1');
   await openShift(page);
   await catalogReady(page);
-  await switchTo(page, 'grace', '3690');
+  await switchTo(page, 'grace', '369036');
   const search = page.getByTestId('search');
   // Search has the focus after sign-in, so a typed SKU goes somewhere.
   await expect(search).toBeFocused();

@@ -33,7 +33,7 @@ test("a manager's offline refund on a cashier's session reaches the server, judg
   await context.setOffline(true);
   await expect(page.getByTestId('sync-badge')).toContainText('Offline');
   await page.getByTestId('sign-out').click();
-  await signInByPin(page, 'grace', '3690');
+  await signInByPin(page, 'grace', '369036');
   await page.getByTestId('nav-orders').click();
   await page.getByTestId('order-row').filter({ hasText: receipt }).click();
   await page.getByTestId('start-refund').click();
@@ -75,7 +75,7 @@ test("a manager approves a cashier's 40 % discount by PIN on the till: signed on
     await expect(dialog.getByRole('button', { name: 'Apply' })).toBeDisabled();
     await dialog.getByLabel('Manager', { exact: true }).click();
     await page.getByRole('option', { name: 'Grace Okafor' }).click();
-    await page.getByTestId('approval-pin').fill('3690');
+    await page.getByTestId('approval-pin').fill('369036');
     await page.getByTestId('approval-submit').click();
     await expect(dialog).toContainText('Approved by grace');
     await dialog.getByRole('button', { name: 'Apply' }).click();

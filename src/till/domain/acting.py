@@ -73,7 +73,8 @@ def judge_actor(
     """Decide who acted, from what the server knows.
 
     - the session's own member: verified (the server saw the sign-in behind the token);
-    - a member the server saw signed in online on this device at that moment: verified;
+    - a member the server saw signed in online on this device at that moment, and the till does
+      not say it switched to them by an offline PIN: verified;
     - a member the till says it switched to by an offline PIN: kept, but flagged
       `unverified` and held to the rules of the less trusted of them and the session's member;
     - anyone else (unknown, inactive, working elsewhere, never on this device, or a session not
@@ -92,7 +93,9 @@ def judge_actor(
             f"{member.username} did not sign in here: a session not on a registered till acts only "
             f"for its own member ({session.username})"
         )
-    if seen_on_device:
+    # The till's own word that the PIN was checked on it alone comes first: a sign-in the server
+    # saw on this device earlier does not make that switch one the server checked.
+    if sign_in != "offline_pin" and seen_on_device:
         return Acting(member, member)
     if sign_in == "offline_pin":
         detail = {
