@@ -215,3 +215,27 @@ def test_every_time_argument_refuses_the_calendars_edges_in_words(graph: dict[st
             [error] = answer["errors"]
             assert (error.get("extensions") or {}).get("code") != "INTERNAL", (field["name"], edge, error)
             assert "time" in error["message"], (field["name"], edge, error["message"])
+
+
+def test_a_lone_surrogate_in_any_string_argument_is_refused_in_words(graph: dict[str, Any]) -> None:
+    """Half a surrogate pair (`"\\ud800"`), passed as a variable to every String argument: 422
+    with the reason, never an internal error (the fuzzer found `orders(register: "\\ud800")`
+    answered as one: no database can compare such text)."""
+    live: Live = graph["live"]
+    texts = [
+        (field, arg["name"], _named(arg["type"]))
+        for field in graph["fields"]
+        for arg in field["args"]
+        if _named(arg["type"]) == "String"
+    ]
+    assert texts, "the schema has text arguments"
+    for field, arg, kind in texts:
+        query = f"query Q($t: {kind}!) {{ {field['name']}({arg}: $t) {_selection(field, graph['scalars'])} }}"
+        answer = httpx.post(
+            f"{live.url}/graphql",
+            content=json.dumps({"query": query, "variables": {"t": "shop \ud800"}}),
+            headers={"Authorization": f"Bearer {graph['token']}", "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert answer.status_code == 422, (field["name"], arg, answer.status_code, answer.text[:200])
+        assert "surrogate" in answer.json()["detail"]

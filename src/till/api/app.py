@@ -322,6 +322,13 @@ class RequestLimits:
         if _holds_nul(scope, body):
             await _problem(422, "text may not contain NUL (\\u0000) characters")(scope, receive, send)
             return
+        if scope.get("path") == "/graphql" and _holds_lone_surrogate(body):
+            # A query's text only looks things up (no database can compare a lone surrogate);
+            # REST keeps such text where it is a till's fact (a refused sale, escaped).
+            await _problem(422, "text may not contain a lone surrogate (\\ud800-\\udfff)")(
+                scope, receive, send
+            )
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -346,9 +353,19 @@ def _holds_nul(scope: Scope, body: bytes) -> bool:
     query: bytes = scope.get("query_string", b"")
     if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
         return True
-    if b"\\u0000" not in body.lower():
-        return False
-    # Only now parse: the escape might sit inside a string as literal text ("\\u0000").
+    # Only parse when the escape is there: it might sit inside a string as literal text ("\\u0000").
+    return b"\\u0000" in body.lower() and _any_string(body, lambda text: "\x00" in text)
+
+
+def _holds_lone_surrogate(body: bytes) -> bool:
+    """True if a string of the JSON body holds half of a surrogate pair (`"\\ud800"`)."""
+    return b"\\ud" in body.lower() and _any_string(
+        body, lambda text: any("\ud800" <= c <= "\udfff" for c in text)
+    )
+
+
+def _any_string(body: bytes, test: Callable[[str], bool]) -> bool:
+    """True if any string (key or value) of the JSON body passes `test`."""
     try:
         document = json.loads(body)
     except ValueError:
@@ -356,7 +373,7 @@ def _holds_nul(scope: Scope, body: bytes) -> bool:
 
     def walk(value: Any) -> bool:
         if isinstance(value, str):
-            return "\x00" in value
+            return test(value)
         if isinstance(value, dict):
             return any(walk(k) or walk(v) for k, v in value.items())
         if isinstance(value, list):
