@@ -31,7 +31,8 @@ describe('flags in words', () => {
 
 describe('report cells', () => {
   it('shows money columns in dollars and cents, exact, whatever float the server summed', () => {
-    expect(reportCell('total', 1805.9499999999998)).toBe('$1805.95');
+    expect(reportCell('total', 1805.9499999999998)).toBe('$1,805.95');
+    expect(reportCell('total', '-1234567.5')).toBe('-$1,234,567.50');
     expect(reportCell('tax', '0.1')).toBe('$0.10');
     expect(reportCell('sales', 3)).toBe('3');
     expect(reportCell('day', '2026-12-07')).toBe('2026-12-07');

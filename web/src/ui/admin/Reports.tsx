@@ -10,11 +10,16 @@ const INPUT_TYPE: Record<string, string> = { date: 'date', int: 'number', decima
 /** Columns that hold money, by name (reports are SQL: their columns carry no type). */
 const MONEY_COLUMN = /total|amount|tax|discount|float|revenue|price|cash|difference|expected|counted|refund/i;
 
-/** A cell as a manager reads it: money as dollars and cents, exact (decimal.js), whatever float the database summed. */
+/** A cell as a manager reads it: money as dollars and cents with grouped thousands, exact (decimal.js), whatever float the database summed. */
 export function reportCell(column: string, cell: Cell): string {
   if (cell === null) return '';
   const text = String(cell);
-  if (MONEY_COLUMN.test(column) && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(text)) return `$${moneyStr(dec(text))}`;
+  if (MONEY_COLUMN.test(column) && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(text)) {
+    // Thousands grouped as the store's (en-US) money reads: $1,805.95.
+    const amount = dec(text);
+    const [whole, cents] = moneyStr(amount.abs()).split('.');
+    return `${amount.isNegative() ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${cents}`;
+  }
   return text;
 }
 
