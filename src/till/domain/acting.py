@@ -69,12 +69,15 @@ def judge_actor(
     location_code: str,
     seen_on_device: bool,
     sign_in: SignInWay | None,
+    seen_uncertain: bool = False,
 ) -> Acting:
     """Decide who acted, from what the server knows.
 
     - the session's own member: verified (the server saw the sign-in behind the token);
     - a member the server saw signed in online on this device at that moment, and the till does
       not say it switched to them by an offline PIN: verified;
+    - a member the server saw there, but with another member's sign-in within the till's
+      clock allowance of that moment (`seen_uncertain`: which came first is not certain), or
     - a member the till says it switched to by an offline PIN: kept, but flagged
       `unverified` and held to the rules of the less trusted of them and the session's member;
     - anyone else (unknown, inactive, working elsewhere, never on this device, or a session not
@@ -97,14 +100,16 @@ def judge_actor(
     # saw on this device earlier does not make that switch one the server checked.
     if sign_in != "offline_pin" and seen_on_device:
         return Acting(member, member)
-    if sign_in == "offline_pin":
-        detail = {
+    if sign_in == "offline_pin" or seen_uncertain:
+        detail: dict[str, Any] = {
             "staff_id": member.id,
             "username": member.username,
-            "sign_in": "offline_pin",
+            "sign_in": sign_in or "online",
             "session_staff_id": session.id,
             "session_username": session.username,
         }
+        if sign_in != "offline_pin":
+            detail["why"] = "another member signed in on this till within the till's clock allowance"
         return Acting(member, weaker(member, session), detail)
     raise ActorRefused(
         f"{member.username} was not signed in on this till (device {device_id}) when it says they "
@@ -132,7 +137,7 @@ def judge_approval(
     slack: timedelta,
 ) -> str | None:
     """Why an approval cannot be believed, or None when the server signed it for this manager,
-    this device and a sale made within its life (give or take `slack` for the till's clock), or
+    this device and a sale made within its life (from `slack` before it was given), or
     when nothing was approved."""
     if approved_by is None:
         return None
@@ -142,7 +147,9 @@ def judge_approval(
         return f"the proof is of staff {proof.staff_id}, not {approved_by}"
     if device_id is None or proof.device_id != device_id:
         return "the proof was given to another device"
-    if not proof.issued_at - slack <= moment <= proof.expires_at + slack:
+    # The allowance is for a till's clock before the proof was given; its end is the server's
+    # own (a sale's moment is already corrected by the till's `sent_at`).
+    if not proof.issued_at - slack <= moment <= proof.expires_at:
         return (
             f"the proof was good from {proof.issued_at.isoformat()} to {proof.expires_at.isoformat()}, "
             f"not for a sale made at {moment.isoformat()}"

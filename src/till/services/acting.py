@@ -38,11 +38,20 @@ def judge(
     cannot have acted there."""
     named = sender.staff.id if staff_id is None else staff_id
     member = (find or uow.staff.by_id)(named)
+    at = moment or datetime.now(UTC)
     seen = (
         member is not None
         and sender.device_id is not None
         and member.id != sender.staff.id
-        and uow.devices.signed_in_at(member.id, sender.device_id, moment or datetime.now(UTC), CLOCK_SLACK)
+        and uow.devices.signed_in_at(member.id, sender.device_id, at, CLOCK_SLACK)
+    )
+    # Seen, but another member signed in there within the clock allowance of the moment: which
+    # came first is not certain, so the member is not believed (kept, flagged) on the till's word.
+    certain = (
+        seen
+        and member is not None
+        and sender.device_id is not None
+        and uow.devices.signed_in_at(member.id, sender.device_id, at, CLOCK_SLACK, strict=True)
     )
     return judge_actor(
         member,
@@ -50,7 +59,8 @@ def judge(
         session=sender.staff,
         device_id=sender.device_id,
         location_code=location_code,
-        seen_on_device=seen,
+        seen_on_device=certain,
+        seen_uncertain=seen and not certain,
         sign_in=sign_in,
     )
 

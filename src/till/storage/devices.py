@@ -125,12 +125,16 @@ class DeviceRepository:
             return None
         return dict(row._mapping)
 
-    def signed_in_at(self, staff_id: int, device_id: str, moment: datetime, slack: timedelta) -> bool:
+    def signed_in_at(
+        self, staff_id: int, device_id: str, moment: datetime, slack: timedelta, *, strict: bool = False
+    ) -> bool:
         """True if the member was the one signed in on the device at `moment` (give or take
         `slack`, for the till's clock): a session of theirs there the server saw, live then (from
         its sign-in to its expiry, or the sign-out or refresh that revoked it; a refreshed
         session goes on in its new token), and no other member signed in there after them and
-        before the moment. A manager who set the till up this morning is not at it all day."""
+        before the moment. A manager who set the till up this morning is not at it all day.
+        `strict`: no other member signed in there after them even within `slack` past the
+        moment (so the order of the two is certain whatever the till's clock)."""
         ended = func.coalesce(auth_tokens.c.revoked_at, auth_tokens.c.expires_at)
         live = self.conn.execute(
             select(auth_tokens.c.staff_id, auth_tokens.c.created_at).where(
@@ -143,6 +147,10 @@ class DeviceRepository:
         if not theirs:
             return False
         since = max(theirs)
+        if strict:  # a sign-in stamped the same instant (a column of whole seconds) may be after
+            return not any(
+                row.staff_id != staff_id and since <= row.created_at <= moment + slack for row in live
+            )
         return not any(row.staff_id != staff_id and since < row.created_at <= moment - slack for row in live)
 
     def spend_token(self, token_hash: str) -> bool:
