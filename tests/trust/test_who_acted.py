@@ -385,6 +385,50 @@ def test_a_managers_offline_refund_on_a_cashiers_session_reaches_the_server(live
     assert line["detail"]["sent_by"]["session_username"] == "maya"
 
 
+def test_a_refund_dated_before_its_sale_is_judged_at_the_sale(live: Live) -> None:
+    """Found by a red-team pass: the manager was on the till this morning, the cashier since an
+    hour ago; the cashier sells now and sends a refund of it that says the manager made it
+    (online) at a moment before the sale existed, when the manager was at the till. A refund
+    cannot come before its sale: it is judged at the sale's moment, when the manager was not
+    the one at the till, so it is refused or kept flagged, never made in her name unflagged."""
+    till = _till(live)
+    _on_till(live, till, "grace").close()
+    maya = _on_till(live, till, "maya")
+    grace = live.store.staff_member("grace")
+    with live.engine.begin() as conn:
+        for username, ago in {"grace": timedelta(hours=3), "maya": timedelta(hours=1)}.items():
+            conn.execute(
+                update(auth_tokens)
+                .where(
+                    auth_tokens.c.device_id == till["device_id"],
+                    auth_tokens.c.staff_id == live.store.staff_member(username).id,
+                )
+                .values(created_at=datetime.now(UTC) - ago)
+            )
+    with maya:
+        sale = _sold(live, till, maya)
+        refund = {
+            "idempotency_key": f"refund-{uuid.uuid4().hex}",
+            "register_code": "NYC1",
+            "lines": [{"line_no": 1, "qty": "1", "restock": True}],
+            "method": "cash",
+            "acted_by": {
+                "staff_id": grace.id,
+                "sign_in": "online",
+                "at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+            },
+        }
+        answer = maya.post(f"/api/orders/{sale['order_id']}/refunds", json=refund)
+    if answer.status_code == 201:
+        with live.sign_in("grace") as manager:
+            flags = [
+                f["flag"] for f in manager.get("/api/admin/flags").json() if f["order_id"] == sale["order_id"]
+            ]
+        assert "unverified_refund" in flags, "made in the manager's name, unflagged"
+    else:
+        assert answer.status_code == 403, answer.text
+
+
 def test_a_refused_queued_action_is_kept_for_a_manager(live: Live) -> None:
     till = _till(live)
     omar = live.store.staff_member("omar")

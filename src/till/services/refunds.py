@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -99,6 +99,16 @@ def _refund(
         if register is None:
             raise NotFound(f"no register {register_code}")
         sender = by
+        sold = uow.sales.get(order_id)
+        if (
+            acted_by is not None
+            and acted_by.at is not None
+            and sold is not None
+            and acted_by.at < sold.created_at
+        ):
+            # A refund cannot come before its sale: judged at the sale's moment, not at a time the
+            # till's clock picks when someone else was at the till.
+            acted_by = replace(acted_by, at=sold.created_at)
         by, acting = acting_for(uow, sender, acted_by, register.location_code)
         # Permission first: a replayed key must not show a refund to someone who may not refund.
         by.staff.require(Permission.REFUND, register.location_code)
