@@ -3,28 +3,12 @@
  * layout that fits phones and tablets, speed of hand by touch and by keyboard, phone search.
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
-import { addBySku, expect, grandTotal, openShift, setUpTillIn, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
+import { addBySku, catalogReady, expect, grandTotal, openShift, setUpTillIn, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
 
 skipWithoutChromium();
 
 const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true };
 const TABLET = { viewport: { width: 1024, height: 768 }, hasTouch: true };
-
-/**
- * The first sync may still be storing the catalog after set-up, and a search is not re-run when
- * products arrive: search again until the products these tests sell are found.
- */
-async function catalogReady(page: Page, skus = ['ACC-TOTE-CANVAS', 'ACC-CROSSBODY', 'ACC-BACKPACK-WAX']): Promise<void> {
-  const search = page.getByTestId('search');
-  for (const sku of skus) {
-    await expect(async () => {
-      await search.fill('');
-      await search.fill(sku);
-      await expect(page.getByTestId(`product-${sku}`)).toBeVisible({ timeout: 2_000 });
-    }).toPass({ timeout: 60_000 });
-  }
-  await search.fill('');
-}
 
 async function till(browser: import('@playwright/test').Browser, server: TillServer, register: string, options = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(options);

@@ -211,3 +211,19 @@ export async function pay(page: Page, tenders: [('cash' | 'card'), string | null
   const number = (await page.getByTestId('receipt-number').textContent()) ?? '';
   return number.trim();
 }
+
+/**
+ * The first sync may still be storing the catalog after set-up, and a search is not re-run when
+ * products arrive: search again until the products these tests sell are found.
+ */
+export async function catalogReady(page: Page, skus = ['ACC-TOTE-CANVAS', 'ACC-CROSSBODY', 'ACC-BACKPACK-WAX']): Promise<void> {
+  const search = page.getByTestId('search');
+  for (const sku of skus) {
+    await expect(async () => {
+      await search.fill('');
+      await search.fill(sku);
+      await expect(page.getByTestId(`product-${sku}`)).toBeVisible({ timeout: 2_000 });
+    }).toPass({ timeout: 60_000 });
+  }
+  await search.fill('');
+}

@@ -5,21 +5,9 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { addBySku, expect, openShift, pay, setUpTill, shot, skipWithoutChromium, test } from './fixtures';
+import { addBySku, catalogReady, expect, openShift, pay, setUpTill, shot, skipWithoutChromium, test } from './fixtures';
 
 skipWithoutChromium();
-
-async function catalogReady(page: Page, skus: string[]): Promise<void> {
-  const search = page.getByTestId('search');
-  for (const sku of skus) {
-    await expect(async () => {
-      await search.fill('');
-      await search.fill(sku);
-      await expect(page.getByTestId(`product-${sku}`)).toBeVisible({ timeout: 2_000 });
-    }).toPass({ timeout: 60_000 });
-  }
-  await search.fill('');
-}
 
 /** Serious and critical axe-core findings (WCAG 2 A and AA) on the page as it is. */
 async function seriousViolations(page: Page): Promise<string[]> {
