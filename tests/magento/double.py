@@ -122,6 +122,10 @@ class MagentoDouble:
     #: MySQL returns rows that tie on every ORDER BY column in any order, and not the same order
     #: for every LIMIT page (MySQL manual, "LIMIT Query Optimization"): the double alternates.
     unstable_ties: bool = True
+    #: A query with no ORDER BY has no defined order at all (SQL leaves it to the plan, which
+    #: LIMIT can change): with this on, the double alternates unsorted lists too. Off by default:
+    #: the connector still offset-pages some small unsorted lists (sources, stocks, links, tax).
+    unsorted_order_varies: bool = False
     #: Called after each answered call with (method, path template): a test moves Magento on.
     after_call: list[Callable[[str, str], None]] = field(default_factory=list)
     #: Payment methods the store declares (`payment/<code>/model` in some module's config.xml):
@@ -412,8 +416,10 @@ class MagentoDouble:
         criteria = query.get("searchCriteria") or {}
         self.searches += 1
         # Rows that tie on every sort column come back in no fixed order (a sorted LIMIT query
-        # sorts unstably): the double alternates their order per call. Unsorted: key order.
-        unstable = self.unstable_ties and criteria.get("sortOrders") and self.searches % 2
+        # sorts unstably): the double alternates their order per call. Unsorted: key order,
+        # unless `unsorted_order_varies`.
+        varies = criteria.get("sortOrders") and self.unstable_ties or self.unsorted_order_varies
+        unstable = varies and self.searches % 2
         selected = list(reversed(items)) if unstable else list(items)
         for group in _listed(criteria.get("filter_groups")):
             filters = _listed(group.get("filters"))

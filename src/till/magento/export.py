@@ -499,9 +499,12 @@ class MagentoExporter:
     async def _source_items(
         self, skus: list[str], sources: list[str]
     ) -> dict[tuple[str, str], tuple[Decimal, int]]:
+        # Paged by (sku, source_code), the list's key: offset pages of an unsorted list (MySQL
+        # gives it no order) could skip a row, which would then read as 0 and be written as -q.
         items = await self.client.search_all(
             "/V1/inventory/source-items",
             [[("sku", ",".join(skus), "in")], [("source_code", ",".join(sources), "in")]],
+            keys=(("sku", "sku"), ("source_code", "source_code")),
         )
         return {
             (str(i["sku"]), str(i["source_code"])): (qty(i.get("quantity") or 0), int(i.get("status") or 0))
