@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.magento.conftest import client_for, run
 from tests.magento.double import MagentoDouble
 from tests.magento.store import START_STOCK, seed_till_shop
 from tests.magento.test_export import _pull, _source, export_all
 from tests.magento.test_export_records import _sell
 from till.magento.client import MagentoError
+from till.magento.export import MagentoExporter
 from till.storage.magento_links import pushes_of
 from till.storage.uow import UnitOfWork
 
@@ -97,3 +99,28 @@ def test_a_relative_move_whose_answer_was_lost_is_applied_once(
     assert _source(magento, "24-MB01") == (START_STOCK["24-MB01"][0] - 2, 1)
     with engine.connect() as conn:
         assert pushes_of(conn, f"sale:{order_id}")[("24-MB01", "nyc_store")]["state"] == "done"
+
+
+def test_a_movement_left_uncertain_is_never_sent_again(engine: Engine, magento: MagentoDouble) -> None:
+    """A REST move whose answer was lost while Magento moved too is `uncertain`; asked again
+    (a replayed message) it sends nothing, by either path, and fails on no missing module."""
+    seed_till_shop(engine)
+    _pull(engine, magento, full=True)
+    move = [("24-MB01", "nyc_store", Decimal(-1))]
+
+    def push() -> None:
+        async def go() -> None:
+            async with client_for(magento) as client:
+                await MagentoExporter(engine, client).push_stock("adjust:replayed", move)
+
+        run(go())
+
+    magento.fail_after[("POST", "/V1/inventory/source-items")] = [504] * 3
+    with pytest.raises(MagentoError):
+        push()
+    magento.source_items[("24-MB01", "nyc_store")]["quantity"] = 5.0  # a count in Magento's admin
+    push()
+    push()
+    assert _source(magento, "24-MB01") == (Decimal(5), 1)
+    with engine.connect() as conn:
+        assert pushes_of(conn, "adjust:replayed")[("24-MB01", "nyc_store")]["state"] == "uncertain"

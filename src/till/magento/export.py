@@ -579,13 +579,16 @@ class MagentoExporter:
                 save_baseline(conn, key[0], key[1], after, int(item["status"]))
 
     async def _adjusts(self, movement: str) -> bool:
-        """Does this movement go through the companion module's relative write? Yes when the
-        store has it, unless the movement was begun by absolute writes (then it ends that way)."""
+        """Does this movement go through the companion module's relative write? A movement ends
+        the way it began (a relative write in flight is finished relatively, an absolute one
+        absolutely); a new one goes relative when the store has the module."""
         with self.engine.connect() as conn:
-            ledger = pushes_of(conn, movement)
-        if any(row["before_qty"] is not None and row["state"] == "sent" for row in ledger.values()):
+            ledger = list(pushes_of(conn, movement).values())
+        if any(row["state"] == "sent" and row["before_qty"] is None for row in ledger):
+            return True
+        if ledger:
             return False
-        return SOURCE_ITEM_ADJUST in await self.client.till_pos() or bool(ledger)
+        return SOURCE_ITEM_ADJUST in await self.client.till_pos()
 
     async def _adjust(self, movement: str, moves: Sequence[tuple[str, str, Decimal]]) -> None:
         """Moves through Till_Pos (`POST /V1/till-pos/source-items/adjust`): Magento adds each
@@ -597,9 +600,8 @@ class MagentoExporter:
             wanted[(sku, source)] = wanted.get((sku, source), Decimal(0)) + delta
         with self.engine.connect() as conn:
             ledger = pushes_of(conn, movement)
-        todo = {
-            key: qty(delta) for key, delta in wanted.items() if ledger.get(key, {}).get("state") != "done"
-        }
+        settled = ("done", "uncertain")
+        todo = {k: qty(d) for k, d in wanted.items() if ledger.get(k, {}).get("state") not in settled}
         if not todo:
             return
         with self.engine.begin() as conn:
