@@ -210,7 +210,9 @@ class MagentoExporter:
         }
         attribute_ids = sorted({int(o["attribute_id"]) for options in options_of.values() for o in options})
         attributes = await self.client.search_all(
-            "/V1/products/attributes", [[("attribute_id", ",".join(map(str, attribute_ids)), "in")]]
+            "/V1/products/attributes",
+            [[("attribute_id", ",".join(map(str, attribute_ids)), "in")]],
+            sort=[("attribute_id", "ASC")],  # a unique order: offset pages neither skip nor repeat
         )
         codes = {int(a["attribute_id"]): str(a["attribute_code"]) for a in attributes}
         parents: dict[int, ConfigurableParent] = {}
