@@ -44,6 +44,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus
+from xml.etree import ElementTree
 
 import pyotp
 from starlette.applications import Starlette
@@ -52,6 +53,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ROUTES_TSV = Path(__file__).resolve().parents[2] / "spec" / "magento" / "magento-routes.tsv"
+#: The companion module's route table (its own `etc/webapi.xml`): the double serves these routes
+#: only when `till_pos` is installed, behaving as the module's PHP does.
+TILL_POS_WEBAPI = Path(__file__).resolve().parents[2] / "magento-module" / "Till_Pos" / "etc" / "webapi.xml"
+TILL_POS_PREFIX = "/V1/till-pos/"
+#: Till_Pos `Model/Capabilities::FEATURES`.
+TILL_POS_FEATURES = ("configurable-orders", "source-item-adjust")
 CENT = Decimal("0.01")
 #: The Magento releases the double can behave as (each one's differences: `MagentoDouble`).
 VERSIONS = ("2.4.4", "2.4.5", "2.4.6", "2.4.7", "2.4.8")
@@ -70,6 +77,16 @@ def route_table() -> dict[tuple[str, str], str]:
         parts = line.split("\t")
         if len(parts) >= 4 and parts[0] in ("GET", "POST", "PUT", "DELETE"):
             table[(parts[0], parts[1])] = parts[3]
+    return table
+
+
+def till_pos_route_table() -> dict[tuple[str, str], str]:
+    """Till_Pos's REST routes as its etc/webapi.xml declares them: (method, path) -> ACL resource."""
+    table: dict[tuple[str, str], str] = {}
+    for route in ElementTree.parse(TILL_POS_WEBAPI).getroot().iter("route"):
+        resource = route.find("resources/resource")
+        assert resource is not None
+        table[(route.attrib["method"], route.attrib["url"])] = resource.attrib["ref"]
     return table
 
 
@@ -122,6 +139,10 @@ class MagentoDouble:
     #: MySQL returns rows that tie on every ORDER BY column in any order, and not the same order
     #: for every LIMIT page (MySQL manual, "LIMIT Query Optimization"): the double alternates.
     unstable_ties: bool = True
+    #: A query with no ORDER BY has no defined order at all (SQL leaves it to the plan, which
+    #: LIMIT can change): with this on, the double alternates unsorted lists too. Off by default:
+    #: the connector still offset-pages some small unsorted lists (sources, stocks, links, tax).
+    unsorted_order_varies: bool = False
     #: Called after each answered call with (method, path template): a test moves Magento on.
     after_call: list[Callable[[str, str], None]] = field(default_factory=list)
     #: Payment methods the store declares (`payment/<code>/model` in some module's config.xml):
@@ -131,6 +152,13 @@ class MagentoDouble:
     )
     #: `cataloginventory/item_options/auto_return` ("Automatically Return Credit Memo Item to Stock").
     auto_return: bool = False
+    #: Till_Pos (magento-module/Till_Pos) is installed: its routes answer (else 404, no route).
+    till_pos: bool = False
+    #: Called before a call's handler runs with (method, path template): Magento moving on while
+    #: Till's call is on its way.
+    before_call: list[Callable[[str, str], None]] = field(default_factory=list)
+    #: Till_Pos's `till_pos_source_movement` rows: (movement, sku, source) -> quantity after.
+    pos_movements: dict[tuple[str, str, str], Decimal] = field(default_factory=dict)
 
     #: Admin tokens issued: token -> expiry (the double's clock).
     tokens: dict[str, float] = field(default_factory=dict)
@@ -175,7 +203,7 @@ class MagentoDouble:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def __post_init__(self) -> None:
-        self.acl = route_table()
+        self.acl = route_table() | till_pos_route_table()
         self.routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
         for method, template, handler in self._declared():
             if (method, template) not in self.acl:
@@ -319,6 +347,8 @@ class MagentoDouble:
             match = pattern.match(path)
             if method != request.method or match is None:
                 continue
+            if template.startswith(TILL_POS_PREFIX) and not self.till_pos:
+                continue  # the module is not installed: Magento knows no such route
             self.calls.append((method, template))
             try:
                 self._authorize(request, self.acl[(method, template)])
@@ -329,6 +359,8 @@ class MagentoDouble:
                 body = json.loads(await request.body() or b"null")
                 if self.input_limits:
                     self._check_input_limits(body)
+                for hook in list(self.before_call):
+                    hook(method, template)
                 # Path parameters reach the service decoded (Webapi/Controller/Rest/Router/Route.php
                 # `match`; not verified in the index: the double decodes each segment once).
                 params = {k: unquote(v) for k, v in match.groupdict().items()}
@@ -404,6 +436,10 @@ class MagentoDouble:
             ("GET", "/V1/salesRules/search", lambda p, q, b: s.search(list(s.sales_rules.values()), q)),
             ("GET", "/V1/coupons/search", lambda p, q, b: s.search(list(s.coupons.values()), q)),
             ("PUT", "/V1/coupons/:couponId", s.save_coupon),
+            # Till_Pos, the companion module (magento-module/Till_Pos/etc/webapi.xml).
+            ("GET", "/V1/till-pos/capabilities", lambda p, q, b: list(TILL_POS_FEATURES)),
+            ("POST", "/V1/till-pos/orders", s.pos_place_order),
+            ("POST", "/V1/till-pos/source-items/adjust", s.pos_adjust_source_items),
         ]
 
     # --- searchCriteria --------------------------------------------------------------------------
@@ -412,8 +448,10 @@ class MagentoDouble:
         criteria = query.get("searchCriteria") or {}
         self.searches += 1
         # Rows that tie on every sort column come back in no fixed order (a sorted LIMIT query
-        # sorts unstably): the double alternates their order per call. Unsorted: key order.
-        unstable = self.unstable_ties and criteria.get("sortOrders") and self.searches % 2
+        # sorts unstably): the double alternates their order per call. Unsorted: key order,
+        # unless `unsorted_order_varies`.
+        varies = (criteria.get("sortOrders") and self.unstable_ties) or self.unsorted_order_varies
+        unstable = varies and self.searches % 2
         selected = list(reversed(items)) if unstable else list(items)
         for group in _listed(criteria.get("filter_groups")):
             filters = _listed(group.get("filters"))
@@ -963,6 +1001,15 @@ class MagentoDouble:
         body = body or {}
         by_id = {int(i["item_id"]): i for i in order["items"]}
         requested = [(int(r["order_item_id"]), Decimal(str(r["qty"]))) for r in body.get("items") or []]
+        # Sales/Model/Order/CreditmemoFactory `getQtyToRefund`: a configurable's child is a dummy
+        # item, refunded with its parent's quantity (`calculateProductOptions`), a line of its own.
+        asked = {item_id for item_id, _ in requested}
+        requested += [
+            (int(child["item_id"]), qty)
+            for parent_id, qty in list(requested)
+            for child in order["items"]
+            if child.get("parent_item_id") == parent_id and int(child["item_id"]) not in asked
+        ]
         if not requested:
             raise Fault(
                 400,
@@ -1127,6 +1174,9 @@ class MagentoDouble:
         `creditmemo_created` reservation."""
         stock_id = self.website_stock(order["store_id"])
         for item, qty, refunded_before in returned:
+            if item.get("product_type") in ("configurable", "bundle"):
+                # `isValidItem`: no source items for these types (their children carry the stock).
+                continue
             processed = Decimal(str(item["qty_invoiced"])) - refunded_before - _shipped(item)
             to_source = qty - processed if processed > 0 else qty
             to_stock = qty - to_source if to_source > 0 else qty
@@ -1142,6 +1192,91 @@ class MagentoDouble:
 
     #: sales_order_address's columns (Sales/etc/db_schema.xml): what a saved address keeps. A key with
     #: a setter but no column, such as `region_code`, is accepted and dropped.
+
+    # --- Till_Pos, the companion module ------------------------------------------------------------
+
+    def pos_place_order(self, _p: dict[str, str], _q: dict[str, Any], body: Any) -> dict[str, Any]:
+        """Till_Pos `Model/PosOrder::place`: `ItemLinks::plan` checks the links and puts each
+        parent just before its child; the order is saved through the repository (`save_order`),
+        which saves items in that order (`Sales/Model/ResourceModel/Order/Relation::processRelation`),
+        and `Sales/Model/Order/Item::beforeSave` copies the saved parent's id into the child's
+        `parent_item_id`. The parent's `product_options` get the chosen variant
+        (`ItemLinks::productOptions`)."""
+        body = body or {}
+        entity = dict(body.get("entity") or {})
+        items = list(entity.get("items") or [])
+        links = [
+            (int(link["child_quote_item_id"]), int(link["parent_quote_item_id"]))
+            for link in body.get("links") or []
+        ]
+        order_of, parent_of = _item_plan(items, links)
+        entity["items"] = [items[pos] for pos in order_of]
+        order = self.save_order({}, {}, {"entity": entity})
+        by_quote_item = {int(i["quote_item_id"]): i for i in order["items"] if i.get("quote_item_id")}
+        for child_pos, parent_pos in parent_of.items():
+            child = by_quote_item[int(items[child_pos]["quote_item_id"])]
+            parent = by_quote_item[int(items[parent_pos]["quote_item_id"])]
+            child["parent_item_id"] = parent["item_id"]
+            chosen = ((parent.get("product_option") or {}).get("extension_attributes") or {}).get(
+                "configurable_item_options"
+            ) or []
+            parent["product_options"] = {
+                "info_buyRequest": {
+                    "qty": float(parent["qty_ordered"]),
+                    "super_attribute": {str(o["option_id"]): str(o["option_value"]) for o in chosen},
+                },
+                "simple_sku": child["sku"],
+                "simple_name": child.get("name"),
+            }
+        return order
+
+    def pos_adjust_source_items(
+        self, _p: dict[str, str], _q: dict[str, Any], body: Any
+    ) -> list[dict[str, Any]]:
+        """Till_Pos `Model/SourceItemAdjust::adjust`: `DeltaPlan::merge` checks and sums the deltas
+        per (sku, source); per row, one `till_pos_source_movement` insert (ignored for a movement
+        already applied) and, when new, `quantity = quantity + delta, status = IF(quantity > 0, 1, 0)`
+        in one statement; answers the quantity and status after, and whether it moved now."""
+        body = body or {}
+        movement = str(body.get("movement") or "")
+        if not movement or len(movement) > 128:
+            raise Fault(400, "A movement id of 1 to 128 characters is required.")
+        merged: dict[tuple[str, str], Decimal] = {}
+        for delta in body.get("deltas") or []:
+            sku, source = str(delta.get("sku") or ""), str(delta.get("source_code") or "")
+            if not sku or not source:
+                raise Fault(400, "Each delta needs a sku and a source code.")
+            text = str(delta.get("delta", ""))
+            if not re.fullmatch(r"[+-]?\d{1,8}(\.\d{1,4})?", text.strip()):
+                raise Fault(400, f'"{text}" is not a quantity with at most 4 decimals.')
+            merged[(sku, source)] = merged.get((sku, source), Decimal(0)) + Decimal(text)
+        answers = []
+        for (sku, source), amount in merged.items():
+            key = (movement, sku, source)
+            fresh = key not in self.pos_movements
+            if fresh:
+                if source not in self.sources:
+                    # inventory_source_item.source_code's foreign key: the insert fails, a 500.
+                    raise Fault(500, "Internal Error. Details are available in Magento log file.")
+                stored = self.source_items.setdefault(
+                    (sku, source), {"sku": sku, "source_code": source, "quantity": 0.0, "status": 0}
+                )
+                quantity = Decimal(str(stored["quantity"])) + amount
+                stored["quantity"] = float(quantity)
+                stored["status"] = int(quantity > 0)
+                self.pos_movements[key] = quantity
+            stored = self.source_items[(sku, source)]
+            answers.append(
+                {
+                    "sku": sku,
+                    "source_code": source,
+                    "delta": f"{amount:.4f}",
+                    "quantity": f"{Decimal(str(stored['quantity'])):.4f}",
+                    "status": int(stored["status"]),
+                    "applied": fresh,
+                }
+            )
+        return answers
 
     # --- cart price rules and coupons ---------------------------------------------------------------
 
@@ -1287,6 +1422,43 @@ ADDRESS_COLUMNS = frozenset(
         "vat_request_success",
     ]
 )
+
+
+def _item_plan(items: list[dict[str, Any]], links: list[tuple[int, int]]) -> tuple[list[int], dict[int, int]]:
+    """Till_Pos `Model/ItemLinks::plan`: positions in save order (each parent just before its
+    child) and each child's parent position; a bad link is an InputException (400)."""
+    position: dict[int, int] = {}
+    for pos, item in enumerate(items):
+        position[int(item.get("quote_item_id") or 0)] = pos
+    kind = {pos: str(item.get("product_type") or "") for pos, item in enumerate(items)}
+    parent_of: dict[int, int] = {}
+    child_of: dict[int, int] = {}
+    for child, parent in links:
+        if child not in position or parent not in position:
+            raise Fault(400, f"Link {child} under {parent} names an item the order does not have.")
+        if child == parent:
+            raise Fault(400, f"Item {child} cannot be its own parent.")
+        if kind[position[parent]] != "configurable":
+            raise Fault(400, f"Parent item {parent} is not configurable.")
+        if kind[position[child]] == "configurable":
+            raise Fault(400, f"Child item {child} is configurable.")
+        if position[child] in parent_of:
+            raise Fault(400, f"Item {child} has two parents.")
+        if position[parent] in child_of:
+            raise Fault(400, f"Configurable item {parent} has two children.")
+        parent_of[position[child]] = position[parent]
+        child_of[position[parent]] = position[child]
+    for pos, item in enumerate(items):
+        if kind[pos] == "configurable" and pos not in child_of:
+            raise Fault(400, f"Configurable item {item.get('quote_item_id')} has no child item.")
+    order: list[int] = []
+    for pos in range(len(items)):
+        if pos in child_of:
+            continue
+        if pos in parent_of:
+            order.append(parent_of[pos])
+        order.append(pos)
+    return order, parent_of
 
 
 def _address_columns(address: dict[str, Any]) -> dict[str, Any]:

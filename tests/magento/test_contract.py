@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from tests.integration.helpers import make_sale
 from tests.magento.conftest import client_for, connector_settings, run
-from tests.magento.double import MagentoDouble, route_table
+from tests.magento.double import TILL_POS_PREFIX, MagentoDouble, route_table, till_pos_route_table
 from tests.magento.store import seed_till_shop
 from till.api.app import create_app
 from till.domain.customers import Customer
@@ -118,7 +118,27 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
             await client.get("/V1/store/websites")
             return client.stats.routes
 
-    routes |= run(second()) | run(admin(magento.admin_totp_secret))
+    async def with_till_pos() -> set[tuple[str, str]]:
+        # A store with the companion module: a hoodie sale goes through its routes.
+        magento.till_pos = True
+        [hoodie] = place_sales(
+            engine,
+            [
+                make_sale(
+                    engine,
+                    key="sale-contract-2",
+                    receipt="NYC1-000002",
+                    staff_id=staff["cashier"],
+                    lines=[("MH01-S-Black", Decimal(1))],
+                )
+            ],
+        )
+        async with client_for(magento) as client:
+            await MagentoExporter(engine, client).export_sale(hoodie.order_id or "")
+            return client.stats.routes
+
+    routes |= run(second()) | run(admin(magento.admin_totp_secret)) | run(with_till_pos())
+    magento.till_pos = False
     magento.two_factor = False  # a store that turned Magento_TwoFactorAuth off
     return routes | run(admin(""))
 
@@ -126,7 +146,8 @@ def _exercise(engine: Engine, magento: MagentoDouble) -> set[tuple[str, str]]:
 def test_every_route_the_connector_calls_is_in_magentos_route_table(
     sqlite_engine: Engine, magento: MagentoDouble
 ) -> None:
-    declared = route_table()
+    # Magento's routes, and the optional companion module's (its own etc/webapi.xml).
+    declared = route_table() | till_pos_route_table()
     called = _exercise(sqlite_engine, magento)
     undeclared = sorted(r for r in called if r not in declared)
     assert not undeclared, f"not Magento routes (method, path): {undeclared}"
@@ -137,7 +158,8 @@ def test_every_route_the_connector_calls_is_in_magentos_route_table(
     assert literals <= {route for _, route in called}, sorted(literals - {route for _, route in called})
     assert len(magento.creditmemos) == 1
     # `till magento check` probes exactly the ACL resources of the routes the connector calls.
-    needed = {declared[r] for r in called} - {"anonymous"}
+    # (Not the module's: it is optional, and its capabilities call tells whether it is usable.)
+    needed = {declared[r] for r in called if not r[1].startswith(TILL_POS_PREFIX)} - {"anonymous"}
     # ... and the resource an anonymous route checks itself (AccountManagementApi: `group_id`).
     assert {acl for acl, *_ in PROBES} == needed | {"Magento_Customer::manage"}
     assert {

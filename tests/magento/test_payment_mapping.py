@@ -45,4 +45,5 @@ def test_check_goes_red_for_a_tender_whose_sales_would_not_be_exported(
     assert not red.ok
     assert [p for p in red.problems if "tender" in p] == payment_method_problems({"cash": "cashondelivery"})
     green = run(go({"cash": "cashondelivery", "card": "pos_card", "other": "checkmo"}))
-    assert green.ok and green.warnings == payment_method_problems({"card": "pos_card"})[-1:]
+    paying = [w for w in green.warnings if "Till_Pos" not in w]  # (the module's are elsewhere)
+    assert green.ok and paying == payment_method_problems({"card": "pos_card"})[-1:]

@@ -20,7 +20,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, select
 
-from till.magento.client import MagentoClient, MagentoError, MagentoUnavailable, criteria
+from till.magento.client import (
+    CONFIGURABLE_ORDERS,
+    SOURCE_ITEM_ADJUST,
+    MagentoClient,
+    MagentoError,
+    MagentoUnavailable,
+    criteria,
+)
 from till.magento.orders import undeclared_methods, unmapped_tenders
 from till.storage import tables as t
 
@@ -182,6 +189,7 @@ async def check(engine: Engine, client: MagentoClient) -> CheckReport:
             else:
                 report.granted.append(probe.acl)  # authorized; the empty probe was refused as expected
     await _input_limits(client, report)
+    await _till_pos(client, report)
 
     async def count(name: str, route: str) -> None:
         try:
@@ -233,6 +241,25 @@ async def _input_limits(client: MagentoClient, report: CheckReport) -> None:
                 f"TILL_MAGENTO_PAGE_SIZE={client.settings.page_size} is over Magento's maximum page "
                 f"size {maximum}: every pull would be refused"
             )
+
+
+async def _till_pos(client: MagentoClient, report: CheckReport) -> None:
+    """Is the companion module there? Without it the connector still works, with REST's limits."""
+    features = await client.till_pos()
+    if CONFIGURABLE_ORDERS not in features:
+        report.warnings.append(
+            "the companion module Till_Pos is not installed (or the integration lacks its "
+            "resource Till_Pos::pos): a configurable product's variant sold at a till goes into "
+            "Magento as the variant alone, without the parent row, its link and the chosen options "
+            "that Magento's own orders have (POST /V1/orders/ cannot link two new items); see "
+            'docs/magento.md, "The companion module"'
+        )
+    if SOURCE_ITEM_ADJUST not in features:
+        report.warnings.append(
+            "without Till_Pos, Till's stock moves are absolute source-item writes (read, then "
+            "write the sum): a web shipment, an import or an admin edit of the same source item "
+            "landing between the two is overwritten, and nothing in Magento shows it afterwards"
+        )
 
 
 async def _all(client: MagentoClient, route: str) -> list[dict[str, Any]]:

@@ -108,6 +108,12 @@ def criteria(
     return params
 
 
+#: Till_Pos's detection route, and the features the connector uses.
+TILL_POS_CAPABILITIES = "/V1/till-pos/capabilities"
+CONFIGURABLE_ORDERS = "configurable-orders"
+SOURCE_ITEM_ADJUST = "source-item-adjust"
+
+
 class MagentoClient:
     """One Magento store's REST API. Use `async with MagentoClient(settings) as client:`."""
 
@@ -130,6 +136,7 @@ class MagentoClient:
         self._token_at = 0.0
         self._token_life = settings.admin_token_hours * 3600
         self._token_lock = asyncio.Lock()
+        self._till_pos: frozenset[str] | None = None
         self.path_form: PathForm = (
             "laminas" if settings.oauth_path_form == "auto" else settings.oauth_path_form
         )
@@ -220,14 +227,18 @@ class MagentoClient:
         query: Sequence[tuple[str, str]] = (),
         json: Any = None,
         idempotent: bool | None = None,
+        expected: tuple[int, ...] = (),
     ) -> Any:
         """Call one route (as Magento declares it, e.g. `/V1/orders/:id`); answer the JSON.
 
         A call that is not `idempotent` (POST by default) is not repeated after a timeout or a
-        5xx: Magento may have done it, and the caller must look up before trying again.
+        5xx: Magento may have done it, and the caller must look up before trying again. An
+        `expected` error status still raises, but is not counted as a failed call.
         """
         safe = method in ("GET", "PUT", "DELETE") if idempotent is None else idempotent
-        return await self._send(method, route, list(query), json, path=path or {}, idempotent=safe)
+        return await self._send(
+            method, route, list(query), json, path=path or {}, idempotent=safe, expected=expected
+        )
 
     async def get(self, route: str, query: Sequence[tuple[str, str]] = (), **path: Any) -> Any:
         """GET a route."""
@@ -251,6 +262,7 @@ class MagentoClient:
         path: dict[str, Any] | None = None,
         auth: bool = True,
         idempotent: bool = True,
+        expected: tuple[int, ...] = (),
     ) -> Any:
         self.stats.routes.add((method, route))
         url = self.rest_root + fill(route, path or {})
@@ -278,7 +290,7 @@ class MagentoClient:
                 continue
             elapsed = time.perf_counter() - started
             status = response.status_code
-            self._count(elapsed, error=status >= 400)
+            self._count(elapsed, error=status >= 400 and status not in expected)
             log.info("magento %s %s -> %d in %.0f ms", method, route, status, elapsed * 1000)
             if status == 401 and auth and not renewed and not self.settings.uses_integration:
                 renewed = True  # the admin token expired early (or was revoked): one fresh try
@@ -324,6 +336,23 @@ class MagentoClient:
             delay = max(delay, float(retry_after))
         # Jitter so many workers retrying together do not hit Magento in step.
         await self._sleep(delay * (0.5 + random.random() / 2))  # noqa: S311
+
+    # --- the companion module -------------------------------------------------------------------
+
+    async def till_pos(self) -> frozenset[str]:
+        """The features of Till_Pos (magento-module/Till_Pos) on this store; empty when it is not
+        installed (Magento: 404, no such route) or the integration lacks `Till_Pos::pos` (401).
+        Asked once per client."""
+        if self._till_pos is None:
+            try:
+                # Asking is how the module is detected: its absence is no failed call.
+                features = await self.call("GET", TILL_POS_CAPABILITIES, expected=(401, 404))
+            except MagentoError as exc:
+                if exc.status not in (401, 404):
+                    raise
+                features = []
+            self._till_pos = frozenset(str(f) for f in features or [])
+        return self._till_pos
 
     # --- lists ----------------------------------------------------------------------------------
 

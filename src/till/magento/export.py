@@ -33,13 +33,14 @@ from till.domain.locations import Location
 from till.domain.pricing import PricingRules
 from till.domain.sales import Order
 from till.domain.tax import applicable_rates, group_rates
-from till.magento.client import MagentoClient, MagentoError
+from till.magento.client import CONFIGURABLE_ORDERS, SOURCE_ITEM_ADJUST, MagentoClient, MagentoError
 from till.magento.coupons import count_coupon_use
+from till.magento.orders import ConfigurableParent, OrderFacts, item_links, order_entity
 from till.magento.orders import ExportError as ExportError
-from till.magento.orders import OrderFacts, order_entity
 from till.magento.orders import ext_order_id as ext_order_id
 from till.magento.pull import base_currency, store_ids
 from till.storage.magento_links import (
+    baselines,
     claim,
     link_of,
     links_for,
@@ -151,8 +152,7 @@ class MagentoExporter:
                 magento_customer = await self.export_customer(int(customer["id"]))
             entity = await self._find_order(order_id)
             if entity is None:
-                body = self._order_body(order, location, customer, magento_customer, extra)
-                entity = await self.client.post("/V1/orders/", {"entity": body})
+                entity = await self._create_order(order, location, customer, magento_customer, extra)
             link = {"magento_id": str(entity["entity_id"]), "detail": _order_detail(entity)}
             remember(self.engine, "order", order_id, link["magento_id"], link["detail"])
         detail: dict[str, Any] = link["detail"]
@@ -174,6 +174,70 @@ class MagentoExporter:
             detail["stock_done"] = True
             remember(self.engine, "order", order_id, str(magento_id), detail)
         return {"magento_id": magento_id, "detail": detail}
+
+    async def _create_order(
+        self,
+        order: Order,
+        location: Location,
+        customer: dict[str, Any] | None,
+        magento_customer: int | None,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The Magento order of a sale. A configurable's variant goes in as Magento records it
+        (parent row and linked child row) through the companion module when the store has it;
+        else as its variant alone, by `POST /V1/orders/`, which cannot link two new rows."""
+        parents: dict[int, ConfigurableParent] = {}
+        if CONFIGURABLE_ORDERS in await self.client.till_pos():
+            parents = await self._configurable_parents(order)
+        body = self._order_body(order, location, customer, magento_customer, extra, parents)
+        if not parents:
+            return dict(await self.client.post("/V1/orders/", {"entity": body}))
+        links = item_links(parents)
+        return dict(await self.client.post("/V1/till-pos/orders", {"entity": body, "links": links}))
+
+    async def _configurable_parents(self, order: Order) -> dict[int, ConfigurableParent]:
+        """Each line sold as a configurable's variant: its parent as Magento has it (id, name,
+        option attributes), and the variant's option values from Till's catalog."""
+        with UnitOfWork(self.engine) as uow:
+            products = uow.catalog.products(sorted({line.sku for line in order.lines}))
+        parent_skus = sorted({p.parent_sku for p in products.values() if p.parent_sku})
+        if not parent_skus:
+            return {}
+        magento_parents = {sku: await self.client.get("/V1/products/:sku", sku=sku) for sku in parent_skus}
+        options_of = {
+            sku: (parent.get("extension_attributes") or {}).get("configurable_product_options") or []
+            for sku, parent in magento_parents.items()
+        }
+        attribute_ids = sorted({int(o["attribute_id"]) for options in options_of.values() for o in options})
+        attributes = await self.client.search_all(
+            "/V1/products/attributes",
+            [[("attribute_id", ",".join(map(str, attribute_ids)), "in")]],
+            sort=[("attribute_id", "ASC")],  # a unique order: offset pages neither skip nor repeat
+        )
+        codes = {int(a["attribute_id"]): str(a["attribute_code"]) for a in attributes}
+        parents: dict[int, ConfigurableParent] = {}
+        for line in order.lines:
+            variant = products.get(line.sku)
+            if variant is None or not variant.parent_sku:
+                continue
+            parent = magento_parents[variant.parent_sku]
+            chosen = []
+            for option in sorted(options_of[variant.parent_sku], key=lambda o: int(o.get("position") or 0)):
+                code = codes.get(int(option["attribute_id"]))
+                value = variant.attributes.get(code) if code else None
+                if value is None:
+                    raise ExportError(
+                        f"sale {order.receipt_number}: {line.sku} has no {code or option['attribute_id']} "
+                        f"value in Till, so its configurable {variant.parent_sku} cannot be recorded"
+                    )
+                chosen.append((int(option["attribute_id"]), int(str(value))))
+            parents[line.line_no] = ConfigurableParent(
+                sku=variant.parent_sku,
+                name=str(parent.get("name") or variant.parent_sku),
+                product_id=int(parent["id"]),
+                options=tuple(chosen),
+            )
+        return parents
 
     async def _find_order(self, order_id: str) -> dict[str, Any] | None:
         items = await self.client.search_all("/V1/orders", [[("ext_order_id", ext_order_id(order_id), "eq")]])
@@ -199,6 +263,7 @@ class MagentoExporter:
         customer: dict[str, Any] | None,
         magento_customer: int | None,
         extra: dict[str, Any],
+        parents: dict[int, ConfigurableParent],
     ) -> dict[str, Any]:
         """The order entity of a sale (`till.magento.orders.order_entity`) with what it reads."""
         views, _ = store_ids(self.engine)
@@ -240,6 +305,7 @@ class MagentoExporter:
             products=products,
             product_ids=product_ids,
             rate_groups=rate_groups,
+            parents=parents,
         )
         host = urlsplit(self.settings.base_url).hostname or "example.com"
         if customer is not None:
@@ -299,6 +365,7 @@ class MagentoExporter:
                 if memo_id is None:
                     item_ids = await self._item_ids(magento_order, order_link["detail"], order)
                     memo_ids = [item_ids[str(line["line_no"])] for line in refund["lines"]]
+                    children = await self._child_items(magento_order, order_link["detail"])
                     memo_items = [
                         {"order_item_id": item_id, "qty": str(qty(line["qty"]))}
                         for item_id, line in zip(memo_ids, refund["lines"], strict=True)
@@ -320,7 +387,13 @@ class MagentoExporter:
                             # the web stock's reservations and deducts no source (without it,
                             # MSI deducts q from whichever source its selection picks, the
                             # warehouse included). See docs/magento.md ("Refunds").
-                            "extension_attributes": {"return_to_stock_items": sorted(set(memo_ids))},
+                            # A configurable's child row is a memo line of its own (refunded with
+                            # its parent: Sales/Model/Order/CreditmemoFactory), listed too.
+                            "extension_attributes": {
+                                "return_to_stock_items": sorted(
+                                    set(memo_ids) | {children[i] for i in memo_ids if i in children}
+                                )
+                            },
                         },
                     }
                     memo_id = int(
@@ -364,6 +437,14 @@ class MagentoExporter:
             item_ids[str(line.line_no)] = by_ext.get(str(line.line_no), int(item["item_id"]))
         return item_ids
 
+    async def _child_items(self, magento_order: int, detail: dict[str, Any]) -> dict[int, int]:
+        """Parent item id -> child item id of the order's configurable rows (none when it went
+        in without the companion module)."""
+        if "child_item_ids" in detail:
+            return {int(k): int(v) for k, v in detail["child_item_ids"].items()}
+        entity = await self.client.get("/V1/orders/:id", id=magento_order)
+        return {int(k): int(v) for k, v in _order_detail(entity)["child_item_ids"].items()}
+
     async def _find_credit_memo(self, magento_order: int, refund_id: str) -> int | None:
         memos = await self.client.search_all("/V1/creditmemos", [[("order_id", magento_order, "eq")]])
         marker = refund_marker(refund_id)
@@ -406,6 +487,9 @@ class MagentoExporter:
         write's fate unknowable because Magento moved too) is marked `uncertain` for the stock
         reconciliation instead of being sent twice.
         """
+        if moves and not counted and await self._adjusts(movement):
+            await self._adjust(movement, moves)
+            return
         wanted: dict[tuple[str, str], tuple[Decimal, bool]] = {}
         for sku, source, delta in moves:
             old, _ = wanted.get((sku, source), (Decimal(0), False))
@@ -496,12 +580,66 @@ class MagentoExporter:
                 # Magento now holds what Till wrote: a pull must not count this change again.
                 save_baseline(conn, key[0], key[1], after, int(item["status"]))
 
+    async def _adjusts(self, movement: str) -> bool:
+        """Does this movement go through the companion module's relative write? A movement ends
+        the way it began (a relative write in flight is finished relatively, an absolute one
+        absolutely); a new one goes relative when the store has the module."""
+        with self.engine.connect() as conn:
+            ledger = list(pushes_of(conn, movement).values())
+        if any(row["state"] == "sent" and row["before_qty"] is None for row in ledger):
+            return True
+        if ledger:
+            return False
+        return SOURCE_ITEM_ADJUST in await self.client.till_pos()
+
+    async def _adjust(self, movement: str, moves: Sequence[tuple[str, str, Decimal]]) -> None:
+        """Moves through Till_Pos (`POST /V1/till-pos/source-items/adjust`): Magento adds each
+        delta to whatever the source item holds at that moment, in one statement, so nothing
+        written between Till's decision and Magento's write is overwritten. The module applies a
+        movement once (it keeps the movement id), so a retry after a lost answer is safe."""
+        wanted: dict[tuple[str, str], Decimal] = {}
+        for sku, source, delta in moves:
+            wanted[(sku, source)] = wanted.get((sku, source), Decimal(0)) + delta
+        with self.engine.connect() as conn:
+            ledger = pushes_of(conn, movement)
+        settled = ("done", "uncertain")
+        todo = {k: qty(d) for k, d in wanted.items() if ledger.get(k, {}).get("state") not in settled}
+        if not todo:
+            return
+        with self.engine.begin() as conn:
+            for (sku, source), delta in todo.items():
+                record_push(conn, movement, sku, source, delta=delta, before=None, after=None, state="sent")
+        deltas = [
+            {"sku": sku, "source_code": source, "delta": str(delta)}
+            for (sku, source), delta in sorted(todo.items())
+        ]
+        answers: list[dict[str, Any]] = []
+        limit = self.client.settings.input_list_limit
+        for start in range(0, len(deltas), limit):
+            body = {"movement": movement, "deltas": deltas[start : start + limit]}
+            answers += await self.client.post("/V1/till-pos/source-items/adjust", body, idempotent=True)
+        with self.engine.begin() as conn:
+            seen = baselines(conn, list(todo))
+            for answer in answers:
+                key = (str(answer["sku"]), str(answer["source_code"]))
+                delta, after = todo[key], qty(answer["quantity"])
+                record_push(
+                    conn, movement, *key, delta=delta, before=after - delta, after=after, state="done"
+                )
+                # Magento's quantity as Till last saw it, moved by Till's own delta only: whatever
+                # else moved the item meanwhile (a web shipment) is still news to the next pull.
+                old = seen.get(key)
+                save_baseline(conn, *key, old[0] + delta if old else after, int(answer["status"]))
+
     async def _source_items(
         self, skus: list[str], sources: list[str]
     ) -> dict[tuple[str, str], tuple[Decimal, int]]:
+        # Paged by (sku, source_code), the list's key: offset pages of an unsorted list (MySQL
+        # gives it no order) could skip a row, which would then read as 0 and be written as -q.
         items = await self.client.search_all(
             "/V1/inventory/source-items",
             [[("sku", ",".join(skus), "in")], [("source_code", ",".join(sources), "in")]],
+            keys=(("sku", "sku"), ("source_code", "source_code")),
         )
         return {
             (str(i["sku"]), str(i["source_code"])): (qty(i.get("quantity") or 0), int(i.get("status") or 0))
@@ -516,4 +654,9 @@ def _order_detail(entity: dict[str, Any]) -> dict[str, Any]:
         for item in entity.get("items") or []
         if item.get("ext_order_item_id") is not None and item.get("item_id") is not None
     }
-    return {"increment_id": entity.get("increment_id"), "item_ids": item_ids}
+    children = {
+        str(item["parent_item_id"]): int(item["item_id"])
+        for item in entity.get("items") or []
+        if item.get("parent_item_id") and item.get("item_id") is not None
+    }
+    return {"increment_id": entity.get("increment_id"), "item_ids": item_ids, "child_item_ids": children}

@@ -34,6 +34,22 @@ def ext_order_id(order_id: str) -> str:
     return order_id.replace("-", "")[:32]
 
 
+#: A configurable line's child row needs a quote item id of its own (the parent row has the
+#: line number): the line number plus this.
+CHILD_QUOTE_ITEM = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurableParent:
+    """The configurable product a sold variant belongs to, as Magento records the sale."""
+
+    sku: str
+    name: str
+    product_id: int
+    #: The chosen variant: (attribute id, option value id) per configurable attribute.
+    options: tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFacts:
     """What the order entity needs beyond the Till order, read by the exporter."""
@@ -50,6 +66,9 @@ class OrderFacts:
     product_ids: Mapping[str, int] = field(default_factory=dict)
     #: Each line's tax rate groups (Magento's calculation process), by line number.
     rate_groups: Mapping[int, Sequence[RateGroup]] = field(default_factory=dict)
+    #: Lines sold as a configurable's variant, by line number: recorded as a parent row and a
+    #: child row (only through the companion module: `POST /V1/orders/` cannot link them).
+    parents: Mapping[int, ConfigurableParent] = field(default_factory=dict)
 
 
 def order_entity(
@@ -71,7 +90,7 @@ def order_entity(
         )
     currency = facts.base_currency
     dtc = round_money(Decimal(str(extra.get("discount_tax_compensation") or 0)))
-    items = [_item(line, facts) for line in order.lines]
+    items = [row for line in order.lines for row in _rows(line, facts)]
     virtual = all(item["is_virtual"] for item in items)
     subtotal_incl = order.subtotal + order.tax + dtc
     billing = {**address, "address_type": "billing"}
@@ -163,6 +182,75 @@ def order_entity(
             }
         ],
     }
+
+
+def item_links(parents: Mapping[int, ConfigurableParent]) -> list[dict[str, int]]:
+    """The companion module's links: each configurable line's child row under its parent row."""
+    return [
+        {"child_quote_item_id": CHILD_QUOTE_ITEM + line_no, "parent_quote_item_id": line_no}
+        for line_no in sorted(parents)
+    ]
+
+
+def _rows(line: OrderLine, facts: OrderFacts) -> list[dict[str, Any]]:
+    """A line's order items: one row, or for a configurable's variant the two rows checkout
+    makes (Magento/ConfigurableProduct: the parent row carries the configurable's product id and
+    type, the variant's sku, the price, tax and the chosen options; the child row the variant's
+    product, its name, the quantity, and no amounts)."""
+    item = _item(line, facts)
+    parent = facts.parents.get(line.line_no)
+    if parent is None:
+        return [item]
+    child = {
+        "sku": line.sku,
+        "name": line.name,
+        "product_type": item["product_type"],
+        "is_virtual": item["is_virtual"],
+        "quote_item_id": CHILD_QUOTE_ITEM + line.line_no,
+        "qty_ordered": item["qty_ordered"],
+        "qty_shipped": item["qty_shipped"],
+        "store_id": facts.store_id,
+        **{key: "0.00" for key in _AMOUNTS},
+        **({"product_id": item["product_id"]} if "product_id" in item else {}),
+    }
+    item.update(
+        {
+            "name": parent.name,
+            "product_id": parent.product_id,
+            "product_type": "configurable",
+            "is_virtual": 0,
+            "product_option": {
+                "extension_attributes": {
+                    "configurable_item_options": [
+                        {"option_id": str(attribute), "option_value": value}
+                        for attribute, value in parent.options
+                    ]
+                }
+            },
+        }
+    )
+    return [item, child]
+
+
+#: The amounts of an order item, none of which a configurable's child row carries.
+_AMOUNTS = (
+    "price",
+    "base_price",
+    "original_price",
+    "base_original_price",
+    "price_incl_tax",
+    "base_price_incl_tax",
+    "row_total",
+    "base_row_total",
+    "row_total_incl_tax",
+    "base_row_total_incl_tax",
+    "discount_amount",
+    "base_discount_amount",
+    "tax_amount",
+    "base_tax_amount",
+    "discount_tax_compensation_amount",
+    "base_discount_tax_compensation_amount",
+)
 
 
 def _item(line: OrderLine, facts: OrderFacts) -> dict[str, Any]:
