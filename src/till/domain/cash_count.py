@@ -92,7 +92,8 @@ class CloseRule:
     note_over: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if self.note_over is not None and (self.note_over < 0 or round_money(self.note_over) != self.note_over):
+        allowance = self.note_over
+        if allowance is not None and (allowance < 0 or round_money(allowance) != allowance):
             raise CashCountError("the difference allowed without a note is an amount of zero or more")
 
     def needs_note(self, difference: Decimal) -> bool:

@@ -34,8 +34,10 @@ CLOSE_RULE_SETTING = "shift_close"
 def close_rule_in(uow: UnitOfWork) -> CloseRule:
     """The store's close rule, read in a unit of work (the default: no blind count, no note)."""
     raw = uow.reference.setting(CLOSE_RULE_SETTING) or {}
-    note_over = raw.get("note_over")
-    return CloseRule(bool(raw.get("blind_count", False)), None if note_over is None else Decimal(str(note_over)))
+    allowance = raw.get("note_over")
+    return CloseRule(
+        bool(raw.get("blind_count", False)), None if allowance is None else Decimal(str(allowance))
+    )
 
 
 def close_rule(engine: Engine) -> CloseRule:
