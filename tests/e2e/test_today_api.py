@@ -58,6 +58,7 @@ def test_a_managers_today_sums_the_days_sales_by_location_staff_and_item(live: L
     day = everywhere.json()
     total = _total(maya_1, maya_2, grace_1, omar_1)
     assert day["currency"] == "USD"
+    assert day["locale"] == "en-US"
     assert day["transactions"] == 4
     assert day["sales"] == f"{total:.2f}"
     assert day["net_sales"] == f"{total:.2f}"

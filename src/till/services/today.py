@@ -41,6 +41,7 @@ def today(
         refunded = uow.today.refunds_by_location(days)
         top = uow.today.top_items(days)
         staff = uow.today.by_staff(days)
+        store = uow.reference.setting("store") or {}
     locations = []
     for loc, (_, day) in zip(mine, days, strict=True):
         figures = sold.get(loc.code, {"transactions": 0, "sales": ZERO, "tax": ZERO, "discounts": ZERO})
@@ -62,6 +63,8 @@ def today(
     refunds_total = sum((loc["refunds"] for loc in locations), ZERO)
     return {
         "currency": currencies[0] if currencies else "USD",
+        # The store's locale (BCP 47), for the page to write money as the shop does.
+        "locale": str(store.get("locale") or "en-US"),
         "as_of": moment,
         "transactions": transactions,
         "sales": sales,

@@ -2670,6 +2670,8 @@ export interface components {
         TodayOut: {
             /** Currency */
             currency: string;
+            /** Locale */
+            locale: string;
             /**
              * As Of
              * Format: date-time

@@ -42,6 +42,7 @@ class TodayOut(BaseModel):
     """Sales are grand totals of the day's sales; net sales take the day's refunds off."""
 
     currency: str
+    locale: str
     as_of: TimeOut
     transactions: int
     sales: MoneyOut
