@@ -107,7 +107,7 @@ test('a manager closes the shift by a blind count of notes and coins, explains t
   }
 });
 
-test('Today shows the sales just made without a reload; reports take a location from a list; every back-office page passes axe', async ({ browser, till }) => {
+test("Today shows the sales just made without a reload; reports take a location from a list; every back-office page passes axe, a manager's and an admin's", async ({ browser, till }) => {
   test.setTimeout(240_000);
   const before = await till.api<TodayFigures>('GET', '/api/admin/today?location=NYC');
   const office = await setUpTill(browser, till, 'NYC2');
@@ -161,6 +161,16 @@ test('Today shows the sales just made without a reload; reports take a location 
 
   // Every other back-office page a manager has, and the close rule a manager sets.
   for (const tab of ['flags', 'locations', 'staff', 'shift-rule', 'monitoring']) {
+    await page.getByTestId(`office-${tab}`).click();
+    await expect(page.getByTestId(`office-${tab}`)).toHaveAttribute('aria-selected', 'true');
+    await page.waitForLoadState('networkidle');
+    expect(await seriousViolations(page), tab).toEqual([]);
+  }
+  // And an admin's own pages.
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'admin', '901290');
+  await page.getByTestId('nav-office').click();
+  for (const tab of ['webhooks', 'dead-letters', 'audit']) {
     await page.getByTestId(`office-${tab}`).click();
     await expect(page.getByTestId(`office-${tab}`)).toHaveAttribute('aria-selected', 'true');
     await page.waitForLoadState('networkidle');
