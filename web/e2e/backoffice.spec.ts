@@ -35,7 +35,8 @@ test('a manager watches a sale arrive on the live monitoring page, runs a report
 
   const page = manager.page;
   await page.getByTestId('nav-office').click();
-  await expect(page.getByTestId('office-monitoring')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('office-today')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('office-monitoring').click();
   await expect(page.getByTestId('sales-per-minute')).toHaveText('0');
   await expect(page.getByTestId('chart-sales-sales')).toHaveText('0');
   // The manager's role sees no admin-only pages.

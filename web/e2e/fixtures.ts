@@ -2,6 +2,7 @@
  * The real Till server for the browser tests: `till demo` on a fresh SQLite database in a temp
  * folder, on a free port, serving the built PWA (web/dist). One server per Playwright worker.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -226,4 +227,10 @@ export async function catalogReady(page: Page, skus = ['ACC-TOTE-CANVAS', 'ACC-C
     }).toPass({ timeout: 60_000 });
   }
   await search.fill('');
+}
+
+/** Serious and critical axe-core findings (WCAG 2 A and AA) on the page as it is. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

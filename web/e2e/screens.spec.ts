@@ -3,17 +3,9 @@
  * screen, offline is unmistakable and every status colour readable (axe-core), the receipt goes to
  * the customer and fits 80 mm, the back office speaks in words and money.
  */
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-import { addBySku, catalogReady, expect, openShift, pay, setUpTill, shot, skipWithoutChromium, test } from './fixtures';
+import { addBySku, catalogReady, expect, openShift, pay, seriousViolations, setUpTill, shot, skipWithoutChromium, test } from './fixtures';
 
 skipWithoutChromium();
-
-/** Serious and critical axe-core findings (WCAG 2 A and AA) on the page as it is. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('a pull from the server never moves the screen under the cashier', async ({ browser, till }) => {
   const { context, page } = await setUpTill(browser, till, 'NYC1');

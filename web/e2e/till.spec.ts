@@ -197,8 +197,10 @@ test('cashier tools: variant picker, discount limit, coupon, new customer, park 
   await page.getByTestId('sign-out').click();
   await signInByPin(page, 'grace', '369036');
   await page.getByTestId('nav-shift').click();
+  await page.getByTestId('count-by-total').click();
   await page.getByTestId('counted').fill('100.00');
   await page.getByTestId('close-shift').click();
+  await page.getByTestId('confirm-close').click();
   await expect(page.getByTestId('z-report')).toContainText('Counted cash');
   await shot(page, 'z-report');
   await expect(page.getByTestId('sync-badge')).toContainText('0 unsent');

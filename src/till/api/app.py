@@ -47,6 +47,7 @@ from till.api.routes import (
     shifts,
     staff,
     sync,
+    today,
     webhooks,
 )
 from till.api.schemas import PROBLEMS, Problem
@@ -112,7 +113,7 @@ def build_app(
     for module in (auth, catalog, sales, rejected_sales, refused_actions, shifts, sync):
         app.include_router(module.router)
     # The back office, one module per resource.
-    for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
+    for module in (today, monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
         app.include_router(module.router)
     for module in (reports, audit):
         app.include_router(module.router)

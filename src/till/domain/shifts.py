@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from till.domain.cash_count import CashCount
 from till.domain.errors import DomainError
 from till.domain.money import ZERO, round_money
 
@@ -78,9 +79,14 @@ class ShiftReport:
     payments_by_method: dict[str, Decimal]
     cash_in: Decimal
     cash_out: Decimal
-    expected_cash: Decimal
+    #: None on an X report under a blind count: the counter must not see it before counting.
+    expected_cash: Decimal | None
     counted_cash: Decimal | None
     difference: Decimal | None
+    #: The count by note and coin (face value to quantity), when the drawer was counted so.
+    counted_by_denomination: dict[str, int] | None = None
+    #: Why the count differs from the expected cash, in the closer's words.
+    note: str = ""
 
 
 def check_opening_float(amount: Decimal) -> None:
@@ -98,6 +104,8 @@ def shift_report(
     movements: Iterable[CashMovement],
     closed_at: datetime | None = None,
     counted_cash: Decimal | None = None,
+    cash_count: CashCount | None = None,
+    note: str = "",
 ) -> ShiftReport:
     """Figures of a shift; a Z report when it has a closing time and a count."""
     sales_count = refunds_count = 0
@@ -124,6 +132,8 @@ def shift_report(
     closed = closed_at is not None
     if closed and counted_cash is None:
         raise ShiftError("closing a shift needs the counted cash")
+    if cash_count is not None and (counted_cash is None or cash_count.total != round_money(counted_cash)):
+        raise ShiftError("the counted cash is not the total of the notes and coins counted")
     difference = None if counted_cash is None else counted_cash - expected
     # Amounts arrive as stored (four places, as Magento keeps them); a report shows cents.
     return ShiftReport(
@@ -145,4 +155,6 @@ def shift_report(
         expected_cash=round_money(expected),
         counted_cash=None if counted_cash is None else round_money(counted_cash),
         difference=None if difference is None else round_money(difference),
+        counted_by_denomination=None if cash_count is None else cash_count.wire(),
+        note=note.strip(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from till.domain.acting import ActedBy
+from till.domain.cash_count import CashCount, CloseRule, check_close_note
 from till.domain.money import ZERO, money_str
 from till.domain.shifts import (
     CashMovement,
@@ -25,6 +26,42 @@ from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
 from till.storage.shifts import ShiftAlreadyOpen
 from till.storage.uow import UnitOfWork
+
+#: The store setting holding the manager's close rule (`CloseRule`).
+CLOSE_RULE_SETTING = "shift_close"
+
+
+def close_rule_in(uow: UnitOfWork) -> CloseRule:
+    """The store's close rule, read in a unit of work (the default: no blind count, no note)."""
+    raw = uow.reference.setting(CLOSE_RULE_SETTING) or {}
+    allowance = raw.get("note_over")
+    return CloseRule(
+        bool(raw.get("blind_count", False)), None if allowance is None else Decimal(str(allowance))
+    )
+
+
+def close_rule(engine: Engine) -> CloseRule:
+    """The store's close rule: a blind count or not, and the difference a note must explain."""
+    with UnitOfWork(engine) as uow:
+        return close_rule_in(uow)
+
+
+def close_rule_json(rule: CloseRule) -> dict[str, Any]:
+    """The rule as stored, sent to tills in the bootstrap and answered by the API."""
+    return {
+        "blind_count": rule.blind_count,
+        "note_over": None if rule.note_over is None else money_str(rule.note_over),
+    }
+
+
+def set_close_rule(engine: Engine, by: Principal, rule: CloseRule) -> CloseRule:
+    """A manager or admin sets the store's close rule (tills get it at their next pull)."""
+    by.staff.require(Permission.REPORTS)
+    with UnitOfWork(engine) as uow:
+        uow.reference.put_setting(CLOSE_RULE_SETTING, close_rule_json(rule))
+        uow.events.audit("shift_close_rule.set", close_rule_json(rule), by.actor())
+        uow.commit()
+    return rule
 
 
 def _location_of(uow: UnitOfWork, register_code: str) -> str:
@@ -84,7 +121,14 @@ def move_cash(
         uow.commit()
 
 
-def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | None = None) -> ShiftReport:
+def _report(
+    uow: UnitOfWork,
+    shift: dict[str, Any],
+    *,
+    closing_count: Decimal | None = None,
+    cash_count: CashCount | None = None,
+    note: str = "",
+) -> ShiftReport:
     sales = [
         ShiftSale(
             grand_total=s["grand_total"],
@@ -113,24 +157,37 @@ def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | 
         movements=uow.shifts.movements(shift["id"]),
         closed_at=datetime.now(UTC) if closing_count is not None else None,
         counted_cash=closing_count,
+        cash_count=cash_count,
+        note=note,
     )
 
 
 def x_report(engine: Engine, by: Principal, register_code: str) -> ShiftReport:
-    """The running figures of the register's open shift."""
+    """The running figures of the register's open shift; under a blind count without the
+    expected cash, which shows only once the drawer is counted (the Z report)."""
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
         by.staff.require(Permission.SELL, location)
         shift = uow.shifts.open_shift(register_code)
         if shift is None:
             raise Conflict(f"register {register_code} has no open shift")
-        return _report(uow, shift)
+        report = _report(uow, shift)
+        return replace(report, expected_cash=None) if close_rule_in(uow).blind_count else report
 
 
 def close_shift(
-    engine: Engine, by: Principal, register_code: str, counted_cash: Decimal, acted_by: ActedBy | None = None
+    engine: Engine,
+    by: Principal,
+    register_code: str,
+    counted_cash: Decimal,
+    acted_by: ActedBy | None = None,
+    *,
+    cash_count: CashCount | None = None,
+    note: str = "",
 ) -> ShiftReport:
-    """Close the open shift with the counted cash; returns the Z report, stored with it."""
+    """Close the open shift with the counted cash (and its count by note and coin, when the
+    drawer was counted so); returns the Z report, stored with it. A difference over the
+    store's allowance needs a note (`CloseRule`), judged on the server's own figures."""
     if counted_cash < ZERO:
         raise ShiftError("counted cash cannot be negative")
     with UnitOfWork(engine) as uow:
@@ -138,10 +195,14 @@ def close_shift(
         sender = by
         by, acting = acting_for(uow, sender, acted_by, location)
         by.staff.require(Permission.SHIFT_CLOSE, location)
+        place = uow.reference.location(location)
+        if cash_count is not None and place is not None and cash_count.currency != place.currency:
+            raise ShiftError(f"the drawer at {location} holds {place.currency}, not {cash_count.currency}")
         shift = uow.shifts.open_shift(register_code)
         if shift is None:
             raise Conflict(f"register {register_code} has no open shift")
-        report = _report(uow, shift, closing_count=counted_cash)
+        report = _report(uow, shift, closing_count=counted_cash, cash_count=cash_count, note=note)
+        check_close_note(close_rule_in(uow), report.difference or ZERO, note)
         if not uow.shifts.close(shift["id"], by.staff.id, counted_cash, report_json(report)):
             raise Conflict("the shift was closed a moment ago by someone else")
         uow.events.publish(
@@ -155,6 +216,7 @@ def close_shift(
                 "counted": str(counted_cash),
                 "expected": str(report.expected_cash),
                 "difference": str(report.difference),
+                "note": report.note,
                 **sent_by(sender, acting),
             },
             by.actor(location, register_code),

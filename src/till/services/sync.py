@@ -36,6 +36,7 @@ from till.services.customers import add_customer
 from till.services.errors import NotFound
 from till.services.sale_writer import SaleWriter
 from till.services.sales import PushedSale, SaleResult
+from till.services.shifts import close_rule_in, close_rule_json
 from till.storage.catalog import wire_value
 from till.storage.feed import latest_seq, read_changes, stamp_pending
 from till.storage.uow import UnitOfWork
@@ -50,6 +51,8 @@ def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:
     with UnitOfWork(engine) as uow:
         return {
             "store": uow.reference.setting("store") or {},
+            # The manager's close rule, kept by the till so a blind count holds offline too.
+            "shift_close": close_rule_json(close_rule_in(uow)),
             "locations": [
                 {
                     "code": loc.code,

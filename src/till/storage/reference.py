@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from till.domain.customers import CustomerGroup
 from till.domain.locations import Location, Register
@@ -103,6 +103,13 @@ class ReferenceRepository:
     def setting(self, key: str) -> Any:
         """A stored setting, or None."""
         return self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def put_setting(self, key: str, value: Any) -> None:
+        """Store a setting, replacing the one there."""
+        if self.setting(key) is None:
+            self.conn.execute(insert(settings).values(key=key, value=value))
+        else:
+            self.conn.execute(update(settings).where(settings.c.key == key).values(value=value))
 
     def tax_config(self) -> TaxConfig:
         """The store's tax settings; Magento's defaults where none are stored."""

@@ -18,6 +18,7 @@ from till.storage.sales import SalesRepository
 from till.storage.shifts import ShiftRepository
 from till.storage.staff import StaffRepository
 from till.storage.stock import StockRepository
+from till.storage.today import TodayRepository
 
 
 class UnitOfWork:
@@ -49,6 +50,7 @@ class UnitOfWork:
         self.customers = CustomerRepository(self.conn)
         self.shifts = ShiftRepository(self.conn)
         self.events = EventRepository(self.conn)
+        self.today = TodayRepository(self.conn)
         return self
 
     def __exit__(

@@ -6,6 +6,8 @@
 import { type Credentials, type Schemas, ApiError, NetworkError, call } from './client';
 
 export type AuditEntry = Schemas['AuditEntryOut'];
+export type Today = Schemas['TodayOut'];
+export type CloseRule = Schemas['CloseRuleOut'];
 export type AuditPage = Schemas['AuditPageOut'];
 
 /** Filters of the audit log; empty ones are left out. Times are ISO moments with their zone. */
@@ -180,6 +182,9 @@ export function adminApi(creds: Credentials) {
   };
   return {
     monitoring: () => get<MonitoringSnapshot>('/api/admin/monitoring'),
+    closeRule: () => get<CloseRule>('/api/shift-close-rule'),
+    setCloseRule: (rule: CloseRule) => call<CloseRule>(creds, 'PUT', '/api/admin/shift-close-rule', rule),
+    today: (location?: string) => get<Today>(`/api/admin/today${location ? `?location=${encodeURIComponent(location)}` : ''}`),
     flags: (kind?: string) => get<Flag[]>(`/api/admin/flags${kind ? `?kind=${encodeURIComponent(kind)}` : ''}`),
     locations: () => get<LocationRow[]>('/api/admin/locations'),
     roles: () => get<RoleRow[]>('/api/admin/roles'),

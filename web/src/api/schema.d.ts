@@ -598,6 +598,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shifts/{shift_id}/z-report/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Z Report Document
+         * @description The Z report of a closed shift as a document to print (80 mm HTML) or e-mail (a subject,
+         *     plain text and HTML); sending it is `till.services.z_report.send_z_report`'s seam.
+         */
+        get: operations["z_report_document_api_shifts__shift_id__z_report_document_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shift-close-rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Close Rule
+         * @description The store's close rule (tills also get it in the bootstrap).
+         */
+        get: operations["get_close_rule_api_shift_close_rule_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/shift-close-rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Close Rule
+         * @description A manager sets the close rule: a blind count (the expected cash is shown only after the
+         *     count) and the difference allowed without a note.
+         */
+        put: operations["set_close_rule_api_admin_shift_close_rule_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sync/bootstrap": {
         parameters: {
             query?: never;
@@ -795,6 +857,27 @@ export interface paths {
          *     the feed sequence. A `ready` event opens the stream; comment lines keep it alive.
          */
         get: operations["events_api_sync_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today
+         * @description Sales, transactions, average basket, top items, sales per staff member and per location
+         *     so far today (each location's own business day), summed in the database.
+         */
+        get: operations["today_api_admin_today_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1425,6 +1508,18 @@ export interface components {
              */
             next_before_id: number | null;
         };
+        /**
+         * CashCountIn
+         * @description The drawer counted by note and coin: face value ("20.00") to how many.
+         */
+        CashCountIn: {
+            /** Currency */
+            currency: string;
+            /** Pieces */
+            pieces: {
+                [key: string]: number;
+            };
+        };
         /** CashMovementIn */
         CashMovementIn: {
             /**
@@ -1489,6 +1584,23 @@ export interface components {
              */
             grand_total: string;
         };
+        /**
+         * CloseRuleIn
+         * @description The store's close rule: a blind count, and the difference allowed without a note.
+         */
+        CloseRuleIn: {
+            /** Blind Count */
+            blind_count: boolean;
+            /** Note Over */
+            note_over: string | null;
+        };
+        /** CloseRuleOut */
+        CloseRuleOut: {
+            /** Blind Count */
+            blind_count: boolean;
+            /** Note Over */
+            note_over: string | null;
+        };
         /** CloseShiftIn */
         CloseShiftIn: {
             /**
@@ -1497,6 +1609,12 @@ export interface components {
              * @example 12.50
              */
             counted_cash: string;
+            cash_count?: components["schemas"]["CashCountIn"] | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
             acted_by?: components["schemas"]["ActedByIn"] | null;
         };
         /** CustomerIn */
@@ -1634,6 +1752,58 @@ export interface components {
              * @example 10
              */
             value: string;
+        };
+        /** LocationDayOut */
+        LocationDayOut: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Business Day
+             * Format: date
+             */
+            business_day: string;
+            /** Transactions */
+            transactions: number;
+            /**
+             * Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            sales: string;
+            /**
+             * Tax
+             * Format: decimal
+             * @example 39.20
+             */
+            tax: string;
+            /**
+             * Discounts
+             * Format: decimal
+             * @example 39.20
+             */
+            discounts: string;
+            /** Refunds Count */
+            refunds_count: number;
+            /**
+             * Refunds
+             * Format: decimal
+             * @example 39.20
+             */
+            refunds: string;
+            /**
+             * Net Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            net_sales: string;
+            /**
+             * Average Basket
+             * Format: decimal
+             * @example 39.20
+             */
+            average_basket: string;
         };
         /** OpenShiftIn */
         OpenShiftIn: {
@@ -2331,16 +2501,21 @@ export interface components {
              * @example 39.20
              */
             cash_out: string;
-            /**
-             * Expected Cash
-             * Format: decimal
-             * @example 39.20
-             */
-            expected_cash: string;
+            /** Expected Cash */
+            expected_cash: string | null;
             /** Counted Cash */
             counted_cash: string | null;
             /** Difference */
             difference: string | null;
+            /** Counted By Denomination */
+            counted_by_denomination?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
         };
         /** SignInIn */
         SignInIn: {
@@ -2381,6 +2556,21 @@ export interface components {
             discount_limit_percent?: string | null;
             /** Active */
             active?: boolean | null;
+        };
+        /** StaffDayOut */
+        StaffDayOut: {
+            /** Username */
+            username: string;
+            /** Name */
+            name: string;
+            /** Transactions */
+            transactions: number;
+            /**
+             * Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            sales: string;
         };
         /**
          * StaffIn
@@ -2474,6 +2664,72 @@ export interface components {
             customer_group_id: number | null;
         };
         /**
+         * TodayOut
+         * @description Sales are grand totals of the day's sales; net sales take the day's refunds off.
+         */
+        TodayOut: {
+            /** Currency */
+            currency: string;
+            /** Locale */
+            locale: string;
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Transactions */
+            transactions: number;
+            /**
+             * Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            sales: string;
+            /**
+             * Refunds
+             * Format: decimal
+             * @example 39.20
+             */
+            refunds: string;
+            /**
+             * Net Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            net_sales: string;
+            /**
+             * Average Basket
+             * Format: decimal
+             * @example 39.20
+             */
+            average_basket: string;
+            /** Top Items */
+            top_items: components["schemas"]["TopItemOut"][];
+            /** Staff */
+            staff: components["schemas"]["StaffDayOut"][];
+            /** Locations */
+            locations: components["schemas"]["LocationDayOut"][];
+        };
+        /** TopItemOut */
+        TopItemOut: {
+            /** Sku */
+            sku: string;
+            /** Name */
+            name: string;
+            /**
+             * Qty
+             * Format: decimal
+             * @example 1.5
+             */
+            qty: string;
+            /**
+             * Sales
+             * Format: decimal
+             * @example 39.20
+             */
+            sales: string;
+        };
+        /**
          * WebhookChange
          * @description Fields to change (absent ones stay).
          */
@@ -2501,6 +2757,20 @@ export interface components {
              * @description topics, or ['*'] for every topic
              */
             topics: string[];
+        };
+        /**
+         * ZReportDocumentOut
+         * @description A closed shift's Z report as a document: a subject, plain text and HTML (80 mm).
+         */
+        ZReportDocumentOut: {
+            /** Shift Id */
+            shift_id: number;
+            /** Subject */
+            subject: string;
+            /** Text */
+            text: string;
+            /** Html */
+            html: string;
         };
     };
     responses: never;
@@ -4916,6 +5186,198 @@ export interface operations {
             };
         };
     };
+    z_report_document_api_shifts__shift_id__z_report_document_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shift_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZReportDocumentOut"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_close_rule_api_shift_close_rule_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseRuleOut"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_close_rule_api_admin_shift_close_rule_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseRuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseRuleOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     bootstrap_api_sync_bootstrap_get: {
         parameters: {
             query?: never;
@@ -5551,6 +6013,74 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    today_api_admin_today_get: {
+        parameters: {
+            query?: {
+                /** @description one location; all of yours if absent */
+                location?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodayOut"];
                 };
             };
             /** @description not signed in, or the token is unknown, expired or revoked */

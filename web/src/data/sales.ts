@@ -319,6 +319,17 @@ export interface ShiftReport {
   expectedCash: string;
   countedCash: string | null;
   difference: string | null;
+  /** The count by note and coin (face value → how many), when the drawer was counted so. */
+  countedByDenomination?: Record<string, number> | null;
+  /** Why the count differs from the expected cash, in the closer's words. */
+  note?: string;
+}
+
+/** How the drawer was counted at the close: by note and coin (optional) and the note. */
+export interface CloseCount {
+  currency?: string;
+  pieces?: Record<string, number> | null;
+  note?: string;
 }
 
 const shiftKey = (registerCode: string) => `shift:${registerCode}`;
@@ -395,16 +406,27 @@ export async function shiftReport(database: TillDB, shift: Shift, counted: Decim
   };
 }
 
-/** Close the shift with the counted cash: the Z report is kept, the close goes to the outbox. */
-export async function closeShift(database: TillDB, registerCode: string, counted: Decimal, actor?: Actor): Promise<ShiftReport> {
+/** Close the shift with the counted cash (and its count by note and coin, and a note): the Z
+ * report is kept, the close goes to the outbox (the server checks the count and the note again). */
+export async function closeShift(database: TillDB, registerCode: string, counted: Decimal, actor?: Actor, count: CloseCount = {}): Promise<ShiftReport> {
   let report!: ShiftReport;
   await database.transaction('rw', [database.meta, database.outbox, database.receipts], async () => {
     const shift = await currentShift(database, registerCode);
     if (!shift) throw new Error('no open shift');
-    report = await shiftReport(database, shift, counted);
+    const note = (count.note ?? '').trim();
+    const pieces = count.pieces && count.currency ? count.pieces : null;
+    report = { ...(await shiftReport(database, shift, counted)), countedByDenomination: pieces, note };
     await setMeta(database, shiftKey(registerCode), null);
     await setMeta(database, `lastZ:${registerCode}`, report);
-    await database.outbox.add(outbox('shift_close', newKey('close'), registerCode, { counted_cash: moneyStr(counted), ...actedBy(actor) }));
+    await setMeta(database, `blindCount:${registerCode}`, null);
+    await database.outbox.add(
+      outbox('shift_close', newKey('close'), registerCode, {
+        counted_cash: moneyStr(counted),
+        ...(pieces ? { cash_count: { currency: count.currency, pieces } } : {}),
+        ...(note ? { note } : {}),
+        ...actedBy(actor),
+      }),
+    );
   });
   return report;
 }

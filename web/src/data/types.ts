@@ -233,4 +233,6 @@ export interface Bootstrap {
    * PIN while offline. Absent only in a bootstrap a till stored before the server sent it.
    */
   roles?: Record<string, RoleGrant>;
+  /** The manager's close rule (a blind count; the difference a note must explain); absent in a bootstrap stored before the server sent it. */
+  shift_close?: { blind_count: boolean; note_over: string | null };
 }

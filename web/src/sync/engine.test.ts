@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError, type PushIn } from '../api/client';
 import { TillDB, getMeta, setMeta } from '../data/db';
-import { createCustomer, moveCash, openShift, recordRefund, recordSale } from '../data/sales';
+import { closeShift, createCustomer, moveCash, openShift, recordRefund, recordSale } from '../data/sales';
 import { searchProducts } from '../data/search';
 import type { Receipt } from '../data/types';
 import { priceCart } from '../domain/cart';
@@ -244,6 +244,23 @@ describe('pushing the outbox', () => {
       expect(calls.find((c) => c.path === step)?.body).toMatchObject({ acted_by: { staff_id: 3, sign_in: 'offline_pin' } });
     }
     expect(Date.parse((refund?.body as { acted_by: { at: string } }).acted_by.at)).not.toBeNaN();
+  });
+
+  it('closes a shift offline with its count by note and coin and its note, and sends both once online', async () => {
+    const ctx = context();
+    await openShift(ctx.db, 'NYC1', 'Grace', dec('100.00'));
+    await sell(ctx);
+    const z = await closeShift(ctx.db, 'NYC1', dec('110.70'), undefined, { currency: 'USD', pieces: { '100.00': 1, '10.00': 1, '0.25': 2, '0.10': 2 }, note: ' found 10 cents ' });
+    // The till's own Z report, kept offline with the count and the note.
+    expect(z.kind).toBe('Z');
+    expect(z.countedByDenomination).toEqual({ '100.00': 1, '10.00': 1, '0.25': 2, '0.10': 2 });
+    expect(z.note).toBe('found 10 cents');
+    expect(await getMeta(ctx.db, 'lastZ:NYC1')).toMatchObject({ note: 'found 10 cents' });
+    handler = (method, path, body) => (path === '/api/sync/push' ? accept('accepted')(method, path, body) : { status: 201, body: {} });
+    await pushOutbox(ctx);
+    const close = calls.find((c) => c.path === '/api/registers/NYC1/shift/close');
+    expect(close?.body).toMatchObject({ counted_cash: '110.70', cash_count: { currency: 'USD', pieces: { '100.00': 1, '10.00': 1, '0.25': 2, '0.10': 2 } }, note: 'found 10 cents' });
+    expect(await ctx.db.outbox.count()).toBe(0);
   });
 
   it('says how the seller got onto the till with each sale', async () => {

@@ -80,11 +80,15 @@ from till.api.schemas.sales import (
     SaleResultOut,
 )
 from till.api.schemas.shifts import (
+    CashCountIn,
     CashMovementIn,
+    CloseRuleIn,
+    CloseRuleOut,
     CloseShiftIn,
     OpenShiftIn,
     ShiftOpened,
     ShiftReportOut,
+    ZReportDocumentOut,
 )
 from till.api.schemas.sync import (
     PullOut,
@@ -94,10 +98,13 @@ __all__ = [
     "PROBLEMS",
     "ActedByIn",
     "ApprovalOut",
+    "CashCountIn",
     "CashMovementIn",
     "ChangePasswordIn",
     "ChangePinIn",
     "ClientTotalsIn",
+    "CloseRuleIn",
+    "CloseRuleOut",
     "CloseShiftIn",
     "Code",
     "CustomerIn",
@@ -155,6 +162,7 @@ __all__ = [
     "TierPriceOut",
     "Time",
     "TimeOut",
+    "ZReportDocumentOut",
     "decimal_string",
     "no_float",
     "problems",

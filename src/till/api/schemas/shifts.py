@@ -30,9 +30,45 @@ class CashMovementIn(Strict):
     acted_by: ActedByIn | None = None
 
 
+class CashCountIn(Strict):
+    """The drawer counted by note and coin: face value ("20.00") to how many."""
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    pieces: Annotated[
+        dict[Annotated[str, Field(pattern=r"^\d{1,6}\.\d{2}$")], Annotated[int, Field(ge=0, le=100_000)]],
+        Field(max_length=30),
+    ]
+
+
 class CloseShiftIn(Strict):
     counted_cash: Money
+    #: When counted by note and coin: the count, whose total must be `counted_cash`.
+    cash_count: CashCountIn | None = None
+    #: Why the count differs from the expected cash; needed over the store's allowance.
+    note: Annotated[str, Field(max_length=500)] = ""
     acted_by: ActedByIn | None = None
+
+
+class CloseRuleIn(Strict):
+    """The store's close rule: a blind count, and the difference allowed without a note."""
+
+    blind_count: bool
+    #: A difference (either way) above this needs a note; null: a note is never required.
+    note_over: Money | None
+
+
+class CloseRuleOut(BaseModel):
+    blind_count: bool
+    note_over: MoneyOut | None
+
+
+class ZReportDocumentOut(BaseModel):
+    """A closed shift's Z report as a document: a subject, plain text and HTML (80 mm)."""
+
+    shift_id: int
+    subject: str
+    text: str
+    html: str
 
 
 class ShiftReportOut(BaseModel):
@@ -51,9 +87,12 @@ class ShiftReportOut(BaseModel):
     payments_by_method: dict[str, MoneyOut]
     cash_in: MoneyOut
     cash_out: MoneyOut
-    expected_cash: MoneyOut
+    #: Null on an X report under a blind count: shown once the drawer is counted.
+    expected_cash: MoneyOut | None
     counted_cash: MoneyOut | None
     difference: MoneyOut | None
+    counted_by_denomination: dict[str, int] | None = None
+    note: str = ""
 
 
 class ShiftOpened(BaseModel):

@@ -150,6 +150,8 @@ refunds = Table(
     Column("method", String(16), nullable=False),
     Column("reason", String(255), nullable=False, default=""),
     Column("shift_id", Integer, nullable=True),
+    # The back office's Today page sums a location's refunds of the day.
+    Index("ix_refunds_register_day", "register_code", "business_day"),
 )
 
 refund_lines = Table(

@@ -4,6 +4,7 @@ import { useCallback, useState } from 'react';
 import type { AdminApi, Cell, ReportInfo, ReportResult } from '../../api/admin';
 import { dec, moneyStr } from '../../domain/money';
 import { LoadState, SimpleTable, errorText, useLoad } from './common';
+import { LocationPicker } from './Today';
 
 const INPUT_TYPE: Record<string, string> = { date: 'date', int: 'number', decimal: 'text', text: 'text' };
 
@@ -21,6 +22,32 @@ export function reportCell(column: string, cell: Cell): string {
     return `${amount.isNegative() ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${cents}`;
   }
   return text;
+}
+
+const PARAM_LABEL: Record<string, string> = { date_from: 'From', date_to: 'To' };
+
+/** A register picked from the manager's locations' registers. */
+function RegisterPicker({ api, value, onChange }: { api: AdminApi; value: string; onChange: (code: string) => void }) {
+  const places = useLoad(useCallback(() => api.locations(), [api]));
+  return (
+    <TextField
+      select
+      label="Register"
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      sx={{ minWidth: 220 }}
+      slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'param-register' } }}
+    >
+      <option value="">Any register</option>
+      {(places.data ?? []).flatMap((p) =>
+        p.registers.map((r) => (
+          <option key={r.code} value={r.code}>
+            {r.name} ({r.code})
+          </option>
+        )),
+      )}
+    </TextField>
+  );
 }
 
 export function Reports({ api }: { api: AdminApi }) {
@@ -88,17 +115,23 @@ function ReportRunner({ api, reports }: { api: AdminApi; reports: ReportInfo[] }
       </TextField>
       {report?.description && <Typography color="text.secondary">{report.description}</Typography>}
       <Box component="form" sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, alignItems: 'center' }} onSubmit={(e) => { e.preventDefault(); void run(); }}>
-        {Object.entries(report?.params ?? {}).map(([param, type]) => (
+        {Object.entries(report?.params ?? {}).map(([param, type]) =>
+          param === 'location' ? (
+            <LocationPicker key={param} api={api} value={params[param] ?? ''} onChange={(code) => setParams((p) => ({ ...p, [param]: code }))} allLabel="Any location" testId={`param-${param}`} />
+          ) : param === 'register' ? (
+            <RegisterPicker key={param} api={api} value={params[param] ?? ''} onChange={(code) => setParams((p) => ({ ...p, [param]: code }))} />
+          ) : (
           <TextField
             key={param}
-            label={param.replaceAll('_', ' ')}
+            label={PARAM_LABEL[param] ?? param.replaceAll('_', ' ')}
             type={INPUT_TYPE[type] ?? 'text'}
             value={params[param] ?? ''}
             onChange={(e) => setParams((p) => ({ ...p, [param]: e.target.value }))}
             slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': `param-${param}`, inputMode: type === 'decimal' ? 'decimal' : undefined } }}
-            helperText={`${type}, optional`}
+            helperText={type === 'date' ? 'optional' : `${type}, optional`}
           />
-        ))}
+          ),
+        )}
         <Button type="submit" variant="contained" disabled={busy || !report} data-testid="run-report">
           Run
         </Button>
