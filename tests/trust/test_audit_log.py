@@ -113,7 +113,7 @@ def _all_entries(admin: httpx.Client) -> list[dict[str, Any]]:
 
 def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Live) -> None:
     """Sign-ins (and failures, a lock-out, a sign-out), a till registered and revoked, staff
-    created, changed and deactivated, a shift opened, cash in and out, a sale over the
+    created, changed and deactivated, a shift opened, cash in and out, three sales placed, a sale over the
     cashier's discount limit (approved by a manager) and one with a typed price, a refund,
     stock received, moved, damaged and counted, a price change, webhook and report changes,
     a job change, a dead letter replayed and one discarded, the shift closed: each is one
@@ -286,8 +286,13 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
     # The manager's approval by PIN on the till: her PIN checked, then the approval given.
     assert _find(entries, "approval.pin", pin=True)["device_id"] == device["device_id"]
     assert _find(entries, "approval.given")["username"] == "grace"
-    # 31 kinds of action, 41 lines: 4 sign-ins, 8 refused sign-ins, one line for everything else.
-    assert len(entries) == 41 and len({e["action"] for e in entries}) == 31
+    # Every sale has a line naming its seller, the till and the session that sent it.
+    placed = _find(entries, "sale.placed", receipt_number="NYC1-000903")
+    assert placed["username"] == "maya" and placed["device_id"] == device["device_id"]
+    assert placed["detail"]["sent_by"]["session_username"] == "maya"
+    # 32 kinds of action, 44 lines: 4 sign-ins, 8 refused sign-ins, 3 sales placed, one line for
+    # everything else.
+    assert len(entries) == 44 and len({e["action"] for e in entries}) == 32
     # Who: an id and a name on every line a person made; when: the server's clock.
     assert all(e["username"] for e in entries)
     assert all(started <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC) for e in entries)
@@ -296,8 +301,8 @@ def test_every_sensitive_action_leaves_one_line_with_who_when_and_where(live: Li
 
 def test_a_batch_of_sales_writes_its_audit_lines_with_one_statement(live: Live) -> None:
     """The sale path stays cheap: 40 sales over the cashier's limit or at a typed price in one
-    push add 40 audit lines with a single INSERT into audit_log (one executemany), in the
-    sale's transaction; a replay of the batch adds none."""
+    push add 80 audit lines (each sale's `sale.placed` and its exception) with a single INSERT
+    into audit_log (one executemany), in the sale's transaction; a replay of the batch adds none."""
     line = _catalog_line(live)
     sales = [
         _sale(
@@ -328,6 +333,7 @@ def test_a_batch_of_sales_writes_its_audit_lines_with_one_statement(live: Live) 
     lines = [e for e in _lines(live.engine) if e["action"] in ("discount.over_limit", "price.override")]
     assert sorted(e["action"] for e in lines) == ["discount.over_limit"] * 20 + ["price.override"] * 20
     assert {e["username"] for e in lines} == {"maya"}
+    assert len([e for e in _lines(live.engine) if e["action"] == "sale.placed"]) == 40
     receipts = {e["detail"]["receipt_number"] for e in lines}
     assert receipts == {s["receipt_number"] for s in sales}
 

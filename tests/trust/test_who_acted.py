@@ -186,6 +186,8 @@ def test_a_body_naming_a_manager_who_never_signed_in_on_the_till_is_rejected(liv
 
 def test_an_offline_pin_switch_is_kept_and_flagged_not_trusted(live: Live) -> None:
     till = _till(live)
+    # The till holds her PIN's verifier: she signed in on it online before (setting it up).
+    _on_till(live, till, "grace").close()
     sale = _sale(live, till, seller="grace", n=1, sign_in="offline_pin")
     with _on_till(live, till, "maya") as maya:
         [result] = maya.post("/api/sync/push", json={"sales": [sale], "sent_at": _now()}).json()["sales"]
@@ -356,6 +358,7 @@ def _sold(live: Live, till: dict[str, Any], maya: httpx.Client) -> dict[str, Any
 
 def test_a_managers_offline_refund_on_a_cashiers_session_reaches_the_server(live: Live) -> None:
     till = _till(live)
+    _on_till(live, till, "grace").close()  # set-up: the till holds her PIN's verifier
     grace = live.store.staff_member("grace")
     with _on_till(live, till, "maya") as maya:
         sale = _sold(live, till, maya)
@@ -469,6 +472,7 @@ def test_a_refused_queued_action_is_kept_for_a_manager(live: Live) -> None:
 
 def test_a_customer_made_on_the_till_is_judged_by_its_maker(live: Live) -> None:
     till = _till(live)
+    _on_till(live, till, "grace").close()  # set-up: the till holds her PIN's verifier
     omar, grace = live.store.staff_member("omar"), live.store.staff_member("grace")
     tag = uuid.uuid4().hex[:8]
     customers = [
@@ -498,3 +502,277 @@ def test_a_customer_made_on_the_till_is_judged_by_its_maker(live: Live) -> None:
     [refused] = [r for r in kept if r["action_key"] == customers[0]["client_key"]]
     assert refused["kind"] == "customer" and refused["staff_id"] == omar.id
     assert refused["payload"]["email"] == customers[0]["email"] and refused["location_code"] == "NYC"
+
+
+# --- round 2's last gaps (docs/trust.md §6): found by the red-team pass, closed after it -------
+
+
+def _refused(live: Live) -> list[dict[str, Any]]:
+    with live.sign_in("grace") as manager:
+        answer = manager.get("/api/refused-actions", params={"limit": 200})
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def test_every_sale_has_an_audit_line_naming_its_seller_the_device_and_the_session(live: Live) -> None:
+    """A plain sale (no exception) believed under the manager the server saw sign in on the till,
+    pushed by the cashier's session, left no line at all: nothing said which session sent a sale
+    made in the manager's name. Now every sale has one, and a replay adds none."""
+    till = _till(live)
+    maya = _on_till(live, till, "maya")
+    time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)  # MariaDB: sign-ins to the second
+    _on_till(live, till, "grace").close()
+    plain = _lines(live, discount=None, typed=False)
+    by_grace = _sale(live, till, seller="grace", n=1, sign_in="online", lines=plain)
+    by_maya = _sale(live, till, seller="maya", n=2, lines=plain)
+    with maya:
+        body = {"sales": [by_grace, by_maya], "sent_at": _now()}
+        results = maya.post("/api/sync/push", json=body).json()["sales"]
+        replayed = maya.post("/api/sync/push", json=body).json()["sales"]
+    assert [r["status"] for r in results] == ["accepted", "accepted"], results
+    assert [r["status"] for r in replayed] == ["duplicate", "duplicate"], replayed
+    assert results[0]["flags"] == [], results[0]
+    lines = {
+        a["detail"]["order_id"]: a
+        for a in _audit(live, "sale.placed")
+        if a["detail"]["order_id"] in {r["order_id"] for r in results}
+    }
+    assert len(_audit(live, "sale.placed")) == len(lines) == 2, "one line a sale, none for a replay"
+    maya_id = live.store.staff_member("maya").id
+    for result, seller in zip(results, ("grace", "maya"), strict=True):
+        line = lines[result["order_id"]]
+        assert line["username"] == seller and line["device_id"] == till["device_id"], line
+        assert line["register_code"] == "NYC1" and line["location_code"] == "NYC", line
+        assert line["detail"]["receipt_number"] == result["receipt_number"]
+        assert line["detail"]["sent_by"] == {
+            "device_id": till["device_id"],
+            "session_staff_id": maya_id,
+            "session_username": "maya",
+        }
+
+
+def test_a_line_and_a_cart_discount_are_held_to_the_limit_together(live: Live) -> None:
+    """The cashier's limit is 10 %: 8 % off a line and 8 % off the cart take 15.36 % of that
+    line (the cart's 8 % of what the line's own 8 % left). Each was within the limit, so the
+    sum went unflagged; now the line's whole manual discount is judged, flagged `over_limit`,
+    approved only by the manager's signed approval. 5 % and 5 % (9.75 %) stay within it."""
+    till = _till(live)
+    grace = live.store.staff_member("grace")
+    with live.client(device_token=till["device_token"]) as device:
+        proof = device.post("/api/auth/approvals", json={"username": "grace", "pin": grace.pin})
+    assert proof.status_code == 200, proof.text
+
+    def sale(n: int, percent: str, **extra: Any) -> dict[str, Any]:
+        lines = _lines(live, discount=percent, typed=False)
+        return _sale(live, till, seller="maya", n=n, lines=lines, cart_discount_percent=percent, **extra)
+
+    over = sale(1, "8")
+    approved = sale(2, "8", approved_by=grace.id, approval=proof.json()["approval"])
+    within = sale(3, "5")
+    with _on_till(live, till, "maya") as maya:
+        results = maya.post(
+            "/api/sync/push", json={"sales": [over, approved, within], "sent_at": _now()}
+        ).json()["sales"]
+    assert [r["status"] for r in results] == ["accepted"] * 3, results
+    with live.sign_in("grace") as manager:
+        listed = manager.get("/api/admin/flags").json()
+    flags = [{f["flag"]: f["detail"] for f in listed if f["order_id"] == r["order_id"]} for r in results]
+    assert flags[0]["over_limit"]["percent"] == "15.36" and flags[0]["over_limit"]["limit"] == "10"
+    assert "approved" not in flags[0]["over_limit"]
+    assert flags[1]["over_limit"]["approved"] is True
+    assert "over_limit" not in flags[2], flags[2]
+    [line] = [
+        a for a in _audit(live, "discount.over_limit") if a["detail"]["order_id"] == results[0]["order_id"]
+    ]
+    assert line["username"] == "maya" and line["detail"]["percent"] == "15.36"
+
+
+def test_an_offline_pin_of_a_member_who_never_signed_in_on_the_till_is_refused(live: Live) -> None:
+    """The till is sent a member's PIN verifier only after they signed in on it online; a till
+    that says it switched to the manager by an offline PIN when she never did so cannot have
+    checked her PIN. That sale was kept under her name, flagged; now it is rejected like a
+    seller who cannot have used the till (kept for a manager, no order, no stock moved), and a
+    queued refund or cash step naming her so is refused (403) and kept."""
+    till = _till(live)
+    grace = live.store.staff_member("grace")
+    with _on_till(live, till, "maya") as maya:
+        sold = _sold(live, till, maya)
+        sku = sold["lines"][0]["sku"]
+        claim = _sale(
+            live,
+            till,
+            seller="grace",
+            n=1,
+            sign_in="offline_pin",
+            lines=_lines(live, discount=None, typed=False),
+        )
+        before = _salable(live, sku, "NYC")
+        [result] = maya.post("/api/sync/push", json={"sales": [claim], "sent_at": _now()}).json()["sales"]
+        acted_by = {"staff_id": grace.id, "sign_in": "offline_pin", "at": _now()}
+        refund = {
+            "idempotency_key": f"refund-{uuid.uuid4().hex}",
+            "register_code": "NYC1",
+            "lines": [{"line_no": 1, "qty": "1", "restock": True}],
+            "method": "cash",
+            "acted_by": acted_by,
+        }
+        refunded = maya.post(f"/api/orders/{sold['order_id']}/refunds", json=refund)
+        cash = maya.post(
+            "/api/registers/NYC1/shift/cash",
+            json={"kind": "out", "amount": "50.00", "reason": "bank", "acted_by": acted_by},
+        )
+    assert result["status"] == "rejected", result
+    assert "grace never signed in on this till" in result["reason"]
+    assert claim["idempotency_key"] in _rejected_keys(live)
+    with live.sign_in("grace") as manager:
+        found = manager.get("/api/orders", params={"idempotency_key": claim["idempotency_key"]}).json()
+    assert found == []
+    assert _salable(live, sku, "NYC") == before, "stock moved"
+    for answer in (refunded, cash):
+        assert answer.status_code == 403, answer.text
+        assert "grace never signed in on this till" in answer.json()["detail"]
+    kept = {
+        r["kind"]: r
+        for r in _refused(live)
+        if r["staff_id"] == grace.id and r["device_id"] == till["device_id"]
+    }
+    assert kept["refund"]["action_key"] == refund["idempotency_key"]
+    assert kept["cash"]["payload"]["amount"] == "50.00"
+    assert not [a for a in _audit(live, "cash.out") if a["username"] == "grace"]
+
+
+def test_an_offline_pin_dated_before_the_members_first_sign_in_on_the_till_is_refused(live: Live) -> None:
+    """A dishonest cashier's attempt: the manager signed in on the till online today, so it holds
+    her verifier now; a sale is then sent as hers by an offline PIN, made yesterday (the till's
+    clock agreeing), when the till had no verifier of hers. It is rejected and kept, not placed
+    in her name."""
+    till = _till(live)
+    _on_till(live, till, "grace").close()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    plain = _lines(live, discount=None, typed=False)
+    sale = {
+        **_sale(live, till, seller="grace", n=1, sign_in="offline_pin", lines=plain),
+        "created_at": yesterday,
+    }
+    with _on_till(live, till, "maya") as maya:
+        [result] = maya.post("/api/sync/push", json={"sales": [sale], "sent_at": _now()}).json()["sales"]
+    assert result["status"] == "rejected", result
+    assert "grace never signed in on this till" in result["reason"]
+    assert sale["idempotency_key"] in _rejected_keys(live)
+
+
+def test_a_till_keeps_to_its_own_register_for_cash_shifts_and_refunds(live: Live) -> None:
+    """Seen by the red-team pass: maya's NYC1 till opened a shift on NYC2. A session on a
+    registered till now opens, moves cash in, closes and refunds on its own register only (403,
+    kept for a manager); the back office, on no till, keeps its rules (grace opens NYC2's shift)."""
+    till = _till(live, "NYC1")
+    with _on_till(live, till, "maya") as maya:
+        sold = _sold(live, till, maya)
+        opened_elsewhere = maya.post("/api/registers/NYC2/shift", json={"opening_float": "50.00"})
+        with live.sign_in("grace") as office:
+            opened = office.post("/api/registers/NYC2/shift", json={"opening_float": "100.00"})
+        steps = {
+            "shift_open": opened_elsewhere,
+            "cash": maya.post(
+                "/api/registers/NYC2/shift/cash", json={"kind": "out", "amount": "40.00", "reason": "lunch"}
+            ),
+            "shift_close": maya.post("/api/registers/NYC2/shift/close", json={"counted_cash": "0.00"}),
+            "refund": maya.post(
+                f"/api/orders/{sold['order_id']}/refunds",
+                json={
+                    "idempotency_key": f"refund-{uuid.uuid4().hex}",
+                    "register_code": "NYC2",
+                    "lines": [{"line_no": 1, "qty": "1", "restock": True}],
+                },
+            ),
+        }
+        own = maya.post("/api/registers/NYC1/shift", json={"opening_float": "20.00"})
+    for kind, answer in steps.items():
+        assert answer.status_code == 403, (kind, answer.text)
+        assert "is not this till's register (NYC1)" in answer.json()["detail"], kind
+    assert opened.status_code == 201, opened.text
+    assert own.status_code in (201, 409), own.text  # its own register: judged as before
+    kept = {r["kind"]: r for r in _refused(live) if r["device_id"] == till["device_id"]}
+    assert set(steps) <= set(kept), kept
+    assert all(kept[kind]["register_code"] == "NYC2" for kind in steps), kept
+    with live.sign_in("grace") as office:
+        report = office.get("/api/registers/NYC2/shift")
+        closed = office.post("/api/registers/NYC2/shift/close", json={"counted_cash": "100.00"})
+    assert report.status_code == 200 and report.json()["cash_out"] == "0.00", report.text
+    assert closed.status_code == 200, closed.text
+
+
+# --- what else a dishonest cashier with a token could try on these paths -----------------------
+
+
+def _morning_then_cashier(live: Live, till: dict[str, Any]) -> httpx.Client:
+    """The manager signed in on the till three hours ago (set-up), the cashier an hour ago."""
+    _on_till(live, till, "grace").close()
+    maya = _on_till(live, till, "maya")
+    with live.engine.begin() as conn:
+        for username, ago in {"grace": timedelta(hours=3), "maya": timedelta(hours=1)}.items():
+            conn.execute(
+                update(auth_tokens)
+                .where(
+                    auth_tokens.c.device_id == till["device_id"],
+                    auth_tokens.c.staff_id == live.store.staff_member(username).id,
+                )
+                .values(created_at=datetime.now(UTC) - ago)
+            )
+    return maya
+
+
+def test_a_cash_step_dated_into_the_managers_time_on_the_till_is_judged_at_its_shift(live: Live) -> None:
+    """The cashier opens the shift now, then takes cash out and closes the shift saying the
+    manager did it online two hours ago, when the manager was the one signed in on the till.
+    The drawer's shift did not exist then: each step is judged no earlier than its shift's
+    opening, when the cashier was at the till, so neither is made in the manager's name
+    unflagged (refused, 403, and kept)."""
+    till = _till(live)
+    grace = live.store.staff_member("grace")
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    acted_by = {"staff_id": grace.id, "sign_in": "online", "at": two_hours_ago}
+    with _morning_then_cashier(live, till) as maya:
+        opened = maya.post("/api/registers/NYC1/shift", json={"opening_float": "100.00"})
+        cash = maya.post(
+            "/api/registers/NYC1/shift/cash",
+            json={"kind": "out", "amount": "80.00", "reason": "supplier", "acted_by": acted_by},
+        )
+        closed = maya.post(
+            "/api/registers/NYC1/shift/close", json={"counted_cash": "20.00", "acted_by": acted_by}
+        )
+    assert opened.status_code == 201, opened.text
+    for answer in (cash, closed):
+        assert answer.status_code == 403, answer.text
+        assert "grace was not signed in on this till" in answer.json()["detail"]
+    assert not [a for a in _audit(live, "cash.out") if a["username"] == "grace"]
+    kept = [
+        r["kind"] for r in _refused(live) if r["staff_id"] == grace.id and r["device_id"] == till["device_id"]
+    ]
+    assert sorted(kept) == ["cash", "shift_close"], kept
+
+
+def test_a_cash_step_naming_a_manager_who_never_used_the_till_is_refused(live: Live) -> None:
+    """The cashier says the manager took cash out, signed in online on this till: she never was
+    (nor by an offline PIN). Refused (403) and kept; the drawer is unchanged."""
+    till = _till(live)
+    grace = live.store.staff_member("grace")
+    with _on_till(live, till, "maya") as maya:
+        assert maya.post("/api/registers/NYC1/shift", json={"opening_float": "100.00"}).status_code == 201
+        answers = [
+            maya.post(
+                "/api/registers/NYC1/shift/cash",
+                json={
+                    "kind": "out",
+                    "amount": "60.00",
+                    "reason": "bank",
+                    "acted_by": {"staff_id": grace.id, "sign_in": way, "at": _now()},
+                },
+            )
+            for way in ("online", "offline_pin")
+        ]
+        report = maya.get("/api/registers/NYC1/shift")
+    assert [a.status_code for a in answers] == [403, 403], [a.text for a in answers]
+    assert report.json()["cash_out"] == "0.00", report.text
+    kept = [r for r in _refused(live) if r["kind"] == "cash" and r["staff_id"] == grace.id]
+    assert len(kept) == 2, kept

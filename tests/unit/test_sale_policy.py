@@ -188,6 +188,26 @@ def test_a_discount_over_the_approvers_own_limit_is_not_approved() -> None:
     assert _assess(sale, approver=MANAGER)["over_limit"]["approved"] is False
 
 
+def test_a_line_and_a_cart_discount_count_together_on_each_line() -> None:
+    """8 % off the mug and 8 % off the cart take 15.36 % of the mug's row (the cart's 8 % of
+    what its own 8 % left): over a 10 % limit though each is within it. The tea, with no discount
+    of its own, gets the cart's 8 % only; a 5 % and 5 % sale (9.75 %) is within the limit."""
+    eight = LineDiscount("percent", Decimal("8"))
+    sale = _shown(
+        _sale(
+            SaleLine("MUG", Decimal("1"), Decimal("10.00"), line_discount=eight),
+            SaleLine("TEA", Decimal("1"), Decimal("4.00")),
+            cart_percent="8",
+        )
+    )
+    assert _assess(sale) == {"over_limit": {"percent": "15.36", "limit": "10"}}
+    five = LineDiscount("amount", Decimal("0.50"))  # 5 % of the mug
+    within = _shown(
+        _sale(SaleLine("MUG", Decimal("1"), Decimal("10.00"), line_discount=five), cart_percent="5")
+    )
+    assert _assess(within) == {}
+
+
 def test_a_sale_whose_time_was_moved_is_clock_skew_by_how_much() -> None:
     sale = _shown(_sale(SaleLine("MUG", Decimal("1"), Decimal("10.00"))))
     flags = _assess(sale, moment=MADE + timedelta(minutes=10))

@@ -2,6 +2,8 @@
  * Issue 12 item 15 in real Chromium: a refund a manager makes by an offline PIN, on a till whose
  * server session is a cashier's, reaches the server judged by that manager (it used to be
  * answered 403 "a cashier may not refund", marked refused on the till and lost on the server).
+ * Item 1 too: a manager's approval by PIN, and the discount limit held for a line's own and the
+ * cart's discount together before the sale is made.
  */
 import { addBySku, expect, openShift, pay, setUpTill, signInByPin, skipWithoutChromium, test } from './fixtures';
 
@@ -102,5 +104,32 @@ test("a manager approves a cashier's 40 % discount by PIN on the till: signed on
   const unsigned = await of(offline);
   expect(unsigned.over_limit?.approved).toBe(false);
   expect(unsigned.unverified_approval?.reason).toContain('offline');
+  await context.close();
+});
+
+test("the cashier's limit holds for a line's discount and the cart's together, before the sale", async ({ browser, till }) => {
+  const { context, page } = await setUpTill(browser, till, 'NYC1');
+  await page.getByTestId('sign-out').click();
+  await signInByPin(page, 'maya', '1357');
+  await openShift(page);
+  await addBySku(page, 'ACC-TOTE-CANVAS');
+  // 8 % off the cart first: the line's own 8 % would take 15.36 % of it, over maya's 10 %.
+  const cartPercent = page.getByLabel('Cart %');
+  await cartPercent.fill('8');
+  await page.getByRole('button', { name: 'line discount' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Percent').fill('8');
+  await expect(dialog).toContainText("With the cart's 8% the line is 15.36% off, over your limit of 10%");
+  await expect(dialog.getByRole('button', { name: 'Apply' })).toBeDisabled();
+  await dialog.getByLabel('Percent').fill('2'); // 2 % and 8 %: 9.84 %
+  await dialog.getByRole('button', { name: 'Apply' }).click();
+  // The other way round: a cart percent that takes the discounted line over the limit is refused.
+  await cartPercent.fill('9');
+  await expect(page.getByTestId('cart')).toContainText('9% more on a line already 2% off takes 10.82% off it, over your limit of 10%');
+  await cartPercent.fill('8');
+  const receipt = await pay(page, [['cash', null]]);
+  await expect(page.getByTestId('sync-badge')).toContainText('Online · 0 unsent', { timeout: 30_000 });
+  const [order] = await till.api<Order[]>('GET', `/api/orders?receipt_number=${receipt}`);
+  expect(order.flags).not.toContain('over_limit');
   await context.close();
 });

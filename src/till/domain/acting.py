@@ -70,6 +70,7 @@ def judge_actor(
     seen_on_device: bool,
     sign_in: SignInWay | None,
     seen_uncertain: bool = False,
+    verifier_on_device: bool = True,
 ) -> Acting:
     """Decide who acted, from what the server knows.
 
@@ -78,10 +79,12 @@ def judge_actor(
       not say it switched to them by an offline PIN: verified;
     - a member the server saw there, but with another member's sign-in within the till's
       clock allowance of that moment (`seen_uncertain`: which came first is not certain), or
-    - a member the till says it switched to by an offline PIN: kept, but flagged
+    - a member the till says it switched to by an offline PIN, whose verifier the till can hold
+      (`verifier_on_device`: they signed in on it online before): kept, but flagged
       `unverified` and held to the rules of the less trusted of them and the session's member;
-    - anyone else (unknown, inactive, working elsewhere, never on this device, or a session not
-      on a registered till naming another member): ActorRefused.
+    - anyone else (unknown, inactive, working elsewhere, never on this device, an offline PIN
+      the till cannot have checked, or a session not on a registered till naming another
+      member): ActorRefused.
     """
     if member is None:
         raise ActorRefused(f"unknown staff member {named_id}")
@@ -100,6 +103,13 @@ def judge_actor(
     # saw on this device earlier does not make that switch one the server checked.
     if sign_in != "offline_pin" and seen_on_device:
         return Acting(member, member)
+    if sign_in == "offline_pin" and not verifier_on_device:
+        # A till is sent a member's PIN verifier only after they signed in on it online: with
+        # none, no PIN of theirs was checked there, whatever the till says.
+        raise ActorRefused(
+            f"{member.username} never signed in on this till (device {device_id}) online before "
+            "then, so it holds no PIN of theirs to check offline"
+        )
     if sign_in == "offline_pin" or seen_uncertain:
         detail: dict[str, Any] = {
             "staff_id": member.id,

@@ -413,8 +413,8 @@ def assess(
     - `price_override`: a typed price other than the catalog's, allowed when the seller or the
       approver may override prices;
     - `price_differs`: a charged price other than the catalog's, not typed (a stale price);
-    - `over_limit`: a line or cart discount over the seller's limit, approved when the approver
-      may discount that much at the sale's location;
+    - `over_limit`: a line's manual discount (its own and the cart's together) over the
+      seller's limit, approved when the approver may discount that much at the sale's location;
     - `clock_skew`: the sale's time was moved to `moment`, the server's clock.
 
     `catalog_prices` are the catalog's final prices of the lines, in order. `seller` and
@@ -485,15 +485,24 @@ def assess(
 
 
 def largest_discount_percent(sale: Sale, totals: CartTotals) -> Decimal:
-    """The largest manual discount of a sale, as a percent of its row (or of the cart)."""
-    worst = Decimal("0")
+    """The largest manual discount a line gets, as a percent of its row: its own discount and
+    the cart discount together (docs/trust.md §6: the limit holds per line, all manual
+    discounts counted). The engine takes the cart percent of what the line's own discount left,
+    so together they take `line + cart − line × cart / 100`; a cart rule applied between them
+    leaves the cart percent less to take, so this never counts less than the cashier gave."""
+    cart = sale.cart_discount_percent or Decimal("0")
+    worst = cart
     for line_totals, line in zip(totals.lines, sale.lines, strict=True):
         if line.line_discount is not None:
             row = line_totals.row_total
-            worst = max(worst, discount_percent(row, line_discount_amount(line.line_discount, row)))
-    if sale.cart_discount_percent is not None:
-        worst = max(worst, sale.cart_discount_percent)
+            own = min(discount_percent(row, line_discount_amount(line.line_discount, row)), Decimal(100))
+            worst = max(worst, combined_discount_percent(own, cart))
     return worst
+
+
+def combined_discount_percent(line: Decimal, cart: Decimal) -> Decimal:
+    """A line discount and a cart discount (percents) together, as a percent of the row."""
+    return line + cart - line * cart / 100
 
 
 def line_discount_amount(discount: LineDiscount, row_total: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from till.domain.acting import ActedBy, Acting, SignInWay, judge_actor
-from till.domain.staff import Permission, StaffMember
+from till.domain.staff import Permission, PermissionDenied, StaffMember
 from till.security import sign_approval
 from till.services.auth import Principal, sign_in
 from till.settings import Settings
@@ -53,6 +53,14 @@ def judge(
         and sender.device_id is not None
         and uow.devices.signed_in_at(member.id, sender.device_id, at, CLOCK_SLACK, strict=True)
     )
+    # An offline PIN needs the member's verifier on the till, sent only after an online sign-in
+    # there (the till's clock allowance given, as for a sign-in seen).
+    verifier = (
+        sign_in != "offline_pin"
+        or member is None
+        or sender.device_id is None
+        or uow.staff.signed_in_on_before(member.id, sender.device_id, at + CLOCK_SLACK)
+    )
     return judge_actor(
         member,
         named_id=named,
@@ -62,7 +70,27 @@ def judge(
         seen_on_device=certain,
         seen_uncertain=seen and not certain,
         sign_in=sign_in,
+        verifier_on_device=verifier,
     )
+
+
+def not_before(acted_by: ActedBy | None, moment: datetime) -> ActedBy | None:
+    """A queued action cannot come before what it acts on (its sale, its shift): one the till
+    dates earlier is judged at that moment, not at a time its clock picks when someone else was
+    at the till."""
+    if acted_by is None or acted_by.at is None or acted_by.at >= moment:
+        return acted_by
+    return replace(acted_by, at=moment)
+
+
+def require_own_register(sender: Principal, register_code: str) -> None:
+    """A session on a registered till acts only on that till's register (its drawer, its
+    shift), as it sells only there; a session on no till keeps to its member's locations."""
+    if sender.register_code is not None and register_code != sender.register_code:
+        raise PermissionDenied(
+            f"register {register_code} is not this till's register ({sender.register_code}): "
+            "a till acts only on its own register"
+        )
 
 
 def acting_for(

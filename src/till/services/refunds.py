@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from till.domain.money import ZERO, money_str, plain_str
 from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
 from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
-from till.services.acting import acting_for, sent_by
+from till.services.acting import acting_for, not_before, require_own_register, sent_by
 from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
@@ -99,16 +99,10 @@ def _refund(
         if register is None:
             raise NotFound(f"no register {register_code}")
         sender = by
+        require_own_register(sender, register_code)
         sold = uow.sales.get(order_id)
-        if (
-            acted_by is not None
-            and acted_by.at is not None
-            and sold is not None
-            and acted_by.at < sold.created_at
-        ):
-            # A refund cannot come before its sale: judged at the sale's moment, not at a time the
-            # till's clock picks when someone else was at the till.
-            acted_by = replace(acted_by, at=sold.created_at)
+        if sold is not None:
+            acted_by = not_before(acted_by, sold.created_at)
         by, acting = acting_for(uow, sender, acted_by, register.location_code)
         # Permission first: a replayed key must not show a refund to someone who may not refund.
         by.staff.require(Permission.REFUND, register.location_code)

@@ -393,8 +393,27 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
     uow.sales.add_details([p.order for p in placed])
     uow.sales.flag_many([(p.order.id, name, detail) for p in placed for name, detail in p.flags.items()])
     uow.events.publish_many([("sale.placed", sale_placed_event(p.order, p.location)) for p in placed])
+    # Every sale a session sent has a line naming its seller (as the server believes it), the
+    # device and the session; its exceptions have one each beside it. One INSERT for them all.
+    placed_lines = [
+        (
+            "sale.placed",
+            {
+                "order_id": p.order.id,
+                "receipt_number": p.order.receipt_number,
+                "grand_total": str(p.order.grand_total),
+                **sent_by(p.item.sender),
+                # A seller the server could not confirm is named as the till named them, and said so.
+                **({"unverified": p.flags["unverified_seller"]} if "unverified_seller" in p.flags else {}),
+            },
+            Actor(p.member.id, p.member.username, p.item.device_id, p.location.code, p.order.register_code),
+        )
+        for p in placed
+        if p.item.sender is not None
+    ]
     uow.events.audit_many(
-        [
+        placed_lines
+        + [
             (
                 AUDITED_FLAGS[name],
                 {

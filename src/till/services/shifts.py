@@ -21,7 +21,7 @@ from till.domain.shifts import (
     shift_report,
 )
 from till.domain.staff import Permission
-from till.services.acting import acting_for, sent_by
+from till.services.acting import acting_for, not_before, require_own_register, sent_by
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
 from till.storage.shifts import ShiftAlreadyOpen
@@ -71,6 +71,12 @@ def _location_of(uow: UnitOfWork, register_code: str) -> str:
     return register.location_code
 
 
+def _within(shift: dict[str, Any] | None, acted_by: ActedBy | None) -> ActedBy | None:
+    """A step on the open shift is judged no earlier than its opening: its drawer did not exist
+    before, whatever the till's clock says."""
+    return acted_by if shift is None else not_before(acted_by, shift["opened_at"])
+
+
 def open_shift(
     engine: Engine, by: Principal, register_code: str, opening_float: Decimal, acted_by: ActedBy | None = None
 ) -> int:
@@ -80,6 +86,7 @@ def open_shift(
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
         sender = by
+        require_own_register(sender, register_code)
         by, acting = acting_for(uow, sender, acted_by, location)
         by.staff.require(Permission.SHIFT_OPEN, location)
         try:
@@ -102,9 +109,10 @@ def move_cash(
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
         sender = by
-        by, acting = acting_for(uow, sender, acted_by, location)
-        by.staff.require(Permission.CASH_MOVEMENT, location)
+        require_own_register(sender, register_code)
         shift = uow.shifts.open_shift(register_code)
+        by, acting = acting_for(uow, sender, _within(shift, acted_by), location)
+        by.staff.require(Permission.CASH_MOVEMENT, location)
         if shift is None:
             raise Conflict(f"register {register_code} has no open shift")
         uow.shifts.add_movement(shift["id"], movement, by.staff.id)
@@ -193,12 +201,13 @@ def close_shift(
     with UnitOfWork(engine) as uow:
         location = _location_of(uow, register_code)
         sender = by
-        by, acting = acting_for(uow, sender, acted_by, location)
+        require_own_register(sender, register_code)
+        shift = uow.shifts.open_shift(register_code)
+        by, acting = acting_for(uow, sender, _within(shift, acted_by), location)
         by.staff.require(Permission.SHIFT_CLOSE, location)
         place = uow.reference.location(location)
         if cash_count is not None and place is not None and cash_count.currency != place.currency:
             raise ShiftError(f"the drawer at {location} holds {place.currency}, not {cash_count.currency}")
-        shift = uow.shifts.open_shift(register_code)
         if shift is None:
             raise Conflict(f"register {register_code} has no open shift")
         report = _report(uow, shift, closing_count=counted_cash, cash_count=cash_count, note=note)

@@ -121,6 +121,20 @@ class StaffRepository:
             ).scalars()
         )
 
+    def signed_in_on_before(self, staff_id: int, device_id: str, moment: datetime) -> bool:
+        """True if the member had signed in online on the till by `moment` (so it can hold
+        their offline PIN verifier then)."""
+        return (
+            self.conn.execute(
+                select(staff_devices.c.staff_id).where(
+                    staff_devices.c.staff_id == staff_id,
+                    staff_devices.c.device_id == device_id,
+                    staff_devices.c.first_signed_in_at <= moment,
+                )
+            ).first()
+            is not None
+        )
+
     def end_sessions(self, staff_id: int, keep_token_hash: str | None = None) -> int:
         """Revoke a member's live tokens (all but `keep_token_hash`); returns how many."""
         query = update(auth_tokens).where(

@@ -106,5 +106,25 @@ export function businessDay(moment: Date, timeZone: string): string {
 export function discountPercentOfRow(kind: 'percent' | 'amount', value: Decimal, row: Decimal): Decimal {
   if (kind === 'percent') return value;
   if (row.isZero()) return new Decimal(100);
-  return value.times(100).div(row);
+  return min(value.times(100).div(row), new Decimal(100));
+}
+
+/**
+ * A line's own discount and the cart discount together, as a percent of the row: the cart
+ * percent is taken of what the line's discount left, so `line + cart − line × cart / 100`.
+ * The cashier's limit holds for this, line by line (the server's `combined_discount_percent`).
+ */
+export function combinedDiscountPercent(line: Decimal, cart: Decimal): Decimal {
+  return line.plus(cart).minus(line.times(cart).div(100));
+}
+
+/** The largest discount of any line of its own, as a percent of its row (unit price × quantity). */
+export function largestLineDiscountPercent(lines: readonly { qty: string; unitPrice: string; discount: { kind: 'percent' | 'amount'; value: string } | null }[]): Decimal {
+  let worst = ZERO;
+  for (const line of lines) {
+    if (!line.discount) continue;
+    const percent = discountPercentOfRow(line.discount.kind, dec(line.discount.value), dec(line.unitPrice).times(dec(line.qty)));
+    if (percent.gt(worst)) worst = percent;
+  }
+  return worst;
 }

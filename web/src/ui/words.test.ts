@@ -1,5 +1,6 @@
 /** What the till and back office say in words: the cart % refusal, flags, report money. */
 import { describe, expect, it } from 'vitest';
+import { combinedDiscountPercent, largestLineDiscountPercent } from '../domain/cart';
 import { dec } from '../domain/money';
 import { flagInWords } from './admin/Flags';
 import { reportCell } from './admin/Reports';
@@ -12,6 +13,27 @@ describe('cart percent', () => {
     expect(cartPercentProblem('1', dec(10))).toBeNull();
     expect(cartPercentProblem('', dec(10))).toBeNull();
     expect(cartPercentProblem('1O', dec(10))).toBe('Type a percent, like 5 or 12.5');
+  });
+  it('holds a line already discounted and the cart percent to the limit together, as the server does', () => {
+    // 8 % more on a line 8 % off takes 15.36 % of it (the server flags it over_limit).
+    expect(cartPercentProblem('8', dec(10), dec(8))).toBe('8% more on a line already 8% off takes 15.36% off it, over your limit of 10%: ask a manager');
+    expect(cartPercentProblem('5', dec(10), dec(5))).toBeNull(); // 9.75 %
+    expect(cartPercentProblem('10', dec(10), dec(0))).toBeNull();
+    // A manager's approval of 40 % off a line covers the sale up to her limit of 50 %: 44.8 %.
+    expect(cartPercentProblem('8', dec(50), dec(40))).toBeNull();
+  });
+});
+
+describe('discount limit per line', () => {
+  it('counts a line discount and the cart discount together, the cart taking what the line left', () => {
+    expect(combinedDiscountPercent(dec(8), dec(8)).toFixed()).toBe('15.36');
+    expect(combinedDiscountPercent(dec(10), dec(0)).toFixed()).toBe('10');
+    expect(combinedDiscountPercent(dec(0), dec(10)).toFixed()).toBe('10');
+  });
+  it("finds the largest line discount of the cart, amounts as a share of the line's row", () => {
+    const line = (unitPrice: string, qty: string, discount: { kind: 'percent' | 'amount'; value: string } | null) => ({ unitPrice, qty, discount });
+    expect(largestLineDiscountPercent([line('10.00', '2', { kind: 'amount', value: '3.00' }), line('4.00', '1', { kind: 'percent', value: '12' }), line('9.00', '1', null)]).toFixed()).toBe('15');
+    expect(largestLineDiscountPercent([line('9.00', '1', null)]).toFixed()).toBe('0');
   });
 });
 

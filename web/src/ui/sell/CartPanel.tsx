@@ -4,7 +4,8 @@
  */
 import { Alert, Box, Button, Divider, Paper, Stack, TextField, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
-import type { Decimal } from '../../domain/money';
+import { largestLineDiscountPercent } from '../../domain/cart';
+import { type Decimal, dec, max } from '../../domain/money';
 import type { CartLineState, CartState, Customer } from '../../data/types';
 import { can, useTill } from '../session';
 import { CartDiscountField } from './CartDiscountField';
@@ -48,6 +49,8 @@ export function CartPanel({
   const totals = priced.value?.totals;
   const setQty = (line: CartLineState, qty: Decimal) => edit({ type: 'qty', lineKey: line.key, qty });
   const empty = cart.lines.length === 0;
+  // A manager's approval on the cart covers the sale's discounts up to their own limit.
+  const cartLimit = cart.approval ? max(limit, dec(cart.approval.limit)) : limit;
   return (
     <Paper sx={{ p: 2, display: 'flex', flexDirection: 'column', minHeight: 0, overflow: 'hidden', ...sx }} data-testid="cart">
       <Stack direction="row" justifyContent="space-between" alignItems="center">
@@ -87,7 +90,7 @@ export function CartPanel({
               sx={{ flex: '1 1 120px' }}
             />
             {can(session, 'discount') && (
-              <CartDiscountField key={empty ? 'empty' : 'open'} value={cart.cartDiscountPercent} limit={limit} onApply={(percent) => edit({ type: 'cartDiscount', percent })} />
+              <CartDiscountField key={empty ? 'empty' : 'open'} value={cart.cartDiscountPercent} limit={cartLimit} lineDiscount={largestLineDiscountPercent(cart.lines)} onApply={(percent) => edit({ type: 'cartDiscount', percent })} />
             )}
           </Stack>
           <Divider />

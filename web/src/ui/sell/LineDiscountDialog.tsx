@@ -1,7 +1,10 @@
-/** A discount on one cart line, in percent or an amount, within the cashier's limit or a manager's approval. */
+/**
+ * A discount on one cart line, in percent or an amount, within the cashier's limit or a manager's
+ * approval; the limit holds for the line's discount and the cart discount together.
+ */
 import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, TextField } from '@mui/material';
 import { useState } from 'react';
-import { discountPercentOfRow } from '../../domain/cart';
+import { combinedDiscountPercent, discountPercentOfRow } from '../../domain/cart';
 import { type Decimal, dec } from '../../domain/money';
 import type { CartApproval, CartLineState } from '../../data/types';
 import { AMOUNT } from './format';
@@ -11,12 +14,15 @@ export function LineDiscountDialog({
   line,
   row,
   limit,
+  cartPercent,
   onClose,
   onApply,
 }: {
   line: CartLineState;
   row: Decimal;
   limit: Decimal;
+  /** The cart discount in percent (0 when none): it comes off what the line's discount leaves. */
+  cartPercent: Decimal;
   onClose: () => void;
   onApply: (discount: CartLineState['discount'], approval?: CartApproval) => void;
 }) {
@@ -24,7 +30,8 @@ export function LineDiscountDialog({
   const [value, setValue] = useState(line.discount?.value ?? '');
   const [approval, setApproval] = useState<CartApproval | null>(null);
   const valid = kind === 'percent' ? /^\d+(\.\d{1,4})?$/.test(value) : AMOUNT.test(value);
-  const percent = valid ? discountPercentOfRow(kind, dec(value), row) : null;
+  const own = valid ? discountPercentOfRow(kind, dec(value), row) : null;
+  const percent = own === null ? null : combinedDiscountPercent(own, cartPercent);
   const overOwn = percent !== null && percent.gt(limit);
   const over = overOwn && (approval === null || percent.gt(dec(approval.limit)));
   return (
@@ -40,7 +47,11 @@ export function LineDiscountDialog({
           </Button>
           <TextField value={value} onChange={(e) => setValue(e.target.value)} label={kind === 'percent' ? 'Percent' : 'Amount off the line'} />
         </Stack>
-        {over && <Alert severity="error">Over your limit of {limit.toFixed()}%: ask a manager.</Alert>}
+        {over && (
+          <Alert severity="error">
+            {cartPercent.isZero() ? 'Over' : `With the cart's ${cartPercent.toFixed()}% the line is ${percent.toDecimalPlaces(2).toFixed()}% off, over`} your limit of {limit.toFixed()}%: ask a manager.
+          </Alert>
+        )}
         {overOwn && approval && !over && (
           <Alert severity={approval.proof ? 'success' : 'warning'}>
             Approved by {approval.username}

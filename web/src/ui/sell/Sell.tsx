@@ -6,7 +6,7 @@
 import { Alert, Box, Button, useMediaQuery, useTheme } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { businessDay } from '../../domain/cart';
-import { dec } from '../../domain/money';
+import { ZERO, dec } from '../../domain/money';
 import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
 import { db, storageErrorMessage } from '../../data/db';
 import { currentShift, recordSale } from '../../data/sales';
@@ -225,6 +225,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           line={discountLine}
           row={dec(discountLine.unitPrice).times(dec(discountLine.qty))}
           limit={limit}
+          cartPercent={cart.cartDiscountPercent ? dec(cart.cartDiscountPercent) : ZERO}
           onClose={() => setDiscountLine(null)}
           onApply={(discount, approval) => {
             edit({ type: 'lineDiscount', lineKey: discountLine.key, discount, approval });
