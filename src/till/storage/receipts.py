@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from till.domain.receipts import Receipt, ReceiptLine, Tender
 from till.domain.refunds import TenderError, change_due
+from till.storage.reference import ReferenceRepository
 from till.storage.sales import SalesRepository
 from till.storage.tables import customers, locations, printers, receipt_mails, registers, staff
 
@@ -25,6 +26,10 @@ def receipt_of(
     if order is None:
         return None
     place = conn.execute(select(locations).where(locations.c.code == order.location_code)).one()
+    store = ReferenceRepository(conn).setting("store") or {}
+    # The name the till prints (web storeNameOf): the store's, then the location's.
+    brand = store.get("name") if isinstance(store, dict) else None
+    store_name = " · ".join(filter(None, [brand, place.name]))
     seller = conn.execute(select(staff.c.name).where(staff.c.id == order.staff_id)).scalar() or ""
     customer = ""
     if order.customer_id is not None:
@@ -38,7 +43,7 @@ def receipt_of(
     except TenderError:
         change = Decimal(0)  # a sale accepted short of its total (flagged) hands nothing back
     receipt = Receipt(
-        store_name=place.name,
+        store_name=store_name or "Till",
         receipt_number=order.receipt_number,
         sold_at=sold_at,
         staff_name=seller,
