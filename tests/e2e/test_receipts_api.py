@@ -189,3 +189,10 @@ def test_only_a_manager_sets_up_printers_and_bad_settings_are_refused(live: Live
         )
     with live.sign_in("omar") as elsewhere:
         assert elsewhere.get("/api/orders/unknown/receipt").status_code == 404
+        assert elsewhere.get("/api/printers", params={"register_code": "NYC1"}).status_code == 404
+    with live.sign_in("maya") as till:
+        sale = _sell(live, till)
+        narrow = till.get(f"/api/orders/{sale['order_id']}/receipt", params={"paper_mm": 58})
+        odd = till.get(f"/api/orders/{sale['order_id']}/receipt", params={"paper_mm": 60, "format": "escpos"})
+    assert narrow.status_code == 200 and max(len(line) for line in narrow.text.splitlines()) <= 32
+    assert odd.status_code == 422 and "80 or 58 mm" in odd.json()["detail"]

@@ -128,8 +128,13 @@ def mail_requests(engine: Engine, by: Principal, order_id: str) -> list[MailRequ
 
 
 def printers(engine: Engine, by: Principal, register_code: str | None) -> list[dict[str, Any]]:
-    """The network printers of a register (or every register) at the member's locations."""
+    """The network printers of a register (or every register) at the member's locations; a
+    register elsewhere is NotFound, as a register that does not exist."""
     with engine.connect() as conn:
+        if register_code is not None:
+            register = ReferenceRepository(conn).register(register_code)
+            if register is None or not by.staff.works_at(register.location_code):
+                raise NotFound(f"no register {register_code}")
         found = PrinterRepository(conn).all(register_code)
     return [p for p in found if by.staff.works_at(p["location_code"])]
 
@@ -153,6 +158,13 @@ def _check_printer(host: str, port: int, paper_mm: int) -> None:
 
 def _bad_paper(paper_mm: int) -> None:
     raise Invalid(f"paper {paper_mm} mm: a receipt printer takes 80 or 58 mm")
+
+
+def columns_for(paper_mm: int) -> int:
+    """Characters on a line of this paper, or Invalid (422) for a width that is not 80 or 58 mm."""
+    if paper_mm not in WIDTHS:
+        _bad_paper(paper_mm)
+    return WIDTHS[paper_mm]
 
 
 def add_printer(

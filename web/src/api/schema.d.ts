@@ -2003,7 +2003,7 @@ export interface components {
             /** Port */
             port?: number | null;
             /** Paper Mm */
-            paper_mm?: (80 | 58) | null;
+            paper_mm?: number | null;
             /** Drawer */
             drawer?: boolean | null;
         };
@@ -2022,10 +2022,10 @@ export interface components {
             port: number;
             /**
              * Paper Mm
+             * @description paper width in mm: 80 or 58
              * @default 80
-             * @enum {integer}
              */
-            paper_mm: 80 | 58;
+            paper_mm: number;
             /**
              * Drawer
              * @description a cash drawer hangs on this printer
@@ -4508,7 +4508,8 @@ export interface operations {
             query?: {
                 format?: "text" | "html" | "escpos";
                 gift?: boolean;
-                paper_mm?: 80 | 58;
+                /** @description paper width in mm: 80 or 58 */
+                paper_mm?: number;
                 /** @description escpos: kick the drawer if the sale took cash */
                 open_drawer?: boolean;
             };
@@ -4747,6 +4748,15 @@ export interface operations {
             };
             /** @description not signed in, or the token is unknown, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5059,6 +5069,15 @@ export interface operations {
             };
             /** @description not signed in, or the token is unknown, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from till.api.deps import EngineDep, SettingsDep, staff
@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api", tags=["receipts"])
 Reader = Annotated[Principal, Depends(staff(elsewhere=Permission.RETURN_ELSEWHERE))]
 Seller = Annotated[Principal, Depends(staff(Permission.SELL))]
 Manager = Annotated[Principal, Depends(staff(Permission.MANAGE_DEVICES))]
-Paper = Literal[80, 58]
+#: 80 or 58 (mm): bounded as an integer, the two widths checked by the service (422 otherwise).
+Paper = Annotated[int, Field(ge=58, le=80, description="paper width in mm: 80 or 58")]
+PrinterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class ReceiptMailIn(Strict):
@@ -111,7 +113,7 @@ def get_receipt(
     principal: Reader,
     format: Annotated[Literal["text", "html", "escpos"], Query()] = "text",
     gift: bool = False,
-    paper_mm: Annotated[Paper, Query()] = 80,
+    paper_mm: Annotated[int, Query(ge=58, le=80, description="paper width in mm: 80 or 58")] = 80,
     open_drawer: Annotated[bool, Query(description="escpos: kick the drawer if the sale took cash")] = False,
 ) -> Response:
     """A sale's receipt (or gift receipt), drawn by the server's one layout: the ESC/POS bytes
@@ -127,10 +129,11 @@ def get_receipt(
             return_days=settings_.return_days,
         )
         return Response(data, media_type="application/octet-stream")
+    columns = service.columns_for(paper_mm)
     found = service.receipt(engine, principal, order_id, gift=gift, return_days=settings_.return_days)
     if format == "html":
         return Response(layout.html_document(found), media_type="text/html")
-    return Response(layout.text(found, layout.WIDTHS[paper_mm]), media_type="text/plain")
+    return Response(layout.text(found, columns), media_type="text/plain")
 
 
 @router.post(
@@ -160,7 +163,7 @@ def list_receipt_mails(order_id: str, engine: EngineDep, principal: Reader) -> A
     return [_mail_out(r) for r in service.mail_requests(engine, principal, order_id)]
 
 
-@router.get("/printers", response_model=list[PrinterOut])
+@router.get("/printers", response_model=list[PrinterOut], responses=problems(404))
 def list_printers(
     engine: EngineDep, principal: Seller, register_code: Annotated[str | None, Query(max_length=12)] = None
 ) -> Any:
@@ -172,7 +175,7 @@ def list_printers(
     "/printers",
     response_model=PrinterOut,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(403, 404, 409),
+    responses=problems(403, 404, 409, 422),
 )
 def add_printer(body: PrinterIn, engine: EngineDep, principal: Manager) -> Any:
     """Set up a network printer (raw TCP, port 9100) on a register: a manager."""
@@ -180,21 +183,25 @@ def add_printer(body: PrinterIn, engine: EngineDep, principal: Manager) -> Any:
 
 
 @router.patch("/printers/{printer_id}", response_model=PrinterOut, responses=problems(403, 404, 422))
-def change_printer(printer_id: int, body: PrinterChangeIn, engine: EngineDep, principal: Manager) -> Any:
+def change_printer(
+    printer_id: PrinterId, body: PrinterChangeIn, engine: EngineDep, principal: Manager
+) -> Any:
     """Change a printer's name, host, port, paper width or drawer."""
     return service.change_printer(engine, principal, printer_id, **body.model_dump())
 
 
 @router.delete("/printers/{printer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404))
-def remove_printer(printer_id: int, engine: EngineDep, principal: Manager) -> Response:
+def remove_printer(printer_id: PrinterId, engine: EngineDep, principal: Manager) -> Response:
     """Forget a printer."""
     service.remove_printer(engine, principal, printer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/printers/{printer_id}/print", response_model=PrintedOut, responses=problems(404, 422, 502))
+@router.post(
+    "/printers/{printer_id}/print", response_model=PrintedOut, responses=problems(403, 404, 422, 502)
+)
 async def print_receipt(
-    printer_id: int, body: PrintIn, engine: EngineDep, settings_: SettingsDep, principal: Seller
+    printer_id: PrinterId, body: PrintIn, engine: EngineDep, settings_: SettingsDep, principal: Seller
 ) -> Any:
     """Print a sale's receipt on a network printer; the drawer opens when the sale took cash and
     the printer has one. An unreachable, slow or erroring printer answers 502 with the reason
