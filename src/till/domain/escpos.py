@@ -51,12 +51,17 @@ def columns_for(paper_mm: int) -> int:
     return WIDTHS[paper_mm]
 
 
+def kicks_drawer(receipt: Receipt, open_drawer: bool) -> bool:
+    """True when printing this receipt opens the drawer: asked for, cash taken, not a gift receipt."""
+    return open_drawer and receipt.paid_in_cash and not receipt.gift
+
+
 def encode(receipt: Receipt, paper_mm: int = 80, *, open_drawer: bool = False) -> bytes:
     """The bytes that print `receipt` and cut the paper; with `open_drawer` (a printer with a
     drawer, a sale paid in cash) the drawer is kicked first, so it opens while the paper feeds."""
     columns = columns_for(paper_mm)
     out = bytearray(INIT + CODE_PAGE)
-    if open_drawer and receipt.paid_in_cash and not receipt.gift:
+    if kicks_drawer(receipt, open_drawer):
         out += DRAWER_KICK
     for row in layout(receipt):
         out += _row(row, columns)

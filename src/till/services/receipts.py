@@ -276,7 +276,7 @@ async def print_receipt(
         return_days=return_days,
     )
     await send_raw(printer["host"], printer["port"], data, timeout, printer["name"])
-    kicked = escpos.DRAWER_KICK in data[: len(escpos.INIT + escpos.CODE_PAGE + escpos.DRAWER_KICK)]
+    kicked = escpos.kicks_drawer(found, open_drawer and printer["drawer"])
     return Printed(printer_id, found.receipt_number, len(data), kicked)
 
 
