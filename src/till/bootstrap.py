@@ -22,6 +22,7 @@ from till.magento.settings import MagentoSettings
 from till.queue import scheduler
 from till.queue.export import load_exporters
 from till.queue.messages import RetryPolicy
+from till.queue.receipt_mail import ReceiptMailer
 from till.queue.scheduler import JobContext, register_job
 from till.queue.transport import DatabaseTransport, Transport
 from till.queue.worker import Worker, worker_name
@@ -144,7 +145,7 @@ def build_worker(
         consume=consume,
         schedule=schedule,
         transport=make_transport(engine, settings, name),
-        exporters=load_exporters(settings.exporters),
+        exporters=[*load_exporters(settings.exporters), ReceiptMailer(engine, settings)],
         name=name,
         tick_seconds=tick_seconds,
         refresh_seconds=refresh_seconds,

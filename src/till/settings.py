@@ -78,6 +78,22 @@ class Settings(BaseSettings):
         "machine or the shop's network); refused by default, development included",
     )
     exporters: str = Field(default="", description="exporters to load: module:attr, comma-separated")
+    # --- receipts that leave the till (docs/deploy.md) ---
+    smtp_host: str = Field(default="", description="SMTP server for receipt e-mails; empty: none are sent")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = Field(default="", description="SMTP user name; empty: no login")
+    smtp_password: str = Field(default="", description="SMTP password")
+    smtp_starttls: bool = Field(default=True, description="upgrade the connection with STARTTLS before login")
+    smtp_from: str = Field(
+        default="", description="the From address of receipt e-mails, e.g. Shop <receipts@shop.example>"
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="one SMTP conversation's timeout")
+    return_days: int = Field(
+        default=30, ge=0, le=3650, description="days to return or exchange (gift receipts)"
+    )
+    printer_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="a network receipt printer's connect and send timeout"
+    )
     report_timeout_ms: int = Field(default=5000, ge=100, description="saved reports: statement timeout")
     report_row_limit: int = Field(default=5000, ge=1, le=100_000, description="saved reports: rows")
     report_byte_limit: int = Field(

@@ -195,7 +195,12 @@ async def _delete_topology(prefix: str) -> None:
     try:
         channel = await connection.channel()
         names = json.loads(os.environ.get("_TILL_TEST_QUEUES", "[]"))
-        candidates = {f"{prefix}.dead", f"{prefix}.live", f"{prefix}.export.probe"}
+        candidates = {
+            f"{prefix}.dead",
+            f"{prefix}.live",
+            f"{prefix}.export.probe",
+            f"{prefix}.export.receipt-mail",
+        }
         candidates |= {f"{prefix}.webhook.{i}" for i in range(1, 50)}
         candidates |= {f"{prefix}.{q}" for q in names}
         candidates |= {

@@ -58,6 +58,7 @@ class Place:
     shift_id: int
     device_id: str
     rejected_key: str
+    printer_id: int
 
 
 @dataclass
@@ -112,6 +113,14 @@ def _place(live: Live, admin: httpx.Client, location: str, register: str, seller
         admin.post("/api/devices", json={"name": f"walk {register}", "register_code": register}), 201
     )
     source = next(loc.source_code for loc in live.store.locations if loc.code == location)
+    # Nothing listens there: the walk never prints (its bodies are {} or another place's ids).
+    printer = _ok(
+        admin.post(
+            "/api/printers",
+            json={"register_code": register, "name": "walk", "host": "127.0.0.1", "port": 9},
+        ),
+        201,
+    )
     return Place(
         location,
         register,
@@ -120,6 +129,7 @@ def _place(live: Live, admin: httpx.Client, location: str, register: str, seller
         shift["shift_id"],
         device["device_id"],
         refused["idempotency_key"],
+        printer["id"],
     )
 
 
@@ -236,6 +246,7 @@ PLACED = {
     "shift_id": lambda p: p.shift_id,
     "device_id": lambda p: p.device_id,
     "key": lambda p: p.rejected_key,
+    "printer_id": lambda p: p.printer_id,
 }
 
 
@@ -265,6 +276,10 @@ def _bodies(place: Place, sku: str) -> dict[str, dict[str, Any]]:
         "OpenShiftIn": {"opening_float": "10.00"},
         "CashMovementIn": {"kind": "in", "amount": "1.00", "reason": "walk"},
         "CloseShiftIn": {"counted_cash": "10.00"},
+        "ReceiptMailIn": {"request_key": _key("mail"), "to": "walk@example.com"},
+        "PrinterIn": {"register_code": place.register, "name": _key("walk"), "host": "127.0.0.1", "port": 9},
+        "PrinterChangeIn": {"name": _key("walk")},
+        "PrintIn": {"order_id": place.order_id},
     }
 
 

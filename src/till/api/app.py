@@ -40,6 +40,7 @@ from till.api.routes import (
     magento,
     monitoring,
     prices,
+    receipts,
     refused_actions,
     rejected_sales,
     reports,
@@ -51,7 +52,16 @@ from till.api.routes import (
     webhooks,
 )
 from till.api.schemas import PROBLEMS, Problem
-from till.domain.errors import AuthFailed, Conflict, DomainError, Locked, NotFound, RateLimited, TillError
+from till.domain.errors import (
+    AuthFailed,
+    Conflict,
+    DeviceUnavailable,
+    DomainError,
+    Locked,
+    NotFound,
+    RateLimited,
+    TillError,
+)
 from till.domain.reports import ReportRefused
 from till.domain.staff import PermissionDenied
 from till.services.sale_writer import SaleWriter
@@ -110,7 +120,7 @@ def build_app(
     app.state.sale_writer = sale_writer
     app.state.transports = transports
     app.include_router(health.router)
-    for module in (auth, catalog, sales, rejected_sales, refused_actions, shifts, sync):
+    for module in (auth, catalog, sales, receipts, rejected_sales, refused_actions, shifts, sync):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (today, monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
@@ -178,6 +188,7 @@ def _add_error_answers(app: FastAPI) -> None:
 
     app.add_exception_handler(NotFound, answer(404))
     app.add_exception_handler(Conflict, answer(409))
+    app.add_exception_handler(DeviceUnavailable, answer(502))
     app.add_exception_handler(AuthFailed, answer(401, {"WWW-Authenticate": "Bearer"}))
     app.add_exception_handler(Locked, answer(423))
     app.add_exception_handler(RateLimited, answer(429))

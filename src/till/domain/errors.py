@@ -61,3 +61,10 @@ class RateLimited(TillError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DeviceUnavailable(TillError):
+    """A device the server talks to for a till (a network receipt printer) did not take the
+    request: off, unreachable, too slow or erroring (502); the message says which."""
+
+    code = "device_unavailable"

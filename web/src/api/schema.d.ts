@@ -447,6 +447,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{order_id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Receipt
+         * @description A sale's receipt (or gift receipt), drawn by the server's one layout: the ESC/POS bytes
+         *     are what a till sends its own USB or serial printer.
+         */
+        get: operations["get_receipt_api_orders__order_id__receipt_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{order_id}/receipt-mails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Receipt Mails
+         * @description The receipt e-mails asked for a sale and whether each was sent.
+         */
+        get: operations["list_receipt_mails_api_orders__order_id__receipt_mails_get"];
+        put?: never;
+        /**
+         * Request Receipt Mail
+         * @description Ask the server to e-mail a sale's receipt to an address, or to the sale's customer. It is
+         *     sent by the worker (retried while the SMTP server is away); `GET` says whether it went.
+         */
+        post: operations["request_receipt_mail_api_orders__order_id__receipt_mails_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/printers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Printers
+         * @description The network receipt printers of a register (or all) at the member's locations.
+         */
+        get: operations["list_printers_api_printers_get"];
+        put?: never;
+        /**
+         * Add Printer
+         * @description Set up a network printer (raw TCP, port 9100) on a register: a manager.
+         */
+        post: operations["add_printer_api_printers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/printers/{printer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Printer
+         * @description Forget a printer.
+         */
+        delete: operations["remove_printer_api_printers__printer_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change Printer
+         * @description Change a printer's name, host, port, paper width or drawer.
+         */
+        patch: operations["change_printer_api_printers__printer_id__patch"];
+        trace?: never;
+    };
+    "/api/printers/{printer_id}/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Print Receipt
+         * @description Print a sale's receipt on a network printer; the drawer opens when the sale took cash and
+         *     the printer has one. An unreachable, slow or erroring printer answers 502 with the reason
+         *     within TILL_PRINTER_TIMEOUT_SECONDS: the sale is untouched, the till offers a reprint.
+         */
+        post: operations["print_receipt_api_printers__printer_id__print_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rejected-sales": {
         parameters: {
             query?: never;
@@ -2021,6 +2137,91 @@ export interface components {
             /** Ends At */
             ends_at?: string | null;
         };
+        /** PrintIn */
+        PrintIn: {
+            /** Order Id */
+            order_id: string;
+            /**
+             * Gift
+             * @default false
+             */
+            gift: boolean;
+            /**
+             * Open Drawer
+             * @description kick the drawer if the sale took cash
+             * @default true
+             */
+            open_drawer: boolean;
+        };
+        /** PrintedOut */
+        PrintedOut: {
+            /** Printer Id */
+            printer_id: number;
+            /** Receipt Number */
+            receipt_number: string;
+            /** Bytes */
+            bytes: number;
+            /** Drawer Opened */
+            drawer_opened: boolean;
+        };
+        /** PrinterChangeIn */
+        PrinterChangeIn: {
+            /** Name */
+            name?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Port */
+            port?: number | null;
+            /** Paper Mm */
+            paper_mm?: number | null;
+            /** Drawer */
+            drawer?: boolean | null;
+        };
+        /** PrinterIn */
+        PrinterIn: {
+            /** Register Code */
+            register_code: string;
+            /** Name */
+            name: string;
+            /** Host */
+            host: string;
+            /**
+             * Port
+             * @default 9100
+             */
+            port: number;
+            /**
+             * Paper Mm
+             * @description paper width in mm: 80 or 58
+             * @default 80
+             */
+            paper_mm: number;
+            /**
+             * Drawer
+             * @description a cash drawer hangs on this printer
+             * @default false
+             */
+            drawer: boolean;
+        };
+        /** PrinterOut */
+        PrinterOut: {
+            /** Id */
+            id: number;
+            /** Register Code */
+            register_code: string;
+            /** Location Code */
+            location_code: string;
+            /** Name */
+            name: string;
+            /** Host */
+            host: string;
+            /** Port */
+            port: number;
+            /** Paper Mm */
+            paper_mm: number;
+            /** Drawer */
+            drawer: boolean;
+        };
         /**
          * Problem
          * @description Every error answer: a message a person can act on, or (422) the fields that were wrong.
@@ -2139,6 +2340,45 @@ export interface components {
              */
             client_key?: string | null;
             acted_by?: components["schemas"]["ActedByIn"] | null;
+        };
+        /** ReceiptMailIn */
+        ReceiptMailIn: {
+            /**
+             * Request Key
+             * @description made by the till; the same key again sends nothing more
+             */
+            request_key: string;
+            /**
+             * To
+             * @description the address; none: the sale's customer's e-mail
+             */
+            to?: string | null;
+            /**
+             * Gift
+             * @default false
+             */
+            gift: boolean;
+        };
+        /** ReceiptMailOut */
+        ReceiptMailOut: {
+            /** Request Key */
+            request_key: string;
+            /** Order Id */
+            order_id: string;
+            /** To */
+            to: string;
+            /** Gift */
+            gift: boolean;
+            /**
+             * Sent
+             * @description the SMTP server took it
+             */
+            sent: boolean;
+            /**
+             * Last Error
+             * @description why the last try failed (it is retried)
+             */
+            last_error: string | null;
         };
         /** RefundIn */
         RefundIn: {
@@ -4515,6 +4755,635 @@ export interface operations {
             };
             /** @description the request is malformed: a list of field errors, or a message */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_receipt_api_orders__order_id__receipt_get: {
+        parameters: {
+            query?: {
+                format?: "text" | "html" | "escpos";
+                gift?: boolean;
+                /** @description paper width in mm: 80 or 58 */
+                paper_mm?: number;
+                /** @description escpos: kick the drawer if the sale took cash */
+                open_drawer?: boolean;
+            };
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the receipt: text, HTML, or ESC/POS bytes for a printer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                    "text/html": unknown;
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_receipt_mails_api_orders__order_id__receipt_mails_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptMailOut"][];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_receipt_mail_api_orders__order_id__receipt_mails_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceiptMailIn"];
+            };
+        };
+        responses: {
+            /** @description a replay: asked for already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptMailOut"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptMailOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_printers_api_printers_get: {
+        parameters: {
+            query?: {
+                register_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrinterOut"][];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_printer_api_printers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrinterIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrinterOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_printer_api_printers__printer_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                printer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_printer_api_printers__printer_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                printer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrinterChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrinterOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    print_receipt_api_printers__printer_id__print_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                printer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrintedOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a device the server drives for the till (a network receipt printer) did not take the request: the message says why; nothing else changed */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -205,6 +205,16 @@ export function refundAmount(receipt: Receipt, requests: RefundRequest[]): Decim
   );
 }
 
+/**
+ * Ask for a receipt e-mail: queued in the outbox (sent by the sync when online, once, by its
+ * request key) so a cashier offline loses nothing. `to` null: the sale's customer.
+ */
+export async function queueReceiptMail(database: TillDB, receipt: Receipt, to: string | null, gift: boolean): Promise<string> {
+  const key = newKey('mail');
+  await database.outbox.add(outbox('receipt_mail', key, receipt.registerCode, { sale_key: receipt.key, request_key: key, to, gift }));
+  return key;
+}
+
 /** Record a refund of a sale made on this till: on the receipt and in the outbox, together. */
 export async function recordRefund(
   database: TillDB,

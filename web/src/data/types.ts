@@ -64,7 +64,7 @@ export interface StaffRow {
   discount_limit: string | null;
 }
 
-export type OutboxKind = 'sale' | 'customer' | 'refund' | 'shift_open' | 'cash' | 'shift_close';
+export type OutboxKind = 'sale' | 'customer' | 'refund' | 'shift_open' | 'cash' | 'shift_close' | 'receipt_mail';
 
 /** Who did a queued action on the till and how they got onto it (docs/sync.md). */
 export interface ActedBy {
@@ -91,7 +91,16 @@ export interface RefundBody extends RefundIn {
   sale_key: string;
 }
 
-export type OutboxBody = SaleIn | PushedCustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody;
+/** A receipt e-mail the server sends (docs/client.md); queued like a refund until its sale has an order id. */
+export interface ReceiptMailBody {
+  sale_key: string;
+  request_key: string;
+  /** null: the sale's customer's address */
+  to: string | null;
+  gift: boolean;
+}
+
+export type OutboxBody = SaleIn | PushedCustomerIn | RefundBody | ShiftOpenBody | CashBody | ShiftCloseBody | ReceiptMailBody;
 
 export interface OutboxEntry {
   seq?: number;

@@ -6,7 +6,15 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NetworkError, type PushIn } from '../api/client';
 import { TillDB, getMeta, setMeta } from '../data/db';
-import { closeShift, createCustomer, moveCash, openShift, recordRefund, recordSale } from '../data/sales';
+import {
+  closeShift,
+  createCustomer,
+  moveCash,
+  openShift,
+  queueReceiptMail,
+  recordRefund,
+  recordSale,
+} from '../data/sales';
 import { searchProducts } from '../data/search';
 import type { Receipt } from '../data/types';
 import { priceCart } from '../domain/cart';
@@ -277,6 +285,24 @@ describe('pushing the outbox', () => {
     handler = accept('accepted');
     await pushOutbox(ctx);
     expect((calls[0].body as PushIn).sales[0]).toMatchObject({ staff_id: 3, sign_in: 'offline_pin' });
+  });
+
+  it('sends a receipt e-mail queued offline once, after its sale, to the order the server made, and again with the same key after a failure', async () => {
+    const ctx = context();
+    const receipt = await sell(ctx);
+    const key = await queueReceiptMail(ctx.db, receipt, 'ana@example.com', true);
+    const mailAnswers = [{ status: 503 }, { status: 202, body: {} }];
+    handler = (method, path, body) => (path === '/api/sync/push' ? accept('accepted')(method, path, body) : mailAnswers.shift()!);
+    await expect(pushOutbox(ctx)).rejects.toThrow();
+    expect(await ctx.db.outbox.count()).toBe(1);
+    await pushOutbox(ctx);
+    const mails = calls.filter((c) => c.path === '/api/orders/order-0/receipt-mails');
+    expect(calls[0].path).toBe('/api/sync/push');
+    expect(mails.map((c) => c.body)).toEqual([
+      { request_key: key, to: 'ana@example.com', gift: true },
+      { request_key: key, to: 'ana@example.com', gift: true },
+    ]);
+    expect(await ctx.db.outbox.count()).toBe(0);
   });
 
   it('waits with a refund while its sale has no order id yet', async () => {

@@ -19,6 +19,7 @@ import type {
   PriceRow,
   Product,
   PromotionRow,
+  ReceiptMailBody,
   RefundBody,
   StaffRow,
   StockRow,
@@ -224,6 +225,17 @@ async function pushOne(ctx: SyncContext, entry: OutboxEntry, report: PushReport)
     if (!sale.orderId) return 'wait';
     path = `/api/orders/${encodeURIComponent(sale.orderId)}/refunds`;
     body = refund satisfies RefundIn;
+  } else if (entry.kind === 'receipt_mail') {
+    const { sale_key: saleKey, ...mail } = entry.body as ReceiptMailBody;
+    const sale = await ctx.db.receipts.get(saleKey);
+    if (sale?.status === 'rejected' || !sale) {
+      await reject(ctx.db, entry, 'the sale of this receipt was refused by the server');
+      report.rejected++;
+      return 'done';
+    }
+    if (!sale.orderId) return 'wait';
+    path = `/api/orders/${encodeURIComponent(sale.orderId)}/receipt-mails`;
+    body = mail;
   } else if (entry.kind === 'shift_open') {
     path = `/api/registers/${register}/shift`;
     body = entry.body;

@@ -25,6 +25,7 @@ import type { Receipt } from '../data/types';
 import { dec, moneyStr } from '../domain/money';
 import { flushSoon } from '../sync/client';
 import { useLive } from './hooks';
+import { ReceiptActions } from './ReceiptActions';
 import { ReceiptView } from './ReceiptView';
 import { actorOf, can, useTill } from './session';
 import { storeNameOf } from './sell/format';
@@ -72,6 +73,7 @@ export function Orders() {
 function OrderDialog({ receipt, storeName, onClose }: { receipt: Receipt; storeName: string; onClose: () => void }) {
   const { session, device, notify } = useTill();
   const [refunding, setRefunding] = useState(false);
+  const [gift, setGift] = useState(false);
   const [qty, setQty] = useState<Record<number, string>>({});
   const [restock, setRestock] = useState<Record<number, boolean>>({});
   const [method, setMethod] = useState<'cash' | 'card' | 'other'>(receipt.payments[0]?.method ?? 'cash');
@@ -103,7 +105,12 @@ function OrderDialog({ receipt, storeName, onClose }: { receipt: Receipt; storeN
     <Dialog open onClose={onClose} fullWidth maxWidth="sm">
       <DialogContent>
         {!refunding ? (
-          <ReceiptView receipt={receipt} storeName={storeName} />
+          <>
+            <ReceiptView receipt={receipt} storeName={storeName} gift={gift} />
+            <Box sx={{ mt: 1 }}>
+              <ReceiptActions receipt={receipt} email={null} gift={gift} onGiftChange={setGift} browserPrint={false} />
+            </Box>
+          </>
         ) : (
           <Box data-testid="refund-form">
             <DialogTitle sx={{ px: 0 }}>Refund from {receipt.receiptNumber}</DialogTitle>

@@ -1,7 +1,8 @@
 /**
  * A receipt as printed (the print stylesheet hides everything else and prints it 80 mm wide):
  * two columns, names wrapping and amounts never cut; each line's discount under it, the coupon
- * named, zero lines left out.
+ * named, zero lines left out. A gift receipt (`gift`) is the same without money: lines and
+ * quantities, the receipt number to bring back.
  */
 import { Box } from '@mui/material';
 import type { ReactNode } from 'react';
@@ -23,8 +24,9 @@ function Line({ label, amount, strong, testId }: { label: ReactNode; amount: str
 
 const Rule = () => <Box sx={{ gridColumn: '1 / -1', borderTop: '1px dashed', my: 0.5 }} />;
 
-export function ReceiptView({ receipt, storeName }: { receipt: Receipt; storeName: string }) {
+export function ReceiptView({ receipt, storeName, gift = false }: { receipt: Receipt; storeName: string; gift?: boolean }) {
   const nonZero = (value: string) => !dec(value).isZero();
+  if (gift) return <GiftReceipt receipt={receipt} storeName={storeName} />;
   return (
     <Box className="receipt" data-testid="receipt" sx={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 13, lineHeight: 1.4, width: '100%', maxWidth: '80mm', mx: 'auto' }}>
       <Box sx={{ textAlign: 'center', fontWeight: 700, fontSize: 16 }} data-testid="receipt-store">
@@ -60,6 +62,27 @@ export function ReceiptView({ receipt, storeName }: { receipt: Receipt; storeNam
           Refunded ${r.total} ({r.method})
         </Box>
       ))}
+    </Box>
+  );
+}
+
+function GiftReceipt({ receipt, storeName }: { receipt: Receipt; storeName: string }) {
+  return (
+    <Box className="receipt" data-testid="gift-receipt" sx={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 13, lineHeight: 1.4, width: '100%', maxWidth: '80mm', mx: 'auto' }}>
+      <Box sx={{ textAlign: 'center', fontWeight: 700, fontSize: 16 }}>{storeName}</Box>
+      <Box sx={{ textAlign: 'center', fontWeight: 700 }}>GIFT RECEIPT</Box>
+      <Box sx={{ textAlign: 'center' }} data-testid="receipt-number">
+        Receipt {receipt.receiptNumber}
+      </Box>
+      <Box sx={{ textAlign: 'center', fontSize: 12 }}>{new Date(receipt.createdAt).toLocaleString()}</Box>
+      <Box sx={{ borderTop: '1px dashed', my: 0.5 }} />
+      {receipt.lines.map((line) => (
+        <Box key={line.lineNo} sx={{ overflowWrap: 'anywhere' }} data-testid="receipt-line">
+          {line.qty} × {line.name}
+        </Box>
+      ))}
+      <Box sx={{ borderTop: '1px dashed', my: 0.5 }} />
+      <Box sx={{ textAlign: 'center' }}>Keep this receipt to return or exchange</Box>
     </Box>
   );
 }

@@ -38,6 +38,8 @@ PROBLEMS: dict[int, str] = {
     422: "the request is malformed: a list of field errors, or a message",
     423: "the member is locked after repeated failed sign-ins",
     429: "too many attempts from this address; try again after Retry-After seconds",
+    502: "a device the server drives for the till (a network receipt printer) did not take the "
+    "request: the message says why; nothing else changed",
     503: "the database is not answering; keep the request and retry after Retry-After seconds",
 }
 

@@ -67,6 +67,10 @@ from till.storage.tables.places import (
     staff,
     staff_devices,
 )
+from till.storage.tables.receipts import (
+    printers,
+    receipt_mails,
+)
 from till.storage.tables.sales import (
     order_flags,
     order_lines,
@@ -136,12 +140,14 @@ __all__ = [
     "outbox",
     "precise_timestamp",
     "price_schedules",
+    "printers",
     "processed_messages",
     "product_values",
     "products",
     "qty",
     "queue_messages",
     "queue_totals",
+    "receipt_mails",
     "refund_lines",
     "refunds",
     "refused_actions",

@@ -1,7 +1,7 @@
 /** Small shared pieces of the sell screen: money as the cashier reads it, a label–value row. */
 import { Stack, Typography } from '@mui/material';
 import { type Decimal, moneyStr } from '../../domain/money';
-import type { Bootstrap, Receipt } from '../../data/types';
+import type { Bootstrap } from '../../data/types';
 
 export const money = (value: Decimal | string) => `$${typeof value === 'string' ? value : moneyStr(value)}`;
 
@@ -19,11 +19,6 @@ export function Row({ label, value, strong, testId }: { label: string; value: st
       </Typography>
     </Stack>
   );
-}
-
-export function receiptText(receipt: Receipt): string {
-  const lines = receipt.lines.map((l) => `${l.qty} × ${l.name}  ${l.rowGrandTotal}`);
-  return [`Receipt ${receipt.receiptNumber}`, ...lines, `Total ${receipt.grandTotal}`, `Tax ${receipt.tax}`].join('\n');
 }
 
 /** The name a receipt carries, the same at the sale and on a reprint: the store, then the location. */
