@@ -12,7 +12,10 @@ from that table. It behaves as `shared/magento/magento-facts.md` says:
   integration tokens must be OAuth 1.0a signed (HMAC-SHA256), a plain bearer integration token
   is refused as in 2.4.4+;
 - searchCriteria: filter groups AND, filters inside a group OR; a page past the end answers
-  the last page again (`Collection::getCurPage()` clamps);
+  the last page again (`Collection::getCurPage()` clamps); rows tying on every sort column, and
+  every row of an unsorted list, come in a different order from one call to the next (MySQL);
+  a list sorts only by the fields its repository maps or has columns for, any other is an SQL
+  error, a 500 (`MagentoDouble.search`, the `*_ORDERS` maps);
 - MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
   order placement (`place_web_order`, the quote path) appends −qty; a shipment deducts the
   source and appends the +qty compensation; a cancel appends +qty; a credit memo runs MSI's
