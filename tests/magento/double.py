@@ -12,7 +12,10 @@ from that table. It behaves as `shared/magento/magento-facts.md` says:
   integration tokens must be OAuth 1.0a signed (HMAC-SHA256), a plain bearer integration token
   is refused as in 2.4.4+;
 - searchCriteria: filter groups AND, filters inside a group OR; a page past the end answers
-  the last page again (`Collection::getCurPage()` clamps);
+  the last page again (`Collection::getCurPage()` clamps); rows tying on every sort column, and
+  every row of an unsorted list, come in a different order from one call to the next (MySQL);
+  a list sorts only by the fields its repository maps or has columns for, any other is an SQL
+  error, a 500 (`MagentoDouble.search`, the `*_ORDERS` maps);
 - MSI: salable = in-stock source quantities of the stock's enabled sources + reservations;
   order placement (`place_web_order`, the quote path) appends −qty; a shipment deducts the
   source and appends the +qty compensation; a cancel appends +qty; a credit memo runs MSI's
@@ -37,7 +40,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -140,9 +143,9 @@ class MagentoDouble:
     #: for every LIMIT page (MySQL manual, "LIMIT Query Optimization"): the double alternates.
     unstable_ties: bool = True
     #: A query with no ORDER BY has no defined order at all (SQL leaves it to the plan, which
-    #: LIMIT can change): with this on, the double alternates unsorted lists too. Off by default:
-    #: the connector still offset-pages some small unsorted lists (sources, stocks, links, tax).
-    unsorted_order_varies: bool = False
+    #: LIMIT can change): the double alternates unsorted lists too, so a connector that
+    #: offset-pages a list without a sort order repeats and skips rows as on a real store.
+    unsorted_order_varies: bool = True
     #: Called after each answered call with (method, path template): a test moves Magento on.
     after_call: list[Callable[[str, str], None]] = field(default_factory=list)
     #: Payment methods the store declares (`payment/<code>/model` in some module's config.xml):
@@ -405,12 +408,20 @@ class MagentoDouble:
             ("GET", "/V1/store/storeGroups", lambda p, q, b: s.store_groups),
             ("GET", "/V1/store/storeViews", lambda p, q, b: s.store_views),
             ("GET", "/V1/store/storeConfigs", lambda p, q, b: s.store_configs),
-            ("GET", "/V1/taxClasses/search", lambda p, q, b: s.search(s.tax_classes, q)),
-            ("GET", "/V1/taxRates/search", lambda p, q, b: s.search(s.tax_rates, q)),
-            ("GET", "/V1/taxRules/search", lambda p, q, b: s.search(s.tax_rules, q)),
-            ("GET", "/V1/customerGroups/search", lambda p, q, b: s.search(s.customer_groups, q)),
-            ("GET", "/V1/products/attributes", lambda p, q, b: s.search(s.attributes, q)),
-            ("GET", "/V1/products/attribute-sets/sets/list", lambda p, q, b: s.search(s.attribute_sets, q)),
+            ("GET", "/V1/taxClasses/search", lambda p, q, b: s.search(s.tax_classes, q, TAX_CLASS_ORDERS)),
+            ("GET", "/V1/taxRates/search", lambda p, q, b: s.search(s.tax_rates, q, TAX_RATE_ORDERS)),
+            ("GET", "/V1/taxRules/search", lambda p, q, b: s.search(s.tax_rules, q, TAX_RULE_ORDERS)),
+            (
+                "GET",
+                "/V1/customerGroups/search",
+                lambda p, q, b: s.search(s.customer_groups, q, GROUP_ORDERS, default_order=("id", "ASC")),
+            ),
+            ("GET", "/V1/products/attributes", lambda p, q, b: s.search(s.attributes, q, ATTRIBUTE_ORDERS)),
+            (
+                "GET",
+                "/V1/products/attribute-sets/sets/list",
+                lambda p, q, b: s.search(s.attribute_sets, q, ATTRIBUTE_SET_ORDERS),
+            ),
             ("GET", "/V1/products/attribute-sets/:attributeSetId/attributes", s.set_attributes),
             ("GET", "/V1/categories/list", lambda p, q, b: s.search(s.categories, q)),
             ("GET", "/V1/products", lambda p, q, b: s.search(list(s.products.values()), q)),
@@ -418,9 +429,17 @@ class MagentoDouble:
             ("GET", "/V1/customers/search", lambda p, q, b: s.search(list(s.customers.values()), q)),
             ("GET", "/V1/customers/:customerId", s.customer),
             ("POST", "/V1/customers", s.create_customer),
-            ("GET", "/V1/inventory/sources", lambda p, q, b: s.search(list(s.sources.values()), q)),
-            ("GET", "/V1/inventory/stocks", lambda p, q, b: s.search(list(s.stocks.values()), q)),
-            ("GET", "/V1/inventory/stock-source-links", lambda p, q, b: s.search(s.links, q)),
+            (
+                "GET",
+                "/V1/inventory/sources",
+                lambda p, q, b: s.search(list(s.sources.values()), q, SOURCE_ORDERS),
+            ),
+            (
+                "GET",
+                "/V1/inventory/stocks",
+                lambda p, q, b: s.search(list(s.stocks.values()), q, STOCK_ORDERS),
+            ),
+            ("GET", "/V1/inventory/stock-source-links", lambda p, q, b: s.search(s.links, q, LINK_ORDERS)),
             ("GET", "/V1/inventory/source-items", lambda p, q, b: s.search(list(s.source_items.values()), q)),
             ("POST", "/V1/inventory/source-items", s.save_source_items),
             ("GET", "/V1/inventory/get-product-salable-quantity/:sku/:stockId", s.salable_route),
@@ -444,20 +463,45 @@ class MagentoDouble:
 
     # --- searchCriteria --------------------------------------------------------------------------
 
-    def search(self, items: list[dict[str, Any]], query: dict[str, Any]) -> dict[str, Any]:
+    def search(
+        self,
+        items: list[dict[str, Any]],
+        query: dict[str, Any],
+        orders: Mapping[str, str] | None = None,
+        *,
+        default_order: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A getList. `orders` maps each sort field the repository can ORDER BY to the item's
+        field (None: any field, as the item names it); `default_order` is the repository's
+        SortingProcessor `defaultOrders`, applied when the criteria name no sort order."""
         criteria = query.get("searchCriteria") or {}
         self.searches += 1
+        sort_orders = _listed(criteria.get("sortOrders"))
+        if not sort_orders and default_order:
+            sort_orders = [{"field": default_order[0], "direction": default_order[1]}]
         # Rows that tie on every sort column come back in no fixed order (a sorted LIMIT query
         # sorts unstably): the double alternates their order per call. Unsorted: key order,
         # unless `unsorted_order_varies`.
-        varies = (criteria.get("sortOrders") and self.unstable_ties) or self.unsorted_order_varies
+        varies = (sort_orders and self.unstable_ties) or self.unsorted_order_varies
         unstable = varies and self.searches % 2
         selected = list(reversed(items)) if unstable else list(items)
         for group in _listed(criteria.get("filter_groups")):
             filters = _listed(group.get("filters"))
             selected = [i for i in selected if any(_matches(i, f) for f in filters)]
-        for order in reversed(_listed(criteria.get("sortOrders"))):
+        for order in reversed(sort_orders):
             name = order.get("field", "")
+            if orders is not None:
+                if name not in orders:
+                    # The SortingProcessor hands the field (through its fieldMapping) to
+                    # AbstractDb::addOrder, rendered as `ORDER BY <field>` unchecked
+                    # (Framework/Data/Collection/AbstractDb.php `_renderOrders`): MySQL refuses an
+                    # unknown column and Webapi/ErrorProcessor.php masks the PDO error as a 500.
+                    raise Fault(
+                        500,
+                        "Internal Error. Details are available in Magento log file. Report ID: %1",
+                        ["webapi-3"],
+                    )
+                name = orders[name]
             selected.sort(
                 key=lambda i, n=name: _sort_key(_value(i, n)), reverse=order.get("direction") == "DESC"
             )
@@ -1509,6 +1553,68 @@ def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return root
+
+
+# What each list's getList can sort by: searchCriteria sort field -> the item's field. A field
+# the repository neither maps nor has as a column is an SQL error (see `MagentoDouble.search`).
+#: Tax/Model/TaxClass/Repository.php getList: `addOrder` of the field as given (tax_class columns).
+TAX_CLASS_ORDERS = {"class_id": "class_id", "class_name": "class_name", "class_type": "class_type"}
+#: Tax/Model/Calculation/RateRepository.php getList runs Tax/etc/di.xml's TaxRate
+#: CollectionProcessorComposite, whose SortingProcessor has no fieldMapping: the item's `id` is
+#: the column `tax_calculation_rate_id` (no column `id`); `region_name` is joinRegionTable's alias.
+TAX_RATE_ORDERS = {
+    "tax_calculation_rate_id": "id",
+    "code": "code",
+    "tax_country_id": "tax_country_id",
+    "tax_region_id": "tax_region_id",
+    "tax_postcode": "tax_postcode",
+    "rate": "rate",
+    "region_name": "region_name",
+}
+#: Tax/Model/TaxRuleRepository.php getList: Tax/etc/di.xml's Rule SortingProcessor maps
+#: `id` to `tax_calculation_rule_id`.
+TAX_RULE_ORDERS = {
+    "id": "id",
+    "tax_calculation_rule_id": "id",
+    "code": "code",
+    "priority": "priority",
+    "position": "position",
+}
+#: Customer/Model/ResourceModel/GroupRepository.php getList: Customer/etc/di.xml's
+#: GroupSortingProcessor maps code, id, tax_class_name (defaultOrders: id ASC).
+GROUP_ORDERS = {
+    "id": "id",
+    "customer_group_id": "id",
+    "code": "code",
+    "customer_group_code": "code",
+    "tax_class_id": "tax_class_id",
+    "tax_class_name": "tax_class_name",
+    "class_name": "tax_class_name",
+}
+#: Eav/Model/AttributeRepository.php getList (via Catalog's ProductAttributeRepository): the
+#: framework SortingProcessor on eav_attribute (`main_table.*`) joined with columns-less tables.
+ATTRIBUTE_ORDERS = {
+    "attribute_id": "attribute_id",
+    "attribute_code": "attribute_code",
+    "backend_type": "backend_type",
+    "frontend_input": "frontend_input",
+}
+#: Eav/Model/AttributeSetRepository.php getList (via Catalog/Model/Product/Attribute/SetRepository.php):
+#: the framework SortingProcessor on eav_attribute_set.
+ATTRIBUTE_SET_ORDERS = {
+    "attribute_set_id": "attribute_set_id",
+    "attribute_set_name": "attribute_set_name",
+    "entity_type_id": "entity_type_id",
+    "sort_order": "sort_order",
+}
+#: magento/inventory Inventory/Model/Source/Command/GetList.php: the framework
+#: SortingProcessor on inventory_source (primary key source_code).
+SOURCE_ORDERS = {"source_code": "source_code", "name": "name", "enabled": "enabled"}
+#: Inventory/Model/Stock/Command/GetList.php: inventory_stock (primary key stock_id).
+STOCK_ORDERS = {"stock_id": "stock_id", "name": "name"}
+#: Inventory/Model/StockSourceLink/Command/GetStockSourceLinks.php: inventory_source_stock_link,
+#: unique (stock_id, source_code) (Inventory/etc/db_schema.xml).
+LINK_ORDERS = {"stock_id": "stock_id", "source_code": "source_code", "priority": "priority"}
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from tests.magento.conftest import client_for, run
 from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
+from till.magento.client import MagentoUnavailable
 from till.magento.pull import PullFailed, pull, pull_states
 from till.magento.settings import LocationMapping
 from till.storage import tables as t
@@ -154,3 +155,84 @@ def test_till_magento_pull_shows_what_was_pulled_and_what_failed(
     )
     with UnitOfWork(engine) as uow:  # what does not need tax came in all the same
         assert uow.customers.id_for_email("roni_cost@example.com") is not None
+
+
+def test_every_reference_row_arrives_from_lists_longer_than_a_page(
+    sqlite_engine: Engine, magento: MagentoDouble
+) -> None:
+    """Issue 13: without ORDER BY, MySQL orders a list's rows differently from one page's query
+    to the next, so offset pages repeat rows and skip others (a skipped source failed the stock
+    links' foreign key; a skipped tax rate was deleted from Till). Every list here is longer
+    than a page of 2."""
+    assert magento.unsorted_order_varies
+    seed_till_shop(sqlite_engine)
+    magento.tax_classes.append({"class_id": 7, "class_name": "Reduced Goods", "class_type": "PRODUCT"})
+    for n, region in enumerate(("TX", "FL", "WA"), start=3):
+        magento.tax_rates.append(
+            {
+                "id": n,
+                "code": f"US-{region}-*-Rate 1",
+                "tax_country_id": "US",
+                "tax_region_id": 50 + n,
+                "region_name": region,
+                "tax_postcode": "*",
+                "rate": 6.25,
+            }
+        )
+    for n in (2, 3):
+        magento.tax_rules.append(
+            {
+                "id": n,
+                "code": f"US reduced {n}",
+                "priority": n,
+                "position": 0,
+                "calculate_subtotal": False,
+                "customer_tax_class_ids": [3],
+                "product_tax_class_ids": [7],
+                "tax_rate_ids": [n + 1],
+            }
+        )
+    magento.attribute_sets.append({"attribute_set_id": 12, "attribute_set_name": "Gear", "entity_type_id": 4})
+    magento.set_members[12] = ["material", "price", "sku"]
+    magento.sources["boston_store"] = {"source_code": "boston_store", "name": "Boston Store", "enabled": True}
+    channels: dict[str, list[object]] = {"sales_channels": []}
+    magento.stocks[3] = {"stock_id": 3, "name": "Boston Store", "extension_attributes": channels}
+    magento.links += [
+        {"stock_id": 3, "source_code": "boston_store", "priority": 1},
+        {"stock_id": 3, "source_code": "nj_warehouse", "priority": 2},
+    ]
+
+    _pull(sqlite_engine, magento, full=True, page_size=2)
+
+    def column(*columns: object) -> set[object]:
+        with sqlite_engine.connect() as conn:
+            rows = conn.execute(select(*columns))  # type: ignore[call-overload]
+            return {tuple(r) if len(r) > 1 else r[0] for r in rows}
+
+    assert column(t.sources.c.code) == set(magento.sources)
+    assert column(t.stocks.c.id) == set(magento.stocks)
+    assert column(t.stock_sources.c.stock_id, t.stock_sources.c.source_code) == {
+        (link["stock_id"], link["source_code"]) for link in magento.links
+    }
+    assert column(t.tax_rates.c.code) == {r["code"] for r in magento.tax_rates}
+    assert column(t.tax_rules.c.code) == {r["code"] for r in magento.tax_rules}
+    with sqlite_engine.connect() as conn:
+        rules = {r.code: r.product_classes for r in conn.execute(select(t.tax_rules))}
+    assert rules["US reduced 2"] == ["Reduced Goods"]
+    assert column(t.customer_groups.c.id) == {g["id"] for g in magento.customer_groups}
+    assert column(t.attribute_sets.c.name) == {s["attribute_set_name"] for s in magento.attribute_sets}
+    assert {"color", "size", "material", "barcode", "description"} <= column(t.attributes.c.code)
+
+
+def test_magento_refuses_a_sort_by_a_field_its_repository_has_no_column_for(magento: MagentoDouble) -> None:
+    """The tax rate's `id` is its column tax_calculation_rate_id and the rate SortingProcessor
+    maps nothing (Tax/etc/di.xml): ORDER BY id is an SQL error, a 500 (the double as Magento)."""
+
+    async def go() -> None:
+        async with client_for(magento, max_attempts=1) as client:
+            with pytest.raises(MagentoUnavailable):
+                await client.search_all("/V1/taxRates/search", sort=[("id", "ASC")])
+            rates = await client.search_all("/V1/taxRates/search", sort=[("tax_calculation_rate_id", "DESC")])
+            assert [r["id"] for r in rates] == sorted((r["id"] for r in magento.tax_rates), reverse=True)
+
+    run(go())

@@ -13,7 +13,7 @@ them is a red line of its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -29,6 +29,7 @@ from till.magento.client import (
     criteria,
 )
 from till.magento.orders import undeclared_methods, unmapped_tenders
+from till.magento.pull.common import BY_SOURCE_CODE, BY_STOCK_ID
 from till.storage import tables as t
 
 #: Routes a sign-in token comes from: an error there is a credentials error.
@@ -199,8 +200,8 @@ async def check(engine: Engine, client: MagentoClient) -> CheckReport:
             pass
 
     await asyncio.gather(*(count(name, route) for name, route in COUNTED))
-    sources = {str(s["source_code"]) for s in await _all(client, "/V1/inventory/sources")}
-    stocks = {int(s["stock_id"]) for s in await _all(client, "/V1/inventory/stocks")}
+    sources = {str(s["source_code"]) for s in await _all(client, "/V1/inventory/sources", BY_SOURCE_CODE)}
+    stocks = {int(s["stock_id"]) for s in await _all(client, "/V1/inventory/stocks", BY_STOCK_ID)}
     with engine.connect() as conn:
         locations = list(conn.execute(select(t.locations.c.code)).scalars())
         report.counts["Till sales not yet in Magento"] = _unexported(conn)
@@ -262,9 +263,9 @@ async def _till_pos(client: MagentoClient, report: CheckReport) -> None:
         )
 
 
-async def _all(client: MagentoClient, route: str) -> list[dict[str, Any]]:
+async def _all(client: MagentoClient, route: str, sort: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     try:
-        return await client.search_all(route)
+        return await client.search_all(route, sort=sort)
     except MagentoError:
         return []
 

@@ -67,6 +67,10 @@ FIXED_ATTRIBUTES = frozenset(
 )
 #: Delta lists are paged by (updated_at, entity_id): `MagentoClient.search_by_key`.
 BY_UPDATE = (("updated_at", "updated_at"), ("entity_id", "id"))
+#: MSI sources and stocks sorted by their primary keys (magento/inventory Inventory/etc/db_schema.xml;
+#: Source/Command/GetList.php and Stock/Command/GetList.php sort by the column as named).
+BY_SOURCE_CODE = (("source_code", "ASC"),)
+BY_STOCK_ID = (("stock_id", "ASC"),)
 IMAGE_URL = Attribute(code="image_url", label="Image URL", backend_type="varchar", frontend_input="text")
 MAGENTO_OFFSET = "magento"
 Progress = Callable[[str, int, int], None]

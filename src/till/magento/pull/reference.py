@@ -69,10 +69,15 @@ def base_currency(engine: Engine, store_code: str) -> str | None:
 
 
 async def _pull_tax(engine: Engine, client: MagentoClient, ctx: _Context, report: PullReport) -> None:
+    # Offset pages of a list without ORDER BY repeat and skip rows, so each list is sorted by
+    # its unique key as its getList names it: Tax/Model/TaxClass/Repository.php (the column
+    # class_id); Tax/Model/Calculation/RateRepository.php, whose SortingProcessor (Tax/etc/di.xml)
+    # maps no field, so the rate's `id` is asked as its column tax_calculation_rate_id;
+    # Tax/Model/TaxRuleRepository.php, whose SortingProcessor maps `id`.
     classes, rates, rules = await asyncio.gather(
-        client.search_all("/V1/taxClasses/search"),
-        client.search_all("/V1/taxRates/search"),
-        client.search_all("/V1/taxRules/search"),
+        client.search_all("/V1/taxClasses/search", sort=[("class_id", "ASC")]),
+        client.search_all("/V1/taxRates/search", sort=[("tax_calculation_rate_id", "ASC")]),
+        client.search_all("/V1/taxRules/search", sort=[("id", "ASC")]),
     )
     ctx.tax_classes = {int(c["class_id"]): str(c["class_name"]) for c in classes}
     ctx.tax_classes.setdefault(0, "None")
@@ -141,7 +146,9 @@ async def _pull_tax(engine: Engine, client: MagentoClient, ctx: _Context, report
 
 
 async def _pull_groups(engine: Engine, client: MagentoClient, ctx: _Context, report: PullReport) -> None:
-    groups = await client.search_all("/V1/customerGroups/search")
+    # Customer/Model/ResourceModel/GroupRepository.php: GroupSortingProcessor maps `id` (and
+    # sorts by it when asked nothing; asked all the same, as every list here is).
+    groups = await client.search_all("/V1/customerGroups/search", sort=[("id", "ASC")])
     changed = 0
     with engine.begin() as conn:
         classes = ctx.tax_classes or {
@@ -167,9 +174,11 @@ async def _pull_groups(engine: Engine, client: MagentoClient, ctx: _Context, rep
 
 
 async def _pull_attributes(engine: Engine, client: MagentoClient, ctx: _Context, report: PullReport) -> None:
+    # Sorted by their primary keys, columns of the tables Eav/Model/AttributeRepository.php and
+    # Eav/Model/AttributeSetRepository.php list (framework SortingProcessor, no field mapping).
     attributes, sets = await asyncio.gather(
-        client.search_all("/V1/products/attributes"),
-        client.search_all("/V1/products/attribute-sets/sets/list"),
+        client.search_all("/V1/products/attributes", sort=[("attribute_id", "ASC")]),
+        client.search_all("/V1/products/attribute-sets/sets/list", sort=[("attribute_set_id", "ASC")]),
     )
     members = await asyncio.gather(
         *(

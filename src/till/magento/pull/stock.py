@@ -12,7 +12,17 @@ from sqlalchemy import Engine, and_, delete, func, select, update
 from till.domain.inventory import Reservation
 from till.domain.money import round_qty
 from till.magento.client import Filter, MagentoClient, MagentoError, MagentoUnavailable
-from till.magento.pull.common import MAGENTO_OFFSET, Progress, PullReport, _Context, _finish_in, _upsert, log
+from till.magento.pull.common import (
+    BY_SOURCE_CODE,
+    BY_STOCK_ID,
+    MAGENTO_OFFSET,
+    Progress,
+    PullReport,
+    _Context,
+    _finish_in,
+    _upsert,
+    log,
+)
 from till.magento.settings import MagentoSettings
 from till.storage import tables as t
 from till.storage.feed import record_changes, stamp_pending
@@ -30,10 +40,18 @@ from till.storage.stock import StockRepository
 async def _pull_inventory(
     engine: Engine, client: MagentoClient, settings: MagentoSettings, report: PullReport
 ) -> None:
+    # Each list sorted by its unique key (a skipped source failed the links' foreign key):
+    # magento/inventory's Source/Command/GetList.php and Stock/Command/GetList.php sort the
+    # inventory_source / inventory_stock columns as named; the links, unique only as
+    # (stock_id, source_code) (Inventory/etc/db_schema.xml), are paged by that key
+    # (StockSourceLink/Command/GetStockSourceLinks.php filters and sorts those columns).
     sources, stocks, links = await asyncio.gather(
-        client.search_all("/V1/inventory/sources"),
-        client.search_all("/V1/inventory/stocks"),
-        client.search_all("/V1/inventory/stock-source-links"),
+        client.search_all("/V1/inventory/sources", sort=BY_SOURCE_CODE),
+        client.search_all("/V1/inventory/stocks", sort=BY_STOCK_ID),
+        client.search_all(
+            "/V1/inventory/stock-source-links",
+            keys=(("stock_id", "stock_id"), ("source_code", "source_code")),
+        ),
     )
     changed = 0
     with engine.begin() as conn:
