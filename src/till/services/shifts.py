@@ -92,6 +92,7 @@ def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | 
             discount=s["discount"],
             payments=tuple(s["payments"]),
             change_given=s["change_due"],
+            gift_cards_sold=s["gift_cards_sold"],
         )
         for s in uow.shifts.sales_of(shift["id"])
     ]
@@ -113,6 +114,7 @@ def _report(uow: UnitOfWork, shift: dict[str, Any], *, closing_count: Decimal | 
         movements=uow.shifts.movements(shift["id"]),
         closed_at=datetime.now(UTC) if closing_count is not None else None,
         counted_cash=closing_count,
+        account_payments=uow.accounts.payments_in_shift(shift["id"]),
     )
 
 

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from till.domain.customers import CustomerGroup
+from till.domain.gift_cards import LedgerRules
 from till.domain.locations import Location, Register
 from till.domain.tax import Address, TaxRate, TaxRule
 from till.domain.totals import TaxConfig
+from till.storage.db import update_or_insert
 from till.storage.tables import (
     cart_rules,
     customer_groups,
@@ -103,6 +105,14 @@ class ReferenceRepository:
     def setting(self, key: str) -> Any:
         """A stored setting, or None."""
         return self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a setting (a JSON value) under its key."""
+        update_or_insert(self.conn, settings, {"key": key}, {"value": value})
+
+    def ledger_rules(self) -> LedgerRules:
+        """The shop's gift card and store credit rules; the defaults where none are stored."""
+        return LedgerRules.of(self.setting("ledger_rules"))
 
     def tax_config(self) -> TaxConfig:
         """The store's tax settings; Magento's defaults where none are stored."""

@@ -52,6 +52,16 @@ from till.api.schemas.customers import (
     CustomerIn,
     CustomerOut,
 )
+from till.api.schemas.ledgers import (
+    AccountOut,
+    AccountPaymentIn,
+    AccountPaymentOut,
+    CardNumberIn,
+    CreditLimitIn,
+    GiftCardOut,
+    LedgerEntryOut,
+    LedgerRulesIO,
+)
 from till.api.schemas.problems import (
     PROBLEMS,
     FieldError,
@@ -92,14 +102,19 @@ from till.api.schemas.sync import (
 
 __all__ = [
     "PROBLEMS",
+    "AccountOut",
+    "AccountPaymentIn",
+    "AccountPaymentOut",
     "ActedByIn",
     "ApprovalOut",
+    "CardNumberIn",
     "CashMovementIn",
     "ChangePasswordIn",
     "ChangePinIn",
     "ClientTotalsIn",
     "CloseShiftIn",
     "Code",
+    "CreditLimitIn",
     "CustomerIn",
     "CustomerOut",
     "CustomerResultOut",
@@ -109,8 +124,11 @@ __all__ = [
     "DeviceOut",
     "DeviceRegistered",
     "FieldError",
+    "GiftCardOut",
     "InvalidSale",
     "Key",
+    "LedgerEntryOut",
+    "LedgerRulesIO",
     "LineDiscountIn",
     "Money",
     "MoneyOut",
