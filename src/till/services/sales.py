@@ -20,12 +20,9 @@ from sqlalchemy import Engine
 from till.domain.acting import ActorRefused, ApprovalProof, SignInWay, judge_approval
 from till.domain.gift_cards import (
     GiftCardError,
-    GiftCardSold,
     LedgerRules,
     card_digest,
-    last_four,
     masked,
-    shortfall,
 )
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
@@ -42,9 +39,10 @@ from till.domain.sales import (
     sale_placed_event,
 )
 from till.domain.staff import Permission, PermissionDenied, StaffMember
-from till.domain.store_credit import ON_ACCOUNT, STORE_CREDIT, held_for
+from till.domain.store_credit import ON_ACCOUNT, STORE_CREDIT
 from till.services.acting import CLOCK_SLACK, judge, sent_by
 from till.services.auth import Principal
+from till.services.ledgers import LedgerSale, apply_ledgers
 from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
@@ -127,11 +125,6 @@ class _Placement:
     extra: dict[str, Any]
     flags: dict[str, dict[str, Any]]
     approver: StaffMember | None = None
-
-    @property
-    def order_cards(self) -> tuple[GiftCardSold, ...]:
-        """The gift cards the sale sold, as pushed (with their numbers)."""
-        return () if self.item.sale is None else self.item.sale.gift_cards
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +220,15 @@ class _Batch:
                     f"{order.register_code}",
                 )
         oversold = _write_placed(self.uow, placed)
-        short = _apply_ledgers(self.uow, placed, self.ledger_rules)
+        short = apply_ledgers(
+            self.uow,
+            [
+                LedgerSale(p.order, p.item.sale, p.extra["shift_id"], p.member.id)
+                for p in placed
+                if p.item.sale is not None
+            ],
+            self.ledger_rules,
+        )
         accepted = {p.order.id for p in placed}
         results: list[SaleResult] = []
         for outcome in self.outcomes:
@@ -469,95 +470,6 @@ def _write_placed(uow: UnitOfWork, placed: list[_Placement]) -> set[str]:
             uow.sales.flag(p.order.id, "oversold", {"stock_id": p.location.stock_id, "salable": short})
             oversold.add(p.order.id)
     return oversold
-
-
-def _apply_ledgers(uow: UnitOfWork, placed: list[_Placement], rules: LedgerRules) -> dict[str, set[str]]:
-    """Write what new sales did to gift cards and customers' accounts; returns the flags of
-    sales that spent more than a ledger held (kept: a sale is a fact).
-
-    Cards first, in digest order, then accounts, in customer order, each in sale order: every
-    writer locks ledger rows in one order, so two batches never deadlock. A card sold and spent
-    in one batch is sold first when the sale selling it came first.
-    """
-    cards: list[tuple[str, int, _Placement, str, Decimal, GiftCardSold | None]] = []
-    accounts: list[tuple[int, int, _Placement, str, Decimal]] = []
-    for n, p in enumerate(placed):
-        for card in p.order_cards:
-            cards.append((card_digest(card.number), n, p, "sold", card.amount, card))
-        for payment in p.item.sale.payments if p.item.sale is not None else ():
-            if payment.method == "gift_card":
-                digest = card_digest(payment.card_number)
-                cards.append((digest, n, p, "redeemed", payment.amount, None))
-            elif payment.method in (STORE_CREDIT, ON_ACCOUNT) and p.order.customer_id is not None:
-                accounts.append((p.order.customer_id, n, p, payment.method, payment.amount))
-    flags: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for digest, _, p, kind, amount, sold in sorted(cards, key=lambda c: (c[0], c[1])):
-        entry = {
-            "order_id": p.order.id,
-            "register_code": p.order.register_code,
-            "shift_id": p.extra["shift_id"],
-            "staff_id": p.member.id,
-        }
-        if sold is not None:
-            kind = "reloaded" if uow.gift_cards.find(digest) is not None else "sold"
-            uow.gift_cards.credit(digest, last_four(sold.number), sold.kind, amount, {"kind": kind, **entry})
-            continue
-        held = uow.gift_cards.spend(digest, amount, {"kind": "redeemed", **entry})
-        short = shortfall(ZERO if held is None else held, amount, rules.gift_card_offline_cap)
-        if short is not None:
-            reference = next((pay.reference for pay in p.order.payments if pay.method == "gift_card"), "")
-            flags.setdefault(p.order.id, []).append(
-                (
-                    "gift_card_short",
-                    {
-                        "card": reference,
-                        "unknown_card": held is None,
-                        "held": str(short.held),
-                        "spent": str(short.spent),
-                        "shortfall": str(short.amount),
-                        "offline_cap": str(rules.gift_card_offline_cap),
-                        "beyond_offline_cap": short.beyond_cap,
-                    },
-                )
-            )
-    for customer_id, _, p, tender, amount in sorted(accounts, key=lambda a: (a[0], a[1])):
-        before = uow.accounts.change(
-            customer_id,
-            -amount,
-            {
-                "kind": "spent" if tender == STORE_CREDIT else "charged",
-                "method": tender,
-                "order_id": p.order.id,
-                "register_code": p.order.register_code,
-                "shift_id": p.extra["shift_id"],
-                "staff_id": p.member.id,
-            },
-        )
-        held = held_for(tender, before.balance, before.credit_limit)
-        short = shortfall(held, amount, rules.store_credit_offline_cap)
-        if short is not None:
-            flags.setdefault(p.order.id, []).append(
-                (
-                    "credit_short" if tender == STORE_CREDIT else "over_credit_limit",
-                    {
-                        "customer_id": customer_id,
-                        "tender": tender,
-                        "held": str(short.held),
-                        "spent": str(short.amount + max(short.held, ZERO)),
-                        "shortfall": str(short.amount),
-                        "credit_limit": str(before.credit_limit),
-                        "offline_cap": str(rules.store_credit_offline_cap),
-                        "beyond_offline_cap": short.beyond_cap,
-                    },
-                )
-            )
-    if accounts:
-        # The customer's balance travels with the customer (the till's chip and screen).
-        uow.changed("customers", sorted({str(a[0]) for a in accounts}))
-    for order_id, found in flags.items():
-        for name, detail in found:
-            uow.sales.flag(order_id, name, detail)
-    return {order_id: {name for name, _ in found} for order_id, found in flags.items()}
 
 
 def fulfil_orders(engine: Engine, limit: int = 500) -> int:
