@@ -4,7 +4,8 @@
  */
 import { Alert, Box, Button, Divider, Paper, Stack, TextField, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
-import type { Decimal } from '../../domain/money';
+import { masked } from '../../domain/giftCards';
+import { type Decimal, dec } from '../../domain/money';
 import type { CartLineState, CartState, Customer } from '../../data/types';
 import { can, useTill } from '../session';
 import { CartDiscountField } from './CartDiscountField';
@@ -47,7 +48,9 @@ export function CartPanel({
   const { session } = useTill();
   const totals = priced.value?.totals;
   const setQty = (line: CartLineState, qty: Decimal) => edit({ type: 'qty', lineKey: line.key, qty });
-  const empty = cart.lines.length === 0;
+  const cards = cart.giftCards ?? [];
+  const empty = cart.lines.length === 0 && cards.length === 0;
+  const due = totals ? totals.grandTotal.plus(cards.reduce((s, c) => s.plus(dec(c.amount)), dec(0))) : undefined;
   return (
     <Paper sx={{ p: 2, display: 'flex', flexDirection: 'column', minHeight: 0, overflow: 'hidden', ...sx }} data-testid="cart">
       <Stack direction="row" justifyContent="space-between" alignItems="center">
@@ -74,6 +77,20 @@ export function CartPanel({
                 onDiscount={onLineDiscount}
               />
             ))}
+            {cards.map((card) => (
+              <Stack key={card.key} component="li" direction="row" alignItems="center" justifyContent="space-between" sx={{ py: 0.5 }} data-testid="cart-gift-card">
+                <Typography variant="body2">
+                  Gift card {masked(card.number)}
+                  {card.kind === 'e_card' ? ' (e-card)' : ''}
+                </Typography>
+                <Stack direction="row" alignItems="center">
+                  <Typography variant="body2">{money(card.amount)}</Typography>
+                  <Button size="small" onClick={() => edit({ type: 'removeGiftCard', key: card.key })} aria-label={`Remove gift card ${masked(card.number)}`}>
+                    Remove
+                  </Button>
+                </Stack>
+              </Stack>
+            ))}
           </Box>
           {empty && <Typography color="text.secondary">Tap a product to start a sale.</Typography>}
           {priced.error && <Alert severity="error">{priced.error}</Alert>}
@@ -97,6 +114,7 @@ export function CartPanel({
               {totals.discount.gt(0) && <Row label="Discount" value={`−${money(totals.discount)}`} />}
               <Row label="Tax" value={money(totals.tax)} />
               <Row label="Total" value={money(totals.grandTotal)} strong testId="grand-total" />
+              {cards.length > 0 && due && <Row label="With gift cards" value={money(due)} strong testId="due-with-gift-cards" />}
             </Box>
           )}
           <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
@@ -107,7 +125,7 @@ export function CartPanel({
               Resume
             </Button>
             <Button variant="contained" sx={{ flex: 1 }} disabled={!canPay} onClick={onPay} data-testid="pay" aria-keyshortcuts="F12 Control+Enter" title="Pay (F12)">
-              Pay {totals ? money(totals.grandTotal) : ''}
+              Pay {due ? money(due) : ''}
             </Button>
           </Stack>
         </>
