@@ -114,17 +114,7 @@ def build_app(
     for module in (auth, catalog, sales, rejected_sales, refused_actions, shifts, sync, gift_cards):
         app.include_router(module.router)
     # The back office, one module per resource.
-    for module in (
-        monitoring,
-        flags,
-        locations,
-        staff,
-        webhooks,
-        dead_letters,
-        jobs,
-        prices,
-        customer_accounts,
-    ):
+    for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
         app.include_router(module.router)
     for module in (reports, audit, customer_accounts):
         app.include_router(module.router)

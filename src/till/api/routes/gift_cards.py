@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from till.api.deps import EngineDep, PrincipalDep, staff
-from till.api.schemas import CardNumberIn, GiftCardOut, LedgerRulesIO, problems
+from till.api.schemas import CardNumberIn, GiftCardOut, LedgerRulesIn, LedgerRulesOut, problems
 from till.domain.gift_cards import LedgerRules
 from till.domain.staff import Permission
 from till.services import gift_cards
@@ -27,14 +27,14 @@ async def card_balance(body: CardNumberIn, engine: EngineDep, principal: Seller)
     return await run_in_threadpool(gift_cards.card_balance, engine, principal, body.number)
 
 
-@router.get("/ledger-rules", response_model=LedgerRulesIO, responses=problems(403))
+@router.get("/ledger-rules", response_model=LedgerRulesOut, responses=problems(403))
 def get_rules(engine: EngineDep, principal: PrincipalDep) -> Any:
     """The shop's gift card and store credit rules (also in the sync bootstrap)."""
     return gift_cards.ledger_rules(engine).as_json()
 
 
-@router.put("/ledger-rules", response_model=LedgerRulesIO, responses=problems(403, 422))
-def set_rules(body: LedgerRulesIO, engine: EngineDep, principal: Keeper) -> Any:
+@router.put("/ledger-rules", response_model=LedgerRulesOut, responses=problems(403, 422))
+def set_rules(body: LedgerRulesIn, engine: EngineDep, principal: Keeper) -> Any:
     """Change the rules (ledgers permission: a manager); audited."""
     rules = LedgerRules(body.gift_card_offline_cap, body.gift_card_reload, body.store_credit_offline_cap)
     return gift_cards.set_ledger_rules(engine, principal, rules).as_json()

@@ -60,7 +60,8 @@ from till.api.schemas.ledgers import (
     CreditLimitIn,
     GiftCardOut,
     LedgerEntryOut,
-    LedgerRulesIO,
+    LedgerRulesIn,
+    LedgerRulesOut,
 )
 from till.api.schemas.problems import (
     PROBLEMS,
@@ -128,7 +129,8 @@ __all__ = [
     "InvalidSale",
     "Key",
     "LedgerEntryOut",
-    "LedgerRulesIO",
+    "LedgerRulesIn",
+    "LedgerRulesOut",
     "LineDiscountIn",
     "Money",
     "MoneyOut",

@@ -35,7 +35,7 @@ class GiftCardOut(BaseModel):
     entries: list[LedgerEntryOut]
 
 
-class LedgerRulesIO(Strict):
+class LedgerRulesIn(Strict):
     gift_card_offline_cap: Money = Field(
         description="the most a till offline may take from one gift card, against the balance it last saw"
     )
@@ -43,6 +43,12 @@ class LedgerRulesIO(Strict):
     store_credit_offline_cap: Money = Field(
         description="the most a till offline may take from one customer's credit or account"
     )
+
+
+class LedgerRulesOut(BaseModel):
+    gift_card_offline_cap: MoneyOut
+    gift_card_reload: bool
+    store_credit_offline_cap: MoneyOut
 
 
 class AccountOut(BaseModel):
