@@ -27,6 +27,9 @@ export interface Customer {
   phone: string | null;
   group_id: number;
   words?: string[];
+  /** The customer's account as the feed last said (docs/ledgers.md): positive is store credit, negative is owed. */
+  account_balance?: string;
+  credit_limit?: string;
 }
 
 export interface TaxRow {

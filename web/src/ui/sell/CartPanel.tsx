@@ -14,6 +14,14 @@ import { Row, money } from './format';
 import type { CartEdit } from './useCart';
 import type { Priced } from './usePricing';
 
+/** The customer's account as the chip shows it: store credit held, or what they owe. */
+function accountNote(customer: Customer): string {
+  const balance = dec(customer.account_balance ?? '0');
+  if (balance.gt(0)) return ` · credit ${money(balance)}`;
+  if (balance.lt(0)) return ` · owes ${money(balance.neg())}`;
+  return '';
+}
+
 export function CartPanel({
   cart,
   customer,
@@ -58,7 +66,7 @@ export function CartPanel({
           Cart
         </Typography>
         <Button onClick={onCustomer} data-testid="attach-customer">
-          {customer ? `${customer.firstname} ${customer.lastname}` : 'Add customer'}
+          {customer ? `${customer.firstname} ${customer.lastname}${accountNote(customer)}` : 'Add customer'}
         </Button>
       </Stack>
       {empty && done ? (

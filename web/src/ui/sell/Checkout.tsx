@@ -27,12 +27,15 @@ export function Checkout({
   onCancel,
   onPaid,
   spendable,
+  account = null,
 }: {
   due: Decimal;
   onCancel: () => void;
   onPaid: (payments: Tender[]) => Promise<void>;
   /** What may be taken from a gift card now (its balance online; the offline allowance else). */
   spendable: (number: string) => Promise<{ amount: Decimal; online: boolean }>;
+  /** The sale's customer's account as the till last saw it, with the offline cap; null without a customer. */
+  account?: { balance: Decimal; creditLimit: Decimal; offlineCap: Decimal } | null;
 }) {
   const [payments, setPayments] = useState<Tender[]>([]);
   const paid = payments.reduce((s, p) => s.plus(p.amount), ZERO);
@@ -74,6 +77,15 @@ export function Checkout({
     setCardNote(`${masked(number)}: ${money(take)} taken${online ? '' : ' offline'}; ${money(left.minus(take))} left${online ? '' : ' to spend offline'}.`);
     setPayments((p) => [...p, { method: 'gift_card', amount: take, cardNumber: number }]);
     setCardNumber('');
+  };
+  /** Store credit (up to the credit held) or the account (up to credit plus limit); offline within the cap too. */
+  const fromAccount = (method: 'store_credit' | 'on_account') => {
+    if (!account || !AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
+    const held = method === 'store_credit' ? account.balance : account.balance.plus(account.creditLimit);
+    const taken = payments.filter((p) => p.method === 'store_credit' || p.method === 'on_account').reduce((s, p) => s.plus(p.amount), ZERO);
+    const allowed = navigator.onLine ? held : Decimal.min(held, account.offlineCap);
+    const take = Decimal.min(dec(amount), remaining, Decimal.max(ZERO, allowed.minus(taken)));
+    if (take.gt(0)) setPayments((p) => [...p, { method, amount: take }]);
   };
   const complete = (tenders: Tender[]) => {
     if (busy) return;
@@ -137,6 +149,16 @@ export function Checkout({
             Gift card
           </Button>
         </Stack>
+        {account && (
+          <Stack direction="row" spacing={1} sx={{ mb: 1 }}>
+            <Button variant="outlined" fullWidth onClick={() => fromAccount('store_credit')} disabled={remaining.isZero() || account.balance.lte(0)} data-testid="add-store-credit">
+              Store credit {money(Decimal.max(ZERO, account.balance))}
+            </Button>
+            <Button variant="outlined" fullWidth onClick={() => fromAccount('on_account')} disabled={remaining.isZero() || account.balance.plus(account.creditLimit).lte(0)} data-testid="add-on-account">
+              On account
+            </Button>
+          </Stack>
+        )}
         {cardNote && (
           <Alert severity="info" sx={{ mb: 1 }} data-testid="gift-card-note">
             {cardNote}
@@ -152,7 +174,7 @@ export function Checkout({
         <List dense>
           {payments.map((p, i) => (
             <ListItemButton key={i} onClick={() => setPayments((all) => all.filter((_, j) => j !== i))}>
-              <ListItemText primary={`${p.method === 'gift_card' ? `gift card ${masked(p.cardNumber ?? '')}` : p.method} ${money(p.amount)}`} secondary="tap to remove" />
+              <ListItemText primary={`${p.method === 'gift_card' ? `gift card ${masked(p.cardNumber ?? '')}` : p.method.replace('_', ' ')} ${money(p.amount)}`} secondary="tap to remove" />
             </ListItemButton>
           ))}
         </List>

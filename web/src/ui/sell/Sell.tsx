@@ -206,7 +206,18 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         />
       )}
       {checkout && due && (
-        <Checkout due={due} onCancel={() => setCheckout(false)} onPaid={completeSale} spendable={(number) => spendable(database, creds, number, cardCap)} />
+        <Checkout
+          due={due}
+          onCancel={() => setCheckout(false)}
+          onPaid={completeSale}
+          spendable={(number) => spendable(database, creds, number, cardCap)}
+          account={
+            // A customer the server knows has an account; one made on this till has none yet.
+            customer?.id
+              ? { balance: dec(customer.account_balance ?? '0'), creditLimit: dec(customer.credit_limit ?? '0'), offlineCap: dec(boot?.ledger_rules?.store_credit_offline_cap ?? '50.00') }
+              : null
+          }
+        />
       )}
       {giftOpen && (
         <GiftCardDialog
