@@ -53,3 +53,24 @@ test('a cashier sells a gift card, spends part of it on the next sale and checks
   await expect(page.getByTestId('gift-card-balance')).toContainText('$30.00');
   await context.close();
 });
+
+test('a sale is charged to a customer account within the limit a manager set', async ({ browser, till: server }) => {
+  const [olivia] = await server.api<{ id: number }[]>('GET', '/api/customers?q=olivia');
+  await server.api('PUT', `/api/customers/${olivia.id}/account`, { credit_limit: '500.00' });
+  const { context, page } = await setUpTill(browser, server, 'NYC2');
+  await openShift(page);
+  await catalogReady(page);
+  await addBySku(page, 'ACC-CROSSBODY');
+  const total = await grandTotal(page);
+  await page.getByTestId('attach-customer').click();
+  await page.getByRole('dialog').getByLabel(/Search name/).fill('olivia');
+  await page.getByRole('dialog').getByText('Olivia Smith').click();
+  await page.getByTestId('pay').click();
+  await page.getByTestId('add-on-account').click();
+  await page.getByTestId('complete-sale').click();
+  await expect(page.getByTestId('receipt')).toContainText('On account');
+  await expect
+    .poll(async () => (await server.api<{ owed: string }>('GET', `/api/customers/${olivia.id}/account`)).owed, { timeout: 30_000 })
+    .toBe(total);
+  await context.close();
+});
