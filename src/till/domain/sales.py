@@ -184,6 +184,8 @@ class Sale:
         check_receipt_number(self.register_code, self.receipt_number)
         if not self.lines and not self.gift_cards:
             raise OrderError("a sale needs at least one line")
+        if any(p.method == "gift_card" and not p.card_number for p in self.payments):
+            raise OrderError("a gift card payment names the card spent (card_number)")
         numbers = [card.number for card in self.gift_cards]
         if len(set(numbers)) != len(numbers):
             raise OrderError("a sale sells each gift card once")
