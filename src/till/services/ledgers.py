@@ -97,7 +97,7 @@ def apply_ledgers(uow: UnitOfWork, placed: list[LedgerSale], rules: LedgerRules)
                         "customer_id": customer_id,
                         "tender": tender,
                         "held": str(short.held),
-                        "spent": str(short.amount + max(short.held, ZERO)),
+                        "spent": str(short.spent),
                         "shortfall": str(short.amount),
                         "credit_limit": str(before.credit_limit),
                         "offline_cap": str(rules.store_credit_offline_cap),
