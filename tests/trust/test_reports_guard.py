@@ -58,6 +58,9 @@ REFUSED_AT_SAVE = [
     "SELECT secret FROM webhook_endpoints",
     "SELECT url FROM webhook_endpoints WHERE secret LIKE 'a%'",
     'SELECT s."password_hash" FROM staff s',  # (on MariaDB not even SQL: refused too)
+    # a gift card's number is a bearer secret: not even its digest (docs/ledgers.md)
+    "SELECT number_digest FROM gift_cards",
+    "SELECT * FROM gift_cards",
     # catalogues of the database itself (pg_stats holds sample values of every column)
     "SELECT most_common_vals FROM pg_stats",
     "SELECT authentication_string FROM mysql.user",
@@ -132,6 +135,7 @@ def test_a_secret_column_is_refused_by_sqlite_itself(demo_engine: Engine) -> Non
         "SELECT * FROM staff",
         "SELECT secret FROM webhook_endpoints",
         "SELECT token_hash FROM auth_tokens",
+        "SELECT number_digest FROM gift_cards",
     ):
         with pytest.raises(ReportRefused, match=r"not authorized|prohibited|secret"):
             run_read_only(demo_engine, sql, {}, timeout_ms=5000, limit=10)

@@ -32,8 +32,10 @@ from till.api.routes import (
     audit,
     auth,
     catalog,
+    customer_accounts,
     dead_letters,
     flags,
+    gift_cards,
     health,
     jobs,
     locations,
@@ -120,12 +122,12 @@ def build_app(
     app.state.sale_writer = sale_writer
     app.state.transports = transports
     app.include_router(health.router)
-    for module in (auth, catalog, sales, receipts, rejected_sales, refused_actions, shifts, sync):
+    for module in (auth, catalog, sales, receipts, rejected_sales, refused_actions, shifts, sync, gift_cards):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (today, monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):
         app.include_router(module.router)
-    for module in (reports, audit):
+    for module in (reports, audit, customer_accounts):
         app.include_router(module.router)
     app.include_router(graphql_router(), include_in_schema=False)
     install_metrics(app, settings.queue_transport)

@@ -7,6 +7,7 @@ from typing import Any
 
 from till.api.schemas import InvalidSale, SaleIn
 from till.domain.acting import ApprovalProof
+from till.domain.gift_cards import GiftCardSold, masked
 from till.domain.sales import ClientTotals, Order, OrderError, Payment, Sale, SaleLine
 from till.domain.totals import LineDiscount
 from till.security import read_approval
@@ -44,7 +45,7 @@ def pushed_sale(
         if not key:
             error = "the sale has no idempotency_key; " + error
         return PushedSale(key[:80], register[:12], raw, error=error)
-    payload = item.model_dump(mode="json")
+    payload = _masked(item.model_dump(mode="json"))
     if sender is not None and not sender.staff.works_at(item.location_code):
         at = item.location_code
         why = f"{sender.staff.username} does not work at {at}: a till pushes its own location's sales"
@@ -70,7 +71,11 @@ def pushed_sale(
                 )
                 for line in item.lines
             ),
-            payments=tuple(Payment(p.method, p.amount, p.reference) for p in item.payments),
+            payments=tuple(
+                Payment(p.method, p.amount, p.reference, card_number=p.card_number or "")
+                for p in item.payments
+            ),
+            gift_cards=tuple(GiftCardSold(c.number, c.amount, c.kind) for c in item.gift_cards),
             client_totals=ClientTotals(
                 item.totals.subtotal, item.totals.discount, item.totals.tax, item.totals.grand_total
             ),
@@ -79,6 +84,8 @@ def pushed_sale(
             cart_discount_percent=item.cart_discount_percent,
             approved_by=item.approved_by,
         )
+        if any(p.method == "gift_card" and not p.card_number for p in item.payments):
+            raise OrderError("a gift card payment names the card spent (card_number)")
     except (OrderError, ValueError) as exc:
         return PushedSale(item.idempotency_key, item.register_code, payload, error=str(exc))
     proof, proof_error = approval_proof(secret_key, item.approval)
@@ -95,6 +102,18 @@ def pushed_sale(
         approval=proof,
         approval_error=proof_error,
     )
+
+
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """A pushed sale as kept (a refused one is kept whole for a manager): gift card numbers are
+    bearer secrets, so only their last four stay."""
+    for payment in payload.get("payments") or []:
+        if payment.get("card_number"):
+            payment["card_number"] = masked(str(payment["card_number"])[-4:])
+    for card in payload.get("gift_cards") or []:
+        if card.get("number"):
+            card["number"] = masked(str(card["number"])[-4:])
+    return payload
 
 
 def order_out(order: Order) -> dict[str, Any]:
@@ -117,7 +136,13 @@ def order_out(order: Order) -> dict[str, Any]:
         "coupon_code": order.coupon_code,
         "flags": sorted(order.flags),
         "lines": [vars_of(line) for line in order.lines],
-        "payments": [vars_of(p) for p in order.payments],
+        "payments": [
+            {"method": p.method, "amount": p.amount, "reference": p.reference} for p in order.payments
+        ],
+        "gift_cards": [
+            {"card": masked(c.last4), "amount": c.amount, "kind": c.kind} for c in order.gift_cards
+        ],
+        "gift_cards_sold": order.gift_cards_sold,
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from till.domain.catalog import Product
 from till.domain.errors import DomainError
+from till.domain.gift_cards import GiftCardSold, last_four, masked
 from till.domain.inventory import Reservation
 from till.domain.locations import Location
 from till.domain.money import ZERO, round_money
@@ -25,8 +26,18 @@ from till.domain.refunds import change_due
 from till.domain.staff import Permission, StaffMember, discount_percent
 from till.domain.totals import CartTotals, LineDiscount
 
-PaymentMethod = Literal["cash", "card", "other"]
-PAYMENT_METHODS: tuple[PaymentMethod, ...] = ("cash", "card", "other")
+PaymentMethod = Literal["cash", "card", "other", "gift_card", "store_credit", "on_account"]
+PAYMENT_METHODS: tuple[PaymentMethod, ...] = (
+    "cash",
+    "card",
+    "other",
+    "gift_card",
+    "store_credit",
+    "on_account",
+)
+#: Tenders that draw on a ledger Till keeps (docs/ledgers.md): a gift card, the customer's
+#: store credit, the customer's account.
+LEDGER_TENDERS = frozenset({"gift_card", "store_credit", "on_account"})
 OrderState = Literal["complete", "closed"]
 #: Flags a manager must see; a sale with a flag is still a sale.
 SaleFlag = Literal["oversold", "totals_mismatch", "price_differs", "clock_skew"]
@@ -61,10 +72,17 @@ class Payment:
     method: PaymentMethod
     amount: Decimal
     reference: str = ""
+    #: The gift card spent (`gift_card` tender), as typed: never stored; the reference keeps
+    #: it masked.
+    card_number: str = ""
 
     def __post_init__(self) -> None:
         if self.method not in PAYMENT_METHODS:
             raise OrderError(f"unknown payment method {self.method!r}")
+        if self.method == "gift_card" and self.card_number:
+            object.__setattr__(self, "reference", masked(last_four(self.card_number)))
+        elif self.method == "gift_card" and not self.reference:
+            raise OrderError("a gift card payment names the card spent")
         if self.amount <= 0:
             raise OrderError("a payment must be a positive amount")
         if round_money(self.amount) != self.amount:
@@ -158,12 +176,19 @@ class Sale:
     cart_discount_percent: Decimal | None = None
     #: The manager who approved a discount over the cashier's limit or a typed price, if any.
     approved_by: int | None = None
+    #: Gift cards sold: lines of their own kind, paid with the sale but outside its totals.
+    gift_cards: tuple[GiftCardSold, ...] = ()
 
     def __post_init__(self) -> None:
         check_idempotency_key(self.idempotency_key)
         check_receipt_number(self.register_code, self.receipt_number)
-        if not self.lines:
+        if not self.lines and not self.gift_cards:
             raise OrderError("a sale needs at least one line")
+        if any(p.method == "gift_card" and not p.card_number for p in self.payments):
+            raise OrderError("a gift card payment names the card spent (card_number)")
+        numbers = [card.number for card in self.gift_cards]
+        if len(set(numbers)) != len(numbers):
+            raise OrderError("a sale sells each gift card once")
         if self.created_at.tzinfo is None:
             raise OrderError("a sale's time must carry its time zone")
         if self.cart_discount_percent is not None and not (0 < self.cart_discount_percent <= 100):
@@ -232,6 +257,20 @@ class OrderLine:
         return self.qty - self.qty_refunded
 
 
+@dataclass(frozen=True, slots=True)
+class SoldCard:
+    """A gift card sold on an order, as stored: its last four characters only."""
+
+    last4: str
+    amount: Decimal
+    kind: str = "physical"
+
+
+def gift_cards_total(cards: Sequence[GiftCardSold] | Sequence[SoldCard]) -> Decimal:
+    """What the gift cards sold on a sale add to what the customer pays."""
+    return sum((card.amount for card in cards), ZERO)
+
+
 @dataclass(slots=True)
 class Order:
     """An accepted sale, as stored and reported."""
@@ -254,6 +293,13 @@ class Order:
     coupon_code: str | None = None
     flags: set[str] = field(default_factory=set)
     total_refunded: Decimal = ZERO
+    #: Gift cards sold with the sale: a liability, outside subtotal, tax and grand total.
+    gift_cards: list[SoldCard] = field(default_factory=list)
+
+    @property
+    def gift_cards_sold(self) -> Decimal:
+        """The money of the sale that bought gift cards (not revenue)."""
+        return gift_cards_total(self.gift_cards)
 
     def line(self, line_no: int) -> OrderLine:
         """The line with this number, or OrderError."""
@@ -300,6 +346,7 @@ class Order:
             payments=list(sale.payments),
             customer_id=customer_id,
             coupon_code=sale.coupon_code,
+            gift_cards=[SoldCard(last_four(c.number), c.amount, c.kind) for c in sale.gift_cards],
         )
 
 
@@ -366,7 +413,8 @@ def accept_sale(
         coupon_code=sale.coupon_code,
         cart_discount_percent=sale.cart_discount_percent,
     )
-    change = change_due(sale.client_totals.grand_total, sale.payments)
+    # Gift cards sold are paid with the goods: the customer pays both.
+    change = change_due(sale.client_totals.grand_total + gift_cards_total(sale.gift_cards), sale.payments)
     order = Order.from_sale(order_id, sale, priced.totals, customer_id, moment)
     # The coupon the rules accepted, as the store spells it (Magento's order `coupon_code`);
     # a typed code the rules refused is no coupon of the order.

@@ -1,6 +1,8 @@
 """Shifts: a register's day of cash, from the opening float to the counted close.
 
 Expected cash = float + cash taken − change given − cash refunded + cash in − cash out.
+Cash taken includes cash for gift cards sold and for payments on account: the drawer holds it.
+A gift card sold is a liability, in its own row, never in sales; spending one is a tender.
 The X report is the running picture of an open shift; the Z report is the same figures
 frozen when the shift closes, with the counted cash and the difference.
 """
@@ -58,6 +60,8 @@ class ShiftSale:
     payments: tuple[tuple[str, Decimal], ...]
     change_given: Decimal = ZERO
     is_refund: bool = False
+    #: Gift cards sold with the sale: paid with it, but a liability, not a sale.
+    gift_cards_sold: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,10 @@ class ShiftReport:
     counted_by_denomination: dict[str, int] | None = None
     #: Why the count differs from the expected cash, in the closer's words.
     note: str = ""
+    #: Gift cards sold or topped up in the shift: money taken that the shop owes (not sales).
+    gift_cards_sold: Decimal = ZERO
+    #: Payments taken against customers' accounts in the shift (in payments_by_method too).
+    account_payments: Decimal = ZERO
 
 
 def check_opening_float(amount: Decimal) -> None:
@@ -106,10 +114,12 @@ def shift_report(
     counted_cash: Decimal | None = None,
     cash_count: CashCount | None = None,
     note: str = "",
+    account_payments: Iterable[tuple[str, Decimal]] = (),
 ) -> ShiftReport:
-    """Figures of a shift; a Z report when it has a closing time and a count."""
+    """Figures of a shift; a Z report when it has a closing time and a count. `account_payments`
+    are (method, amount) of payments taken against customers' accounts in the shift."""
     sales_count = refunds_count = 0
-    gross = refunds = tax = discounts = change = ZERO
+    gross = refunds = tax = discounts = change = cards = on_account = ZERO
     by_method: dict[str, Decimal] = {}
     for sale in sales:
         if sale.is_refund:
@@ -121,8 +131,12 @@ def shift_report(
         tax += sale.tax
         discounts += sale.discount
         change += sale.change_given
+        cards += sale.gift_cards_sold
         for method, amount in sale.payments:
             by_method[method] = by_method.get(method, ZERO) + amount
+    for method, amount in account_payments:
+        on_account += amount
+        by_method[method] = by_method.get(method, ZERO) + amount
     if "cash" in by_method:
         by_method["cash"] -= change
     moves = list(movements)
@@ -157,4 +171,6 @@ def shift_report(
         difference=None if difference is None else round_money(difference),
         counted_by_denomination=None if cash_count is None else cash_count.wire(),
         note=note.strip(),
+        gift_cards_sold=round_money(cards),
+        account_payments=round_money(on_account),
     )

@@ -40,6 +40,8 @@ class Permission(StrEnum):
     #: Take back a sale made at another location (a return at another store): find and read
     #: that sale to refund it at one's own register; the goods go back on this store's shelf.
     RETURN_ELSEWHERE = "return_elsewhere"
+    #: Set the shop's gift card and store credit rules and a customer's credit limit.
+    LEDGERS = "ledgers"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

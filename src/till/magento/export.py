@@ -144,6 +144,9 @@ class MagentoExporter:
             assert location is not None
             customer = uow.customers.get(order.customer_id) if order.customer_id is not None else None
             extra = uow.sales.extra(order_id)  # noqa: S610 - not Django
+        if not order.lines:
+            # Gift cards only: a liability Till's ledger holds, no Magento order (docs/ledgers.md).
+            return {"magento_id": None, "detail": {"not_exported": "a sale of gift cards only"}}
         with self.engine.connect() as conn:
             link = link_of(conn, "order", order_id)
         if link is None:

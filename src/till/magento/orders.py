@@ -367,7 +367,14 @@ def payment(order: Order, change: Decimal, mapping: Mapping[str, str]) -> tuple[
     details = [
         f"{t['tender']} {t['amount']}" + (f" ({t['reference']})" if "reference" in t else "") for t in tenders
     ]
-    return method, [*details, json.dumps({"till_payments": tenders, "change_due": money_str(change)})]
+    # Gift cards sold with the sale: paid by these tenders, but no item of the order (Magento
+    # Open Source has no gift card product; a virtual item would count a liability as revenue).
+    sold = [{"card": f"**** {c.last4}", "amount": money_str(c.amount)} for c in order.gift_cards]
+    details += [f"gift card sold {c['amount']} ({c['card']})" for c in sold]
+    facts: dict[str, Any] = {"till_payments": tenders, "change_due": money_str(change)}
+    if sold:
+        facts["gift_cards_sold"] = sold
+    return method, [*details, json.dumps(facts)]
 
 
 def unmapped_tenders(mapping: Mapping[str, str]) -> list[str]:

@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from till.domain.acting import ActedBy
+from till.domain.gift_cards import card_digest, last_four, read_card_number
 from till.domain.money import ZERO, money_str, plain_str
 from till.domain.refunds import RefundedSoFar, RefundError, as_paid, refund_line
-from till.domain.sales import OrderError, OrderLine, PaymentMethod, RefundLineRequest
+from till.domain.sales import Order, OrderError, OrderLine, PaymentMethod, RefundLineRequest
 from till.domain.staff import Permission
+from till.domain.store_credit import STORE_CREDIT
 from till.services.acting import acting_for, not_before, require_own_register, sent_by
 from till.services.auth import Principal
 from till.services.errors import NotFound
@@ -66,14 +68,21 @@ def refund(
     method: PaymentMethod,
     reason: str = "",
     acted_by: ActedBy | None = None,
+    card_number: str | None = None,
 ) -> tuple[str, bool]:
     """Refund lines of a sale; returns (refund id, created). A replay returns the first refund.
 
     `acted_by` is who did it on the till (a manager who switched in by PIN on a till whose
     session is a cashier's): the refund is judged by that member; one the server cannot confirm
     (an offline PIN) is made, as the fact it is, and its order flagged `unverified_refund`."""
+    if method == "gift_card":
+        if card_number is None:
+            raise OrderError("a refund to a gift card names the card (card_number)")
+        card_number = read_card_number(card_number)
     try:
-        return _refund(engine, by, order_id, idempotency_key, register_code, lines, method, reason, acted_by)
+        return _refund(
+            engine, by, order_id, idempotency_key, register_code, lines, method, reason, acted_by, card_number
+        )
     except IntegrityError:
         # A retry of this refund raced us and won; its result is ours.
         with UnitOfWork(engine) as uow:
@@ -93,6 +102,7 @@ def _refund(
     method: PaymentMethod,
     reason: str,
     acted_by: ActedBy | None,
+    card_number: str | None = None,
 ) -> tuple[str, bool]:
     with UnitOfWork(engine) as uow:
         register = uow.reference.register(register_code)
@@ -121,7 +131,9 @@ def _refund(
         so_far = uow.sales.refunded_so_far(order_id)
         # What the sale took, not what the server priced it at: a sale kept with a totals
         # mismatch may have taken less, and a refund gives back only money that came in.
-        taken = sum((p.amount for p in order.payments), ZERO) - uow.sales.extra(order_id)["change_due"]  # noqa: S610
+        taken = _taken(order, uow.sales.extra(order_id)["change_due"])  # noqa: S610
+        if method == STORE_CREDIT and order.customer_id is None:
+            raise OrderError(f"{order.receipt_number} has no customer: a refund to store credit needs one")
         paid = {line.key: line for line in as_paid([_PaidLine.of(line) for line in order.lines], taken)}
         refund_id = str(uuid.uuid4())
         rows: list[dict[str, Any]] = []
@@ -185,6 +197,12 @@ def _refund(
             uow.stock.change_source_quantity(sku, location.source_code, qty)
             changed.update((sku, stock_id) for stock_id in uow.stock.stocks_of_source(location.source_code))
         uow.stock_changed(changed)
+        _to_ledger(uow, method, card_number, order.customer_id, total, {
+            "refund_id": refund_id,
+            "register_code": register_code,
+            "shift_id": None if shift is None else shift["id"],
+            "staff_id": by.staff.id,
+        })  # fmt: skip
         payload = {
             "refund_id": refund_id,
             "order_id": order_id,
@@ -202,3 +220,29 @@ def _refund(
         )
         uow.commit()
     return refund_id, True
+
+
+def _to_ledger(
+    uow: UnitOfWork,
+    method: str,
+    card_number: str | None,
+    customer_id: int | None,
+    total: Decimal,
+    entry: dict[str, Any],
+) -> None:
+    """Put a refund given to a gift card or to store credit on its ledger, in its transaction."""
+    if method == "gift_card" and card_number is not None:
+        # A new card is activated by the refund itself (a "refund to a gift card").
+        digest = card_digest(card_number)
+        uow.gift_cards.credit(
+            digest, last_four(card_number), "physical", total, {"kind": "refunded", **entry}
+        )
+    elif method == STORE_CREDIT and customer_id is not None:
+        uow.accounts.change(customer_id, total, {"kind": "refunded", "method": method, **entry})
+        uow.changed("customers", [str(customer_id)])
+
+
+def _taken(order: Order, change_due: Decimal) -> Decimal:
+    """What a sale took for its goods: its payments less the change, less the money that bought
+    gift cards (that money is on the cards: refunding goods never gives it back)."""
+    return sum((p.amount for p in order.payments), ZERO) - change_due - order.gift_cards_sold

@@ -18,6 +18,12 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 
 from till.domain.acting import ActorRefused, ApprovalProof, SignInWay, judge_approval
+from till.domain.gift_cards import (
+    GiftCardError,
+    LedgerRules,
+    card_digest,
+    masked,
+)
 from till.domain.inventory import Reservation, sale_reservations
 from till.domain.locations import Location, Register
 from till.domain.money import ZERO
@@ -33,8 +39,10 @@ from till.domain.sales import (
     sale_placed_event,
 )
 from till.domain.staff import Permission, PermissionDenied, StaffMember
+from till.domain.store_credit import ON_ACCOUNT, STORE_CREDIT
 from till.services.acting import CLOCK_SLACK, judge, sent_by
 from till.services.auth import Principal
+from till.services.ledgers import LedgerSale, apply_ledgers
 from till.services.pricing import PricingContext
 from till.storage.events import Actor
 from till.storage.uow import UnitOfWork
@@ -139,6 +147,8 @@ class _Batch:
     received_at: datetime
     #: One entry per pushed sale, in order.
     outcomes: list[SaleResult | _Placement | _Replay] = field(default_factory=list)
+    #: The shop's gift card and store credit rules, read once.
+    ledger_rules: LedgerRules = field(default_factory=LedgerRules)
 
     def consider(self, item: PushedSale) -> None:
         """Decide a sale: a replay, a refusal, or a placement."""
@@ -154,7 +164,7 @@ class _Batch:
         else:
             try:
                 self.outcomes.append(_prepare(self, item, item.sale))
-            except (OrderError, PermissionDenied, ActorRefused, ValueError) as exc:
+            except (OrderError, PermissionDenied, ActorRefused, GiftCardError, ValueError) as exc:
                 self.outcomes.append(self._reject(item, str(exc)))
 
     def _conflict(self, item: PushedSale) -> str | None:
@@ -210,6 +220,15 @@ class _Batch:
                     f"{order.register_code}",
                 )
         oversold = _write_placed(self.uow, placed)
+        short = apply_ledgers(
+            self.uow,
+            [
+                LedgerSale(p.order, p.item.sale, p.extra["shift_id"], p.member.id)
+                for p in placed
+                if p.item.sale is not None
+            ],
+            self.ledger_rules,
+        )
         accepted = {p.order.id for p in placed}
         results: list[SaleResult] = []
         for outcome in self.outcomes:
@@ -217,6 +236,7 @@ class _Batch:
                 results.append(outcome)
             elif isinstance(outcome, _Placement) and outcome.order.id in accepted:
                 flags = set(outcome.flags) | ({"oversold"} if outcome.order.id in oversold else set())
+                flags |= short.get(outcome.order.id, set())
                 order = outcome.order
                 results.append(
                     SaleResult(
@@ -267,6 +287,7 @@ def place_sales(engine: Engine, pushed: Sequence[PushedSale]) -> list[SaleResult
             uow.sales.ids_for_keys(keys),
             uow.sales.rejections_for(keys),
             received_at,
+            ledger_rules=uow.reference.ledger_rules(),
         )
         for item in pushed:
             batch.consider(item)
@@ -324,6 +345,16 @@ def _prepare(batch: _Batch, item: PushedSale, sale: Sale) -> _Placement:
         if customer is None:
             raise OrderError(f"unknown customer {customer_id}")
         group_id = int(customer["group_id"])
+
+    if customer_id is None and any(p.method in (STORE_CREDIT, ON_ACCOUNT) for p in sale.payments):
+        raise OrderError("store credit and sales on account are a customer's: name the customer")
+    if not batch.ledger_rules.gift_card_reload:
+        for card in sale.gift_cards:
+            if uow.gift_cards.find(card_digest(card.number)) is not None:
+                raise GiftCardError(
+                    f"gift card {masked(card.number[-4:])} is already active and this shop does not "
+                    "reload gift cards"
+                )
 
     products = {line.sku: context.products[line.sku] for line in sale.lines if line.sku in context.products}
     # An approval the server cannot check approves nothing; it is kept as a flag.

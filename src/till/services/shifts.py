@@ -58,7 +58,7 @@ def set_close_rule(engine: Engine, by: Principal, rule: CloseRule) -> CloseRule:
     """A manager or admin sets the store's close rule (tills get it at their next pull)."""
     by.staff.require(Permission.REPORTS)
     with UnitOfWork(engine) as uow:
-        uow.reference.put_setting(CLOSE_RULE_SETTING, close_rule_json(rule))
+        uow.reference.set_setting(CLOSE_RULE_SETTING, close_rule_json(rule))
         uow.events.audit("shift_close_rule.set", close_rule_json(rule), by.actor())
         uow.commit()
     return rule
@@ -144,6 +144,7 @@ def _report(
             discount=s["discount"],
             payments=tuple(s["payments"]),
             change_given=s["change_due"],
+            gift_cards_sold=s["gift_cards_sold"],
         )
         for s in uow.shifts.sales_of(shift["id"])
     ]
@@ -167,6 +168,7 @@ def _report(
         counted_cash=closing_count,
         cash_count=cash_count,
         note=note,
+        account_payments=uow.accounts.payments_in_shift(shift["id"]),
     )
 
 

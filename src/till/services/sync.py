@@ -20,7 +20,7 @@ from till.domain.catalog import Product
 from till.domain.customers import Customer, CustomerError
 from till.domain.errors import Invalid
 from till.domain.locations import Location
-from till.domain.money import money_str, plain_str
+from till.domain.money import ZERO, money_str, plain_str
 from till.domain.staff import (
     DISCOUNT_LIMITS,
     ROLE_PERMISSIONS,
@@ -29,6 +29,7 @@ from till.domain.staff import (
     Role,
     StaffMember,
 )
+from till.domain.store_credit import Account
 from till.security import offline_pin_iterations, verifier_iterations
 from till.services.acting import acting_for, keep_refused
 from till.services.auth import Principal
@@ -95,6 +96,8 @@ def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:
                 {"id": g.id, "code": g.code, "tax_class": g.tax_class}
                 for g in uow.reference.customer_groups().values()
             ],
+            # Gift card and store credit rules: the offline caps a till holds itself to.
+            "ledger_rules": uow.reference.ledger_rules().as_json(),
             "datasets": list(DATASETS),
             "feed_position": latest_seq(uow.conn),
             "roles": roles_json(),
@@ -305,7 +308,17 @@ def _stock(uow: UnitOfWork, keys: list[str], location: Location) -> dict[str, di
 
 def _customers(uow: UnitOfWork, keys: list[str], _location: Location) -> dict[str, dict[str, Any]]:
     ids = [int(k) for k in keys if k.isdigit()]
-    return {str(row["id"]): customer_json(row) for row in uow.customers.get_many(ids)}
+    accounts = uow.accounts.get_many(ids)
+    found: dict[str, dict[str, Any]] = {}
+    for row in uow.customers.get_many(ids):
+        # The balance travels with the customer: the till shows it and spends against it offline.
+        account = accounts.get(int(row["id"]), Account(ZERO, ZERO))
+        found[str(row["id"])] = {
+            **customer_json(row),
+            "account_balance": money_str(account.balance),
+            "credit_limit": money_str(account.credit_limit),
+        }
+    return found
 
 
 def customer_json(row: dict[str, Any]) -> dict[str, Any]:

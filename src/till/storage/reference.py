@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from till.domain.customers import CustomerGroup
+from till.domain.gift_cards import LedgerRules
 from till.domain.locations import Location, Register
 from till.domain.tax import Address, TaxRate, TaxRule
 from till.domain.totals import TaxConfig
+from till.storage.db import update_or_insert
 from till.storage.tables import (
     cart_rules,
     customer_groups,
@@ -104,12 +106,13 @@ class ReferenceRepository:
         """A stored setting, or None."""
         return self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
 
-    def put_setting(self, key: str, value: Any) -> None:
-        """Store a setting, replacing the one there."""
-        if self.setting(key) is None:
-            self.conn.execute(insert(settings).values(key=key, value=value))
-        else:
-            self.conn.execute(update(settings).where(settings.c.key == key).values(value=value))
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a setting (a JSON value) under its key."""
+        update_or_insert(self.conn, settings, {"key": key}, {"value": value})
+
+    def ledger_rules(self) -> LedgerRules:
+        """The shop's gift card and store credit rules; the defaults where none are stored."""
+        return LedgerRules.of(self.setting("ledger_rules"))
 
     def tax_config(self) -> TaxConfig:
         """The store's tax settings; Magento's defaults where none are stored."""

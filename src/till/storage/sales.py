@@ -15,9 +15,11 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from till.domain.sales import Order, OrderLine, OrderState, Payment, PaymentMethod
+from till.domain.sales import Order, OrderLine, OrderState, Payment, PaymentMethod, SoldCard
 from till.storage.db import insert_skipping_clashes
 from till.storage.tables import (
+    gift_card_entries,
+    gift_cards,
     order_flags,
     order_lines,
     order_payments,
@@ -71,6 +73,7 @@ class SalesRepository:
                 "tax": order.tax,
                 "grand_total": order.grand_total,
                 "total_refunded": order.total_refunded,
+                "gift_cards_sold": order.gift_cards_sold,
                 "coupon_code": order.coupon_code,
                 "flags": ",".join(sorted(order.flags)),
                 **extra,
@@ -82,29 +85,28 @@ class SalesRepository:
 
     def add_details(self, placed: Sequence[Order]) -> None:
         """Insert the lines and payments of sales that `add_many` stored."""
-        self.conn.execute(
-            insert(order_lines),
-            [
-                {
-                    "order_id": order.id,
-                    "line_no": line.line_no,
-                    "sku": line.sku,
-                    "name": line.name,
-                    "qty": line.qty,
-                    "price": line.price,
-                    "price_incl_tax": line.price_incl_tax,
-                    "row_total": line.row_total,
-                    "discount": line.discount,
-                    "tax": line.tax,
-                    "discount_tax_compensation": line.discount_tax_compensation,
-                    "row_grand_total": line.row_grand_total,
-                    "qty_refunded": line.qty_refunded,
-                    "amount_refunded": line.amount_refunded,
-                }
-                for order in placed
-                for line in order.lines
-            ],
-        )
+        lines = [
+            {
+                "order_id": order.id,
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "name": line.name,
+                "qty": line.qty,
+                "price": line.price,
+                "price_incl_tax": line.price_incl_tax,
+                "row_total": line.row_total,
+                "discount": line.discount,
+                "tax": line.tax,
+                "discount_tax_compensation": line.discount_tax_compensation,
+                "row_grand_total": line.row_grand_total,
+                "qty_refunded": line.qty_refunded,
+                "amount_refunded": line.amount_refunded,
+            }
+            for order in placed
+            for line in order.lines
+        ]
+        if lines:  # none when every sale sold gift cards only
+            self.conn.execute(insert(order_lines), lines)
         payments = [
             {"order_id": order.id, "seq": n, "method": p.method, "amount": p.amount, "reference": p.reference}
             for order in placed
@@ -267,6 +269,18 @@ class SalesRepository:
                 .order_by(order_payments.c.seq)
             )
         ]
+        cards = [
+            SoldCard(c.last4, c.amount, c.kind)
+            for c in self.conn.execute(
+                select(gift_cards.c.last4, gift_cards.c.kind, gift_card_entries.c.amount)
+                .join(gift_cards, gift_cards.c.id == gift_card_entries.c.card_id)
+                .where(
+                    gift_card_entries.c.order_id == row["id"],
+                    gift_card_entries.c.kind.in_(("sold", "reloaded")),
+                )
+                .order_by(gift_card_entries.c.id)
+            )
+        ]
         return Order(
             id=row["id"],
             idempotency_key=row["idempotency_key"],
@@ -286,6 +300,7 @@ class SalesRepository:
             coupon_code=row["coupon_code"],
             flags=set(filter(None, str(row["flags"]).split(","))),
             total_refunded=row["total_refunded"],
+            gift_cards=cards,
         )
 
     def extra(self, order_id: str) -> dict[str, Any]:

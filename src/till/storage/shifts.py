@@ -92,7 +92,12 @@ class ShiftRepository:
         """Per sale of the shift: totals and payments by method (for the X/Z report)."""
         rows = self.conn.execute(
             select(
-                orders.c.id, orders.c.grand_total, orders.c.tax, orders.c.discount, orders.c.change_due
+                orders.c.id,
+                orders.c.grand_total,
+                orders.c.tax,
+                orders.c.discount,
+                orders.c.change_due,
+                orders.c.gift_cards_sold,
             ).where(orders.c.shift_id == shift_id)
         ).all()
         if not rows:
@@ -109,6 +114,7 @@ class ShiftRepository:
                 "tax": r.tax,
                 "discount": r.discount,
                 "change_due": r.change_due,
+                "gift_cards_sold": r.gift_cards_sold,
                 "payments": by_order[r.id],
             }
             for r in rows

@@ -12,6 +12,7 @@ from till.storage.customers import CustomerRepository
 from till.storage.devices import DeviceRepository
 from till.storage.events import EventRepository
 from till.storage.feed import FEED_CHANNEL, record_changes, stamp_pending
+from till.storage.ledgers import AccountRepository, GiftCardRepository
 from till.storage.prices import PriceRepository
 from till.storage.reference import ReferenceRepository
 from till.storage.sales import SalesRepository
@@ -51,6 +52,8 @@ class UnitOfWork:
         self.shifts = ShiftRepository(self.conn)
         self.events = EventRepository(self.conn)
         self.today = TodayRepository(self.conn)
+        self.gift_cards = GiftCardRepository(self.conn)
+        self.accounts = AccountRepository(self.conn)
         return self
 
     def __exit__(

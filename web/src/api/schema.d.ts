@@ -981,6 +981,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gift-cards/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Card Balance
+         * @description A gift card's balance and last entries, asked by its number in the body (a number is a
+         *     bearer secret: never in a URL). Valid at every till of the shop.
+         */
+        post: operations["card_balance_api_gift_cards_balance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ledger-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rules
+         * @description The shop's gift card and store credit rules (also in the sync bootstrap).
+         */
+        get: operations["get_rules_api_ledger_rules_get"];
+        /**
+         * Set Rules
+         * @description Change the rules (ledgers permission: a manager); audited.
+         */
+        put: operations["set_rules_api_ledger_rules_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/today": {
         parameters: {
             query?: never;
@@ -1504,6 +1549,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customers/{customer_id}/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Account
+         * @description A customer's balance (store credit, or what they owe), credit limit and last entries.
+         */
+        get: operations["get_account_api_customers__customer_id__account_get"];
+        /**
+         * Set Credit Limit
+         * @description Set how much the customer may owe the shop (ledgers permission: a manager); audited.
+         */
+        put: operations["set_credit_limit_api_customers__customer_id__account_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{customer_id}/account/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take Payment
+         * @description Take a payment against the customer's account at any till; it counts in that register's
+         *     open shift (cash in the drawer's expected cash). A retry with the key takes nothing twice;
+         *     a refusal is kept for a manager (`GET /api/refused-actions`).
+         */
+        post: operations["take_payment_api_customers__customer_id__account_payments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/magento/webhook": {
         parameters: {
             query?: never;
@@ -1528,6 +1619,102 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountOut */
+        AccountOut: {
+            /** Customer Id */
+            customer_id: number;
+            /**
+             * Balance
+             * Format: decimal
+             * @description positive: credit the customer holds; negative: what they owe
+             * @example 39.20
+             */
+            balance: string;
+            /**
+             * Credit Limit
+             * Format: decimal
+             * @example 39.20
+             */
+            credit_limit: string;
+            /**
+             * Credit
+             * Format: decimal
+             * @description store credit the customer may spend
+             * @example 39.20
+             */
+            credit: string;
+            /**
+             * Owed
+             * Format: decimal
+             * @example 39.20
+             */
+            owed: string;
+            /**
+             * Available On Account
+             * Format: decimal
+             * @description what may still be charged to the account
+             * @example 39.20
+             */
+            available_on_account: string;
+            /**
+             * Offline Cap
+             * Format: decimal
+             * @example 39.20
+             */
+            offline_cap: string;
+            /**
+             * Entries
+             * @default []
+             */
+            entries: components["schemas"]["LedgerEntryOut"][];
+        };
+        /** AccountPaymentIn */
+        AccountPaymentIn: {
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** Register Code */
+            register_code: string;
+            /**
+             * Amount
+             * Format: decimal
+             * @example 12.50
+             */
+            amount: string;
+            /**
+             * Method
+             * @default cash
+             * @enum {string}
+             */
+            method: "cash" | "card" | "other";
+            acted_by?: components["schemas"]["ActedByIn"] | null;
+        };
+        /** AccountPaymentOut */
+        AccountPaymentOut: {
+            /** Customer Id */
+            customer_id: number;
+            /**
+             * Amount
+             * Format: decimal
+             * @example 39.20
+             */
+            amount: string;
+            /** Method */
+            method: string;
+            /** Register Code */
+            register_code: string;
+            /** Shift Id */
+            shift_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Duplicate
+             * @default false
+             */
+            duplicate: boolean;
+        };
         /**
          * ActedByIn
          * @description Who did a queued action on the till, and how they got onto it (docs/sync.md). The server
@@ -1623,6 +1810,14 @@ export interface components {
              * @description pass as before_id for the next, older page; null when there is none
              */
             next_before_id: number | null;
+        };
+        /**
+         * CardNumberIn
+         * @description A card's number travels in a body, never in a URL (URLs end up in access logs).
+         */
+        CardNumberIn: {
+            /** Number */
+            number: string;
         };
         /**
          * CashCountIn
@@ -1733,6 +1928,15 @@ export interface components {
             note: string;
             acted_by?: components["schemas"]["ActedByIn"] | null;
         };
+        /** CreditLimitIn */
+        CreditLimitIn: {
+            /**
+             * Credit Limit
+             * Format: decimal
+             * @example 12.50
+             */
+            credit_limit: string;
+        };
         /** CustomerIn */
         CustomerIn: {
             /** Email */
@@ -1836,6 +2040,54 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** GiftCardOut */
+        GiftCardOut: {
+            /**
+             * Card
+             * @description the card masked, e.g. `**** 1234`
+             */
+            card: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Balance
+             * Format: decimal
+             * @example 39.20
+             */
+            balance: string;
+            /**
+             * Offline Cap
+             * Format: decimal
+             * @description the most a till offline may take from this card
+             * @example 39.20
+             */
+            offline_cap: string;
+            /** Entries */
+            entries: components["schemas"]["LedgerEntryOut"][];
+        };
+        /**
+         * GiftCardSoldIn
+         * @description A gift card sold on the sale: a liability, outside the sale's totals, never taxed.
+         */
+        GiftCardSoldIn: {
+            /**
+             * Number
+             * @description the physical card's number, or an e-card's number the till generated (19 digits from a secure random source)
+             */
+            number: string;
+            /**
+             * Amount
+             * Format: decimal
+             * @example 12.50
+             */
+            amount: string;
+            /**
+             * Kind
+             * @default physical
+             * @enum {string}
+             */
+            kind: "physical" | "e_card";
+        };
         /**
          * JobChange
          * @description Change a job: schedule (cron or '@every 30s'), on/off, params, or run it now.
@@ -1854,6 +2106,73 @@ export interface components {
              * @default false
              */
             run_now: boolean;
+        };
+        /** LedgerEntryOut */
+        LedgerEntryOut: {
+            /**
+             * Kind
+             * @description gift card: sold, reloaded, redeemed, refunded; account: refunded, spent, charged, paid
+             */
+            kind: string;
+            /**
+             * Amount
+             * Format: decimal
+             * @description signed: what the entry did to the balance
+             * @example 39.20
+             */
+            amount: string;
+            /** Order Id */
+            order_id?: string | null;
+            /** Refund Id */
+            refund_id?: string | null;
+            /** Register Code */
+            register_code?: string | null;
+            /** Method */
+            method?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** LedgerRulesIn */
+        LedgerRulesIn: {
+            /**
+             * Gift Card Offline Cap
+             * Format: decimal
+             * @description the most a till offline may take from one gift card, against the balance it last saw
+             * @example 12.50
+             */
+            gift_card_offline_cap: string;
+            /**
+             * Gift Card Reload
+             * @description whether an active card may be sold again (topped up)
+             */
+            gift_card_reload: boolean;
+            /**
+             * Store Credit Offline Cap
+             * Format: decimal
+             * @description the most a till offline may take from one customer's credit or account
+             * @example 12.50
+             */
+            store_credit_offline_cap: string;
+        };
+        /** LedgerRulesOut */
+        LedgerRulesOut: {
+            /**
+             * Gift Card Offline Cap
+             * Format: decimal
+             * @example 39.20
+             */
+            gift_card_offline_cap: string;
+            /** Gift Card Reload */
+            gift_card_reload: boolean;
+            /**
+             * Store Credit Offline Cap
+             * Format: decimal
+             * @example 39.20
+             */
+            store_credit_offline_cap: string;
         };
         /** LineDiscountIn */
         LineDiscountIn: {
@@ -2055,14 +2374,26 @@ export interface components {
             lines: components["schemas"]["OrderLineOut"][];
             /** Payments */
             payments: components["schemas"]["PaymentOut"][];
+            /**
+             * Gift Cards
+             * @description gift cards sold with the sale (not revenue)
+             */
+            gift_cards: components["schemas"]["SoldCardOut"][];
+            /**
+             * Gift Cards Sold
+             * Format: decimal
+             * @example 39.20
+             */
+            gift_cards_sold: string;
         };
         /** PaymentIn */
         PaymentIn: {
             /**
              * Method
+             * @description gift_card spends the card `card_number`; store_credit spends the customer's credit; on_account charges the customer's account up to its credit limit (docs/ledgers.md)
              * @enum {string}
              */
-            method: "cash" | "card" | "other";
+            method: "cash" | "card" | "other" | "gift_card" | "store_credit" | "on_account";
             /**
              * Amount
              * Format: decimal
@@ -2074,6 +2405,11 @@ export interface components {
              * @default
              */
             reference: string;
+            /**
+             * Card Number
+             * @description the gift card spent (gift_card only); stored masked, never whole
+             */
+            card_number?: string | null;
         };
         /** PaymentOut */
         PaymentOut: {
@@ -2391,15 +2727,18 @@ export interface components {
             lines: components["schemas"]["RefundLineIn"][];
             /**
              * Method
+             * @description gift_card puts the refund on `card_number` (a new card is activated); store_credit on the sale's customer's credit
              * @default cash
              * @enum {string}
              */
-            method: "cash" | "card" | "other";
+            method: "cash" | "card" | "other" | "gift_card" | "store_credit";
             /**
              * Reason
              * @default
              */
             reason: string;
+            /** Card Number */
+            card_number?: string | null;
         };
         /** RefundLineIn */
         RefundLineIn: {
@@ -2562,11 +2901,21 @@ export interface components {
              * @example 2026-11-25T15:04:05+00:00
              */
             created_at: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description at least one line, unless the sale sells gift cards only
+             */
             lines: components["schemas"]["SaleLineIn"][];
             /** Payments */
             payments: components["schemas"]["PaymentIn"][];
+            /** @description the goods' totals; gift cards sold are paid on top */
             totals: components["schemas"]["ClientTotalsIn"];
+            /**
+             * Gift Cards
+             * @description gift cards sold: activated when the sale is accepted
+             * @default []
+             */
+            gift_cards: components["schemas"]["GiftCardSoldIn"][];
             /** Customer Id */
             customer_id?: number | null;
             /**
@@ -2756,6 +3105,22 @@ export interface components {
              * @default
              */
             note: string;
+            /**
+             * Gift Cards Sold
+             * Format: decimal
+             * @description gift cards sold or topped up: money taken that the shop owes, not in sales (its cash is in payments_by_method and expected_cash)
+             * @default 0.00
+             * @example 39.20
+             */
+            gift_cards_sold: string;
+            /**
+             * Account Payments
+             * Format: decimal
+             * @description payments taken against customers' accounts (also in payments_by_method)
+             * @default 0.00
+             * @example 39.20
+             */
+            account_payments: string;
         };
         /** SignInIn */
         SignInIn: {
@@ -2763,6 +3128,22 @@ export interface components {
             username: string;
             /** Password */
             password: string;
+        };
+        /** SoldCardOut */
+        SoldCardOut: {
+            /**
+             * Card
+             * @description the card masked, e.g. `**** 1234`
+             */
+            card: string;
+            /**
+             * Amount
+             * Format: decimal
+             * @example 39.20
+             */
+            amount: string;
+            /** Kind */
+            kind: string;
         };
         /** SourceLevelOut */
         SourceLevelOut: {
@@ -6931,6 +7312,227 @@ export interface operations {
             };
         };
     };
+    card_balance_api_gift_cards_balance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardNumberIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GiftCardOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rules_api_ledger_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerRulesOut"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_rules_api_ledger_rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LedgerRulesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerRulesOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     today_api_admin_today_get: {
         parameters: {
             query?: {
@@ -9218,6 +9820,269 @@ export interface operations {
             };
             /** @description only admins read the whole audit log (permission `audit`); managers read their locations' stock and cash lines (`action=stock` or `cash`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_account_api_customers__customer_id__account_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_credit_limit_api_customers__customer_id__account_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditLimitIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    take_payment_api_customers__customer_id__account_payments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountPaymentIn"];
+            };
+        };
+        responses: {
+            /** @description a replay */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPaymentOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPaymentOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such thing (or not at the member's locations) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description it clashes with the current state (e.g. a second open shift, a name in use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

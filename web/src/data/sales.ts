@@ -9,7 +9,8 @@ import { Decimal, ZERO, dec, moneyStr, qtyStr, sum } from '../domain/money';
 import type { PricedCart } from '../domain/cart';
 import { EMPTY_CART, cartKeyOf, unseenReceiptKeyOf } from './carts';
 import { type TillDB, getMeta, setMeta, wordsOf } from './db';
-import type { ActedBy, CartState, Customer, OutboxEntry, Receipt, ReceiptRefund } from './types';
+import { masked } from '../domain/giftCards';
+import type { ActedBy, CartState, Customer, OutboxEntry, Receipt, ReceiptRefund, TenderMethod } from './types';
 
 /** How the member acting got onto this till: signed in while the server saw it, or by a PIN checked here alone. */
 export type SignInWay = 'online' | 'offline_pin';
@@ -67,7 +68,12 @@ export interface SaleInput {
   priced: PricedCart;
   names: string[];
   customer: Customer | null;
-  payments: { method: 'cash' | 'card' | 'other'; amount: Decimal }[];
+  payments: { method: TenderMethod; amount: Decimal; cardNumber?: string }[];
+}
+
+/** What the gift cards in a cart add to what the customer pays. */
+export function giftCardsDue(cart: CartState): Decimal {
+  return sum((cart.giftCards ?? []).map((c) => dec(c.amount)));
 }
 
 /**
@@ -78,7 +84,8 @@ export interface SaleInput {
 export async function recordSale(database: TillDB, input: SaleInput): Promise<Receipt> {
   const { who, cart, priced, customer } = input;
   const totals = priced.totals;
-  const change = changeDue(totals.grandTotal, input.payments);
+  // Gift cards sold are paid with the goods, outside the goods' totals.
+  const change = changeDue(totals.grandTotal.plus(giftCardsDue(cart)), input.payments);
   const key = newKey('sale');
   const createdAt = new Date().toISOString();
   let receipt!: Receipt;
@@ -100,7 +107,13 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
         line_discount: line.discount ? { kind: line.discount.kind, value: line.discount.value } : null,
         price_override: false,
       })),
-      payments: input.payments.map((p) => ({ method: p.method, amount: moneyStr(p.amount), reference: '' })),
+      payments: input.payments.map((p) => ({
+        method: p.method,
+        amount: moneyStr(p.amount),
+        reference: '',
+        ...(p.cardNumber ? { card_number: p.cardNumber } : {}),
+      })),
+      gift_cards: (cart.giftCards ?? []).map((c) => ({ number: c.number, amount: c.amount, kind: c.kind })),
       totals: {
         subtotal: moneyStr(totals.subtotal),
         discount: moneyStr(totals.discount),
@@ -137,7 +150,8 @@ export async function recordSale(database: TillDB, input: SaleInput): Promise<Re
         rowGrandTotal: moneyStr(line.rowGrandTotal),
         qtyRefunded: '0',
       })),
-      payments: sale.payments.map((p) => ({ method: p.method, amount: p.amount })),
+      payments: input.payments.map((p) => ({ method: p.method, amount: moneyStr(p.amount), ...(p.cardNumber ? { reference: masked(p.cardNumber) } : {}) })),
+      giftCards: (cart.giftCards ?? []).map((c) => ({ card: masked(c.number), amount: c.amount, kind: c.kind })),
       subtotal: moneyStr(totals.subtotal),
       discount: moneyStr(totals.discount),
       tax: moneyStr(totals.tax),

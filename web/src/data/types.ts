@@ -27,6 +27,9 @@ export interface Customer {
   phone: string | null;
   group_id: number;
   words?: string[];
+  /** The customer's account as the feed last said (docs/ledgers.md): positive is store credit, negative is owed. */
+  account_balance?: string;
+  credit_limit?: string;
 }
 
 export interface TaxRow {
@@ -147,7 +150,9 @@ export interface Receipt {
   customerName: string | null;
   createdAt: string;
   lines: ReceiptLine[];
-  payments: { method: 'cash' | 'card' | 'other'; amount: string }[];
+  payments: { method: TenderMethod; amount: string; reference?: string }[];
+  /** Gift cards sold with the sale (masked): paid on top of its total, not revenue. */
+  giftCards?: { card: string; amount: string; kind: GiftCardKind }[];
   subtotal: string;
   discount: string;
   tax: string;
@@ -180,8 +185,21 @@ export interface CartApproval {
   proof: string | null;
 }
 
+export type TenderMethod = 'cash' | 'card' | 'other' | 'gift_card' | 'store_credit' | 'on_account';
+export type GiftCardKind = 'physical' | 'e_card';
+
+/** A gift card being sold in the cart: its own kind of line, not taxed, not discounted. */
+export interface CartGiftCard {
+  key: string;
+  number: string;
+  amount: string;
+  kind: GiftCardKind;
+}
+
 export interface CartState {
   lines: CartLineState[];
+  /** Gift cards sold with the sale (absent in carts kept before there were any). */
+  giftCards?: CartGiftCard[];
   customerKey: string | null;
   couponCode: string | null;
   cartDiscountPercent: string | null;
@@ -244,4 +262,6 @@ export interface Bootstrap {
   roles?: Record<string, RoleGrant>;
   /** The manager's close rule (a blind count; the difference a note must explain); absent in a bootstrap stored before the server sent it. */
   shift_close?: { blind_count: boolean; note_over: string | null };
+  /** The shop's gift card and store credit rules (docs/ledgers.md); absent from older servers. */
+  ledger_rules?: { gift_card_offline_cap: string; gift_card_reload: boolean; store_credit_offline_cap: string };
 }

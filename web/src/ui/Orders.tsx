@@ -76,7 +76,9 @@ function OrderDialog({ receipt, storeName, onClose }: { receipt: Receipt; storeN
   const [gift, setGift] = useState(false);
   const [qty, setQty] = useState<Record<number, string>>({});
   const [restock, setRestock] = useState<Record<number, boolean>>({});
-  const [method, setMethod] = useState<'cash' | 'card' | 'other'>(receipt.payments[0]?.method ?? 'cash');
+  const first = receipt.payments[0]?.method;
+  // Refunds at the till go back in cash, by card or other (to a gift card or credit: the API, docs/ledgers.md).
+  const [method, setMethod] = useState<'cash' | 'card' | 'other'>(first === 'card' || first === 'other' ? first : 'cash');
   const requests: RefundRequest[] = receipt.lines
     .filter((l) => qty[l.lineNo] && dec(qty[l.lineNo]).gt(0))
     .map((l) => ({ lineNo: l.lineNo, qty: dec(qty[l.lineNo]), restock: restock[l.lineNo] ?? true }));

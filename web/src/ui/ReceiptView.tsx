@@ -9,7 +9,7 @@ import type { ReactNode } from 'react';
 import type { Receipt } from '../data/types';
 import { dec } from '../domain/money';
 
-const METHOD = { cash: 'Cash', card: 'Card', other: 'Other' } as const;
+const METHOD = { cash: 'Cash', card: 'Card', other: 'Other', gift_card: 'Gift card', store_credit: 'Store credit', on_account: 'On account' } as const;
 
 function Line({ label, amount, strong, testId }: { label: ReactNode; amount: string; strong?: boolean; testId?: string }) {
   return (
@@ -52,8 +52,12 @@ export function ReceiptView({ receipt, storeName, gift = false }: { receipt: Rec
         {nonZero(receipt.discount) && <Line label={receipt.couponCode ? `Discount (coupon ${receipt.couponCode})` : 'Discount'} amount={`−$${receipt.discount}`} />}
         <Line label="Tax" amount={`$${receipt.tax}`} />
         <Line label="Total" amount={`$${receipt.grandTotal}`} strong />
+        {/* Gift cards sold: a liability of the shop, outside the total and its tax. */}
+        {(receipt.giftCards ?? []).map((c, i) => (
+          <Line key={`card-${i}`} label={`Gift card ${c.card}${c.kind === 'e_card' ? ' (e-card)' : ''}`} amount={`$${c.amount}`} testId="receipt-gift-card" />
+        ))}
         {receipt.payments.map((p, i) => (
-          <Line key={i} label={METHOD[p.method]} amount={`$${p.amount}`} />
+          <Line key={i} label={p.reference ? `${METHOD[p.method]} ${p.reference}` : METHOD[p.method]} amount={`$${p.amount}`} testId={`receipt-payment-${p.method}`} />
         ))}
         <Line label="Change" amount={`$${receipt.change}`} testId="receipt-change" />
       </Box>

@@ -25,6 +25,7 @@ from till.api.schemas import (
     Time,
     problems,
 )
+from till.domain.gift_cards import masked
 from till.domain.sales import RefundLineRequest
 from till.domain.staff import Permission
 from till.services import refunds as refund_service
@@ -180,7 +181,10 @@ def create_refund(
         principal,
         kind="refund",
         register_code=body.register_code,
-        body=body,
+        # A card's number is a bearer secret: a refused refund is kept with its last four only.
+        body=body.model_copy(
+            update={"card_number": None if body.card_number is None else masked(body.card_number[-4:])}
+        ),
         key=body.idempotency_key,
     ):
         refund_id, created = refund_service.refund(
@@ -193,6 +197,7 @@ def create_refund(
             method=body.method,
             reason=body.reason,
             acted_by=acted_by(body.acted_by),
+            card_number=body.card_number,
         )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -52,6 +52,17 @@ from till.api.schemas.customers import (
     CustomerIn,
     CustomerOut,
 )
+from till.api.schemas.ledgers import (
+    AccountOut,
+    AccountPaymentIn,
+    AccountPaymentOut,
+    CardNumberIn,
+    CreditLimitIn,
+    GiftCardOut,
+    LedgerEntryOut,
+    LedgerRulesIn,
+    LedgerRulesOut,
+)
 from till.api.schemas.problems import (
     PROBLEMS,
     FieldError,
@@ -96,8 +107,12 @@ from till.api.schemas.sync import (
 
 __all__ = [
     "PROBLEMS",
+    "AccountOut",
+    "AccountPaymentIn",
+    "AccountPaymentOut",
     "ActedByIn",
     "ApprovalOut",
+    "CardNumberIn",
     "CashCountIn",
     "CashMovementIn",
     "ChangePasswordIn",
@@ -107,6 +122,7 @@ __all__ = [
     "CloseRuleOut",
     "CloseShiftIn",
     "Code",
+    "CreditLimitIn",
     "CustomerIn",
     "CustomerOut",
     "CustomerResultOut",
@@ -116,8 +132,12 @@ __all__ = [
     "DeviceOut",
     "DeviceRegistered",
     "FieldError",
+    "GiftCardOut",
     "InvalidSale",
     "Key",
+    "LedgerEntryOut",
+    "LedgerRulesIn",
+    "LedgerRulesOut",
     "LineDiscountIn",
     "Money",
     "MoneyOut",

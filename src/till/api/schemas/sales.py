@@ -56,10 +56,31 @@ class SaleLineIn(Strict):
     price_override: bool = False
 
 
+#: A gift card's number as typed or scanned (spaces and dashes between groups allowed).
+CardNumber = Annotated[str, Field(min_length=8, max_length=40, pattern=r"^[0-9A-Za-z -]+$")]
+
+
 class PaymentIn(Strict):
-    method: Literal["cash", "card", "other"]
+    method: Literal["cash", "card", "other", "gift_card", "store_credit", "on_account"] = Field(
+        description="gift_card spends the card `card_number`; store_credit spends the customer's "
+        "credit; on_account charges the customer's account up to its credit limit (docs/ledgers.md)"
+    )
     amount: Annotated[Money, Field(gt=0)]
     reference: Annotated[str, Field(max_length=128)] = ""
+    card_number: CardNumber | None = Field(
+        default=None, description="the gift card spent (gift_card only); stored masked, never whole"
+    )
+
+
+class GiftCardSoldIn(Strict):
+    """A gift card sold on the sale: a liability, outside the sale's totals, never taxed."""
+
+    number: CardNumber = Field(
+        description="the physical card's number, or an e-card's number the till generated (19 digits "
+        "from a secure random source)"
+    )
+    amount: Annotated[Money, Field(gt=0)]
+    kind: Literal["physical", "e_card"] = "physical"
 
 
 class ClientTotalsIn(Strict):
@@ -86,9 +107,14 @@ class SaleIn(Strict):
     location_code: Code
     staff_id: RowId
     created_at: Time
-    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[SaleLineIn], Field(max_length=500)] = Field(
+        description="at least one line, unless the sale sells gift cards only"
+    )
     payments: Annotated[list[PaymentIn], Field(max_length=20)]
-    totals: ClientTotalsIn
+    totals: ClientTotalsIn = Field(description="the goods' totals; gift cards sold are paid on top")
+    gift_cards: Annotated[list[GiftCardSoldIn], Field(max_length=50)] = Field(
+        default=[], description="gift cards sold: activated when the sale is accepted"
+    )
     customer_id: RowId | None = None
     customer_key: Key | None = Field(default=None, description="a customer created on the till, pushed first")
     coupon_code: Annotated[str, Field(max_length=64)] | None = None
@@ -208,6 +234,12 @@ class PaymentOut(BaseModel):
     reference: str
 
 
+class SoldCardOut(BaseModel):
+    card: str = Field(description="the card masked, e.g. `**** 1234`")
+    amount: MoneyOut
+    kind: str
+
+
 class OrderOut(BaseModel):
     id: str
     idempotency_key: str
@@ -227,6 +259,8 @@ class OrderOut(BaseModel):
     flags: list[str]
     lines: list[OrderLineOut]
     payments: list[PaymentOut]
+    gift_cards: list[SoldCardOut] = Field(description="gift cards sold with the sale (not revenue)")
+    gift_cards_sold: MoneyOut
 
 
 class RefundLineIn(Strict):
@@ -240,8 +274,13 @@ class RefundIn(Strict):
     register_code: RegisterCode
     acted_by: ActedByIn | None = None
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
-    method: Literal["cash", "card", "other"] = "cash"
+    method: Literal["cash", "card", "other", "gift_card", "store_credit"] = Field(
+        default="cash",
+        description="gift_card puts the refund on `card_number` (a new card is activated); "
+        "store_credit on the sale's customer's credit",
+    )
     reason: Annotated[str, Field(max_length=255)] = ""
+    card_number: CardNumber | None = None
 
 
 class RefundLineOut(BaseModel):

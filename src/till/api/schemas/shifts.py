@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -93,6 +94,15 @@ class ShiftReportOut(BaseModel):
     difference: MoneyOut | None
     counted_by_denomination: dict[str, int] | None = None
     note: str = ""
+    gift_cards_sold: MoneyOut = Field(
+        default=Decimal(0),
+        description="gift cards sold or topped up: money taken that the shop owes, not in sales "
+        "(its cash is in payments_by_method and expected_cash)",
+    )
+    account_payments: MoneyOut = Field(
+        default=Decimal(0),
+        description="payments taken against customers' accounts (also in payments_by_method)",
+    )
 
 
 class ShiftOpened(BaseModel):

@@ -50,6 +50,12 @@ from till.storage.tables.inventory import (
     stock_sources,
     stocks,
 )
+from till.storage.tables.ledgers import (
+    account_entries,
+    customer_accounts,
+    gift_card_entries,
+    gift_cards,
+)
 from till.storage.tables.magento import (
     magento_call_stats,
     magento_links,
@@ -109,6 +115,7 @@ __all__ = [
     "Money",
     "NaiveMoment",
     "Quantity",
+    "account_entries",
     "attribute_set_members",
     "attribute_sets",
     "attributes",
@@ -118,11 +125,14 @@ __all__ = [
     "cash_movements",
     "categories",
     "change_log",
+    "customer_accounts",
     "customer_groups",
     "customer_keys",
     "customers",
     "devices",
     "feed_sequencer",
+    "gift_card_entries",
+    "gift_cards",
     "job_runs",
     "locations",
     "magento_call_stats",

@@ -18,6 +18,7 @@ from sqlalchemy import (
 
 from till.storage.tables.types import (
     SKU,
+    Money,
     metadata,
     money,
     qty,
@@ -52,6 +53,8 @@ orders = Table(
     money("client_grand_total"),
     money("change_due"),
     money("total_refunded"),
+    #: Money of the sale that bought gift cards: a liability, outside the totals above.
+    Column("gift_cards_sold", Money(), nullable=False, default=0, server_default="0"),
     Column("coupon_code", String(64), nullable=True),
     Column("flags", String(255), nullable=False, default=""),
     Column("shift_id", Integer, nullable=True),

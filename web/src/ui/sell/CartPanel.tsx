@@ -5,6 +5,7 @@
 import { Alert, Box, Button, Divider, Paper, Stack, TextField, Typography } from '@mui/material';
 import type { ReactNode } from 'react';
 import { largestLineDiscountPercent } from '../../domain/cart';
+import { masked } from '../../domain/giftCards';
 import { type Decimal, dec, max } from '../../domain/money';
 import type { CartLineState, CartState, Customer } from '../../data/types';
 import { can, useTill } from '../session';
@@ -13,6 +14,14 @@ import { CartLineRow } from './CartLineRow';
 import { Row, money } from './format';
 import type { CartEdit } from './useCart';
 import type { Priced } from './usePricing';
+
+/** The customer's account as the chip shows it: store credit held, or what they owe. */
+function accountNote(customer: Customer): string {
+  const balance = dec(customer.account_balance ?? '0');
+  if (balance.gt(0)) return ` · credit ${money(balance)}`;
+  if (balance.lt(0)) return ` · owes ${money(balance.neg())}`;
+  return '';
+}
 
 export function CartPanel({
   cart,
@@ -48,7 +57,9 @@ export function CartPanel({
   const { session } = useTill();
   const totals = priced.value?.totals;
   const setQty = (line: CartLineState, qty: Decimal) => edit({ type: 'qty', lineKey: line.key, qty });
-  const empty = cart.lines.length === 0;
+  const cards = cart.giftCards ?? [];
+  const empty = cart.lines.length === 0 && cards.length === 0;
+  const due = totals ? totals.grandTotal.plus(cards.reduce((s, c) => s.plus(dec(c.amount)), dec(0))) : undefined;
   // A manager's approval on the cart covers the sale's discounts up to their own limit.
   const cartLimit = cart.approval ? max(limit, dec(cart.approval.limit)) : limit;
   return (
@@ -58,7 +69,7 @@ export function CartPanel({
           Cart
         </Typography>
         <Button onClick={onCustomer} data-testid="attach-customer">
-          {customer ? `${customer.firstname} ${customer.lastname}` : 'Add customer'}
+          {customer ? `${customer.firstname} ${customer.lastname}${accountNote(customer)}` : 'Add customer'}
         </Button>
       </Stack>
       {empty && done ? (
@@ -76,6 +87,20 @@ export function CartPanel({
                 onQty={setQty}
                 onDiscount={onLineDiscount}
               />
+            ))}
+            {cards.map((card) => (
+              <Stack key={card.key} component="li" direction="row" alignItems="center" justifyContent="space-between" sx={{ py: 0.5 }} data-testid="cart-gift-card">
+                <Typography variant="body2">
+                  Gift card {masked(card.number)}
+                  {card.kind === 'e_card' ? ' (e-card)' : ''}
+                </Typography>
+                <Stack direction="row" alignItems="center">
+                  <Typography variant="body2">{money(card.amount)}</Typography>
+                  <Button size="small" onClick={() => edit({ type: 'removeGiftCard', key: card.key })} aria-label={`Remove gift card ${masked(card.number)}`}>
+                    Remove
+                  </Button>
+                </Stack>
+              </Stack>
             ))}
           </Box>
           {empty && <Typography color="text.secondary">Tap a product to start a sale.</Typography>}
@@ -100,6 +125,7 @@ export function CartPanel({
               {totals.discount.gt(0) && <Row label="Discount" value={`−${money(totals.discount)}`} />}
               <Row label="Tax" value={money(totals.tax)} />
               <Row label="Total" value={money(totals.grandTotal)} strong testId="grand-total" />
+              {cards.length > 0 && due && <Row label="With gift cards" value={money(due)} strong testId="due-with-gift-cards" />}
             </Box>
           )}
           <Stack direction="row" spacing={1} sx={{ mt: 1 }}>
@@ -110,7 +136,7 @@ export function CartPanel({
               Resume
             </Button>
             <Button variant="contained" sx={{ flex: 1 }} disabled={!canPay} onClick={onPay} data-testid="pay" aria-keyshortcuts="F12 Control+Enter" title="Pay (F12)">
-              Pay {totals ? money(totals.grandTotal) : ''}
+              Pay {due ? money(due) : ''}
             </Button>
           </Stack>
         </>

@@ -7,9 +7,11 @@ import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, List,
 import { useEffect, useState } from 'react';
 import { Decimal, ZERO, dec, moneyStr } from '../../domain/money';
 import { changeDue } from '../../domain/refunds';
+import { masked, readCardNumber } from '../../domain/giftCards';
+import type { TenderMethod } from '../../data/types';
 import { AMOUNT, Row, money } from './format';
 
-export type Tender = { method: 'cash' | 'card'; amount: Decimal };
+export type Tender = { method: TenderMethod; amount: Decimal; cardNumber?: string };
 
 /** True when these tenders pay the sale in a way the till accepts (change only from cash). */
 function paysSale(due: Decimal, tenders: Tender[]): boolean {
@@ -20,12 +22,28 @@ function paysSale(due: Decimal, tenders: Tender[]): boolean {
   }
 }
 
-export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: () => void; onPaid: (payments: Tender[]) => Promise<void> }) {
+export function Checkout({
+  due,
+  onCancel,
+  onPaid,
+  spendable,
+  account = null,
+}: {
+  due: Decimal;
+  onCancel: () => void;
+  onPaid: (payments: Tender[]) => Promise<void>;
+  /** What may be taken from a gift card now (its balance online; the offline allowance else). */
+  spendable: (number: string) => Promise<{ amount: Decimal; online: boolean }>;
+  /** The sale's customer's account as the till last saw it, with the offline cap; null without a customer. */
+  account?: { balance: Decimal; creditLimit: Decimal; offlineCap: Decimal } | null;
+}) {
   const [payments, setPayments] = useState<Tender[]>([]);
   const paid = payments.reduce((s, p) => s.plus(p.amount), ZERO);
   const remaining = Decimal.max(ZERO, due.minus(paid));
   const [amount, setAmount] = useState(moneyStr(due));
   const [busy, setBusy] = useState(false);
+  const [cardNumber, setCardNumber] = useState('');
+  const [cardNote, setCardNote] = useState<string | null>(null);
   useEffect(() => setAmount(moneyStr(remaining)), [remaining.toFixed(2)]); // eslint-disable-line react-hooks/exhaustive-deps
   let change: Decimal | null = null;
   let problem: string | null = null;
@@ -39,6 +57,35 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
     const value = dec(amount);
     if (method === 'card' && value.gt(remaining)) return;
     setPayments((p) => [...p, { method, amount: value }]);
+  };
+  /** The typed amount (at most what is due) from a gift card, within what the card allows. */
+  const addGiftCard = async () => {
+    const number = readCardNumber(cardNumber);
+    if (!number) {
+      setCardNote('That is not a gift card number.');
+      return;
+    }
+    if (!AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
+    const already = payments.filter((p) => p.cardNumber === number).reduce((s, p) => s.plus(p.amount), ZERO);
+    const { amount: allowed, online } = await spendable(number);
+    const left = Decimal.max(ZERO, allowed.minus(already));
+    const take = Decimal.min(dec(amount), remaining, left);
+    if (take.lte(0)) {
+      setCardNote(online ? `${masked(number)} holds nothing to spend.` : `${masked(number)}: nothing may be taken offline (balance unknown or cap reached).`);
+      return;
+    }
+    setCardNote(`${masked(number)}: ${money(take)} taken${online ? '' : ' offline'}; ${money(left.minus(take))} left${online ? '' : ' to spend offline'}.`);
+    setPayments((p) => [...p, { method: 'gift_card', amount: take, cardNumber: number }]);
+    setCardNumber('');
+  };
+  /** Store credit (up to the credit held) or the account (up to credit plus limit); offline within the cap too. */
+  const fromAccount = (method: 'store_credit' | 'on_account') => {
+    if (!account || !AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
+    const held = method === 'store_credit' ? account.balance : account.balance.plus(account.creditLimit);
+    const taken = payments.filter((p) => p.method === 'store_credit' || p.method === 'on_account').reduce((s, p) => s.plus(p.amount), ZERO);
+    const allowed = navigator.onLine ? held : Decimal.min(held, account.offlineCap);
+    const take = Decimal.min(dec(amount), remaining, Decimal.max(ZERO, allowed.minus(taken)));
+    if (take.gt(0)) setPayments((p) => [...p, { method, amount: take }]);
   };
   const complete = (tenders: Tender[]) => {
     if (busy) return;
@@ -89,6 +136,34 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
             Card
           </Button>
         </Stack>
+        <Stack direction="row" spacing={1} sx={{ mb: 1 }}>
+          <TextField
+            size="small"
+            label="Gift card number"
+            value={cardNumber}
+            onChange={(e) => setCardNumber(e.target.value)}
+            slotProps={{ htmlInput: { 'data-testid': 'gift-card-number', autoComplete: 'off' } }}
+            sx={{ flex: 1 }}
+          />
+          <Button variant="outlined" onClick={() => void addGiftCard()} disabled={remaining.isZero() || !cardNumber} data-testid="add-gift-card">
+            Gift card
+          </Button>
+        </Stack>
+        {account && (
+          <Stack direction="row" spacing={1} sx={{ mb: 1 }}>
+            <Button variant="outlined" fullWidth onClick={() => fromAccount('store_credit')} disabled={remaining.isZero() || account.balance.lte(0)} data-testid="add-store-credit">
+              Store credit {money(Decimal.max(ZERO, account.balance))}
+            </Button>
+            <Button variant="outlined" fullWidth onClick={() => fromAccount('on_account')} disabled={remaining.isZero() || account.balance.plus(account.creditLimit).lte(0)} data-testid="add-on-account">
+              On account
+            </Button>
+          </Stack>
+        )}
+        {cardNote && (
+          <Alert severity="info" sx={{ mb: 1 }} data-testid="gift-card-note">
+            {cardNote}
+          </Alert>
+        )}
         <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap">
           {['10', '20', '50', '100'].map((note) => (
             <Button key={note} size="small" variant="text" onClick={() => setPayments((p) => [...p, { method: 'cash', amount: dec(note) }])}>
@@ -99,7 +174,7 @@ export function Checkout({ due, onCancel, onPaid }: { due: Decimal; onCancel: ()
         <List dense>
           {payments.map((p, i) => (
             <ListItemButton key={i} onClick={() => setPayments((all) => all.filter((_, j) => j !== i))}>
-              <ListItemText primary={`${p.method} ${money(p.amount)}`} secondary="tap to remove" />
+              <ListItemText primary={`${p.method === 'gift_card' ? `gift card ${masked(p.cardNumber ?? '')}` : p.method.replace('_', ' ')} ${money(p.amount)}`} secondary="tap to remove" />
             </ListItemButton>
           ))}
         </List>

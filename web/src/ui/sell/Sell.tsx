@@ -9,7 +9,8 @@ import { businessDay } from '../../domain/cart';
 import { ZERO, dec } from '../../domain/money';
 import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
 import { db, storageErrorMessage } from '../../data/db';
-import { currentShift, recordSale } from '../../data/sales';
+import { fetchBalance, noteSpent, spendable } from '../../data/giftCards';
+import { currentShift, giftCardsDue, recordSale } from '../../data/sales';
 import { productByCode } from '../../data/search';
 import type { CartLineState, Customer, Product, Receipt } from '../../data/types';
 import { flushSoon } from '../../sync/client';
@@ -18,6 +19,7 @@ import { actorOf, useTill } from '../session';
 import { CartPanel } from './CartPanel';
 import { Checkout, type Tender } from './Checkout';
 import { CustomerDialog } from './CustomerDialog';
+import { GiftCardDialog } from './GiftCardDialog';
 import { LineDiscountDialog } from './LineDiscountDialog';
 import { ParkedDialog } from './ParkedDialog';
 import { CART_BAR_HEIGHT, CartBar } from './CartBar';
@@ -48,12 +50,17 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const [parkedOpen, setParkedOpen] = useState(false);
   const [stockSku, setStockSku] = useState<string | null>(null);
   const [discountLine, setDiscountLine] = useState<CartLineState | null>(null);
+  const [giftOpen, setGiftOpen] = useState(false);
+  const creds = { baseUrl: location.origin, token: session.token, deviceToken: device.deviceToken };
+  const cardCap = dec(boot?.ledger_rules?.gift_card_offline_cap ?? '50.00');
   const shift = useLive(() => currentShift(database, device.registerCode), [device.registerCode], null);
-  const location = boot?.locations.find((l) => l.code === device.locationCode);
-  const day = businessDay(new Date(), location?.timezone ?? 'UTC');
+  const shop = boot?.locations.find((l) => l.code === device.locationCode);
+  const day = businessDay(new Date(), shop?.timezone ?? 'UTC');
   const customer = useLive(async () => (cart.customerKey ? ((await database.customers.get(cart.customerKey)) ?? null) : null), [cart.customerKey], null as Customer | null);
   const priced = usePricing(database, cart, customer, device.locationCode, day);
   const totals = priced.value?.totals;
+  // What the customer pays: the goods and any gift cards sold with them.
+  const due = totals ? totals.grandTotal.plus(giftCardsDue(cart)) : undefined;
   const { park, resume } = useParking(database, device.registerCode, cart, customer, totals ? totals.grandTotal.toFixed(2) : null, adopt, notify, setError);
 
   // A sale the browser completed but died before the cashier saw: show its receipt again.
@@ -65,14 +72,14 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
     receiptSeen(database, device.registerCode).catch((e: unknown) => setError(storageErrorMessage(e)));
   }, [database, device.registerCode]);
   // The next sale has begun: the last one's receipt has been seen.
-  const started = cart.lines.length > 0;
+  const started = cart.lines.length > 0 || (cart.giftCards ?? []).length > 0;
   useEffect(() => {
     if (started && receipt) closeReceipt();
   }, [started, receipt, closeReceipt]);
 
   const canPay = !!priced.value && !!shift;
   // A key pressed just after a scan is not lost while the new line is still being priced: Pay opens once it is.
-  const payable = !!shift && cart.lines.length > 0 && !priced.error;
+  const payable = !!shift && started && !priced.error;
   const openPay = useCallback(() => {
     if (!payable) return;
     setCartOpen(false);
@@ -126,6 +133,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         customer,
         payments,
       });
+      for (const p of payments) if (p.cardNumber) await noteSpent(database, p.cardNumber, p.amount);
       adopt(EMPTY_CART);
       setCheckout(false);
       setReceiptEmail(customer?.email ?? null);
@@ -173,11 +181,14 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
             {error}
           </Alert>
         )}
-        <ProductFinder stockId={location?.stock_id ?? 0} onAdd={add} onStock={setStockSku} searchRef={searchRef} />
+        <Button variant="outlined" size="small" onClick={() => setGiftOpen(true)} data-testid="gift-card" sx={{ mb: 1 }}>
+          Gift card
+        </Button>
+        <ProductFinder stockId={shop?.stock_id ?? 0} onAdd={add} onStock={setStockSku} searchRef={searchRef} />
       </Box>
 
       {phone ? (
-        <CartBar cart={cart} total={totals?.grandTotal} receipt={receipt} canPay={canPay} open={cartOpen} onOpen={() => setCartOpen(true)} onClose={() => setCartOpen(false)} onPay={openPay}>
+        <CartBar cart={cart} total={due} receipt={receipt} canPay={canPay} open={cartOpen} onOpen={() => setCartOpen(true)} onClose={() => setCartOpen(false)} onPay={openPay}>
           {cartPanel}
         </CartBar>
       ) : (
@@ -194,11 +205,28 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           }}
         />
       )}
-      {checkout && totals && (
+      {checkout && due && (
         <Checkout
-          due={totals.grandTotal}
+          due={due}
           onCancel={() => setCheckout(false)}
           onPaid={completeSale}
+          spendable={(number) => spendable(database, creds, number, cardCap)}
+          account={
+            // A customer the server knows has an account; one made on this till has none yet.
+            customer?.id
+              ? { balance: dec(customer.account_balance ?? '0'), creditLimit: dec(customer.credit_limit ?? '0'), offlineCap: dec(boot?.ledger_rules?.store_credit_offline_cap ?? '50.00') }
+              : null
+          }
+        />
+      )}
+      {giftOpen && (
+        <GiftCardDialog
+          onClose={() => setGiftOpen(false)}
+          onSell={(card) => {
+            edit({ type: 'giftCard', card });
+            setGiftOpen(false);
+          }}
+          balanceOf={(number) => fetchBalance(database, creds, number)}
         />
       )}
       {customerOpen && (

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { type Decimal, dec, qtyStr } from '../../domain/money';
 import { EMPTY_CART, cartKeyOf } from '../../data/carts';
 import { type TillDB, getMeta, setMeta, storageErrorMessage } from '../../data/db';
-import type { CartApproval, CartLineState, CartState, Product } from '../../data/types';
+import type { CartApproval, CartGiftCard, CartLineState, CartState, Product } from '../../data/types';
 
 export type CartEdit =
   /** One more of a product: a line of its own, or one more on its undiscounted line. */
@@ -14,7 +14,10 @@ export type CartEdit =
   | { type: 'lineDiscount'; lineKey: string; discount: CartLineState['discount']; approval?: CartApproval }
   | { type: 'coupon'; code: string | null }
   | { type: 'cartDiscount'; percent: string | null }
-  | { type: 'customer'; customerKey: string | null };
+  | { type: 'customer'; customerKey: string | null }
+  /** A gift card sold with the sale, or one taken off again. */
+  | { type: 'giftCard'; card: CartGiftCard }
+  | { type: 'removeGiftCard'; key: string };
 
 /** What one edit does to a cart (pure: the new line's key comes with the edit). */
 export function editCart(cart: CartState, edit: CartEdit): CartState {
@@ -45,6 +48,10 @@ export function editCart(cart: CartState, edit: CartEdit): CartState {
       return { ...cart, cartDiscountPercent: edit.percent };
     case 'customer':
       return { ...cart, customerKey: edit.customerKey };
+    case 'giftCard':
+      return { ...cart, giftCards: [...(cart.giftCards ?? []).filter((c) => c.number !== edit.card.number), edit.card] };
+    case 'removeGiftCard':
+      return { ...cart, giftCards: (cart.giftCards ?? []).filter((c) => c.key !== edit.key) };
   }
 }
 

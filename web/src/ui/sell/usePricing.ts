@@ -26,7 +26,9 @@ export function usePricing(database: TillDB, cart: CartState, customer: Customer
   );
 
   return useMemo(() => {
-    if (!rules || cart.lines.length === 0 || prices.length !== cart.lines.length) return { value: null, error: null };
+    // A cart of gift cards only is priced too: its goods total nothing.
+    const nothing = cart.lines.length === 0 && (cart.giftCards ?? []).length === 0;
+    if (!rules || nothing || prices.length !== cart.lines.length) return { value: null, error: null };
     try {
       const items: CartItem[] = cart.lines.map((line, i) => ({
         key: line.key,
