@@ -87,6 +87,8 @@ from till.api.schemas.shifts import (
     ShiftReportOut,
 )
 from till.api.schemas.sync import (
+    ChangesIn,
+    ChangesOut,
     PullOut,
 )
 
@@ -97,6 +99,8 @@ __all__ = [
     "CashMovementIn",
     "ChangePasswordIn",
     "ChangePinIn",
+    "ChangesIn",
+    "ChangesOut",
     "ClientTotalsIn",
     "CloseShiftIn",
     "Code",
