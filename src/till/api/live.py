@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 LIVE_DATASETS = ("stock", "prices")
 #: Shortest time between two polls of the feed, however often commits wake the poller.
 MIN_POLL_GAP = 0.1
+#: Seconds between the clock's polls while PostgreSQL's NOTIFY wakes the poller at each commit.
+LISTENING_POLL = 2.0
 
 
 class LiveHub:
@@ -42,6 +44,8 @@ class LiveHub:
         #: The feed position at the last poll, and each data set's head then.
         self._seen: int | None = None
         self._heads: dict[str, int] = {}
+        #: True while the PostgreSQL listener hears every commit that moves the feed.
+        self._listening = False
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -93,14 +97,17 @@ class LiveHub:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {FEED_CHANNEL}")
+                    self._listening = True
                     async for _ in conn.notifies():
                         self.wake()
             except (psycopg.Error, OSError) as exc:
+                self._listening = False
                 # The interval poll carries on meanwhile: a lost listener only slows delivery.
                 log.warning("live listener lost the database (%s); listening again in 2 s", exc)
                 await asyncio.sleep(2)
 
     async def _run(self) -> None:
+        woken = False
         while True:
             try:
                 if any(self._subscribers.values()):
@@ -108,9 +115,13 @@ class LiveHub:
             except Exception:  # a passing database error must not end live updates for good
                 log.exception("live poller failed; retrying")
             assert self._wake is not None
+            # While PostgreSQL tells of every commit, the clock's poll is only a safety net. Right
+            # after a wake, poll again soon: the committer may have held the stamp meanwhile.
+            quiet = self._listening and not woken
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
+                async with asyncio.timeout(max(self.interval, LISTENING_POLL) if quiet else self.interval):
                     await self._wake.wait()
+            woken = self._wake.is_set()
             self._wake.clear()
             # Commits can come hundreds a second: what arrives meanwhile waits for one poll.
             await asyncio.sleep(MIN_POLL_GAP)
@@ -118,6 +129,8 @@ class LiveHub:
     async def _poll(self) -> None:
         position = await run_in_threadpool(self._stamped_position)
         if position == self._seen:
+            if self.heads is not None:
+                self.heads.confirm(position)
             return  # nothing committed since the last poll: idle tills cost this one query
         self._seen = position
         if self.heads is not None:

@@ -47,10 +47,11 @@ DATASETS = ("products", "prices", "stock", "customers", "tax", "promotions", "st
 class FeedHeads:
     """The newest sequence of each data set, read from the database at most once per `ttl`
     seconds per process, and again at once when the live poller sees the feed move
-    (`invalidate`). It answers "which data sets have news since these cursors" for every
-    connected till of the process without a query each (`POST /api/sync/changes`)."""
+    (`invalidate`); while the poller finds it where it was, no read at all (`confirm`). It
+    answers "which data sets have news since these cursors" for every connected till of the
+    process without a query each (`POST /api/sync/changes`)."""
 
-    def __init__(self, engine: Engine, ttl: float = 1.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 2.5) -> None:
         self.engine = engine
         self.ttl = ttl
         self._read: tuple[float, dict[str, int], int] | None = None
@@ -78,6 +79,13 @@ class FeedHeads:
     def invalidate(self) -> None:
         """Read again at the next question (the feed moved)."""
         self._read = None
+
+    def confirm(self, position: int) -> None:
+        """The live poller found the feed at `position`: heads read at that position are
+        still true, for another `ttl` seconds, without a query."""
+        read = self._read
+        if read is not None and read[2] == position:
+            self._read = (time.monotonic(), read[1], read[2])
 
 
 def news(heads: dict[str, int], cursors: dict[str, int]) -> list[str]:

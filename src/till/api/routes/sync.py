@@ -83,7 +83,7 @@ for _dataset in DATASETS:
 async def changes(body: ChangesIn, request: Request, principal: Seller) -> ChangesOut:
     """Which data sets changed after the till's cursors: one cheap question for all of them
     instead of a pull each. Answered from the newest sequence of each data set, which each
-    process reads at most once a second and again when its live poller sees the feed move;
+    process reads at most every 2.5 s and again when its live poller sees the feed move;
     a data set named here may have nothing for the till's location (a pull then moves its
     cursor and brings nothing)."""
     unknown = sorted(set(body.cursors) - set(DATASETS))
