@@ -71,14 +71,16 @@ async def _hold(
     streams.watch = [f'"sku":"{sku}"']
     try:
 
+        seller = await asyncio.to_thread(live.sign_in, live.username("cashier", "NYC"))
+
         def push() -> dict[str, object]:
-            with live.sign_in(live.username("cashier", "NYC")) as till:
-                answer = till.post("/api/sync/push", json={"sales": [sale]}, timeout=60)
+            answer = seller.post("/api/sync/push", json={"sales": [sale]}, timeout=60)
             assert answer.status_code == 200, answer.text
             return dict(answer.json()["sales"][0])
 
         pushed_at = time.monotonic()
         result = await asyncio.to_thread(push)
+        seller.close()
         assert result["status"] == "accepted", result["reason"]
         deadline = time.monotonic() + 30
         while len(streams.heard.get(streams.watch[0], [])) < TILLS and time.monotonic() < deadline:
