@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import resource
+import sys
 import time
 
 import httpx
@@ -46,13 +47,15 @@ def _own_cpu() -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     engine = make_engine(Settings().database_url)
-    tokens = mint_tokens(engine, args.username, args.tills)
+    tokens = mint_tokens(engine, args.username, args.tokens or args.tills)
+    print(f"{len(tokens)} sessions written; opening {args.tills} streams", file=sys.stderr, flush=True)
     with httpx.Client(base_url=args.url, headers={"Authorization": f"Bearer {tokens[0]}"}) as client:
         position = int(client.get("/api/sync/bootstrap").json()["feed_position"])
     streams = Streams()
     opened = time.monotonic()
     tasks = await open_streams(args.url, tokens, args.location, args.tills, streams)
     opened_s = time.monotonic() - opened
+    print(f"{streams.ready} streams ready in {opened_s:.0f} s; measuring", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     net = SafetyNet()
     polling = asyncio.create_task(safety_net(args.url, tokens, args.tills, args.every, stop, net, position))
@@ -63,13 +66,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     await asyncio.sleep(args.window)
     after, own_after, elapsed = sample(pids), _own_cpu(), time.monotonic() - started
     asked, pings = net.asked - asked_before, streams.pings - pings_before
-    stop.set()
-    await polling
-    await close_streams(tasks)
+    answered = net.answered
     load = os.getloadavg()
+    print("measured; closing the streams", file=sys.stderr, flush=True)
     app_s, db_s = after.app - before.app, after.database - before.database
     per_till_ms = 1000 * app_s / elapsed / args.tills
-    return {
+    figures: dict[str, object] = {
         "tills": args.tills,
         "ready": streams.ready,
         "refused": len(streams.refused),
@@ -87,22 +89,34 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "db_ms_per_till_per_s": round(1000 * db_s / elapsed / args.tills, 4),
         "generator_cpu_s": round(own_after - own_before, 2),
         "load_average": [round(x, 2) for x in load],
+        "answered_so_far": answered,
     }
+    # The figures are printed before the streams close: closing ten thousand takes a while.
+    print(json.dumps(figures, indent=2), flush=True)
+    stop.set()
+    await polling
+    await close_streams(tasks)
+    return figures
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8841")
     parser.add_argument("--tills", type=int, default=1000)
     parser.add_argument("--window", type=float, default=60.0, help="seconds the CPU is measured over")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after the streams opened")
-    parser.add_argument("--every", type=float, default=300.0, help="the safety net: seconds between questions")
+    parser.add_argument(
+        "--every", type=float, default=300.0, help="the safety net: seconds between questions"
+    )
     parser.add_argument("--username", default="maya", help="the member whose sessions the tills hold")
+    parser.add_argument("--tokens", type=int, default=0, help="sessions shared by the tills (0: one each)")
     parser.add_argument("--location", default="NYC")
     parser.add_argument("--pid", type=int, action="append", help="the server's pid (default: found)")
     args = parser.parse_args()
     raise_file_limit(args.tills + 1000)
-    print(json.dumps(asyncio.run(run(args)), indent=2))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
