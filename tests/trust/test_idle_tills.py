@@ -70,7 +70,6 @@ async def _hold(
     rss = _rss_mib(pid)
     streams.watch = [f'"sku":"{sku}"']
     try:
-
         seller = await asyncio.to_thread(live.sign_in, live.username("cashier", "NYC"))
 
         def push() -> dict[str, object]:

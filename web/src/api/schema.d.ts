@@ -773,7 +773,7 @@ export interface paths {
          * Changes
          * @description Which data sets changed after the till's cursors: one cheap question for all of them
          *     instead of a pull each. Answered from the newest sequence of each data set, which each
-         *     process reads at most once a second and again when its live poller sees the feed move;
+         *     process reads at most every 2.5 s and again when its live poller sees the feed move;
          *     a data set named here may have nothing for the till's location (a pull then moves its
          *     cursor and brings nothing).
          */
