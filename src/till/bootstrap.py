@@ -26,7 +26,9 @@ from till.queue.receipt_mail import ReceiptMailer
 from till.queue.scheduler import JobContext, register_job
 from till.queue.transport import DatabaseTransport, Transport
 from till.queue.worker import Worker, worker_name
+from till.services.auth import Sessions
 from till.services.sale_writer import SaleWriter
+from till.services.sync import FeedHeads
 from till.settings import Settings, get_settings
 from till.storage.db import make_engine
 
@@ -42,13 +44,23 @@ class AppParts:
     engine: Engine
     sale_writer: SaleWriter
     live: LiveHub
+    heads: FeedHeads
+    sessions: Sessions
 
 
 def app_parts(settings: Settings | None = None, engine: Engine | None = None) -> AppParts:
     """The web process's parts for these settings (the process's by default) and engine."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    return AppParts(settings, engine, SaleWriter(engine), LiveHub(engine))
+    heads = FeedHeads(engine)
+    return AppParts(
+        settings,
+        engine,
+        SaleWriter(engine),
+        LiveHub(engine, heads),
+        heads,
+        Sessions(engine, settings.auth_cache_seconds),
+    )
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -61,6 +73,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         parts.engine,
         sale_writer=parts.sale_writer,
         live=parts.live,
+        heads=parts.heads,
+        sessions=parts.sessions,
         transports=lambda user: make_transport(parts.engine, parts.settings, user),
     )
 

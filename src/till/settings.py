@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         "(e.g. https://office.example.com); none by default: the till is served from the same origin",
     )
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how long an app process remembers a token's session: a session ended in "
+        "another process still works there this long (0: look it up every request)",
+    )
     session_lifetime_hours: int = Field(
         default=7 * 24,
         ge=1,

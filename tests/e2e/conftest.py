@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from till.api.app import create_app
@@ -43,6 +44,13 @@ class Live:
         assert answer.status_code == 200, answer.text
         return self.client(answer.json()["token"])
 
+    def forget_sessions(self) -> None:
+        """Make the server look every session up again, as it does `TILL_AUTH_CACHE_SECONDS`
+        after a change it did not make itself (a test that edits the database directly)."""
+        app = _apps.get(self.url)
+        if app is not None:
+            app.state.sessions.forget_all()
+
     def username(self, role: str, location: str | None = None) -> str:
         for member in self.store.staff:
             if member.role == role and (location is None or location in member.locations):
@@ -51,6 +59,8 @@ class Live:
 
 
 _servers: dict[int, tuple[str, uvicorn.Server, threading.Thread]] = {}
+#: The app behind each test server's URL.
+_apps: dict[str, FastAPI] = {}
 
 
 def _free_port() -> int:
@@ -64,9 +74,9 @@ def _server_for(engine: Engine) -> str:
     if key not in _servers:
         port = _free_port()
         settings = Settings(database_url=str(engine.url), web_dist="/nonexistent")
-        config = uvicorn.Config(
-            create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
-        )
+        app = create_app(settings, engine)
+        _apps[f"http://127.0.0.1:{port}"] = app
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -14,6 +14,7 @@ import httpx
 
 from tests.e2e.conftest import Live, priced, sale_payload
 from till.domain.staff import DISCOUNT_LIMITS, ROLE_PERMISSIONS, Permission, Role
+from till.services.sync import DATASETS
 
 
 def _key(prefix: str = "sale") -> str:
@@ -192,6 +193,50 @@ def test_a_new_customer_reaches_the_customers_pull(live: Live) -> None:
     assert created.status_code == 201, created.text
     assert [c["id"] for c in page["items"]] == [created.json()["id"]]
     assert page["items"][0]["email"] == "new.one@example.com"
+
+
+def _news(till: httpx.Client, cursors: dict[str, int], want: set[str], within: float) -> list[str]:
+    """Ask which data sets changed until `want` are among them or `within` seconds pass."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = till.post("/api/sync/changes", json={"cursors": cursors})
+        assert answer.status_code == 200, answer.text
+        changed: list[str] = answer.json()["changed"]
+        if want <= set(changed) or time.monotonic() > deadline:
+            return changed
+        time.sleep(0.1)
+
+
+def test_one_question_names_the_data_sets_that_changed_after_the_tills_cursors(live: Live) -> None:
+    with live.sign_in("maya") as till:
+        pulled = {name: _pull_all(till, name, limit=500) for name in DATASETS}
+        cursors = {name: cursor for name, (_, cursor, _) in pulled.items()}
+        first = till.post("/api/sync/changes", json={"cursors": {}}).json()
+        quiet = _news(till, cursors, set(), 0)
+        product = _plain_product(till)
+        [sold] = till.post("/api/sync/push", json={"sales": [_sale(live, product, "NYC1-001401")]}).json()[
+            "sales"
+        ]
+        assert sold["status"] == "accepted", sold
+        assert (
+            till.post("/api/customers", json=_customer("news@example.com", _key("cust"))).status_code == 201
+        )
+        # Each process reads the heads at most every 2.5 s: the news is there within that.
+        after = _news(till, cursors, {"stock", "customers"}, 3.0)
+        refused = [
+            till.post("/api/sync/changes", json={"cursors": {"planets": 0}}),
+            till.post("/api/sync/changes", json={"cursors": {"stock": -1}}),
+            till.post("/api/sync/changes", json={"cursors": {"stock": 1.5}}),
+        ]
+    # A fresh till hears of every data set that holds something, in pull order.
+    assert first["changed"] == [name for name in DATASETS if pulled[name][0]]
+    assert first["feed_position"] >= max(cursors.values())
+    assert quiet == []
+    assert after == ["stock", "customers"], after  # in the pull order of DATASETS
+    assert [a.status_code for a in refused] == [422] * 3
+    assert "planets" in refused[0].json()["detail"]
+    with live.client() as anonymous:
+        assert anonymous.post("/api/sync/changes", json={"cursors": {}}).status_code == 401
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -453,6 +498,26 @@ def test_the_live_stream_tells_a_till_of_a_stock_change_within_two_seconds(live:
     assert data["stock_id"] == 2
     stock_events = [e[1] for e in listener.events if e[0] == "stock" and e[1].get("sku") == product["sku"]]
     assert Decimal(stock_events[-1]["salable"]) == before - 2
+
+
+def test_the_live_stream_announces_news_of_data_sets_it_does_not_carry(live: Live) -> None:
+    listening = live.sign_in("maya")
+    listener = _Listener(listening, "NYC")
+    listener.thread.start()
+    try:
+        assert listener.ready.wait(10), "the event stream did not open"
+        with live.sign_in("grace") as manager:
+            started = time.monotonic()
+            made = manager.post("/api/customers", json=_customer("stream@example.com", _key("cust")))
+        assert made.status_code == 201, made.text
+        heard = listener.wait_for(lambda e: e[0] == "news" and "customers" in e[1]["datasets"], timeout=2.5)
+    finally:
+        listener.stop.set()
+        listening.close()
+        listener.thread.join(timeout=5)
+    assert heard is not None, f"no news of customers: {listener.events}"
+    assert heard[2] - started <= 2.0
+    assert "stock" not in heard[1]["datasets"]  # stock and prices come whole, as `changes`
 
 
 def test_racing_pushes_of_one_offline_customer_from_two_tills_link_to_one(live: Live) -> None:

@@ -7,6 +7,7 @@ rotation, and reports that can never write.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from tests.trust.db_snapshot import changes, snapshot
 from till.security import token_digest
 from till.services.reports import ReportRefused, run_read_only
 from till.settings import Settings
-from till.storage.tables import auth_tokens, saved_reports, signin_attempts
+from till.storage.tables import auth_tokens, devices, saved_reports, signin_attempts
 
 NINA = {"username": "nina", "password": "nina-wh-password", "pin": "482107"}
 
@@ -318,7 +319,7 @@ def test_a_revoked_devices_token_stops_working_on_the_very_next_request(live: Li
     with live.client(refreshed) as till, live.sign_in("grace") as grace:
         assert till.get("/api/sync/bootstrap").status_code == 200
         assert grace.delete(f"/api/devices/{device['device_id']}").status_code == 204
-        # No cache, no grace period: the next request after the revocation is refused.
+        # The process that revoked it forgets its sessions at once: no grace period there.
         answers = [
             till.get("/api/sync/bootstrap"),
             till.get("/api/sync/products", params={"location": "NYC"}),
@@ -329,6 +330,43 @@ def test_a_revoked_devices_token_stops_working_on_the_very_next_request(live: Li
     with live.client(device_token=device["device_token"]) as ipad:
         again = ipad.post("/api/auth/pin", json={"username": "maya", "pin": maya.pin})
     assert again.status_code == 401
+
+
+def test_a_session_or_device_ended_by_another_process_stops_within_the_auth_cache_seconds(
+    live: Live,
+) -> None:
+    """Each process remembers a session `TILL_AUTH_CACHE_SECONDS` (docs/trust.md): a sign-out or
+    a revoked device in another process (here: straight in the database, which the server did
+    not see) stops working here within that time, never later."""
+    ttl = Settings().auth_cache_seconds
+    assert 0 < ttl <= 10
+    with live.sign_in("grace") as grace:
+        device = grace.post("/api/devices", json={"name": "iPad", "register_code": "NYC1"}).json()
+    maya = live.store.staff_member("maya")
+    with live.client(device_token=device["device_token"]) as ipad:
+        on_device = ipad.post("/api/auth/pin", json={"username": "maya", "pin": maya.pin}).json()["token"]
+    signed_out = live.sign_in("maya")
+    ask = {"cursors": {}}
+    with live.client(on_device) as till, signed_out:
+        for client in (till, signed_out):
+            assert client.post("/api/sync/changes", json=ask).status_code == 200  # remembered now
+        ended = datetime.now(UTC)
+        with live.engine.begin() as conn:
+            conn.execute(update(devices).where(devices.c.id == device["device_id"]).values(revoked_at=ended))
+            conn.execute(
+                update(auth_tokens)
+                .where(auth_tokens.c.token_hash == token_digest(signed_out.headers["Authorization"][7:]))
+                .values(revoked_at=ended)
+            )
+        started = time.monotonic()
+        stopped: dict[str, float] = {}
+        while len(stopped) < 2 and time.monotonic() - started < ttl + 3:
+            for name, client in (("device", till), ("session", signed_out)):
+                if name not in stopped and client.post("/api/sync/changes", json=ask).status_code == 401:
+                    stopped[name] = time.monotonic() - started
+            time.sleep(0.05)
+    assert set(stopped) == {"device", "session"}, stopped
+    assert max(stopped.values()) <= ttl + 0.5, stopped
 
 
 def _locked_until(engine: Engine, username: str) -> datetime | None:
@@ -418,6 +456,7 @@ def test_a_token_lives_token_ttl_hours_and_not_a_moment_longer(live: Live) -> No
     with live.client(session["token"]) as till:
         assert till.get("/api/auth/me").status_code == 200
         _expire(live.engine, session["token"])  # as if token_ttl_hours had passed
+        live.forget_sessions()  # and the server's few seconds of memory with them
         after = [till.get("/api/auth/me"), till.post("/api/auth/refresh")]
     assert [a.status_code for a in after] == [401, 401]
     assert "expired" in _detail(after[0])

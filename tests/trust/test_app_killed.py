@@ -54,7 +54,7 @@ class App:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 60) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [TILL, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -69,7 +69,7 @@ class App:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout=60, what="till serve to answer")
+        wait_for(healthy, timeout=timeout, what="till serve to answer")
 
     def kill(self) -> None:
         assert self.process is not None

@@ -66,7 +66,9 @@ from till.domain.errors import (
 )
 from till.domain.reports import ReportRefused
 from till.domain.staff import PermissionDenied
+from till.services.auth import Sessions
 from till.services.sale_writer import SaleWriter
+from till.services.sync import FeedHeads
 from till.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def build_app(
-    settings: Settings, engine: Engine, *, sale_writer: SaleWriter, live: LiveHub, transports: Transports
+    settings: Settings,
+    engine: Engine,
+    *,
+    sale_writer: SaleWriter,
+    live: LiveHub,
+    heads: FeedHeads,
+    sessions: Sessions,
+    transports: Transports,
 ) -> FastAPI:
     """The HTTP app on parts the composition root built: routes, error answers, the PWA."""
 
@@ -119,6 +128,8 @@ def build_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.live = live
+    app.state.heads = heads
+    app.state.sessions = sessions
     app.state.sale_writer = sale_writer
     app.state.transports = transports
     app.include_router(health.router)
@@ -140,6 +151,7 @@ def build_app(
     # Each middleware added wraps the ones before: the body is read and checked (size, NUL)
     # before any route, CORS answers preflights, and the security headers, outermost, go on
     # every answer (a 413 and a preflight too).
+    app.add_middleware(ForgetSessionsOnWrites, sessions=sessions)
     app.add_middleware(RequestLimits, max_bytes=MAX_BODY_BYTES)
     if settings.allowed_origins:
         app.add_middleware(
@@ -295,6 +307,37 @@ def _document_error_answers(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+#: Writes that cannot end a session: a till's sales and its questions. Any other write (sign-out,
+#: refresh, a revoked device, a member changed) makes its process look every session up again.
+_SESSION_SAFE_WRITES = frozenset({"/api/sync/push", "/api/sync/changes", "/api/orders"})
+
+
+class ForgetSessionsOnWrites:
+    """A session ended in this process stops at once: the remembered sessions (`Sessions`) are
+    forgotten as any write but a sale's answers, before the caller can send its next request.
+    Another process forgets within `TILL_AUTH_CACHE_SECONDS` (docs/trust.md)."""
+
+    def __init__(self, app: ASGIApp, sessions: Sessions) -> None:
+        self.app = app
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD", "OPTIONS")
+            or scope["path"] in _SESSION_SAFE_WRITES
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def forget_then_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.sessions.forget_all()
+            await send(message)
+
+        await self.app(scope, receive, forget_then_send)
 
 
 class RequestLimits:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from till.domain.errors import AuthFailed
 from till.domain.staff import Permission, PermissionDenied, Role
 from till.queue.transport import Transport
-from till.services.auth import Principal, authenticate
+from till.services.auth import Principal, Sessions
 from till.services.sale_writer import SaleWriter
 from till.settings import Settings
 
@@ -60,11 +60,14 @@ def get_transports(request: Request) -> Transports:
     return transports
 
 
-async def current_principal(
-    engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
-) -> Principal:
-    """The signed-in member of staff behind the request."""
-    return await run_in_threadpool(authenticate, engine, token)
+async def current_principal(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Principal:
+    """The signed-in member of staff behind the request (remembered a few seconds per process:
+    `Sessions`); a session remembered costs no database call and no thread."""
+    sessions: Sessions = request.app.state.sessions
+    principal = sessions.remembered(token)
+    if principal is None:
+        principal = await run_in_threadpool(sessions.authenticate, token)
+    return principal
 
 
 def require_manager(principal: Principal) -> None:
@@ -121,10 +124,8 @@ def staff(
     cashier's till): the service judges `permission` against that member (403 and kept for a
     manager when they lack it), so the session's own role is not checked here."""
 
-    async def signed_in(
-        engine: Annotated[Engine, Depends(get_engine)], token: Annotated[str, Depends(bearer_token)]
-    ) -> Principal:
-        principal = await run_in_threadpool(authenticate, engine, token)
+    async def signed_in(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Principal:
+        principal = await current_principal(request, token)
         if admin:
             require_admin(principal)
         elif permission is not None and not acting:

@@ -1,5 +1,7 @@
 """Live events for tills: one poller per app process reads the change feed and fans stock
-and price changes out to the event streams connected to this process.
+and price changes out to the event streams connected to this process, and announces that
+other data sets changed (`news`), so a connected till pulls when there is news, not by the clock.
+A poll that finds the feed where it was costs one query, however many tills listen.
 
 The feed lives in the database, so every process hears every change whichever process made
 it; nothing a till needs is held only in one process's memory. What one poll finds for a
@@ -20,22 +22,30 @@ import psycopg
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from till.services.sync import pull
-from till.storage.feed import FEED_CHANNEL, latest_seq
+from till.services.sync import FeedHeads, pull
+from till.storage.feed import FEED_CHANNEL, latest_seq, stamp_pending
 from till.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LIVE_DATASETS = ("stock", "prices")
 #: Shortest time between two polls of the feed, however often commits wake the poller.
 MIN_POLL_GAP = 0.1
+#: Seconds between the clock's polls while PostgreSQL's NOTIFY wakes the poller at each commit.
+LISTENING_POLL = 2.0
 
 
 class LiveHub:
     """Subscribers per location, fed by one polling task."""
 
-    def __init__(self, engine: Engine, interval: float = 0.25) -> None:
+    def __init__(self, engine: Engine, heads: FeedHeads | None = None, interval: float = 0.25) -> None:
         self.engine = engine
+        self.heads = heads
         self.interval = interval
+        #: The feed position at the last poll, and each data set's head then.
+        self._seen: int | None = None
+        self._heads: dict[str, int] = {}
+        #: True while the PostgreSQL listener hears every commit that moves the feed.
+        self._listening = False
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -87,40 +97,76 @@ class LiveHub:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {FEED_CHANNEL}")
+                    self._listening = True
                     async for _ in conn.notifies():
                         self.wake()
             except (psycopg.Error, OSError) as exc:
+                self._listening = False
                 # The interval poll carries on meanwhile: a lost listener only slows delivery.
                 log.warning("live listener lost the database (%s); listening again in 2 s", exc)
                 await asyncio.sleep(2)
 
     async def _run(self) -> None:
+        woken = False
         while True:
             try:
-                for location, queues in list(self._subscribers.items()):
-                    if not queues:
-                        continue
-                    for dataset in LIVE_DATASETS:
-                        key = (location, dataset)
-                        page = await run_in_threadpool(
-                            pull, self.engine, dataset, self._cursors[key], 1000, location
-                        )
-                        self._cursors[key] = page.cursor
-                        if not page.items:
-                            continue
-                        frame = changes_frame(dataset, page.cursor, page.items)
-                        for queue in list(queues):
-                            with contextlib.suppress(asyncio.QueueFull):
-                                queue.put_nowait(frame)
+                if any(self._subscribers.values()):
+                    await self._poll()
             except Exception:  # a passing database error must not end live updates for good
                 log.exception("live poller failed; retrying")
             assert self._wake is not None
+            # While PostgreSQL tells of every commit, the clock's poll is only a safety net. Right
+            # after a wake, poll again soon: the committer may have held the stamp meanwhile.
+            quiet = self._listening and not woken
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
+                async with asyncio.timeout(max(self.interval, LISTENING_POLL) if quiet else self.interval):
                     await self._wake.wait()
+            woken = self._wake.is_set()
             self._wake.clear()
             # Commits can come hundreds a second: what arrives meanwhile waits for one poll.
             await asyncio.sleep(MIN_POLL_GAP)
+
+    async def _poll(self) -> None:
+        position = await run_in_threadpool(self._stamped_position)
+        if position == self._seen:
+            if self.heads is not None:
+                self.heads.confirm(position)
+            return  # nothing committed since the last poll: idle tills cost this one query
+        self._seen = position
+        if self.heads is not None:
+            self.heads.invalidate()
+            heads, _ = await run_in_threadpool(self.heads.read)
+            moved = [
+                name
+                for name, head in heads.items()
+                if name not in LIVE_DATASETS and self._heads and head > self._heads.get(name, 0)
+            ]
+            self._heads = heads
+            if moved:
+                # What the stream does not carry itself, it announces: the till pulls those.
+                frame = news_frame(moved, position)
+                for queues in list(self._subscribers.values()):
+                    for queue in list(queues):
+                        with contextlib.suppress(asyncio.QueueFull):
+                            queue.put_nowait(frame)
+        for location, queues in list(self._subscribers.items()):
+            if not queues:
+                continue
+            for dataset in LIVE_DATASETS:
+                key = (location, dataset)
+                page = await run_in_threadpool(pull, self.engine, dataset, self._cursors[key], 1000, location)
+                self._cursors[key] = page.cursor
+                if not page.items:
+                    continue
+                frame = changes_frame(dataset, page.cursor, page.items)
+                for queue in list(queues):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        queue.put_nowait(frame)
+
+    def _stamped_position(self) -> int:
+        # Stamp first, as a pull does: a writer that died before stamping hides nothing.
+        stamp_pending(self.engine, wait=False)
+        return self._position()
 
     def _position(self) -> int:
         with UnitOfWork(self.engine) as uow:
@@ -131,6 +177,12 @@ def changes_frame(dataset: str, cursor: int, items: list[dict[str, Any]]) -> byt
     """One `changes` event: every entity of a dataset that changed since the last poll."""
     data = json.dumps({"dataset": dataset, "items": items}, separators=(",", ":"))
     return f"event: changes\nid: {cursor}\ndata: {data}\n\n".encode()
+
+
+def news_frame(datasets: list[str], position: int) -> bytes:
+    """One `news` event: data sets the stream does not carry that changed; the till pulls them."""
+    data = json.dumps({"datasets": datasets}, separators=(",", ":"))
+    return f"event: news\nid: {position}\ndata: {data}\n\n".encode()
 
 
 #: The first frame of a stream: from here on the till hears every change.

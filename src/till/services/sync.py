@@ -8,6 +8,7 @@ its sales to the group-commit writer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,10 +40,59 @@ from till.services.sale_writer import SaleWriter
 from till.services.sales import PushedSale, SaleResult
 from till.services.shifts import close_rule_in, close_rule_json
 from till.storage.catalog import wire_value
-from till.storage.feed import latest_seq, read_changes, stamp_pending
+from till.storage.feed import dataset_heads, latest_seq, read_changes, stamp_pending
 from till.storage.uow import UnitOfWork
 
 DATASETS = ("products", "prices", "stock", "customers", "tax", "promotions", "staff")
+
+
+class FeedHeads:
+    """The newest sequence of each data set, read from the database at most once per `ttl`
+    seconds per process, and again at once when the live poller sees the feed move
+    (`invalidate`); while the poller finds it where it was, no read at all (`confirm`). It
+    answers "which data sets have news since these cursors" for every connected till of the
+    process without a query each (`POST /api/sync/changes`)."""
+
+    def __init__(self, engine: Engine, ttl: float = 2.5) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._read: tuple[float, dict[str, int], int] | None = None
+
+    def fresh(self) -> tuple[dict[str, int], int] | None:
+        """The heads and feed position if read less than `ttl` seconds ago and not invalidated."""
+        read = self._read
+        if read is None or time.monotonic() - read[0] >= self.ttl:
+            return None
+        return read[1], read[2]
+
+    def read(self) -> tuple[dict[str, int], int]:
+        """The heads and the feed position, from memory or the database."""
+        known = self.fresh()
+        if known is not None:
+            return known
+        # Stamp here too, as a pull does: a writer that died before stamping hides nothing.
+        stamp_pending(self.engine, wait=False)
+        with UnitOfWork(self.engine) as uow:
+            position = latest_seq(uow.conn)
+            heads = dataset_heads(uow.conn, DATASETS)
+        self._read = (time.monotonic(), heads, position)
+        return heads, position
+
+    def invalidate(self) -> None:
+        """Read again at the next question (the feed moved)."""
+        self._read = None
+
+    def confirm(self, position: int) -> None:
+        """The live poller found the feed at `position`: heads read at that position are
+        still true, for another `ttl` seconds, without a query."""
+        read = self._read
+        if read is not None and read[2] == position:
+            self._read = (time.monotonic(), read[1], read[2])
+
+
+def news(heads: dict[str, int], cursors: dict[str, int]) -> list[str]:
+    """The data sets, in pull order, with a change after the till's cursor (no cursor: 0)."""
+    return [name for name in DATASETS if heads.get(name, 0) > cursors.get(name, 0)]
 
 
 def reference_data(engine: Engine, staff: StaffMember) -> dict[str, Any]:

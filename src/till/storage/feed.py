@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, case, insert, null, select, update
+from sqlalchemy import Connection, Engine, case, func, insert, null, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from till.storage.tables import change_log, feed_sequencer
@@ -170,3 +170,17 @@ def latest_seq(conn: Connection) -> int:
     """The highest sequence handed out so far: where a fresh reader may start."""
     value = conn.execute(select(feed_sequencer.c.last_seq).where(feed_sequencer.c.id == 1)).scalar()
     return int(value or 0)
+
+
+def dataset_heads(conn: Connection, datasets: Sequence[str]) -> dict[str, int]:
+    """The highest stamped sequence of each data set (0 for one with no change yet), in one
+    statement of index look-ups (`ix_change_log_dataset_seq`), however long the feed."""
+    columns = [
+        select(func.max(change_log.c.seq))
+        .where(change_log.c.dataset == name)
+        .scalar_subquery()
+        .label(f"h{i}")
+        for i, name in enumerate(datasets)
+    ]
+    row = conn.execute(select(*columns)).one()
+    return {name: int(row[i] or 0) for i, name in enumerate(datasets)}

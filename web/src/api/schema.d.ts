@@ -938,6 +938,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sync/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes
+         * @description Which data sets changed after the till's cursors: one cheap question for all of them
+         *     instead of a pull each. Answered from the newest sequence of each data set, which each
+         *     process reads at most every 2.5 s and again when its live poller sees the feed move;
+         *     a data set named here may have nothing for the till's location (a pull then moves its
+         *     cursor and brings nothing).
+         */
+        post: operations["changes_api_sync_changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sync/push": {
         parameters: {
             query?: never;
@@ -1867,6 +1891,29 @@ export interface components {
             current_pin: string;
             /** New Pin */
             new_pin: string;
+        };
+        /** ChangesIn */
+        ChangesIn: {
+            /**
+             * Cursors
+             * @description the till's stored cursor of each data set (one left out counts as 0)
+             */
+            cursors: {
+                [key: string]: number;
+            };
+        };
+        /** ChangesOut */
+        ChangesOut: {
+            /**
+             * Changed
+             * @description data sets with a change after the cursor sent, in pull order
+             */
+            changed: string[];
+            /**
+             * Feed Position
+             * @description the newest change-feed sequence
+             */
+            feed_position: number;
         };
         /** ClientTotalsIn */
         ClientTotalsIn: {
@@ -7140,6 +7187,84 @@ export interface operations {
             };
             /** @description no such thing (or not at the member's locations) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request is malformed: a list of field errors, or a message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is not answering; keep the request and retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changes_api_sync_changes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangesOut"];
+                };
+            };
+            /** @description the request cannot be read or run as written (a body that is not UTF-8; a report that would write or has bad parameters) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not signed in, or the token is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the member's role or locations do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is over the size limit (5 MiB); send smaller batches */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -322,12 +322,18 @@ describe('pulling', () => {
   const product = (sku: string, name: string) => ({ sku, name, enabled: true, barcode: `0${sku}`, price: '1.00', type: 'simple', category_ids: [], parent_sku: null });
   const empty = (path: string) => ({ status: 200, body: { dataset: path, items: [], deleted: [], cursor: 0, has_more: false } });
   const boot = { status: 200, body: { feed_position: 10, locations: [], registers: [], categories: [], customer_groups: [], attributes: [], datasets: [], store: {} } };
+  /** The server's answer to "what changed": every data set whose head is above the cursor sent. */
+  const changes = (heads: Record<string, number>) => (body: unknown) => {
+    const cursors = (body as { cursors: Record<string, number> }).cursors;
+    return { status: 200, body: { changed: Object.keys(heads).filter((d) => heads[d] > (cursors[d] ?? 0)), feed_position: Math.max(...Object.values(heads)) } };
+  };
 
   it('resumes from the last stored page after an interruption, and finds products by name or SKU', async () => {
     const ctx = context();
     let failSecond = true;
-    handler = (_m, path) => {
+    handler = (_m, path, body) => {
       if (path.startsWith('/api/sync/bootstrap')) return boot;
+      if (path.startsWith('/api/sync/changes')) return changes({ products: 9 })(body);
       if (!path.startsWith('/api/sync/products')) return empty(path);
       if (path.includes('cursor=0&')) return page([product('TEE-1', 'Breton Tee')], 5, true);
       if (failSecond) return 'network';
@@ -343,6 +349,27 @@ describe('pulling', () => {
     expect((await searchProducts('breton', 10, ctx.db)).map((p) => p.sku)).toEqual(['TEE-1']);
     expect((await searchProducts('mug-1', 10, ctx.db)).map((p) => p.sku)).toEqual(['MUG-1']);
     expect(await searchProducts('stone mu', 10, ctx.db)).toHaveLength(1);
+  });
+
+  it('asks once which data sets changed and pulls only those; an idle till asks that alone', async () => {
+    const ctx = context();
+    await applyPage(ctx.db, 'stock', { dataset: 'stock', items: [], deleted: [], cursor: 7, has_more: false });
+    await applyPage(ctx.db, 'customers', { dataset: 'customers', items: [], deleted: [], cursor: 7, has_more: false });
+    const heads = { stock: 12, customers: 7, products: 3 };
+    handler = (_m, path, body) => {
+      if (path.startsWith('/api/sync/changes')) return changes(heads)(body);
+      if (path.startsWith('/api/sync/stock')) return { status: 200, body: { dataset: 'stock', items: [{ sku: 'TEE', stock_id: 2, salable: '4' }], deleted: [], cursor: 12, has_more: false } };
+      if (path.startsWith('/api/sync/products')) return { status: 200, body: { dataset: 'products', items: [], deleted: [], cursor: 12, has_more: false } };
+      return { status: 500 };
+    };
+    expect(await pullAll(ctx, () => {}, 1000, { bootstrap: false })).toBe(1);
+    expect(calls.map((c) => `${c.method} ${c.path.split('?')[0]}`)).toEqual(['POST /api/sync/changes', 'GET /api/sync/products', 'GET /api/sync/stock']);
+    expect(calls[0].body).toEqual({ cursors: { stock: 7, customers: 7 } });
+    expect(calls[2].path).toContain('cursor=7&');
+    expect(await ctx.db.stock.get('TEE@2')).toMatchObject({ salable: '4' });
+    calls.length = 0;
+    await pullAll(ctx, () => {}, 1000, { bootstrap: false });
+    expect(calls.map((c) => `${c.method} ${c.path.split('?')[0]}`)).toEqual(['POST /api/sync/changes']);
   });
 
   it('applies a page twice harmlessly and forgets deleted keys', async () => {

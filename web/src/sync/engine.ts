@@ -2,7 +2,8 @@
  * The sync protocol (docs/sync.md) as plain functions over the database and the API, so the
  * sync worker, the service worker (Background Sync) and the tests share one implementation.
  *
- * Pull: per data set, pages from the stored cursor; each page and its cursor are written in one
+ * Pull: one question says which data sets changed after the stored cursors; each of those then
+ * pages from its stored cursor; each page and its cursor are written in one
  * IndexedDB transaction, so stopping anywhere resumes from the last page stored, and applying a
  * page twice is harmless (upserts by key).
  *
@@ -10,7 +11,7 @@
  * shift steps one by one. An entry leaves the outbox only when the server accepted it (or says it
  * has it already); a refused entry stays, marked rejected, for the cashier to see.
  */
-import { ApiError, type Credentials, type PullOut, type PushIn, type PushOut, type RefundIn, call } from '../api/client';
+import { ApiError, type ChangesIn, type ChangesOut, type Credentials, type PullOut, type PushIn, type PushOut, type RefundIn, call } from '../api/client';
 import { type TillDB, setMeta, wordsOf } from '../data/db';
 import type {
   Bootstrap,
@@ -118,15 +119,40 @@ export interface PullProgress {
   done: boolean;
 }
 
-/** Pull every data set until it has no more; `onProgress` after each page. */
+export interface Changes {
+  /** Data sets with a change after the till's cursors, in pull order. */
+  changed: Dataset[];
+  feedPosition: number;
+}
+
+/** One question for every data set: which changed after the stored cursors (docs/sync.md §2). */
+export async function changedDatasets(ctx: SyncContext): Promise<Changes> {
+  const stored = await ctx.db.cursors.toArray();
+  const cursors = Object.fromEntries(stored.filter((c) => (DATASETS as readonly string[]).includes(c.dataset)).map((c) => [c.dataset, c.cursor]));
+  const answer = await authed<ChangesOut>(ctx, 'POST', '/api/sync/changes', { cursors } satisfies ChangesIn);
+  return { changed: DATASETS.filter((dataset) => answer.changed.includes(dataset)), feedPosition: answer.feed_position };
+}
+
+export interface PullOptions {
+  /** Fetch the reference data too (sign-in, reconnect, hourly); a pull on news skips it. */
+  bootstrap?: boolean;
+}
+
+/**
+ * Pull every data set that changed until it has no more; `onProgress` after each page. One
+ * question first says which data sets have news, so an idle till asks once, not once per data set.
+ */
 export async function pullAll(
   ctx: SyncContext,
   onProgress: (progress: PullProgress) => void = () => {},
   pageSize = PAGE_SIZE,
+  options: PullOptions = {},
 ): Promise<number> {
-  const boot = await fetchBootstrap(ctx);
+  const boot = options.bootstrap === false ? null : await fetchBootstrap(ctx);
+  const news = await changedDatasets(ctx);
+  const position = Math.max(news.feedPosition, boot?.feed_position ?? 0);
   let total = 0;
-  for (const dataset of DATASETS) {
+  for (const dataset of news.changed) {
     let cursor = (await ctx.db.cursors.get(dataset))?.cursor ?? 0;
     let items = 0;
     for (;;) {
@@ -139,7 +165,7 @@ export async function pullAll(
       cursor = page.cursor;
       items += page.items.length;
       total += page.items.length;
-      onProgress({ dataset, cursor, target: Math.max(boot.feed_position, cursor), items, done: !page.has_more });
+      onProgress({ dataset, cursor, target: Math.max(position, cursor), items, done: !page.has_more });
       if (!page.has_more) break;
       // Yield between pages so a long first sync never holds the worker's event loop for long.
       await new Promise((resolve) => setTimeout(resolve, 0));

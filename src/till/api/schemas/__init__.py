@@ -102,6 +102,8 @@ from till.api.schemas.shifts import (
     ZReportDocumentOut,
 )
 from till.api.schemas.sync import (
+    ChangesIn,
+    ChangesOut,
     PullOut,
 )
 
@@ -117,6 +119,8 @@ __all__ = [
     "CashMovementIn",
     "ChangePasswordIn",
     "ChangePinIn",
+    "ChangesIn",
+    "ChangesOut",
     "ClientTotalsIn",
     "CloseRuleIn",
     "CloseRuleOut",
