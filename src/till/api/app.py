@@ -33,6 +33,7 @@ from till.api.routes import (
     auth,
     catalog,
     dead_letters,
+    deliveries,
     flags,
     health,
     jobs,
@@ -46,7 +47,9 @@ from till.api.routes import (
     sales,
     shifts,
     staff,
+    stock_counts,
     sync,
+    transfers,
     webhooks,
 )
 from till.api.schemas import PROBLEMS, Problem
@@ -110,6 +113,9 @@ def build_app(
     app.state.transports = transports
     app.include_router(health.router)
     for module in (auth, catalog, sales, rejected_sales, refused_actions, shifts, sync):
+        app.include_router(module.router)
+    # Stock that moves in bulk, one module per resource.
+    for module in (transfers, deliveries, stock_counts):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):

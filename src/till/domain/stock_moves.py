@@ -98,8 +98,7 @@ def receipt(
             into[sku] = into.get(sku, ZERO) + quantity
     skus = sorted(set(expected) | set(good) | set(broken))
     return [
-        ReceivedLine(sku, expected.get(sku, ZERO), good.get(sku, ZERO), broken.get(sku, ZERO))
-        for sku in skus
+        ReceivedLine(sku, expected.get(sku, ZERO), good.get(sku, ZERO), broken.get(sku, ZERO)) for sku in skus
     ]
 
 
