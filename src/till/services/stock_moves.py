@@ -36,6 +36,12 @@ from till.storage.uow import UnitOfWork
 Lines = Sequence[tuple[str, Decimal]]
 
 
+def _works_at(by: Principal, location_code: str | None) -> None:
+    """A list asked for a shop the caller does not work at is refused, not answered empty."""
+    if location_code is not None and not by.staff.works_at(location_code):
+        raise PermissionDenied(f"{by.staff.username} does not work at {location_code}")
+
+
 def _location(uow: UnitOfWork, code: str) -> Location:
     location = uow.reference.location(code)
     if location is None:
@@ -160,6 +166,13 @@ def _transfer_for(uow: UnitOfWork, by: Principal, transfer_id: int) -> dict[str,
     return header
 
 
+def _at_end(by: Principal, transfer_id: int, location_code: str, step: str) -> None:
+    """A step of one end, asked by a member of the other end: the transfer is theirs to see,
+    not this step to take (a clash with where it is, not a missing permission)."""
+    if not by.staff.works_at(location_code):
+        raise Conflict(f"transfer {transfer_id} is {step} at {location_code}, not at your shop")
+
+
 def transfer(engine: Engine, by: Principal, transfer_id: int) -> dict[str, Any]:
     """A transfer, seen from either end."""
     with UnitOfWork(engine) as uow:
@@ -170,9 +183,8 @@ def transfers(
     engine: Engine, by: Principal, location_code: str | None, states: Sequence[str] | None
 ) -> list[Any]:
     """Transfers from or to a location the caller works at."""
+    _works_at(by, location_code)
     with UnitOfWork(engine) as uow:
-        if location_code is not None and not by.staff.works_at(location_code):
-            raise PermissionDenied(f"{by.staff.username} does not work at {location_code}")
         rows = uow.stock_moves.transfers_at(location_code, states)
         visible = [
             r for r in rows if by.staff.works_at(r["from_location"]) or by.staff.works_at(r["to_location"])
@@ -184,6 +196,7 @@ def send_transfer(engine: Engine, by: Principal, transfer_id: int) -> dict[str, 
     """Take a draft transfer's stock off the sender's source: it is now in transit."""
     with UnitOfWork(engine) as uow:
         header = _transfer_for(uow, by, transfer_id)
+        _at_end(by, transfer_id, header["from_location"], "sent")
         by.staff.require(Permission.STOCK_ADJUST, header["from_location"])
         now = datetime.now(UTC)
         if not uow.stock_moves.move_transfer(
@@ -220,6 +233,7 @@ def receive_transfer(
     """Add what arrived in good condition to the receiver's source; record short, over, damaged."""
     with UnitOfWork(engine) as uow:
         header = _transfer_for(uow, by, transfer_id)
+        _at_end(by, transfer_id, header["to_location"], "received")
         by.staff.require(Permission.STOCK_RECEIVE, header["to_location"])
         _known_skus(uow, [sku for sku, _ in [*scanned, *damaged]])
         now = datetime.now(UTC)
@@ -257,6 +271,7 @@ def cancel_transfer(engine: Engine, by: Principal, transfer_id: int) -> dict[str
     """Drop a draft transfer (nothing moved yet)."""
     with UnitOfWork(engine) as uow:
         header = _transfer_for(uow, by, transfer_id)
+        _at_end(by, transfer_id, header["from_location"], "cancelled")
         by.staff.require(Permission.STOCK_ADJUST, header["from_location"])
         if not uow.stock_moves.move_transfer(transfer_id, "draft", state="cancelled"):
             current = uow.stock_moves.transfer(transfer_id)
@@ -337,6 +352,7 @@ def deliveries(
     engine: Engine, by: Principal, location_code: str | None, states: Sequence[str] | None
 ) -> list[Any]:
     """Deliveries to the shops the caller works at."""
+    _works_at(by, location_code)
     with UnitOfWork(engine) as uow:
         rows = uow.stock_moves.deliveries_at(location_code, states)
         return [_delivery_json(uow, r) for r in rows if by.staff.works_at(r["location_code"])]
@@ -485,6 +501,7 @@ def stock_counts(
     engine: Engine, by: Principal, location_code: str | None, states: Sequence[str] | None
 ) -> list[Any]:
     """Counts at the shops the caller works at."""
+    _works_at(by, location_code)
     with UnitOfWork(engine) as uow:
         rows = uow.stock_moves.counts_at(location_code, states)
         return [_count_json(uow, by, r) for r in rows if by.staff.works_at(r["location_code"])]

@@ -59,7 +59,7 @@ class StockOut(BaseModel):
     sources: list[SourceLevelOut]
     salable_by_location: dict[str, DecimalOut]
     #: Units sent by transfer to a location and not received yet, by receiving location.
-    in_transit_to: dict[str, DecimalOut] = {}  # noqa: RUF012
+    in_transit_to: dict[str, DecimalOut] = {}
 
 
 class StockAdjustmentIn(Strict):
