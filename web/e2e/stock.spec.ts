@@ -27,11 +27,22 @@ async function codeOf(till: TillServer, sku: string): Promise<string> {
   return product.barcode ?? product.sku;
 }
 
-test('a cashier receives a transfer by scanning, and the short line is recorded', async ({ browser, till }) => {
+test('a manager sends a transfer by scanning; a cashier receives it by scanning, and the short line is recorded', async ({ browser, till }) => {
   const sku = 'ACC-WEEKENDER-LTH'; // none at the Manhattan shop, four at the warehouse
   const [shopBefore, warehouseBefore] = [await onHand(till, sku, 'nyc_store'), await onHand(till, sku, 'nj_warehouse')];
-  const transfer = await till.api<{ id: number }>('POST', '/api/transfers', { from_location: 'WH', to_location: 'NYC', lines: [{ sku, quantity: '3' }] });
-  await till.api('POST', `/api/transfers/${transfer.id}/send`);
+  const code = await codeOf(till, sku);
+
+  // The manager at the warehouse's counter scans three bags out to the Manhattan shop and sends them.
+  const warehouse = await setUpTill(browser, till, 'WH1');
+  await warehouse.page.getByTestId('nav-stock').click();
+  await warehouse.page.getByTestId('send-transfer').click();
+  await warehouse.page.getByTestId('send-to').selectOption('NYC');
+  for (let i = 0; i < 3; i++) await scan(warehouse.page, code);
+  await expect(warehouse.page.getByTestId(`send-line-${sku}`)).toContainText('3');
+  await warehouse.page.getByTestId('send').click();
+  await expect(warehouse.page.getByTestId('send-screen')).toContainText('in transit to NYC');
+  const transfer = { id: Number(/Transfer (\d+)/.exec((await warehouse.page.getByTestId('send-screen').textContent()) ?? '')?.[1]) };
+  await warehouse.context.close();
   expect(await onHand(till, sku, 'nj_warehouse')).toBe(warehouseBefore - 3);
 
   const { context, page } = await setUpTill(browser, till, 'NYC1');
@@ -43,7 +54,6 @@ test('a cashier receives a transfer by scanning, and the short line is recorded'
   await expect(line.getByTestId('discrepancy')).toHaveText('short 3');
 
   // Two of the three bags came off the van.
-  const code = await codeOf(till, sku);
   await scan(page, code);
   await expect(line.getByTestId('scanned')).toHaveText('1');
   await scan(page, code);
