@@ -13,7 +13,7 @@ from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
 from tests.magento.test_export import _principal, _pull, _source, export_all
 from till.domain.staff import Role
-from till.services import stock_moves
+from till.services import stock_counts, stock_moves, transfers
 from till.services.auth import add_staff
 from till.services.sales import place_sales
 from till.storage import tables as t
@@ -63,9 +63,9 @@ def test_a_transfer_a_delivery_and_a_count_reach_magentos_source_items_once(
 
     # Send 3 bags from the shop to the warehouse: in transit, the shop's source is down 3 and the
     # warehouse's not yet up, so the web store (stock 1: both sources) offers 3 fewer meanwhile.
-    transfer = stock_moves.create_transfer(engine, manager, "NYC", "NJ", [(BAG, D(3))])
-    stock_moves.send_transfer(engine, manager, transfer["id"])
-    stock_moves.send_transfer(engine, manager, transfer["id"])
+    transfer = transfers.create_transfer(engine, manager, "NYC", "NJ", [(BAG, D(3))])
+    transfers.send_transfer(engine, manager, transfer["id"])
+    transfers.send_transfer(engine, manager, transfer["id"])
     export_all(engine, magento)
     export_all(engine, magento)
     assert _source(magento, BAG) == (D(7), 1)
@@ -74,8 +74,8 @@ def test_a_transfer_a_delivery_and_a_count_reach_magentos_source_items_once(
     assert magento.salable(BAG, 2) == D(7)
 
     # Two arrive (one short): the warehouse's source is up 2, once.
-    stock_moves.receive_transfer(engine, manager, transfer["id"], [(BAG, D(2))])
-    stock_moves.receive_transfer(engine, manager, transfer["id"], [(BAG, D(2))])
+    transfers.receive_transfer(engine, manager, transfer["id"], [(BAG, D(2))])
+    transfers.receive_transfer(engine, manager, transfer["id"], [(BAG, D(2))])
     export_all(engine, magento)
     assert _source(magento, BAG, "nj_warehouse") == (D(102), 1)
     assert magento.salable(BAG, 1) == web - 1  # the short bag is gone from every stock
@@ -88,15 +88,15 @@ def test_a_transfer_a_delivery_and_a_count_reach_magentos_source_items_once(
 
     # A count at the shop while it sells: one bag sold before the counter reaches the shelf
     # (Magento's source goes down by the sale's export), then she finds 5 of the book's 6.
-    count = stock_moves.start_count(engine, manager, "NYC", "cycle", [BAG], blind=True)
+    count = stock_counts.start_count(engine, manager, "NYC", "cycle", [BAG], blind=True)
     sale = make_sale(
         engine, key="sale-count-0001", receipt="NYC1-000901", staff_id=staff["cashier"], lines=[(BAG, D(1))]
     )
     assert [r.status for r in place_sales(engine, [sale])] == ["accepted"]
     counter = _principal(engine, staff["cashier"])
-    stock_moves.record_count(engine, counter, count["id"], BAG, D(5))
-    stock_moves.submit_count(engine, counter, count["id"])
-    approved = stock_moves.approve_count(engine, manager, count["id"])
+    stock_counts.record_count(engine, counter, count["id"], BAG, D(5))
+    stock_counts.submit_count(engine, counter, count["id"])
+    approved = stock_counts.approve_count(engine, manager, count["id"])
     export_all(engine, magento)
     export_all(engine, magento)
     assert [line["variance"] for line in approved["lines"]] == [D(-1)]

@@ -10,7 +10,7 @@ from till.api.deps import EngineDep, IdPath, PrincipalDep, staff
 from till.api.schemas import problems
 from till.api.schemas.stock_moves import CountedIn, CountIn, CountOut
 from till.domain.staff import Permission
-from till.services import stock_moves
+from till.services import stock_counts as service
 from till.services.auth import Principal
 
 router = APIRouter(prefix="/api/stock-counts", tags=["stock"])
@@ -23,7 +23,7 @@ CountState = Literal["counting", "review", "approved", "cancelled"]
 @router.post("", response_model=CountOut, status_code=status.HTTP_201_CREATED, responses=problems(403, 404))
 def start_count(body: CountIn, engine: EngineDep, principal: Counter) -> Any:
     """Start a full or cycle count at a shop; each sku's source quantity is snapshotted now."""
-    return stock_moves.start_count(engine, principal, body.location_code, body.kind, body.skus, body.blind)
+    return service.start_count(engine, principal, body.location_code, body.kind, body.skus, body.blind)
 
 
 @router.get("", response_model=list[CountOut])
@@ -34,13 +34,13 @@ def list_counts(
     state: Annotated[list[CountState] | None, Query()] = None,
 ) -> Any:
     """Counts at the caller's shops, newest first (a blind one hides the book from a counter)."""
-    return stock_moves.stock_counts(engine, principal, location, state)
+    return service.stock_counts(engine, principal, location, state)
 
 
 @router.get("/{count_id}", response_model=CountOut, responses=problems(404))
 def get_count(count_id: IdPath, engine: EngineDep, principal: PrincipalDep) -> Any:
     """One count: a manager sees snapshot, movements since, expected and variance per sku."""
-    return stock_moves.stock_count(engine, principal, count_id)
+    return service.stock_count(engine, principal, count_id)
 
 
 @router.put("/{count_id}/lines/{sku}", response_model=CountOut, responses=problems(403, 404, 409))
@@ -53,13 +53,13 @@ def record_count(
 ) -> Any:
     """Set how many of a sku the counter found (a retry sets the same); the book quantity at
     this moment is kept with it."""
-    return stock_moves.record_count(engine, principal, count_id, sku, body.counted)
+    return service.record_count(engine, principal, count_id, sku, body.counted)
 
 
 @router.post("/{count_id}/submit", response_model=CountOut, responses=problems(403, 404, 409))
 def submit_count(count_id: IdPath, engine: EngineDep, principal: Counter) -> Any:
     """End counting; the count waits for a manager's review."""
-    return stock_moves.submit_count(engine, principal, count_id)
+    return service.submit_count(engine, principal, count_id)
 
 
 @router.post(
@@ -70,10 +70,10 @@ def submit_count(count_id: IdPath, engine: EngineDep, principal: Counter) -> Any
 )
 def approve_count(count_id: IdPath, engine: EngineDep, principal: Approver) -> Any:
     """Accept the variance: each source item takes counted − expected (stock_adjust)."""
-    return stock_moves.approve_count(engine, principal, count_id)
+    return service.approve_count(engine, principal, count_id)
 
 
 @router.post("/{count_id}/cancel", response_model=CountOut, responses=problems(403, 404, 409))
 def cancel_count(count_id: IdPath, engine: EngineDep, principal: Approver) -> Any:
     """Drop a count before approval; nothing moves."""
-    return stock_moves.cancel_count(engine, principal, count_id)
+    return service.cancel_count(engine, principal, count_id)
