@@ -45,7 +45,11 @@ function SendTransfer({ onClose }: { onClose: () => void }) {
   return (
     <Box sx={{ maxWidth: 900, mx: 'auto' }} data-testid="send-screen">
       <Typography variant="h6">{sent ? `Transfer ${sent.id}: in transit to ${sent.to_location}` : 'Send stock to another shop: scan what leaves'}</Typography>
-      <TextField select label="To" value={to} onChange={(e) => setTo(e.target.value)} disabled={!!sent} size="small" sx={{ my: 1, minWidth: 240 }} slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'send-to' } }}>
+      <TextField select label="To" value={to} onChange={(e) => {
+          setTo(e.target.value);
+          // Out of the list: a scan typed into a focused select would pick another shop by type-ahead.
+          (e.target as HTMLElement).blur();
+        }} disabled={!!sent} size="small" sx={{ my: 1, minWidth: 240 }} slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'send-to' } }}>
         {others.map((l) => (
           <option key={l.code} value={l.code}>
             {l.name}
