@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from tests.e2e.conftest import Live, _server_for, priced, sale_payload
 from till.api.app import create_app
@@ -43,6 +43,7 @@ from till.api.graphql import Needs, schema
 from till.demo.store import seed_demo
 from till.domain.staff import ROLE_PERMISSIONS, Permission, Role
 from till.settings import Settings
+from till.storage import tables as t
 
 WALKED_ROLES = ("cashier", "manager", "admin")
 
@@ -59,6 +60,9 @@ class Place:
     device_id: str
     rejected_key: str
     printer_id: int
+    transfer_id: int
+    delivery_id: int
+    count_id: int
 
 
 @dataclass
@@ -121,6 +125,25 @@ def _place(live: Live, admin: httpx.Client, location: str, register: str, seller
         ),
         201,
     )
+    # A transfer to a shop no walker works at: a member of the other location sees neither end.
+    transfer = _ok(
+        admin.post(
+            "/api/transfers",
+            json={
+                "from_location": location,
+                "to_location": THIRD,
+                "lines": [{"sku": product["sku"], "quantity": "1"}],
+            },
+        ),
+        201,
+    )
+    delivery = _ok(admin.post("/api/deliveries", json={"location_code": location}), 201)
+    count = _ok(
+        admin.post(
+            "/api/stock-counts", json={"location_code": location, "kind": "cycle", "skus": [product["sku"]]}
+        ),
+        201,
+    )
     return Place(
         location,
         register,
@@ -130,13 +153,38 @@ def _place(live: Live, admin: httpx.Client, location: str, register: str, seller
         device["device_id"],
         refused["idempotency_key"],
         printer["id"],
+        transfer["id"],
+        delivery["id"],
+        count["id"],
     )
+
+
+#: A third shop, only for the far end of the walk's transfers.
+THIRD = "WALK3"
+
+
+def _third_shop(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(t.sources).values(code="walk3_store", name="Walk third store", enabled=True))
+        conn.execute(insert(t.stocks).values(id=93, name="Walk third stock"))
+        conn.execute(insert(t.stock_sources).values(stock_id=93, source_code="walk3_store", priority=1))
+        conn.execute(
+            insert(t.locations).values(
+                code=THIRD,
+                name="Walk third store",
+                source_code="walk3_store",
+                stock_id=93,
+                timezone="America/New_York",
+                country="US",
+            )
+        )
 
 
 @pytest.fixture
 def walk(sqlite_engine: Engine) -> dict[str, Any]:
     """The demo store on SQLite over HTTP, a place at each location, and every kind of caller."""
     live = Live(_server_for(sqlite_engine), sqlite_engine, seed_demo(sqlite_engine))
+    _third_shop(sqlite_engine)
     with live.sign_in("admin") as admin:
         # The admin's session sells as the admin (a session on no till sells only as its member).
         nyc = _place(live, admin, "NYC", "NYC1", "admin")
@@ -247,6 +295,9 @@ PLACED = {
     "device_id": lambda p: p.device_id,
     "key": lambda p: p.rejected_key,
     "printer_id": lambda p: p.printer_id,
+    "transfer_id": lambda p: p.transfer_id,
+    "delivery_id": lambda p: p.delivery_id,
+    "count_id": lambda p: p.count_id,
 }
 
 
@@ -280,6 +331,15 @@ def _bodies(place: Place, sku: str) -> dict[str, dict[str, Any]]:
         "PrinterIn": {"register_code": place.register, "name": _key("walk"), "host": "127.0.0.1", "port": 9},
         "PrinterChangeIn": {"name": _key("walk")},
         "PrintIn": {"order_id": place.order_id},
+        "TransferIn": {
+            "from_location": place.location,
+            "to_location": THIRD,
+            "lines": [{"sku": sku, "quantity": "1"}],
+        },
+        "DeliveryIn": {"location_code": place.location},
+        "CountIn": {"location_code": place.location, "kind": "full"},
+        "ReceiptIn": {"scanned": [{"sku": sku, "quantity": "1"}]},
+        "CountedIn": {"counted": "1"},
     }
 
 

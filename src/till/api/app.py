@@ -34,6 +34,7 @@ from till.api.routes import (
     catalog,
     customer_accounts,
     dead_letters,
+    deliveries,
     flags,
     gift_cards,
     health,
@@ -49,8 +50,10 @@ from till.api.routes import (
     sales,
     shifts,
     staff,
+    stock_counts,
     sync,
     today,
+    transfers,
     webhooks,
 )
 from till.api.schemas import PROBLEMS, Problem
@@ -134,6 +137,9 @@ def build_app(
     app.state.transports = transports
     app.include_router(health.router)
     for module in (auth, catalog, sales, receipts, rejected_sales, refused_actions, shifts, sync, gift_cards):
+        app.include_router(module.router)
+    # Stock that moves in bulk, one module per resource.
+    for module in (transfers, deliveries, stock_counts):
         app.include_router(module.router)
     # The back office, one module per resource.
     for module in (today, monitoring, flags, locations, staff, webhooks, dead_letters, jobs, prices):

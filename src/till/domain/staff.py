@@ -28,6 +28,10 @@ class Permission(StrEnum):
     DISCOUNT = "discount"
     PRICE_OVERRIDE = "price_override"
     STOCK_ADJUST = "stock_adjust"
+    #: Receive a transfer or a delivery by scanning what arrived.
+    STOCK_RECEIVE = "stock_receive"
+    #: Scan shelves in a stock count (approving its variance needs stock_adjust).
+    STOCK_COUNT = "stock_count"
     SHIFT_OPEN = "shift_open"
     SHIFT_CLOSE = "shift_close"
     CASH_MOVEMENT = "cash_movement"
@@ -52,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHIFT_OPEN,
             Permission.CASH_MOVEMENT,
             Permission.CUSTOMER_CREATE,
+            Permission.STOCK_RECEIVE,
+            Permission.STOCK_COUNT,
         }
     ),
     Role.MANAGER: frozenset(set(Permission) - {Permission.MANAGE_STAFF, Permission.AUDIT}),

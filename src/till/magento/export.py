@@ -13,6 +13,8 @@ message never makes a second Magento object:
   refund's id; restocked units go back to the location's source item.
 - `customer.created` → a Magento customer, or a link to the one with that e-mail.
 - `stock.adjusted` → the source items (a count sets, the others add or remove).
+- `stock.moved` → the source items of a transfer's send or receipt, a delivery's receipt or a
+  count's approved variance: signed changes, each step applied once (docs/magento.md).
 
 Stock is written through a ledger (`magento_stock_pushes`): the quantity read before and the
 quantity sent are recorded before the write, so after a crash the retry can tell from Magento's
@@ -55,7 +57,7 @@ from till.storage.uow import UnitOfWork
 
 log = logging.getLogger("till.magento.export")
 
-TOPICS = frozenset({"sale.placed", "refund.created", "customer.created", "stock.adjusted"})
+TOPICS = frozenset({"sale.placed", "refund.created", "customer.created", "stock.adjusted", "stock.moved"})
 #: How long a worker may take to create a credit memo before another may take its place.
 #: (Orders need no lease: Magento's unique increment_id refuses a second one.)
 CLAIM_SECONDS = 120.0
@@ -86,6 +88,8 @@ class MagentoExporter:
             await self.export_customer(int(payload["customer_id"]))
         elif topic == "stock.adjusted":
             await self.export_adjustment(message_id, payload)
+        elif topic == "stock.moved":
+            await self.export_movement(payload)
         else:
             raise ExportError(f"the Magento exporter does not handle {topic!r}")
 
@@ -474,6 +478,12 @@ class MagentoExporter:
                 (sku, str(payload["to_source_code"]), qty(payload["quantity"])),
             ]
         await self.push_stock(f"adjust:{message_id}", moves)
+
+    async def export_movement(self, payload: dict[str, Any]) -> None:
+        """A transfer, delivery or count step as deltas to source items, keyed by the step
+        (`transfer:12:send`), so a replayed or duplicated message is applied once."""
+        moves = [(str(m["sku"]), str(m["source_code"]), qty(m["delta"])) for m in payload["moves"]]
+        await self.push_stock(f"move:{payload['movement']}", moves)
 
     async def push_stock(
         self,

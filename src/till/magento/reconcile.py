@@ -98,6 +98,8 @@ def pending_skus(conn: Connection) -> set[str]:
             order_ids.add(str(data.get("order_id")))
         elif topic == "stock.adjusted":
             skus.add(str(data.get("sku")))
+        elif topic == "stock.moved":
+            skus.update(str(move.get("sku")) for move in data.get("moves") or [])
     for chunk in _chunks(sorted(order_ids)):
         skus.update(
             conn.execute(select(t.order_lines.c.sku).where(t.order_lines.c.order_id.in_(chunk))).scalars()

@@ -18,11 +18,13 @@ from till.storage.uow import UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class StockView:
-    """A sku's stock: per source on hand, and salable per location."""
+    """A sku's stock: per source on hand, salable per location, and sent to a location but
+    not received there yet (on neither source: salable nowhere)."""
 
     sku: str
     sources: list[SourceLevel]
     salable_by_location: dict[str, Decimal]
+    in_transit_to: dict[str, Decimal]
 
 
 def stock_of(engine: Engine, sku: str) -> StockView:
@@ -31,7 +33,7 @@ def stock_of(engine: Engine, sku: str) -> StockView:
         if not uow.catalog.products([sku]):
             raise NotFound(f"no product {sku}")
         salable = {loc.code: uow.stock.salable(loc.stock_id, [sku])[sku] for loc in uow.reference.locations()}
-        return StockView(sku, uow.stock.levels(sku), salable)
+        return StockView(sku, uow.stock.levels(sku), salable, uow.stock_moves.in_transit(sku))
 
 
 def adjust_stock(engine: Engine, by: Principal, adjustment: StockAdjustment) -> None:

@@ -19,6 +19,7 @@ from till.storage.sales import SalesRepository
 from till.storage.shifts import ShiftRepository
 from till.storage.staff import StaffRepository
 from till.storage.stock import StockRepository
+from till.storage.stock_moves import StockMovesRepository
 from till.storage.today import TodayRepository
 
 
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.prices = PriceRepository(self.conn)
         self.reference = ReferenceRepository(self.conn)
         self.stock = StockRepository(self.conn)
+        self.stock_moves = StockMovesRepository(self.conn)
         self.sales = SalesRepository(self.conn)
         self.staff = StaffRepository(self.conn)
         self.devices = DeviceRepository(self.conn)

@@ -8,6 +8,7 @@ import { Orders } from './Orders';
 import { Sell } from './sell/Sell';
 import { type Device, TillContext, type TillContextValue, can, sessionFrom } from './session';
 import { Setup } from './Setup';
+import { StockScreen } from './stock/StockScreen';
 import { ShiftScreen } from './Shift';
 import { SignIn } from './SignIn';
 import { type Screen, TillBar } from './TillBar';
@@ -106,6 +107,7 @@ export function App() {
             {screen === 'sell' && <Sell onNeedShift={() => setScreen('shift')} />}
             {screen === 'orders' && <Orders />}
             {screen === 'shift' && <ShiftScreen />}
+            {screen === 'stock' && <StockScreen />}
             {screen === 'office' && can(session, 'reports') && (
               <OfficeBoundary>
                 <Suspense fallback={<LinearProgress aria-label="Loading the back office" />}>

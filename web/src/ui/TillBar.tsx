@@ -8,7 +8,7 @@ import { MySecrets } from './MySecrets';
 import { type Device, type Session, can } from './session';
 import type { SyncView } from './useSync';
 
-export type Screen = 'sell' | 'orders' | 'shift' | 'office';
+export type Screen = 'sell' | 'orders' | 'shift' | 'stock' | 'office';
 
 /** Status colours with at least 4.5:1 contrast between text and background (WCAG AA). */
 export const STATUS_COLOURS = {
@@ -71,6 +71,7 @@ export function TillBar({
             <Tab value="sell" label="Sell" data-testid="nav-sell" />
             <Tab value="orders" label="Orders" data-testid="nav-orders" />
             <Tab value="shift" label="Shift" data-testid="nav-shift" />
+            {(can(session, 'stock_receive') || can(session, 'stock_count')) && <Tab value="stock" label="Stock" data-testid="nav-stock" />}
             {can(session, 'reports') && <Tab value="office" label="Back office" data-testid="nav-office" />}
           </Tabs>
         )}

@@ -58,6 +58,8 @@ class StockOut(BaseModel):
     sku: str
     sources: list[SourceLevelOut]
     salable_by_location: dict[str, DecimalOut]
+    #: Units sent by transfer to a location and not received yet, by receiving location.
+    in_transit_to: dict[str, DecimalOut] = {}
 
 
 class StockAdjustmentIn(Strict):

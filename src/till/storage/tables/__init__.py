@@ -91,6 +91,14 @@ from till.storage.tables.shifts import (
     cash_movements,
     shifts,
 )
+from till.storage.tables.stock_moves import (
+    deliveries,
+    delivery_lines,
+    stock_count_lines,
+    stock_counts,
+    stock_transfer_lines,
+    stock_transfers,
+)
 from till.storage.tables.store import (
     settings,
 )
@@ -129,6 +137,8 @@ __all__ = [
     "customer_groups",
     "customer_keys",
     "customers",
+    "deliveries",
+    "delivery_lines",
     "devices",
     "feed_sequencer",
     "gift_card_entries",
@@ -175,7 +185,11 @@ __all__ = [
     "staff",
     "staff_devices",
     "stock_adjustments",
+    "stock_count_lines",
+    "stock_counts",
     "stock_sources",
+    "stock_transfer_lines",
+    "stock_transfers",
     "stocks",
     "tax_rates",
     "tax_rules",
