@@ -184,14 +184,25 @@ export async function openShift(page: Page, float = '100.00'): Promise<void> {
   await page.getByTestId('nav-sell').click();
 }
 
-/** Add a product by typing its SKU in the search box and pressing Enter (as a scanner would). */
+/** How many items the cart holds (the sum of its lines' quantities), as the cashier reads it. */
+export async function itemsInCart(page: Page): Promise<number> {
+  const quantities = await page.getByTestId('line-qty').allTextContents();
+  return quantities.reduce((sum, qty) => sum + Number(qty), 0);
+}
+
+/**
+ * Add a product by typing its SKU in the search box and pressing Enter (as a scanner would), and
+ * wait until it is in the cart. The search clears at once while the SKU is looked up, so a clear
+ * box says nothing about the cart: a total read then can miss the item (till.spec read 84.92 and
+ * paid 145.89 when a pull held the products store during the lookup).
+ */
 export async function addBySku(page: Page, sku: string): Promise<void> {
-  const lines = await page.getByTestId('cart-line').count();
+  const before = await itemsInCart(page);
   const search = page.getByTestId('search');
   await search.fill(sku);
   await search.press('Enter');
   await expect(search).toHaveValue('');
-  await expect.poll(() => page.getByTestId('cart-line').count()).toBeGreaterThanOrEqual(lines);
+  await expect.poll(() => itemsInCart(page), { message: `${sku} in the cart` }).toBe(before + 1);
 }
 
 export async function grandTotal(page: Page): Promise<string> {
