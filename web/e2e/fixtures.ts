@@ -184,8 +184,13 @@ export async function openShift(page: Page, float = '100.00'): Promise<void> {
   await page.getByTestId('nav-sell').click();
 }
 
-/** How many items the cart holds (the sum of its lines' quantities), as the cashier reads it. */
+/**
+ * How many items the cart holds, as the cashier reads it: the phone's cart bar ("3 items"), else
+ * the sum of the lines' quantities beside the grid.
+ */
 export async function itemsInCart(page: Page): Promise<number> {
+  const bar = page.getByTestId('cart-bar');
+  if (await bar.isVisible()) return Number(/(\d+) items?/.exec((await bar.textContent()) ?? '')?.[1] ?? 0);
   const quantities = await page.getByTestId('line-qty').allTextContents();
   return quantities.reduce((sum, qty) => sum + Number(qty), 0);
 }
