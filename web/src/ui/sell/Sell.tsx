@@ -36,7 +36,8 @@ import { VariantPicker } from './VariantPicker';
 
 /** The last thing a scan or tap did: a product added (its SKU and name), or a code not found (sku null). */
 /** Read by screen readers, not drawn: the cart line is the sighted cashier's cue. */
-const SCREEN_READER_ONLY = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap', m: -1, p: 0, border: 0 } as const;
+// Lengths as strings: MUI reads width 1 as 100 % and m -1 as -8 px (the tablet overflowed by 8 px).
+const SCREEN_READER_ONLY = { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap', margin: '-1px', padding: 0, border: 0 } as const;
 
 interface Heard {
   seq: number;
