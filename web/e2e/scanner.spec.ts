@@ -5,29 +5,9 @@
  * A scan is keyboard-wedge input: fast keystrokes ending in Enter, into whatever has the focus.
  */
 import type { Locator, Page } from '@playwright/test';
-import { addBySku, catalogReady, expect, grandTotal, openShift, setUpTillIn, skipWithoutChromium, test } from './fixtures';
+import { addBySku, catalogReady, expect, grandTotal, openShift, scan, setUpTillIn, skipWithoutChromium, test } from './fixtures';
 
 skipWithoutChromium();
-
-/**
- * A wedge scanner: the code's keys 4 ms apart, then Enter, all stamped with the time a scanner
- * would send them (a loaded test machine may deliver them later; the till reads the stamps).
- */
-async function scan(page: Page, code: string): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  const start = Date.now() / 1000;
-  const keys = [...code].flatMap((key, i) => [
-    { type: 'keyDown', key, text: key, unmodifiedText: key, timestamp: start + i * 0.004 },
-    { type: 'keyUp', key, timestamp: start + i * 0.004 + 0.001 },
-  ]);
-  const end = start + code.length * 0.004;
-  keys.push(
-    { type: 'keyDown', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, text: '\r', unmodifiedText: '\r', timestamp: end } as (typeof keys)[number],
-    { type: 'keyUp', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, timestamp: end + 0.001 } as (typeof keys)[number],
-  );
-  for (const key of keys) await cdp.send('Input.dispatchKeyEvent', key as Parameters<typeof cdp.send<'Input.dispatchKeyEvent'>>[1]);
-  await cdp.detach();
-}
 
 /** Frequencies of the tones the page started, in order (the real WebAudio output, counted on the way). */
 const beeps = (page: Page) => page.evaluate(() => (window as unknown as { beeps: number[] }).beeps);
