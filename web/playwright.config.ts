@@ -8,10 +8,8 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 15_000 },
   workers: 1,
-  // One retry on CI, reported as "flaky" in the list: till.spec's first test failed in 2 of 4
-  // full runs after this round's merge (the server held another total under its receipt number)
-  // and passed alone; until that is found, a flake must not keep a whole round from landing.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a flaky test is a bug in the app or the test, found and fixed, never re-run away.
+  retries: 0,
   reporter: [['list']],
   use: {
     launchOptions: {

@@ -3,7 +3,7 @@
  * layout that fits phones and tablets, speed of hand by touch and by keyboard, phone search.
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
-import { addBySku, catalogReady, expect, grandTotal, openShift, setUpTillIn, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
+import { addBySku, catalogReady, expect, grandTotal, openShift, scan, setUpTillIn, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
 
 skipWithoutChromium();
 
@@ -226,8 +226,7 @@ test('a scan while the coupon field has focus goes to the cart, and the coupon k
   const coupon = page.getByLabel('Coupon');
   await coupon.click();
   await page.keyboard.type('SAVE5', { delay: 150 });
-  await page.keyboard.type('ACC-TOTE-CANVAS', { delay: 5 });
-  await page.keyboard.press('Enter');
+  await scan(page, 'ACC-TOTE-CANVAS');
   await expect(page.getByTestId('cart-line')).toHaveCount(1);
   await expect(page.getByTestId('cart-line')).toContainText('Tote');
   await expect(coupon).toHaveValue('SAVE5');

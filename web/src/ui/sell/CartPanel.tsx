@@ -36,6 +36,7 @@ export function CartPanel({
   onPark,
   onResume,
   onPay,
+  changed,
   sx,
 }: {
   cart: CartState;
@@ -51,6 +52,8 @@ export function CartPanel({
   onPark: () => void;
   onResume: () => void;
   onPay: () => void;
+  /** The line the last add went to, highlighted (seq: which add, so each one flashes anew). */
+  changed: { lineKey: string; seq: number } | null;
   /** Where the panel sits: sticky beside the grid, or in the phone's sheet. */
   sx?: Record<string, unknown>;
 }) {
@@ -86,6 +89,7 @@ export function CartPanel({
                 canDiscount={can(session, 'discount')}
                 onQty={setQty}
                 onDiscount={onLineDiscount}
+                changedBy={changed?.lineKey === line.key ? changed.seq : null}
               />
             ))}
             {cards.map((card) => (

@@ -2,9 +2,13 @@
  * Payment: tenders (cash, card, quick notes) until the sale is paid, then change due. The amount
  * has the focus; Enter takes it as cash and completes the sale once it is paid (so Enter alone is
  * exact cash); "Exact cash" does the same in one tap.
+ *
+ * A scan while paying goes to the cart: the tenders taken stay, the due grows in plain sight
+ * ("Added … while paying: due is now …, was …"), an amount the cashier typed is kept, and the
+ * sale cannot be completed until the scanned item is in the cart and priced.
  */
 import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, List, ListItemButton, ListItemText, Stack, TextField } from '@mui/material';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Decimal, ZERO, dec, moneyStr } from '../../domain/money';
 import { changeDue } from '../../domain/refunds';
 import { masked, readCardNumber } from '../../domain/giftCards';
@@ -23,13 +27,20 @@ function paysSale(due: Decimal, tenders: Tender[]): boolean {
 }
 
 export function Checkout({
-  due,
+  due: dueNow,
+  scanning,
+  addedWhilePaying,
   onCancel,
   onPaid,
   spendable,
   account = null,
 }: {
-  due: Decimal;
+  /** What the cart comes to; null while a line added during payment is being priced. */
+  due: Decimal | null;
+  /** A scanned code is still being looked up: it will be in this sale. */
+  scanning: boolean;
+  /** Names of the items scanned while this dialog was open. */
+  addedWhilePaying: string[];
   onCancel: () => void;
   onPaid: (payments: Tender[]) => Promise<void>;
   /** What may be taken from a gift card now (its balance online; the offline allowance else). */
@@ -37,14 +48,29 @@ export function Checkout({
   /** The sale's customer's account as the till last saw it, with the offline cap; null without a customer. */
   account?: { balance: Decimal; creditLimit: Decimal; offlineCap: Decimal } | null;
 }) {
+  const [openedAt] = useState(dueNow ?? ZERO);
+  const [lastDue, setLastDue] = useState(openedAt);
+  if (dueNow !== null && !dueNow.eq(lastDue)) setLastDue(dueNow);
+  const due = dueNow ?? lastDue;
+  const settling = dueNow === null || scanning;
   const [payments, setPayments] = useState<Tender[]>([]);
   const paid = payments.reduce((s, p) => s.plus(p.amount), ZERO);
   const remaining = Decimal.max(ZERO, due.minus(paid));
   const [amount, setAmount] = useState(moneyStr(due));
+  // The amount follows what is still due while it holds what the till put there (a scan typed
+  // into it and taken out again included); an amount the cashier typed is theirs and stays.
+  const proposed = useRef(moneyStr(due));
+  const follow = useRef(false);
   const [busy, setBusy] = useState(false);
   const [cardNumber, setCardNumber] = useState('');
   const [cardNote, setCardNote] = useState<string | null>(null);
-  useEffect(() => setAmount(moneyStr(remaining)), [remaining.toFixed(2)]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    const next = moneyStr(remaining);
+    const [was, force] = [proposed.current, follow.current];
+    setAmount((now) => (force || now === was ? next : now));
+    proposed.current = next;
+    follow.current = false;
+  }, [remaining.toFixed(2)]); // eslint-disable-line react-hooks/exhaustive-deps
   let change: Decimal | null = null;
   let problem: string | null = null;
   try {
@@ -52,11 +78,15 @@ export function Checkout({
   } catch (e) {
     problem = e instanceof Error ? e.message : String(e);
   }
+  const takePayment = (tender: Tender) => {
+    setPayments((p) => [...p, tender]);
+    follow.current = true;
+  };
   const addPayment = (method: 'cash' | 'card') => {
     if (!AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
     const value = dec(amount);
     if (method === 'card' && value.gt(remaining)) return;
-    setPayments((p) => [...p, { method, amount: value }]);
+    takePayment({ method, amount: value });
   };
   /** The typed amount (at most what is due) from a gift card, within what the card allows. */
   const addGiftCard = async () => {
@@ -88,12 +118,13 @@ export function Checkout({
     if (take.gt(0)) setPayments((p) => [...p, { method, amount: take }]);
   };
   const complete = (tenders: Tender[]) => {
-    if (busy) return;
+    if (busy || settling) return;
     setBusy(true);
     void onPaid(tenders).finally(() => setBusy(false));
   };
   /** Enter: the typed amount as cash; completes the sale when that pays it. */
   const enter = () => {
+    if (settling) return;
     if (remaining.isZero()) {
       if (change !== null) complete(payments);
       return;
@@ -101,12 +132,22 @@ export function Checkout({
     if (!AMOUNT.test(amount.trim()) || dec(amount).lte(0)) return;
     const tenders = [...payments, { method: 'cash' as const, amount: dec(amount) }];
     if (paysSale(due, tenders)) complete(tenders);
-    else setPayments(tenders);
+    else takePayment(tenders[tenders.length - 1]);
   };
   return (
     <Dialog open onClose={onCancel} fullWidth maxWidth="xs" disableRestoreFocus>
       <DialogTitle>Pay {money(due)}</DialogTitle>
       <DialogContent>
+        {addedWhilePaying.length > 0 && (
+          <Alert severity="info" sx={{ mb: 1 }} data-testid="added-while-paying">
+            Added {addedWhilePaying.join(', ')} while paying: due is now {money(due)}, was {money(openedAt)}.
+          </Alert>
+        )}
+        {settling && (
+          <Alert severity="info" sx={{ mb: 1 }} data-testid="adding-scan">
+            Adding the scanned item…
+          </Alert>
+        )}
         <TextField
           fullWidth
           label="Amount"
@@ -125,7 +166,7 @@ export function Checkout({
           sx={{ mt: 1 }}
           error={!!amount && !AMOUNT.test(amount.trim())}
         />
-        <Button variant="contained" fullWidth sx={{ mt: 1 }} disabled={remaining.isZero() || busy} onClick={() => complete([...payments, { method: 'cash', amount: remaining }])} data-testid="exact-cash">
+        <Button variant="contained" fullWidth sx={{ mt: 1 }} disabled={remaining.isZero() || busy || settling} onClick={() => complete([...payments, { method: 'cash', amount: remaining }])} data-testid="exact-cash">
           Exact cash {money(remaining)}
         </Button>
         <Stack direction="row" spacing={1} sx={{ my: 1 }}>
@@ -166,7 +207,7 @@ export function Checkout({
         )}
         <Stack direction="row" spacing={1} useFlexGap flexWrap="wrap">
           {['10', '20', '50', '100'].map((note) => (
-            <Button key={note} size="small" variant="text" onClick={() => setPayments((p) => [...p, { method: 'cash', amount: dec(note) }])}>
+            <Button key={note} size="small" variant="text" onClick={() => takePayment({ method: 'cash', amount: dec(note) })}>
               ${note} cash
             </Button>
           ))}
@@ -186,7 +227,7 @@ export function Checkout({
         <Button onClick={onCancel}>Back</Button>
         <Button
           variant="contained"
-          disabled={change === null || busy}
+          disabled={change === null || busy || settling}
           data-testid="complete-sale"
           onClick={() => complete(payments)}
         >

@@ -5,7 +5,6 @@
 import { Box, Chip, Stack, TextField, Typography } from '@mui/material';
 import { type Ref, useMemo, useState } from 'react';
 import { db } from '../../data/db';
-import { productByCode } from '../../data/search';
 import type { Product } from '../../data/types';
 import { useLive } from '../hooks';
 import { useTill } from '../session';
@@ -33,11 +32,14 @@ export const keyboardTill = () => typeof matchMedia === 'function' && matchMedia
 export function ProductFinder({
   stockId,
   onAdd,
+  onScan,
   onStock,
   searchRef,
 }: {
   stockId: number;
   onAdd: (product: Product) => void;
+  /** Enter in search: add the product with this code, else `fallback` (the one match shown); false when neither. */
+  onScan: (code: string, fallback: Product | null) => Promise<boolean>;
   onStock: (sku: string) => void;
   searchRef?: Ref<HTMLInputElement>;
 }) {
@@ -85,11 +87,9 @@ export function ProductFinder({
             const typed = query;
             const single = results && results.length === 1 ? results[0] : null;
             setQuery('');
-            void productByCode(typed).then((exact) => {
-              const found = exact ?? single;
-              if (found) onAdd(found);
+            void onScan(typed, single).then((found) => {
               // Not one product: give the cashier back what they typed (unless they typed on).
-              else setQuery((now) => (now === '' ? typed : now));
+              if (!found) setQuery((now) => (now === '' ? typed : now));
             });
           }
         }}

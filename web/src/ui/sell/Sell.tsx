@@ -2,9 +2,12 @@
  * The sell screen: find products (grid, search, scanner), build the cart, take payment. The cart
  * is a column of fixed width beside the grid, or a sheet under a bottom bar on a phone. F12 or
  * Ctrl+Enter opens Pay; a keyboard till keeps the focus in search after sign-in and each sale.
+ * Every add is heard and seen: a beep on a scan, the changed line highlighted, and a live region
+ * saying what was added ("Added Blue mug, 2 in cart") for a cashier who is not looking.
  */
 import { Alert, Box, Button, useMediaQuery, useTheme } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { beep } from './beep';
 import { businessDay } from '../../domain/cart';
 import { ZERO, dec } from '../../domain/money';
 import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
@@ -33,6 +36,17 @@ import { usePricing } from './usePricing';
 import { useScanner } from './useScanner';
 import { VariantPicker } from './VariantPicker';
 
+/** The last thing a scan or tap did: a product added (its SKU and name), or a code not found (sku null). */
+/** Read by screen readers, not drawn: the cart line is the sighted cashier's cue. */
+// Lengths as strings: MUI reads width 1 as 100 % and m -1 as -8 px (the tablet overflowed by 8 px).
+const SCREEN_READER_ONLY = { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap', margin: '-1px', padding: 0, border: 0 } as const;
+
+interface Heard {
+  seq: number;
+  sku: string | null;
+  name: string;
+}
+
 export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { device, session, boot, notify } = useTill();
   const database = db();
@@ -40,6 +54,14 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { cart, edit, adopt } = useCart(database, device.registerCode, setError);
   const [picker, setPicker] = useState<Product | null>(null);
   const [checkout, setCheckout] = useState(false);
+  // Pay is open: read by the add callback, which must not change with it.
+  const paying = useRef(false);
+  paying.current = checkout;
+  const [addedWhilePaying, setAddedWhilePaying] = useState<string[]>([]);
+  // Scanned codes still being looked up: the sale is not completed without them.
+  const [scanning, setScanning] = useState(0);
+  // The last add (or unknown scan), for the highlight and the announcement.
+  const [heard, setHeard] = useState<Heard | null>(null);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
   // The e-mail of the sale's customer: the cart (and so its customer) is empty once it is sold.
   const [receiptEmail, setReceiptEmail] = useState<string | null>(null);
@@ -82,6 +104,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const payable = !!shift && started && !priced.error;
   const openPay = useCallback(() => {
     if (!payable) return;
+    setAddedWhilePaying([]);
     setCartOpen(false);
     setCheckout(true);
   }, [payable]);
@@ -105,22 +128,45 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
 
   const add = useCallback(
     (product: Product) => {
-      if (product.type === 'configurable') setPicker(product);
-      else edit({ type: 'add', product, lineKey: crypto.randomUUID() });
+      if (product.type === 'configurable') {
+        setPicker(product);
+        return;
+      }
+      edit({ type: 'add', product, lineKey: crypto.randomUUID() });
+      setHeard((last) => ({ seq: (last?.seq ?? 0) + 1, sku: product.sku, name: product.name }));
+      if (paying.current) setAddedWhilePaying((names) => [...names, product.name]);
     },
     [edit],
   );
 
+  /** Look a scanned (or typed) code up and add it; `fallback` is the one product a search showed. */
   const scan = useCallback(
-    (code: string) => {
-      void productByCode(code).then((product) => {
+    async (code: string, fallback: Product | null = null): Promise<boolean> => {
+      setScanning((n) => n + 1);
+      try {
+        const product = (await productByCode(code)) ?? fallback;
+        beep(product ? 'found' : 'unknown');
         if (product) add(product);
-        else notify(`No product with barcode or SKU ${code}`, 'warning');
+        else setHeard((last) => ({ seq: (last?.seq ?? 0) + 1, sku: null, name: `No product with barcode or SKU ${code}` }));
+        return !!product;
+      } catch (e) {
+        setError(storageErrorMessage(e));
+        return false;
+      } finally {
+        setScanning((n) => n - 1);
+      }
+    },
+    [add],
+  );
+  const wedgeScan = useCallback(
+    (code: string) => {
+      void scan(code).then((found) => {
+        if (!found) notify(`No product with barcode or SKU ${code}`, 'warning');
       });
     },
-    [add, notify],
+    [scan, notify],
   );
-  useScanner(scan);
+  useScanner(wedgeScan);
 
   async function completeSale(payments: Tender[]) {
     if (!priced.value) return;
@@ -144,6 +190,12 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
     }
   }
 
+  // What the last add changed: the cart line it went to and how many of it the cart now holds.
+  const changedLine = heard?.sku ? cart.lines.find((l) => l.sku === heard.sku && !l.discount) : undefined;
+  const inCart = heard?.sku ? cart.lines.filter((l) => l.sku === heard.sku).reduce((n, l) => n.plus(dec(l.qty)), dec(0)) : null;
+  const changed = changedLine && heard ? { lineKey: changedLine.key, seq: heard.seq } : null;
+  const announcement = !heard ? '' : heard.sku === null ? heard.name : inCart?.gt(0) ? `Added ${heard.name}, ${inCart.toString()} in cart` : '';
+
   const limit = dec(session.maxDiscountPercent);
   const newSale = () => {
     closeReceipt();
@@ -163,6 +215,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       onPark={() => void park()}
       onResume={() => setParkedOpen(true)}
       onPay={openPay}
+      changed={changed}
       // Beside the grid: as tall as the screen below the app bar, lines scrolling inside.
       sx={phone ? { width: '100%' } : { position: 'sticky', top: 72, maxHeight: 'calc(100dvh - 88px)' }}
     />
@@ -184,7 +237,10 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
         <Button variant="outlined" size="small" onClick={() => setGiftOpen(true)} data-testid="gift-card" sx={{ mb: 1 }}>
           Gift card
         </Button>
-        <ProductFinder stockId={shop?.stock_id ?? 0} onAdd={add} onStock={setStockSku} searchRef={searchRef} />
+        <ProductFinder stockId={shop?.stock_id ?? 0} onAdd={add} onScan={scan} onStock={setStockSku} searchRef={searchRef} />
+        <Box role="status" aria-live="polite" data-testid="scan-announcement" sx={SCREEN_READER_ONLY}>
+          {announcement}
+        </Box>
       </Box>
 
       {phone ? (
@@ -205,9 +261,11 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           }}
         />
       )}
-      {checkout && due && (
+      {checkout && (
         <Checkout
-          due={due}
+          due={due ?? null}
+          scanning={scanning > 0}
+          addedWhilePaying={addedWhilePaying}
           onCancel={() => setCheckout(false)}
           onPaid={completeSale}
           spendable={(number) => spendable(database, creds, number, cardCap)}

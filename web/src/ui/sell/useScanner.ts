@@ -28,7 +28,9 @@ export function useScanner(onScan: (code: string) => void): void {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const state = burst.current;
-      const now = performance.now();
+      // When the key was pressed, not when it is handled: keys queued behind a busy render keep
+      // their spacing, so one scan is not split in two (nor a person's typing made a scan).
+      const now = event.timeStamp;
       const gap = now - state.last;
       const field = isField(event.target) ? event.target : null;
       if (field?.dataset.scanHome === 'true') {
@@ -48,6 +50,9 @@ export function useScanner(onScan: (code: string) => void): void {
         const code = state.text;
         state.text = '';
         if (!field && code.length >= 3) {
+          // The scanner's Enter is not the focused button's: it must not complete a sale.
+          event.preventDefault();
+          event.stopPropagation();
           onScan(code);
         } else if (field && code.length >= FIELD_MIN_LENGTH && state.slowest <= FIELD_GAP_MS && gap <= FIELD_GAP_MS) {
           // Not the field's Enter (no coupon applied, no payment taken): the scan goes to the cart.
