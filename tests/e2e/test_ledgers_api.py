@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tests.e2e.conftest import Live, priced, sale_payload
 from tests.e2e.test_sync_api import _plain_product
-from till.domain.gift_cards import new_card_number
+from till.services.gift_cards import new_card_number
 from till.storage.tables import gift_cards, order_payments, rejected_sales
 
 

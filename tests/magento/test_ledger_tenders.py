@@ -15,8 +15,9 @@ from tests.magento.double import MagentoDouble
 from tests.magento.store import seed_till_shop
 from tests.magento.test_export import _pull
 from tests.magento.test_export_records import _export, _pos_order
-from till.domain.gift_cards import GiftCardSold, new_card_number
+from till.domain.gift_cards import GiftCardSold
 from till.domain.sales import ClientTotals, Payment
+from till.services.gift_cards import new_card_number
 from till.services.sales import place_sales
 
 METHODS = {"cash": "cashondelivery", "gift_card": "pos_gift_card"}

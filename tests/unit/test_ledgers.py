@@ -17,7 +17,6 @@ from till.domain.gift_cards import (
     LedgerRules,
     card_digest,
     masked,
-    new_card_number,
     offline_allowance,
     read_card_number,
     shortfall,
@@ -26,6 +25,7 @@ from till.domain.refunds import TenderError
 from till.domain.sales import ClientTotals, OrderError, Payment, Sale, SaleLine
 from till.domain.shifts import ShiftSale, shift_report
 from till.domain.store_credit import Account, AccountError, check_account_payment, held_for
+from till.services.gift_cards import new_card_number
 
 cents = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False, allow_infinity=False)
 

@@ -5,7 +5,8 @@ liability, never revenue, never taxed), activated when that sale is accepted, sp
 refunded to, and reloaded when the shop allows. A card is valid at every till of the shop.
 
 A card's number is a bearer secret: it is stored only as a digest (and its last four digits),
-shown masked, and a generated one comes from `secrets`. A till offline may spend a card up to
+shown masked, and a generated one comes from `secrets` (in services/gift_cards.py: the domain
+draws no random numbers). A till offline may spend a card up to
 the shop's per-card cap against the balance it last saw; the server keeps every such sale (it is
 a fact) and flags the shortfall of one that spent more than the card held.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -45,12 +45,6 @@ def read_card_number(raw: str) -> str:
     if not CARD_NUMBER.match(number):
         raise GiftCardError("a gift card number is 8 to 32 digits or letters")
     return number
-
-
-def new_card_number() -> str:
-    """A fresh e-card number, unguessable (from the operating system's secure random source)."""
-    first = str(1 + secrets.randbelow(9))
-    return first + "".join(str(secrets.randbelow(10)) for _ in range(GENERATED_DIGITS - 1))
 
 
 def card_digest(number: str) -> str:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import Engine
 
-from till.domain.gift_cards import LedgerRules, card_digest, masked, read_card_number
+from till.domain.gift_cards import GENERATED_DIGITS, LedgerRules, card_digest, masked, read_card_number
 from till.domain.staff import Permission
 from till.services.auth import Principal
 from till.services.errors import NotFound
 from till.storage.uow import UnitOfWork
+
+
+def new_card_number() -> str:
+    """A fresh e-card number, unguessable (from the operating system's secure random source)."""
+    first = str(1 + secrets.randbelow(9))
+    return first + "".join(str(secrets.randbelow(10)) for _ in range(GENERATED_DIGITS - 1))
 
 
 def card_balance(engine: Engine, by: Principal, number: str) -> dict[str, Any]:
