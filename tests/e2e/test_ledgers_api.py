@@ -338,3 +338,25 @@ def test_a_sale_on_account_up_to_the_limit_and_a_payment_later_at_another_till(l
             [result] = _push(till, over)
             assert result["status"] == "accepted"
         assert "over_credit_limit" in result["flags"]
+
+
+def test_a_till_takes_account_payments_only_into_its_own_registers_drawer(live: Live) -> None:
+    """A payment on account is cash into a drawer: a till takes it on its own register only, as
+    it does cash steps (docs/trust.md §6, gap d), and a refusal is kept for a manager."""
+    with live.sign_in(live.username("manager", "NYC")) as manager:
+        customer = _customer(manager)
+        limit = manager.put(f"/api/customers/{customer}/account", json={"credit_limit": "50.00"})
+        assert limit.status_code == 200, limit.text
+        _open_shift(manager, "NYC2")
+    device = _register(live, "account till", "NYC1")
+    cashier = live.username("cashier", "NYC")
+    with _on_till(live, device, cashier) as till:
+        body = {"idempotency_key": _key("pay"), "register_code": "NYC2", "amount": "10.00", "method": "cash"}
+        answer = till.post(f"/api/customers/{customer}/account/payments", json=body)
+        assert answer.status_code == 403, answer.text
+        assert "not this till's register" in answer.json()["detail"]
+    with live.sign_in(live.username("manager", "NYC")) as manager:
+        assert manager.get(f"/api/customers/{customer}/account").json()["balance"] == "0.00"
+        assert manager.get("/api/registers/NYC2/shift").json()["account_payments"] == "0.00"
+        refused = manager.get("/api/refused-actions").json()
+        assert any(body["idempotency_key"] in str(r) for r in refused), refused

@@ -12,7 +12,7 @@ from till.domain.acting import ActedBy
 from till.domain.money import money_str
 from till.domain.staff import Permission
 from till.domain.store_credit import Account, check_account_payment, check_credit_limit
-from till.services.acting import acting_for, sent_by
+from till.services.acting import acting_for, not_before, require_own_register, sent_by
 from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
 from till.storage.uow import UnitOfWork
@@ -107,13 +107,17 @@ def _take(
         if register is None:
             raise NotFound(f"no register {register_code}")
         sender = by
-        by, acting = acting_for(uow, sender, acted_by, register.location_code)
+        # Cash into a drawer, like a cash step: a till's own register only, judged no earlier
+        # than the shift it goes into was opened.
+        require_own_register(sender, register_code)
+        shift = uow.shifts.open_shift(register_code)
+        within = acted_by if shift is None else not_before(acted_by, shift["opened_at"])
+        by, acting = acting_for(uow, sender, within, register.location_code)
         by.staff.require(Permission.SELL, register.location_code)
         existing = uow.accounts.payment_for_key(key)
         if existing is not None:
             return existing, False
         _customer(uow, customer_id)
-        shift = uow.shifts.open_shift(register_code)
         if shift is None:
             raise Conflict(f"register {register_code} has no open shift: open one to take a payment")
         uow.accounts.change(
