@@ -752,6 +752,42 @@ def test_a_cash_step_dated_into_the_managers_time_on_the_till_is_judged_at_its_s
     assert sorted(kept) == ["cash", "shift_close"], kept
 
 
+def test_a_payment_on_account_dated_into_the_managers_time_is_judged_at_its_shift(live: Live) -> None:
+    """A payment on account goes into the drawer's shift as a cash step does: sent by the
+    cashier as the manager's, online, two hours back, it is judged at the shift's opening, when
+    the cashier was at the till: refused (403) and kept, the customer's debt unchanged (found by a
+    red-team pass: it cleared the debt "by card" in the manager's name, unflagged)."""
+    till = _till(live)
+    grace = live.store.staff_member("grace")
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    acted_by = {"staff_id": grace.id, "sign_in": "online", "at": two_hours_ago}
+    with live.sign_in("grace") as office:
+        made = office.post(
+            "/api/customers",
+            json={"email": f"{uuid.uuid4().hex[:10]}@example.com", "firstname": "A", "lastname": "B"},
+        )
+        assert made.status_code in (200, 201), made.text
+        customer = made.json()["id"]
+    with _morning_then_cashier(live, till) as maya:
+        opened = maya.post("/api/registers/NYC1/shift", json={"opening_float": "100.00"})
+        paid = maya.post(
+            f"/api/customers/{customer}/account/payments",
+            json={
+                "idempotency_key": f"pay-{uuid.uuid4()}",
+                "register_code": "NYC1",
+                "amount": "25.00",
+                "method": "card",
+                "acted_by": acted_by,
+            },
+        )
+    assert opened.status_code == 201, opened.text
+    assert paid.status_code == 403, paid.text
+    assert "grace was not signed in on this till" in paid.json()["detail"]
+    assert not [a for a in _audit(live, "account.payment") if a["detail"].get("customer_id") == customer]
+    kept = [r for r in _refused(live) if r["staff_id"] == grace.id and r["device_id"] == till["device_id"]]
+    assert len(kept) == 1, kept
+
+
 def test_a_cash_step_naming_a_manager_who_never_used_the_till_is_refused(live: Live) -> None:
     """The cashier says the manager took cash out, signed in online on this till: she never was
     (nor by an offline PIN). Refused (403) and kept; the drawer is unchanged."""
