@@ -587,6 +587,36 @@ def test_a_line_and_a_cart_discount_are_held_to_the_limit_together(live: Live) -
     assert line["username"] == "maya" and line["detail"]["percent"] == "15.36"
 
 
+def test_a_price_lowered_without_saying_so_counts_toward_the_discount_limit(live: Live) -> None:
+    """A till sends a line at a tenth of its catalog price without `price_override`: the server
+    takes it as a stale price (`price_differs`) but the customer paid 90 % less, so it is a
+    discount and counts toward the seller's limit (10 % for the cashier): `over_limit`, 90 %.
+    A price 5 % under the catalog (a price raised while the till was offline) stays within it
+    (found by a red-team pass: only `price_differs`, no `over_limit`, no audit line)."""
+    till = _till(live)
+
+    def sale(n: int, fraction: str) -> dict[str, Any]:
+        [line] = _lines(live, discount=None, typed=False)
+        line["unit_price"] = str((Decimal(line["unit_price"]) * Decimal(fraction)).quantize(Decimal("0.01")))
+        return _sale(live, till, seller="maya", n=n, lines=[line])
+
+    with _on_till(live, till, "maya") as maya:
+        results = maya.post(
+            "/api/sync/push", json={"sales": [sale(1, "0.1"), sale(2, "0.95")], "sent_at": _now()}
+        ).json()["sales"]
+    assert [r["status"] for r in results] == ["accepted"] * 2, results
+    with live.sign_in("grace") as manager:
+        listed = manager.get("/api/admin/flags").json()
+    flags = [{f["flag"]: f["detail"] for f in listed if f["order_id"] == r["order_id"]} for r in results]
+    assert "price_differs" in flags[0] and "price_differs" in flags[1], flags
+    assert Decimal(flags[0]["over_limit"]["percent"]) >= Decimal("89.9"), flags[0]
+    assert "approved" not in flags[0]["over_limit"]
+    assert "over_limit" not in flags[1], flags[1]
+    assert [
+        a for a in _audit(live, "discount.over_limit") if a["detail"]["order_id"] == results[0]["order_id"]
+    ]
+
+
 def test_an_offline_pin_of_a_member_who_never_signed_in_on_the_till_is_refused(live: Live) -> None:
     """The till is sent a member's PIN verifier only after they signed in on it online; a till
     that says it switched to the manager by an offline PIN when she never did so cannot have

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from till.domain.catalog import Product
+from till.domain.discount_limit import largest_discount_percent
 from till.domain.errors import DomainError
 from till.domain.gift_cards import GiftCardSold, last_four, masked
 from till.domain.inventory import Reservation
@@ -23,7 +24,7 @@ from till.domain.locations import Location
 from till.domain.money import ZERO, round_money
 from till.domain.pricing import PricedSale, PricingRules, price_sale
 from till.domain.refunds import change_due
-from till.domain.staff import Permission, StaffMember, discount_percent
+from till.domain.staff import Permission, StaffMember
 from till.domain.totals import CartTotals, LineDiscount
 
 PaymentMethod = Literal["cash", "card", "other", "gift_card", "store_credit", "on_account"]
@@ -511,7 +512,7 @@ def assess(
     stale = {sku: d for sku, d in differs.items() if sku not in overridden}
     if stale:
         flags["price_differs"] = {"lines": stale}
-    worst = largest_discount_percent(sale, totals)
+    worst = largest_discount_percent(sale, totals, catalog_prices)
     if worst > seller.max_discount_percent:
         approves = (
             approval_checked
@@ -530,34 +531,6 @@ def assess(
             "moved_by_seconds": round((moment - sale.created_at).total_seconds()),
         }
     return flags
-
-
-def largest_discount_percent(sale: Sale, totals: CartTotals) -> Decimal:
-    """The largest manual discount a line gets, as a percent of its row: its own discount and
-    the cart discount together (docs/trust.md §6: the limit holds per line, all manual
-    discounts counted). The engine takes the cart percent of what the line's own discount left,
-    so together they take `line + cart − line × cart / 100`; a cart rule applied between them
-    leaves the cart percent less to take, so this never counts less than the cashier gave."""
-    cart = sale.cart_discount_percent or Decimal("0")
-    worst = cart
-    for line_totals, line in zip(totals.lines, sale.lines, strict=True):
-        if line.line_discount is not None:
-            row = line_totals.row_total
-            own = min(discount_percent(row, line_discount_amount(line.line_discount, row)), Decimal(100))
-            worst = max(worst, combined_discount_percent(own, cart))
-    return worst
-
-
-def combined_discount_percent(line: Decimal, cart: Decimal) -> Decimal:
-    """A line discount and a cart discount (percents) together, as a percent of the row."""
-    return line + cart - line * cart / 100
-
-
-def line_discount_amount(discount: LineDiscount, row_total: Decimal) -> Decimal:
-    """The amount a line discount takes off its row (unrounded: for the limit check)."""
-    if discount.kind == "percent":
-        return row_total * discount.value / 100
-    return discount.value
 
 
 def _approval(approver: StaffMember | None, sale: Sale, allowed: bool) -> dict[str, Any]:
