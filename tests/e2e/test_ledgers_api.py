@@ -360,3 +360,88 @@ def test_a_till_takes_account_payments_only_into_its_own_registers_drawer(live: 
         assert manager.get("/api/registers/NYC2/shift").json()["account_payments"] == "0.00"
         refused = manager.get("/api/refused-actions").json()
         assert any(body["idempotency_key"] in str(r) for r in refused), refused
+
+
+def _flags_of(live: Live, flag: str, order_ids: list[str]) -> list[dict[str, Any]]:
+    """What the manager's flags list shows of `flag` for these sales, in their order."""
+    with live.sign_in(live.username("manager", "NYC")) as manager:
+        listed = manager.get("/api/admin/flags")
+        assert listed.status_code == 200, listed.text
+    by_order = {f["order_id"]: f["detail"] for f in listed.json() if f["flag"] == flag}
+    return [by_order[o] for o in order_ids if o in by_order]
+
+
+def test_one_till_spending_a_card_again_and_again_is_flagged_beyond_the_cap(live: Live) -> None:
+    """A 60.00 card (cap 50.00) spent by one till on six sales: each alone is short by less than
+    the cap, but once the card stands more than 50.00 below zero the flag says beyond the cap."""
+    cashier = live.username("cashier", "NYC")
+    number = new_card_number()
+    with live.sign_in(cashier) as office:
+        _push(office, _card_sale(live, "NYC1-000001", number, "60.00"))
+        product = _plain_product(office)
+    with _on_till(live, _register(live, "one till", "NYC1"), cashier) as till:
+        sales = []
+        for n in range(2, 8):
+            sale = _goods_sale(live, product, f"NYC1-{n:06d}", [], register="NYC1", sign_in="online")
+            sale["payments"] = [
+                {"method": "gift_card", "amount": sale["totals"]["grand_total"], "card_number": number}
+            ]
+            sales.append(sale)
+        pushed = _push(till, *sales)
+        balance = Decimal(_balance(till, number).json()["balance"])
+    assert [p["status"] for p in pushed] == ["accepted"] * 6
+    spent = Decimal(sales[0]["totals"]["grand_total"])
+    assert balance == Decimal("60.00") - 6 * spent
+    flagged = _flags_of(live, "gift_card_short", [p["order_id"] for p in pushed])
+    assert flagged, "the card was overspent"
+    for detail in flagged:
+        overspend = Decimal(detail["spent"]) - Decimal(detail["held"])
+        assert detail["beyond_offline_cap"] is (overspend > Decimal("50.00")), detail
+    assert flagged[-1]["beyond_offline_cap"] is True
+
+
+def test_one_till_charging_an_account_again_and_again_is_flagged_beyond_the_cap(live: Live) -> None:
+    """No credit limit, cap 50.00: charges on account kept and flagged; once the account stands
+    more than 50.00 beyond its limit the flag says beyond the cap."""
+    cashier = live.username("cashier", "NYC")
+    with live.sign_in(live.username("manager", "NYC")) as manager:
+        customer = _customer(manager)
+        product = _plain_product(manager)
+    with _on_till(live, _register(live, "one till", "NYC1"), cashier) as till:
+        sales = []
+        for n in range(1, 5):
+            sale = _goods_sale(
+                live, product, f"NYC1-{n:06d}", [], register="NYC1", sign_in="online", customer_id=customer
+            )
+            sale["payments"] = [{"method": "on_account", "amount": sale["totals"]["grand_total"]}]
+            sales.append(sale)
+        pushed = _push(till, *sales)
+        balance = Decimal(till.get(f"/api/customers/{customer}/account").json()["balance"])
+    assert [p["status"] for p in pushed] == ["accepted"] * 4
+    assert all("over_credit_limit" in p["flags"] for p in pushed)
+    assert balance == -4 * Decimal(sales[0]["totals"]["grand_total"])
+    flagged = _flags_of(live, "over_credit_limit", [p["order_id"] for p in pushed])
+    for detail in flagged:
+        overspend = Decimal(detail["spent"]) - Decimal(detail["held"])
+        assert detail["beyond_offline_cap"] is (overspend > Decimal("50.00")), detail
+    assert flagged[-1]["beyond_offline_cap"] is True
+
+
+def test_a_card_never_sold_is_kept_as_a_sale_flagged_beyond_the_cap_for_a_manager(live: Live) -> None:
+    """No till can have seen a balance for a card that does not exist: the sale is kept (a fact)
+    and the manager's flags list shows the card, the whole amount short and beyond the cap."""
+    cashier = live.username("cashier", "NYC")
+    number = new_card_number()
+    with live.sign_in(cashier) as office:
+        product = _plain_product(office)
+        sale = _goods_sale(live, product, "NYC1-000001", [])
+        total = sale["totals"]["grand_total"]
+        sale["payments"] = [{"method": "gift_card", "amount": total, "card_number": number}]
+        [pushed] = _push(office, sale)
+        assert _balance(office, number).status_code == 404
+    assert pushed["status"] == "accepted" and "gift_card_short" in pushed["flags"]
+    [detail] = _flags_of(live, "gift_card_short", [pushed["order_id"]])
+    assert detail["unknown_card"] is True
+    assert detail["card"] == f"**** {number[-4:]}"
+    assert detail["shortfall"] == sale["totals"]["grand_total"]
+    assert detail["beyond_offline_cap"] is True

@@ -72,6 +72,39 @@ def test_a_spend_within_the_balance_is_no_shortfall_and_one_beyond_is_measured()
     assert short is not None and short.amount == Decimal("40.00") and short.beyond_cap
 
 
+def test_one_till_spending_a_card_again_and_again_is_beyond_the_cap_once_overspent_by_more() -> None:
+    """A 60.00 card, cap 50.00, spent 31.57 six times: each spend alone is short by less than
+    the cap, but the card ends 129.42 below zero, which no till following the rule could do."""
+    cap, spend, balance = Decimal("50.00"), Decimal("31.57"), Decimal("60.00")
+    beyond = []
+    for _ in range(6):
+        short = shortfall(balance, spend, cap)
+        beyond.append(None if short is None else short.beyond_cap)
+        balance -= spend
+    assert balance == Decimal("-129.42")
+    assert beyond == [None, False, False, True, True, True]
+
+
+def test_a_card_never_sold_is_beyond_the_cap_whatever_it_was_spent() -> None:
+    short = shortfall(None, Decimal("1.00"), Decimal("50.00"))
+    assert short is not None and short.amount == Decimal("1.00") and short.beyond_cap
+
+
+def test_charging_an_account_again_and_again_is_beyond_the_cap_once_that_far_beyond_its_limit() -> None:
+    """No limit (0.00), cap 50.00: four charges of 31.57 take the account to -126.28."""
+    cap, charge, balance = Decimal("50.00"), Decimal("31.57"), Decimal(0)
+    beyond = []
+    for _ in range(4):
+        short = shortfall(held_for("on_account", balance, Decimal(0)), charge, cap)
+        assert short is not None
+        beyond.append(short.beyond_cap)
+        balance -= charge
+    assert beyond == [False, True, True, True]
+    # Store credit spent from an account already 40.00 beyond its limit is judged on the whole.
+    short = shortfall(held_for("store_credit", Decimal("-140.00"), Decimal("100.00")), Decimal("20.00"), cap)
+    assert short is not None and short.amount == Decimal("20.00") and short.beyond_cap
+
+
 @given(balance=cents, cap=cents, first=st.integers(1, 5), second=st.integers(1, 5))
 def test_two_tills_offline_within_their_allowance_overspend_a_card_by_at_most_the_cap(
     balance: Decimal, cap: Decimal, first: int, second: int

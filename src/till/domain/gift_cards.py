@@ -83,10 +83,11 @@ class Shortfall:
     """A spend of a ledger (a gift card, a customer's credit) beyond what it held when the
     server applied it: kept, and flagged for a manager with the difference."""
 
+    #: What the ledger held just before (below zero: already overspent by that much).
     held: Decimal
     spent: Decimal
-    #: True when the shortfall exceeds the shop's offline cap: no till following the rules
-    #: could have made it (or several tills spent the card offline at once).
+    #: True when the ledger now stands overspent by more than the shop's offline cap (or it
+    #: never existed): no till following the rules could have done that alone.
     beyond_cap: bool
 
     @property
@@ -95,12 +96,17 @@ class Shortfall:
         return self.spent - max(self.held, ZERO)
 
 
-def shortfall(held: Decimal, spent: Decimal, offline_cap: Decimal) -> Shortfall | None:
-    """The shortfall of spending `spent` from a ledger that held `held`, or None if covered."""
+def shortfall(held: Decimal | None, spent: Decimal, offline_cap: Decimal) -> Shortfall | None:
+    """The shortfall of spending `spent` from a ledger that held `held` (None: no such ledger,
+    so no till can have seen a balance for it), or None if covered.
+
+    Beyond the cap is judged on the whole overspend the ledger now stands at, not this spend
+    alone: one till's many small spends add up (docs/ledgers.md)."""
+    if held is None:
+        return Shortfall(ZERO, spent, True)
     if spent <= held:
         return None
-    short = spent - max(held, ZERO)
-    return Shortfall(held, spent, short > offline_cap)
+    return Shortfall(held, spent, spent - held > offline_cap)
 
 
 def offline_allowance(last_seen_balance: Decimal, spent_offline: Decimal, offline_cap: Decimal) -> Decimal:

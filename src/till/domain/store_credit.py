@@ -70,6 +70,9 @@ class Account:
 
 def held_for(tender: str, balance: Decimal, credit_limit: Decimal) -> Decimal:
     """What a ledger held for a tender before a spend: credit for `store_credit`, credit plus
-    limit for `on_account`."""
-    account = Account(balance, credit_limit)
-    return account.credit if tender == STORE_CREDIT else account.available_on_account
+    limit for `on_account`; below zero by as much as the account already stood beyond its limit
+    (so a shortfall's overspend counts what earlier spends took too)."""
+    beyond_limit = min(balance + credit_limit, ZERO)
+    if tender == STORE_CREDIT:
+        return Account(balance, credit_limit).credit + beyond_limit
+    return balance + credit_limit

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from till.domain.gift_cards import GiftCardSold, LedgerRules, card_digest, last_four, shortfall
-from till.domain.money import ZERO
 from till.domain.sales import Order, Sale
 from till.domain.store_credit import ON_ACCOUNT, STORE_CREDIT, held_for
 from till.storage.uow import UnitOfWork
@@ -57,7 +56,7 @@ def apply_ledgers(uow: UnitOfWork, placed: list[LedgerSale], rules: LedgerRules)
             uow.gift_cards.credit(digest, last_four(sold.number), sold.kind, amount, {"kind": kind, **entry})
             continue
         held = uow.gift_cards.spend(digest, amount, {"kind": "redeemed", **entry})
-        short = shortfall(ZERO if held is None else held, amount, rules.gift_card_offline_cap)
+        short = shortfall(held, amount, rules.gift_card_offline_cap)
         if short is not None:
             reference = next((pay.reference for pay in p.order.payments if pay.method == "gift_card"), "")
             flags.setdefault(p.order.id, []).append(
