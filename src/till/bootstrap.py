@@ -26,8 +26,8 @@ from till.queue.receipt_mail import ReceiptMailer
 from till.queue.scheduler import JobContext, register_job
 from till.queue.transport import DatabaseTransport, Transport
 from till.queue.worker import Worker, worker_name
-from till.services.auth import Sessions
 from till.services.sale_writer import SaleWriter
+from till.services.sessions import Sessions
 from till.services.sync import FeedHeads
 from till.settings import Settings, get_settings
 from till.storage.db import make_engine

@@ -69,8 +69,8 @@ from till.domain.errors import (
 )
 from till.domain.reports import ReportRefused
 from till.domain.staff import PermissionDenied
-from till.services.auth import Sessions
 from till.services.sale_writer import SaleWriter
+from till.services.sessions import Sessions
 from till.services.sync import FeedHeads
 from till.settings import Settings
 

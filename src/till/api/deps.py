@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from till.domain.errors import AuthFailed
 from till.domain.staff import Permission, PermissionDenied, Role
 from till.queue.transport import Transport
-from till.services.auth import Principal, Sessions
+from till.services.auth import Principal
 from till.services.sale_writer import SaleWriter
+from till.services.sessions import Sessions
 from till.settings import Settings
 
 
