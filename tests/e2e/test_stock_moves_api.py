@@ -195,7 +195,7 @@ def test_a_delivery_received_by_scanning_adds_what_arrived_once(live: Live) -> N
 
 def test_a_cashier_never_stocks_more_than_a_manager_announced_or_another_shop_sent(live: Live) -> None:
     """Red-team: an ad-hoc delivery of 500 and a 1-unit transfer received as 400 by cashiers."""
-    nyc, wh = _sources(live)
+    nyc, _ = _sources(live)
     with live.sign_in("grace") as manager:
         [bag] = _skus_in_stock(manager, nyc, 2, 1)
         transfer = _ok(
@@ -214,13 +214,16 @@ def test_a_cashier_never_stocks_more_than_a_manager_announced_or_another_shop_se
         )
         ad_hoc = _ok(cashier.post("/api/deliveries", json={"location_code": "NYC", "supplier": "me"}), 201)
         got = _ok(
-            cashier.post(f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "500"}]})
+            cashier.post(
+                f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "500"}]}
+            )
         )
         after_delivery = D(_stock(cashier, bag)["salable_by_location"]["NYC"])
     with live.sign_in("omar") as wh_cashier:
         over = _ok(
             wh_cashier.post(
-                f"/api/transfers/{transfer['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "400"}]}
+                f"/api/transfers/{transfer['id']}/receive",
+                json={"scanned": [{"sku": bag, "quantity": "400"}]},
             )
         )
         after_transfer = D(_stock(wh_cashier, bag)["salable_by_location"]["WH"])
@@ -240,7 +243,9 @@ def test_a_manager_receiving_stocks_what_arrived_beyond_what_was_announced(live:
         before = _levels(manager, bag)[nyc]
         ad_hoc = _ok(manager.post("/api/deliveries", json={"location_code": "NYC"}), 201)
         got = _ok(
-            manager.post(f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "4"}]})
+            manager.post(
+                f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "4"}]}
+            )
         )
         after = _levels(manager, bag)[nyc]
     [line] = got["lines"]
