@@ -159,9 +159,9 @@ def test_a_delivery_received_by_scanning_adds_what_arrived_once(live: Live) -> N
     with live.sign_in("grace") as manager:
         bag, mug = _skus_in_stock(manager, nyc, 1, 2)
         before = {sku: _levels(manager, sku)[nyc] for sku in (bag, mug)}
-    with live.sign_in("maya") as till:
+    with live.sign_in("grace") as manager:
         expected = _ok(
-            till.post(
+            manager.post(
                 "/api/deliveries",
                 json={
                     "location_code": "NYC",
@@ -172,6 +172,7 @@ def test_a_delivery_received_by_scanning_adds_what_arrived_once(live: Live) -> N
             ),
             201,
         )
+    with live.sign_in("maya") as till:
         receipt = {"scanned": [{"sku": bag, "quantity": "5"}, {"sku": mug, "quantity": "2"}]}
         first = _ok(till.post(f"/api/deliveries/{expected['id']}/receive", json=receipt))
         _ok(till.post(f"/api/deliveries/{expected['id']}/receive", json=receipt))
@@ -187,7 +188,69 @@ def test_a_delivery_received_by_scanning_adds_what_arrived_once(live: Live) -> N
     assert _found(lines[bag]) == {"short": 1}
     assert _found(lines[mug]) == {"over": 2}
     assert empty.status_code == 422
-    assert after == {bag: before[bag] + 5, mug: before[mug] + 2 + 1}
+    # The cashier stocks what was announced; the unannounced mugs wait for a manager.
+    assert D(lines[bag]["held_for_manager"]) == 0 and D(lines[mug]["held_for_manager"]) == 2
+    assert after == {bag: before[bag] + 5, mug: before[mug]}
+
+
+def test_a_cashier_never_stocks_more_than_a_manager_announced_or_another_shop_sent(live: Live) -> None:
+    """Red-team: an ad-hoc delivery of 500 and a 1-unit transfer received as 400 by cashiers."""
+    nyc, _ = _sources(live)
+    with live.sign_in("grace") as manager:
+        [bag] = _skus_in_stock(manager, nyc, 2, 1)
+        transfer = _ok(
+            manager.post(
+                "/api/transfers",
+                json={"from_location": "NYC", "to_location": "WH", "lines": [{"sku": bag, "quantity": "1"}]},
+            ),
+            201,
+        )
+        _ok(manager.post(f"/api/transfers/{transfer['id']}/send"))
+        salable = D(_stock(manager, bag)["salable_by_location"]["NYC"])
+        wh_salable = D(_stock(manager, bag)["salable_by_location"]["WH"])
+    with live.sign_in("maya") as cashier:
+        announced = cashier.post(
+            "/api/deliveries", json={"location_code": "NYC", "lines": [{"sku": bag, "quantity": "500"}]}
+        )
+        ad_hoc = _ok(cashier.post("/api/deliveries", json={"location_code": "NYC", "supplier": "me"}), 201)
+        got = _ok(
+            cashier.post(
+                f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "500"}]}
+            )
+        )
+        after_delivery = D(_stock(cashier, bag)["salable_by_location"]["NYC"])
+    with live.sign_in("omar") as wh_cashier:
+        over = _ok(
+            wh_cashier.post(
+                f"/api/transfers/{transfer['id']}/receive",
+                json={"scanned": [{"sku": bag, "quantity": "400"}]},
+            )
+        )
+        after_transfer = D(_stock(wh_cashier, bag)["salable_by_location"]["WH"])
+    assert announced.status_code == 403, announced.text  # announcing a delivery is a manager's
+    assert after_delivery == salable
+    [line] = got["lines"]
+    assert _found(line) == {"over": 500} and D(line["held_for_manager"]) == 500
+    assert after_transfer == wh_salable + 1
+    [line] = over["lines"]
+    assert _found(line) == {"over": 399} and D(line["held_for_manager"]) == 399
+
+
+def test_a_manager_receiving_stocks_what_arrived_beyond_what_was_announced(live: Live) -> None:
+    nyc, _ = _sources(live)
+    with live.sign_in("grace") as manager:
+        [bag] = _skus_in_stock(manager, nyc, 1, 1)
+        before = _levels(manager, bag)[nyc]
+        ad_hoc = _ok(manager.post("/api/deliveries", json={"location_code": "NYC"}), 201)
+        got = _ok(
+            manager.post(
+                f"/api/deliveries/{ad_hoc['id']}/receive", json={"scanned": [{"sku": bag, "quantity": "4"}]}
+            )
+        )
+        after = _levels(manager, bag)[nyc]
+    [line] = got["lines"]
+    assert _found(line) == {"over": 4} and D(line["held_for_manager"]) == 0
+    assert after == before + 4
 
 
 # --- counts ----------------------------------------------------------------------------------

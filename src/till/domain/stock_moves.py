@@ -78,6 +78,18 @@ class ReceivedLine:
             found["damaged"] = self.damaged
         return found
 
+    def stocked(self, *, may_add: bool) -> Decimal:
+        """The good units that go onto the receiver's source.
+
+        Whoever may adjust stock stocks every good unit; anyone else no more than was announced
+        or sent, so a receipt cannot raise stock beyond what a manager or another shop put on it.
+        """
+        return self.received if may_add else min(self.received, self.expected)
+
+    def held_for_manager(self, *, may_add: bool) -> Decimal:
+        """Good units recorded but not stocked: beyond what was expected, for a manager to add."""
+        return self.received - self.stocked(may_add=may_add)
+
 
 def receipt(
     expected: Mapping[str, Decimal],
@@ -87,7 +99,8 @@ def receipt(
     """Compare what was scanned in (good, and damaged) with what was expected, per sku.
 
     Only the good units go onto the receiver's source; damaged ones are recorded, not stocked.
-    An ad-hoc delivery expects nothing: every unit scanned is "over" what was announced.
+    An ad-hoc delivery expects nothing: every unit scanned is "over" what was announced, and is
+    stocked only by a receiver who may adjust stock (`ReceivedLine.stocked`).
     """
     good: dict[str, Decimal] = {}
     broken: dict[str, Decimal] = {}

@@ -80,18 +80,20 @@ def move_stock(
         )
 
 
-def received_json(line: ReceivedLine) -> dict[str, Any]:
+def received_json(line: ReceivedLine, held: Decimal | None) -> dict[str, Any]:
     return {
         "sku": line.sku,
         "expected": line.expected,
         "received": line.received,
         "damaged": line.damaged,
         "discrepancies": [{"kind": kind, "quantity": q} for kind, q in line.discrepancies.items()],
+        "held_for_manager": held,
     }
 
 
 def receipt_lines(rows: list[dict[str, Any]], expected_column: str) -> list[dict[str, Any]]:
-    """A header's lines as a receiver sees them, with discrepancies once received."""
+    """A header's lines as a receiver sees them, with discrepancies once received and the units
+    held for a manager (recorded, not stocked) once known."""
     out = []
     for row in rows:
         if row["received"] is None:
@@ -102,21 +104,35 @@ def receipt_lines(rows: list[dict[str, Any]], expected_column: str) -> list[dict
                     "received": None,
                     "damaged": None,
                     "discrepancies": [],
+                    "held_for_manager": None,
                 }
             )
         else:
-            out.append(
-                received_json(ReceivedLine(row["sku"], row[expected_column], row["received"], row["damaged"]))
-            )
+            line = ReceivedLine(row["sku"], row[expected_column], row["received"], row["damaged"])
+            out.append(received_json(line, row["held"]))
     return out
 
 
-def discrepancy_detail(lines: Iterable[ReceivedLine]) -> list[dict[str, str]]:
-    return [
-        {"sku": line.sku, "kind": kind, "quantity": str(q)}
-        for line in lines
-        for kind, q in line.discrepancies.items()
-    ]
+def may_add_stock(by: Principal, location_code: str) -> bool:
+    """Whether the receiver's scans may raise stock beyond what was announced or sent."""
+    return by.staff.can(Permission.STOCK_ADJUST, location_code)
+
+
+def receipt_detail(lines: Iterable[ReceivedLine], *, may_add: bool) -> dict[str, Any]:
+    """The audit detail of a receipt: its discrepancies and the units held for a manager."""
+    lines = list(lines)
+    return {
+        "discrepancies": [
+            {"sku": line.sku, "kind": kind, "quantity": str(q)}
+            for line in lines
+            for kind, q in line.discrepancies.items()
+        ],
+        "held_for_manager": [
+            {"sku": line.sku, "quantity": str(line.held_for_manager(may_add=may_add))}
+            for line in lines
+            if line.held_for_manager(may_add=may_add)
+        ],
+    }
 
 
 # --- deliveries ------------------------------------------------------------------------------
@@ -140,11 +156,13 @@ def _delivery_for(uow: UnitOfWork, by: Principal, delivery_id: int) -> dict[str,
 def create_delivery(
     engine: Engine, by: Principal, location_code: str, supplier: str, reference: str, lines: Lines
 ) -> dict[str, Any]:
-    """An expected delivery to a shop (no lines: an ad-hoc one, everything scanned is new)."""
+    """An expected delivery to a shop (stock_adjust), or with no lines an ad-hoc one (stock_receive):
+    everything scanned on it is over what was announced, stocked only by a manager."""
     per_sku = merged_lines(lines, what="delivery") if lines else {}
     with UnitOfWork(engine) as uow:
         location = location_of(uow, location_code)
-        by.staff.require(Permission.STOCK_RECEIVE, location.code)
+        # Announcing what will arrive sets what a cashier's receipt may stock: a manager's act.
+        by.staff.require(Permission.STOCK_ADJUST if per_sku else Permission.STOCK_RECEIVE, location.code)
         known_skus(uow, per_sku)
         delivery_id = uow.stock_moves.create_delivery(
             {
@@ -184,7 +202,8 @@ def deliveries(
 def receive_delivery(
     engine: Engine, by: Principal, delivery_id: int, scanned: Lines, damaged: Lines = ()
 ) -> dict[str, Any]:
-    """Add what arrived good to the shop's source; record short, over and damaged lines."""
+    """Add what arrived good to the shop's source; record short, over and damaged lines. Good units
+    beyond what was announced are stocked only by a receiver with stock_adjust, else held."""
     with UnitOfWork(engine) as uow:
         header = _delivery_for(uow, by, delivery_id)
         by.staff.require(Permission.STOCK_RECEIVE, header["location_code"])
@@ -200,17 +219,19 @@ def receive_delivery(
         lines = receipt(expected, scanned, damaged)
         if not any(line.received or line.damaged for line in lines):
             raise InventoryError("scan what arrived before receiving the delivery")
+        may_add = may_add_stock(by, header["location_code"])
         uow.stock_moves.record_delivery_receipt(
-            delivery_id, [(ln.sku, ln.received, ln.damaged) for ln in lines]
+            delivery_id,
+            [(ln.sku, ln.received, ln.damaged, ln.held_for_manager(may_add=may_add)) for ln in lines],
         )
         move_stock(
             uow,
             by,
             f"delivery:{delivery_id}:receive",
             header["location_code"],
-            [(header["source_code"], line.sku, line.received) for line in lines],
+            [(header["source_code"], line.sku, line.stocked(may_add=may_add)) for line in lines],
         )
-        detail = {"delivery_id": delivery_id, "discrepancies": discrepancy_detail(lines)}
+        detail = {"delivery_id": delivery_id, **receipt_detail(lines, may_add=may_add)}
         uow.events.audit("stock.delivery_received", detail, by.actor(header["location_code"]))
         current = uow.stock_moves.delivery(delivery_id)
         assert current is not None

@@ -19,10 +19,11 @@ from till.services.auth import Principal
 from till.services.errors import Conflict, NotFound
 from till.services.stock_moves import (
     Lines,
-    discrepancy_detail,
     known_skus,
     location_of,
+    may_add_stock,
     move_stock,
+    receipt_detail,
     receipt_lines,
     works_at,
 )
@@ -141,7 +142,8 @@ def send_transfer(engine: Engine, by: Principal, transfer_id: int) -> dict[str, 
 def receive_transfer(
     engine: Engine, by: Principal, transfer_id: int, scanned: Lines, damaged: Lines = ()
 ) -> dict[str, Any]:
-    """Add what arrived in good condition to the receiver's source; record short, over, damaged."""
+    """Add what arrived in good condition to the receiver's source; record short, over, damaged.
+    Good units beyond what was sent are stocked only by a receiver with stock_adjust, else held."""
     with UnitOfWork(engine) as uow:
         header = _transfer_for(uow, by, transfer_id)
         _at_end(by, transfer_id, header["to_location"], "received")
@@ -159,17 +161,19 @@ def receive_transfer(
             raise Conflict(f"transfer {transfer_id} is {current['state']}; only a sent transfer is received")
         expected = {line["sku"]: line["quantity"] for line in uow.stock_moves.transfer_lines(transfer_id)}
         lines = receipt(expected, scanned, damaged)
+        may_add = may_add_stock(by, header["to_location"])
         uow.stock_moves.record_transfer_receipt(
-            transfer_id, [(ln.sku, ln.received, ln.damaged) for ln in lines]
+            transfer_id,
+            [(ln.sku, ln.received, ln.damaged, ln.held_for_manager(may_add=may_add)) for ln in lines],
         )
         move_stock(
             uow,
             by,
             f"transfer:{transfer_id}:receive",
             header["to_location"],
-            [(header["to_source"], line.sku, line.received) for line in lines],
+            [(header["to_source"], line.sku, line.stocked(may_add=may_add)) for line in lines],
         )
-        detail = {"transfer_id": transfer_id, "discrepancies": discrepancy_detail(lines)}
+        detail = {"transfer_id": transfer_id, **receipt_detail(lines, may_add=may_add)}
         uow.events.audit("stock.transfer_received", detail, by.actor(header["to_location"]))
         current = uow.stock_moves.transfer(transfer_id)
         assert current is not None

@@ -99,23 +99,28 @@ class StockMovesRepository:
         return self._move(stock_transfers, transfer_id, before, values)
 
     def record_transfer_receipt(
-        self, transfer_id: int, lines: Iterable[tuple[str, Decimal, Decimal]]
+        self, transfer_id: int, lines: Iterable[tuple[str, Decimal, Decimal, Decimal]]
     ) -> None:
-        """Received and damaged per sku; a sku not on the transfer gets a line of zero sent."""
+        """Received, damaged and held per sku; a sku not on the transfer gets a line of zero sent."""
         known = {line["sku"] for line in self.transfer_lines(transfer_id)}
-        for sku, received, damaged in lines:
+        for sku, received, damaged, held in lines:
             if sku in known:
                 self.conn.execute(
                     update(stock_transfer_lines)
                     .where(
                         stock_transfer_lines.c.transfer_id == transfer_id, stock_transfer_lines.c.sku == sku
                     )
-                    .values(received=received, damaged=damaged)
+                    .values(received=received, damaged=damaged, held=held)
                 )
             else:
                 self.conn.execute(
                     insert(stock_transfer_lines).values(
-                        transfer_id=transfer_id, sku=sku, quantity=0, received=received, damaged=damaged
+                        transfer_id=transfer_id,
+                        sku=sku,
+                        quantity=0,
+                        received=received,
+                        damaged=damaged,
+                        held=held,
                     )
                 )
 
@@ -168,21 +173,26 @@ class StockMovesRepository:
         return self._move(deliveries, delivery_id, before, values)
 
     def record_delivery_receipt(
-        self, delivery_id: int, lines: Iterable[tuple[str, Decimal, Decimal]]
+        self, delivery_id: int, lines: Iterable[tuple[str, Decimal, Decimal, Decimal]]
     ) -> None:
-        """Received and damaged per sku; a sku not announced gets a line expecting zero."""
+        """Received, damaged and held per sku; a sku not announced gets a line expecting zero."""
         known = {line["sku"] for line in self.delivery_lines(delivery_id)}
-        for sku, received, damaged in lines:
+        for sku, received, damaged, held in lines:
             if sku in known:
                 self.conn.execute(
                     update(delivery_lines)
                     .where(delivery_lines.c.delivery_id == delivery_id, delivery_lines.c.sku == sku)
-                    .values(received=received, damaged=damaged)
+                    .values(received=received, damaged=damaged, held=held)
                 )
             else:
                 self.conn.execute(
                     insert(delivery_lines).values(
-                        delivery_id=delivery_id, sku=sku, expected=0, received=received, damaged=damaged
+                        delivery_id=delivery_id,
+                        sku=sku,
+                        expected=0,
+                        received=received,
+                        damaged=damaged,
+                        held=held,
                     )
                 )
 

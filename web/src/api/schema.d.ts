@@ -3239,6 +3239,8 @@ export interface components {
             damaged: string | null;
             /** Discrepancies */
             discrepancies: components["schemas"]["DiscrepancyOut"][];
+            /** Held For Manager */
+            held_for_manager?: string | null;
         };
         /** RefundIn */
         RefundIn: {

@@ -61,6 +61,9 @@ class ReceivedLineOut(BaseModel):
     received: DecimalOut | None
     damaged: DecimalOut | None
     discrepancies: list[DiscrepancyOut]
+    #: Good units beyond what was announced or sent, recorded but not stocked: the receiver has
+    #: no stock_adjust, so a manager adds them (a stock adjustment). Null before the receipt.
+    held_for_manager: DecimalOut | None = None
 
 
 class TransferOut(BaseModel):

@@ -39,6 +39,8 @@ stock_transfer_lines = Table(
     qty("quantity"),
     qty("received", nullable=True),
     qty("damaged", nullable=True),
+    #: Good units received beyond what was sent, not stocked: the receiver could not add stock.
+    qty("held", nullable=True),
 )
 
 deliveries = Table(
@@ -66,6 +68,8 @@ delivery_lines = Table(
     qty("expected"),
     qty("received", nullable=True),
     qty("damaged", nullable=True),
+    #: Good units received beyond what was announced, not stocked: the receiver could not add stock.
+    qty("held", nullable=True),
 )
 
 stock_counts = Table(

@@ -8,8 +8,14 @@ import { useScanner } from '../sell/useScanner';
 import { addScan, discrepancyText, tallyRows, wireLines } from './tally';
 import { type Delivery, type Transfer, errorText, useApi } from './api';
 
-export /** Scan what arrived (damaged ones with "Damaged" on), then receive it in one step. */
-function Receive({ what, onClose }: { what: { kind: 'transfer' | 'delivery'; id: number }; onClose: () => void }) {
+/** The server stocks a cashier's units beyond what was sent or announced only for a manager. */
+function withHeld(text: string, held: string | null | undefined): string {
+  if (!held || dec(held).isZero()) return text;
+  return `${text}${text ? '; ' : ''}${dec(held).toString()} held for a manager`;
+}
+
+/** Scan what arrived (damaged ones with "Damaged" on), then receive it in one step. */
+export function Receive({ what, onClose }: { what: { kind: 'transfer' | 'delivery'; id: number }; onClose: () => void }) {
   const { notify } = useTill();
   const api = useApi();
   const path = `/api/${what.kind === 'transfer' ? 'transfers' : 'deliveries'}/${what.id}`;
@@ -39,7 +45,7 @@ function Receive({ what, onClose }: { what: { kind: 'transfer' | 'delivery'; id:
   const done = header.state === 'received';
   const expected = Object.fromEntries(header.lines.map((l) => [l.sku, l.expected]));
   const rows = done
-    ? header.lines.map((l) => ({ sku: l.sku, expected: dec(l.expected), received: dec(l.received ?? '0'), damaged: dec(l.damaged ?? '0'), text: discrepancyText(Object.fromEntries(l.discrepancies.map((d) => [d.kind, d.quantity]))) }))
+    ? header.lines.map((l) => ({ sku: l.sku, expected: dec(l.expected), received: dec(l.received ?? '0'), damaged: dec(l.damaged ?? '0'), text: withHeld(discrepancyText(Object.fromEntries(l.discrepancies.map((d) => [d.kind, d.quantity]))), l.held_for_manager) }))
     : tallyRows(expected, scanned, damaged).map((r) => ({ ...r, text: discrepancyText(r.discrepancies) }));
 
   const receive = async () => {
@@ -48,7 +54,9 @@ function Receive({ what, onClose }: { what: { kind: 'transfer' | 'delivery'; id:
       const answer = await api<Transfer | Delivery>('POST', `${path}/receive`, { scanned: wireLines(scanned), damaged: wireLines(damaged) });
       setHeader(answer);
       const found = answer.lines.filter((l) => l.discrepancies.length > 0).length;
-      notify(found ? `Received, with ${found} line(s) not as expected: recorded.` : 'Received: every line as expected.', found ? 'warning' : 'success');
+      const held = answer.lines.filter((l) => !dec(l.held_for_manager ?? '0').isZero()).length;
+      const heldText = held ? ` ${held} line(s) had more than was sent or announced: the extra units wait for a manager.` : '';
+      notify(found ? `Received, with ${found} line(s) not as expected: recorded.${heldText}` : 'Received: every line as expected.', found ? 'warning' : 'success');
     } catch (error) {
       notify(errorText(error), 'error');
     } finally {
