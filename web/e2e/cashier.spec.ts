@@ -197,12 +197,8 @@ test('a 3-item cash sale needs no pointer: scans, a Pay key, Enter for exact cas
     keys += 1;
     await page.keyboard.press(key);
   };
-  /** A wedge scanner: fast keys ending in Enter (not the cashier's keystrokes). */
-  const scan = async (code: string) => {
-    await page.keyboard.type(code, { delay: 5 });
-    await page.keyboard.press('Enter');
-  };
-  for (const sku of ['ACC-TOTE-CANVAS', 'ACC-CROSSBODY', 'ACC-BACKPACK-WAX']) await scan(sku);
+  // A wedge scanner's fast keys ending in Enter (not the cashier's keystrokes).
+  for (const sku of ['ACC-TOTE-CANVAS', 'ACC-CROSSBODY', 'ACC-BACKPACK-WAX']) await scan(page, sku);
   await expect(page.getByTestId('cart-line')).toHaveCount(3);
   await press('F12');
   await expect(page.getByTestId('pay-amount')).toBeFocused();

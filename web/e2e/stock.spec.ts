@@ -1,21 +1,15 @@
 /**
  * Stock at the till (issue 17 items 3 and 4): a transfer received by scanning with a short
  * line, and a blind cycle count whose variance a manager approves. Scans are keyboard-wedge
- * bursts (fast keys ending in Enter), as a scanner types them.
+ * bursts (fast keys ending in Enter), as a scanner types them, stamped 4 ms apart by the shared
+ * `scan` helper so a loaded machine cannot space them into typing (a scan was lost so).
  */
-import type { Page } from '@playwright/test';
-import { expect, setUpTill, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
+import { expect, scan, setUpTill, shot, signInByPin, skipWithoutChromium, test, type TillServer } from './fixtures';
 
 skipWithoutChromium();
 
 type Stock = { sources: { source_code: string; quantity: string }[] };
 type Product = { sku: string; barcode: string | null };
-
-/** A wedge scanner: the code typed fast, then Enter, with no field focused. */
-async function scan(page: Page, code: string): Promise<void> {
-  await page.keyboard.type(code, { delay: 5 });
-  await page.keyboard.press('Enter');
-}
 
 async function onHand(till: TillServer, sku: string, source: string): Promise<number> {
   const stock = await till.api<Stock>('GET', `/api/stock/${sku}`);
