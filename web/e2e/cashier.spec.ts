@@ -211,7 +211,7 @@ test('a 3-item cash sale needs no pointer: scans, a Pay key, Enter for exact cas
   console.log(`3-item cash sale by keyboard: ${keys} keystrokes, 3 scans, 0 pointer events`);
 
   // The next scan starts the next sale, with the focus still in search.
-  await scan('ACC-TOTE-CANVAS');
+  await scan(page, 'ACC-TOTE-CANVAS');
   await expect(page.getByTestId('cart-line')).toHaveCount(1);
   await context.close();
 });
