@@ -7,14 +7,12 @@
  */
 import { Alert, Box, Button, useMediaQuery, useTheme } from '@mui/material';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { beep } from './beep';
 import { businessDay } from '../../domain/cart';
 import { ZERO, dec } from '../../domain/money';
 import { EMPTY_CART, receiptSeen, unseenReceipt } from '../../data/carts';
 import { db, storageErrorMessage } from '../../data/db';
 import { fetchBalance, noteSpent, spendable } from '../../data/giftCards';
 import { currentShift, giftCardsDue, recordSale } from '../../data/sales';
-import { productByCode } from '../../data/search';
 import type { CartLineState, Customer, Product, Receipt } from '../../data/types';
 import { flushSoon } from '../../sync/client';
 import { useLive } from '../hooks';
@@ -29,23 +27,13 @@ import { CART_BAR_HEIGHT, CartBar } from './CartBar';
 import { storeNameOf } from './format';
 import { ProductFinder, keyboardTill } from './ProductFinder';
 import { SaleDone } from './SaleDone';
+import { ScanAnnouncement } from './ScanAnnouncement';
 import { StockDialog } from './StockDialog';
+import { useAddToCart } from './useAddToCart';
 import { useCart } from './useCart';
 import { useParking } from './useParking';
 import { usePricing } from './usePricing';
-import { useScanner } from './useScanner';
 import { VariantPicker } from './VariantPicker';
-
-/** The last thing a scan or tap did: a product added (its SKU and name), or a code not found (sku null). */
-/** Read by screen readers, not drawn: the cart line is the sighted cashier's cue. */
-// Lengths as strings: MUI reads width 1 as 100 % and m -1 as -8 px (the tablet overflowed by 8 px).
-const SCREEN_READER_ONLY = { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap', margin: '-1px', padding: 0, border: 0 } as const;
-
-interface Heard {
-  seq: number;
-  sku: string | null;
-  name: string;
-}
 
 export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { device, session, boot, notify } = useTill();
@@ -54,14 +42,6 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const { cart, edit, adopt } = useCart(database, device.registerCode, setError);
   const [picker, setPicker] = useState<Product | null>(null);
   const [checkout, setCheckout] = useState(false);
-  // Pay is open: read by the add callback, which must not change with it.
-  const paying = useRef(false);
-  paying.current = checkout;
-  const [addedWhilePaying, setAddedWhilePaying] = useState<string[]>([]);
-  // Scanned codes still being looked up: the sale is not completed without them.
-  const [scanning, setScanning] = useState(0);
-  // The last add (or unknown scan), for the highlight and the announcement.
-  const [heard, setHeard] = useState<Heard | null>(null);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
   // The e-mail of the sale's customer: the cart (and so its customer) is empty once it is sold.
   const [receiptEmail, setReceiptEmail] = useState<string | null>(null);
@@ -83,6 +63,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const totals = priced.value?.totals;
   // What the customer pays: the goods and any gift cards sold with them.
   const due = totals ? totals.grandTotal.plus(giftCardsDue(cart)) : undefined;
+  const { add, scan, scanning, addedWhilePaying, payOpened, changed, announcement } = useAddToCart({ cart, edit, paying: checkout, onPick: setPicker, setError, notify });
   const { park, resume } = useParking(database, device.registerCode, cart, customer, totals ? totals.grandTotal.toFixed(2) : null, adopt, notify, setError);
 
   // A sale the browser completed but died before the cashier saw: show its receipt again.
@@ -104,10 +85,10 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   const payable = !!shift && started && !priced.error;
   const openPay = useCallback(() => {
     if (!payable) return;
-    setAddedWhilePaying([]);
+    payOpened();
     setCartOpen(false);
     setCheckout(true);
-  }, [payable]);
+  }, [payable, payOpened]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'F12' || (event.key === 'Enter' && (event.ctrlKey || event.metaKey))) {
@@ -125,48 +106,6 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
   useEffect(() => {
     if (!checkout) focusSearch();
   }, [checkout]);
-
-  const add = useCallback(
-    (product: Product) => {
-      if (product.type === 'configurable') {
-        setPicker(product);
-        return;
-      }
-      edit({ type: 'add', product, lineKey: crypto.randomUUID() });
-      setHeard((last) => ({ seq: (last?.seq ?? 0) + 1, sku: product.sku, name: product.name }));
-      if (paying.current) setAddedWhilePaying((names) => [...names, product.name]);
-    },
-    [edit],
-  );
-
-  /** Look a scanned (or typed) code up and add it; `fallback` is the one product a search showed. */
-  const scan = useCallback(
-    async (code: string, fallback: Product | null = null): Promise<boolean> => {
-      setScanning((n) => n + 1);
-      try {
-        const product = (await productByCode(code)) ?? fallback;
-        beep(product ? 'found' : 'unknown');
-        if (product) add(product);
-        else setHeard((last) => ({ seq: (last?.seq ?? 0) + 1, sku: null, name: `No product with barcode or SKU ${code}` }));
-        return !!product;
-      } catch (e) {
-        setError(storageErrorMessage(e));
-        return false;
-      } finally {
-        setScanning((n) => n - 1);
-      }
-    },
-    [add],
-  );
-  const wedgeScan = useCallback(
-    (code: string) => {
-      void scan(code).then((found) => {
-        if (!found) notify(`No product with barcode or SKU ${code}`, 'warning');
-      });
-    },
-    [scan, notify],
-  );
-  useScanner(wedgeScan);
 
   async function completeSale(payments: Tender[]) {
     if (!priced.value) return;
@@ -189,12 +128,6 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       setError(storageErrorMessage(e));
     }
   }
-
-  // What the last add changed: the cart line it went to and how many of it the cart now holds.
-  const changedLine = heard?.sku ? cart.lines.find((l) => l.sku === heard.sku && !l.discount) : undefined;
-  const inCart = heard?.sku ? cart.lines.filter((l) => l.sku === heard.sku).reduce((n, l) => n.plus(dec(l.qty)), dec(0)) : null;
-  const changed = changedLine && heard ? { lineKey: changedLine.key, seq: heard.seq } : null;
-  const announcement = !heard ? '' : heard.sku === null ? heard.name : inCart?.gt(0) ? `Added ${heard.name}, ${inCart.toString()} in cart` : '';
 
   const limit = dec(session.maxDiscountPercent);
   const newSale = () => {
@@ -238,9 +171,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
           Gift card
         </Button>
         <ProductFinder stockId={shop?.stock_id ?? 0} onAdd={add} onScan={scan} onStock={setStockSku} searchRef={searchRef} />
-        <Box role="status" aria-live="polite" data-testid="scan-announcement" sx={SCREEN_READER_ONLY}>
-          {announcement}
-        </Box>
+        <ScanAnnouncement announcement={announcement} />
       </Box>
 
       {phone ? (
@@ -264,7 +195,7 @@ export function Sell({ onNeedShift }: { onNeedShift: () => void }) {
       {checkout && (
         <Checkout
           due={due ?? null}
-          scanning={scanning > 0}
+          scanning={scanning}
           addedWhilePaying={addedWhilePaying}
           onCancel={() => setCheckout(false)}
           onPaid={completeSale}
