@@ -77,4 +77,5 @@ def test_the_secret_columns_are_those_the_tables_mark() -> None:
         "devices": {"token_hash"},
         "auth_tokens": {"token_hash"},
         "webhook_endpoints": {"secret"},
+        "gift_cards": {"number_digest"},
     }

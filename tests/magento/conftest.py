@@ -90,7 +90,14 @@ def connector_settings(magento: MagentoDouble, **overrides: Any) -> MagentoSetti
         "locations": {"NYC": LocationMapping(source="nyc_store", stock_id=2)},
         # Every tender mapped to a method the test store declares (stock offline methods), as
         # `till magento check` requires; the export tests of item 9 set their own.
-        "payment_methods": {"cash": "cashondelivery", "card": "purchaseorder", "other": "checkmo"},
+        "payment_methods": {
+            "cash": "cashondelivery",
+            "card": "purchaseorder",
+            "other": "checkmo",
+            "gift_card": "checkmo",
+            "store_credit": "checkmo",
+            "on_account": "purchaseorder",
+        },
         "page_size": 2,  # small pages, so every list is paged
         "backoff_seconds": 0.0,
         "max_attempts": 3,

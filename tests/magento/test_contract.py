@@ -219,7 +219,14 @@ def test_cli_check_and_pull(tmp_path: Path, magento: MagentoDouble, monkeypatch:
         "TILL_MAGENTO_ACCESS_TOKEN_SECRET": magento.access_token_secret,
         "TILL_MAGENTO_LOCATIONS": json.dumps({"NYC": {"source": "nyc_store", "stock_id": 2}}),
         "TILL_MAGENTO_PAYMENT_METHODS": json.dumps(
-            {"cash": "cashondelivery", "card": "purchaseorder", "other": "checkmo"}
+            {
+                "cash": "cashondelivery",
+                "card": "purchaseorder",
+                "other": "checkmo",
+                "gift_card": "checkmo",
+                "store_credit": "checkmo",
+                "on_account": "purchaseorder",
+            }
         ),
     }
     for key, value in env.items():
